@@ -1,0 +1,1 @@
+//! A pluggable performance-test engine for service meshes.

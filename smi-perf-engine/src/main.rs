@@ -1,0 +1,2 @@
+//! `smi-perf`: run performance tests, serve a target, compare results.
+fn main() {}

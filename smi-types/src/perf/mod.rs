@@ -1,0 +1,1 @@
+//! `perf.smi-spec.io`: the Performance Test API.

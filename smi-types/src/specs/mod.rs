@@ -1,0 +1,1 @@
+//! `specs.smi-spec.io`.

@@ -1,0 +1,1 @@
+//! `split.smi-spec.io`.

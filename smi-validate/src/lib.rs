@@ -1,0 +1,1 @@
+//! Validation of SMI manifests and typed objects.

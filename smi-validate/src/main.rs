@@ -1,0 +1,2 @@
+//! `smi-validate`: the command-line validator.
+fn main() {}
