@@ -1,0 +1,96 @@
+//! `access.smi-spec.io/v1alpha3`: like v1alpha2 without `port` on subjects (storage version of
+//! the smi-sdk-go CRDs).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use super::RouteKind;
+pub use super::v1alpha1::TrafficTargetRule;
+
+/// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
+///
+/// ```
+/// use smi_types::access::v1alpha3::*;
+/// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::service_account("api"))
+///     .source(IdentityBindingSubject::service_account("web"))
+///     .rule(TrafficTargetRule::new(RouteKind::TcpRoute, "api-port")));
+/// assert_eq!(tt.spec.rules.unwrap().len(), 1);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrafficTarget {
+    /// `apiVersion` as read; empty = absent.
+    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// `kind` as read; empty = absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The body.
+    pub spec: TrafficTargetSpec,
+}
+
+crate::macros::smi_kind!(TrafficTarget, TrafficTargetList, group = "access.smi-spec.io", version = "v1alpha3", kind = "TrafficTarget", plural = "traffictargets");
+
+impl TrafficTarget {
+    /// A TrafficTarget named `name`.
+    pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
+        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+    }
+}
+
+/// Body of a TrafficTarget. The docs require a destination, at least one rule and one source.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrafficTargetSpec {
+    /// The workload identity allowed to be reached.
+    pub destination: IdentityBindingSubject,
+    /// Identities allowed to call the destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<IdentityBindingSubject>>,
+    /// Routes allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<TrafficTargetRule>>,
+}
+
+impl TrafficTargetSpec {
+    /// A spec for `destination` with no sources or rules yet.
+    pub fn new(destination: IdentityBindingSubject) -> Self {
+        Self { destination, sources: None, rules: None }
+    }
+    /// Adds a source.
+    pub fn source(mut self, s: IdentityBindingSubject) -> Self {
+        self.sources.get_or_insert_with(Vec::new).push(s);
+        self
+    }
+    /// Adds a rule.
+    pub fn rule(mut self, r: TrafficTargetRule) -> Self {
+        self.rules.get_or_insert_with(Vec::new).push(r);
+        self
+    }
+}
+
+/// A workload identity (`kind: ServiceAccount`); no `port` from this version on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IdentityBindingSubject {
+    /// Kind of identity, `ServiceAccount`.
+    pub kind: String,
+    /// Name of the identity.
+    pub name: String,
+    /// Namespace of the identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl IdentityBindingSubject {
+    /// A `ServiceAccount` subject.
+    pub fn service_account(name: &str) -> Self {
+        Self { kind: "ServiceAccount".into(), name: name.into(), namespace: None }
+    }
+    /// Sets the namespace.
+    pub fn namespace(mut self, ns: &str) -> Self {
+        self.namespace = Some(ns.into());
+        self
+    }
+}

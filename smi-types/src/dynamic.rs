@@ -1,0 +1,580 @@
+//! Reading any SMI document without knowing its kind up front: [`SmiObject`], [`Document`],
+//! [`parse_yaml_stream`], [`parse_json`].
+//!
+//! ```
+//! use smi_types::{Document, SmiObject, parse_yaml_stream};
+//! let docs = parse_yaml_stream("
+//! apiVersion: split.smi-spec.io/v1alpha4
+//! kind: TrafficSplit
+//! metadata: {name: canary}
+//! spec: {service: web, backends: [{service: web-v1, weight: 90}, {service: web-v2, weight: 10}]}
+//! ---
+//! apiVersion: v1
+//! kind: Service
+//! metadata: {name: web}
+//! ").unwrap();
+//! let Document::Smi(obj) = &docs[0] else { panic!() };
+//! assert_eq!(obj.kind(), "TrafficSplit");
+//! assert_eq!(obj.name(), Some("canary"));
+//! assert!(matches!(&docs[1], Document::Other { kind, .. } if kind == "Service"));
+//! ```
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::error::{Error, Location};
+use crate::{access, metrics, perf, specs, split};
+
+/// The API groups this crate knows; any other `apiVersion` is [`Document::Other`].
+pub const SMI_GROUPS: &[&str] = &[
+    "access.smi-spec.io",
+    "specs.smi-spec.io",
+    "split.smi-spec.io",
+    "metrics.smi-spec.io",
+    "perf.smi-spec.io",
+];
+
+trait MaybeMeta {
+    fn object_meta(&self) -> Option<&ObjectMeta>;
+}
+
+macro_rules! smi_objects {
+    ($( $variant:ident => $ty:ty, $group:literal, $version:literal, $kind:literal, $meta:ident; )*) => {
+        /// Any SMI object, one variant per kind × version.
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
+        pub enum SmiObject {
+            $(
+                #[doc = concat!("`", $group, "/", $version, "` `", $kind, "`.")]
+                $variant($ty),
+            )*
+        }
+
+        $( smi_objects!(@meta $ty, $meta); )*
+
+        /// (group, version, kind) of every variant, in declaration order.
+        const TABLE: &[(&str, &str, &str)] = &[ $( ($group, $version, $kind), )* ];
+
+        impl SmiObject {
+            /// `apiVersion` of the object's type (`split.smi-spec.io/v1alpha4`).
+            pub fn api_version(&self) -> &'static str {
+                match self { $( SmiObject::$variant(_) => concat!($group, "/", $version), )* }
+            }
+
+            /// `kind` (`TrafficSplit`).
+            pub fn kind(&self) -> &'static str {
+                match self { $( SmiObject::$variant(_) => $kind, )* }
+            }
+
+            /// Object metadata (`None` for lists).
+            pub fn metadata(&self) -> Option<&ObjectMeta> {
+                match self { $( SmiObject::$variant(o) => o.object_meta(), )* }
+            }
+
+            /// The object as a JSON value (with `apiVersion` and `kind` filled in).
+            pub fn to_value(&self) -> serde_json::Value {
+                let v = match self { $( SmiObject::$variant(o) => to_json(o), )* };
+                with_type_meta(v, self.api_version(), self.kind())
+            }
+
+            fn decode_value(api_version: &str, kind: &str, v: serde_json::Value) -> Option<Result<SmiObject, String>> {
+                $( if api_version == concat!($group, "/", $version) && kind == $kind {
+                    return Some(serde_json::from_value::<$ty>(v).map(SmiObject::$variant).map_err(|e| e.to_string()));
+                } )*
+                None
+            }
+
+            fn decode_yaml(api_version: &str, kind: &str, src: &str, opts: serde_saphyr::Options)
+                -> Option<Result<SmiObject, serde_saphyr::Error>> {
+                $( if api_version == concat!($group, "/", $version) && kind == $kind {
+                    return Some(serde_saphyr::from_str_with_options::<$ty>(src, opts).map(SmiObject::$variant));
+                } )*
+                None
+            }
+
+            fn decode_json(api_version: &str, kind: &str, src: &str) -> Option<Result<SmiObject, serde_json::Error>> {
+                $( if api_version == concat!($group, "/", $version) && kind == $kind {
+                    return Some(serde_json::from_str::<$ty>(src).map(SmiObject::$variant));
+                } )*
+                None
+            }
+
+        }
+    };
+    (@meta $ty:ty, meta) => {
+        impl MaybeMeta for $ty {
+            fn object_meta(&self) -> Option<&ObjectMeta> { Some(kube_core::Resource::meta(self)) }
+        }
+    };
+    (@meta $ty:ty, list) => {
+        impl MaybeMeta for $ty {
+            fn object_meta(&self) -> Option<&ObjectMeta> { None }
+        }
+    };
+}
+
+smi_objects! {
+    TrafficTargetV1alpha1 => access::v1alpha1::TrafficTarget, "access.smi-spec.io", "v1alpha1", "TrafficTarget", meta;
+    TrafficTargetV1alpha2 => access::v1alpha2::TrafficTarget, "access.smi-spec.io", "v1alpha2", "TrafficTarget", meta;
+    TrafficTargetV1alpha3 => access::v1alpha3::TrafficTarget, "access.smi-spec.io", "v1alpha3", "TrafficTarget", meta;
+    TrafficTargetV1alpha4 => access::v1alpha4::TrafficTarget, "access.smi-spec.io", "v1alpha4", "TrafficTarget", meta;
+    IdentityBindingV1alpha4 => access::v1alpha4::IdentityBinding, "access.smi-spec.io", "v1alpha4", "IdentityBinding", meta;
+    HttpRouteGroupV1alpha1 => specs::v1alpha1::HttpRouteGroup, "specs.smi-spec.io", "v1alpha1", "HTTPRouteGroup", meta;
+    HttpRouteGroupV1alpha2 => specs::v1alpha2::HttpRouteGroup, "specs.smi-spec.io", "v1alpha2", "HTTPRouteGroup", meta;
+    HttpRouteGroupV1alpha3 => specs::v1alpha3::HttpRouteGroup, "specs.smi-spec.io", "v1alpha3", "HTTPRouteGroup", meta;
+    HttpRouteGroupV1alpha4 => specs::v1alpha4::HttpRouteGroup, "specs.smi-spec.io", "v1alpha4", "HTTPRouteGroup", meta;
+    TcpRouteV1alpha1 => specs::v1alpha1::TcpRoute, "specs.smi-spec.io", "v1alpha1", "TCPRoute", meta;
+    TcpRouteV1alpha2 => specs::v1alpha2::TcpRoute, "specs.smi-spec.io", "v1alpha2", "TCPRoute", meta;
+    TcpRouteV1alpha3 => specs::v1alpha3::TcpRoute, "specs.smi-spec.io", "v1alpha3", "TCPRoute", meta;
+    TcpRouteV1alpha4 => specs::v1alpha4::TcpRoute, "specs.smi-spec.io", "v1alpha4", "TCPRoute", meta;
+    UdpRouteV1alpha4 => specs::v1alpha4::UdpRoute, "specs.smi-spec.io", "v1alpha4", "UDPRoute", meta;
+    TrafficSplitV1alpha1 => split::v1alpha1::TrafficSplit, "split.smi-spec.io", "v1alpha1", "TrafficSplit", meta;
+    TrafficSplitV1alpha2 => split::v1alpha2::TrafficSplit, "split.smi-spec.io", "v1alpha2", "TrafficSplit", meta;
+    TrafficSplitV1alpha3 => split::v1alpha3::TrafficSplit, "split.smi-spec.io", "v1alpha3", "TrafficSplit", meta;
+    TrafficSplitV1alpha4 => split::v1alpha4::TrafficSplit, "split.smi-spec.io", "v1alpha4", "TrafficSplit", meta;
+    TrafficMetricsV1alpha1 => metrics::v1alpha1::TrafficMetrics, "metrics.smi-spec.io", "v1alpha1", "TrafficMetrics", meta;
+    TrafficMetricsListV1alpha1 => metrics::v1alpha1::TrafficMetricsList, "metrics.smi-spec.io", "v1alpha1", "TrafficMetricsList", list;
+    TrafficMetricsV1alpha2 => metrics::v1alpha2::TrafficMetrics, "metrics.smi-spec.io", "v1alpha2", "TrafficMetrics", meta;
+    TrafficMetricsListV1alpha2 => metrics::v1alpha2::TrafficMetricsList, "metrics.smi-spec.io", "v1alpha2", "TrafficMetricsList", list;
+    PerformanceTest => perf::v1alpha1::PerformanceTest, "perf.smi-spec.io", "v1alpha1", "PerformanceTest", meta;
+    PerformanceTestResult => perf::v1alpha1::PerformanceTestResult, "perf.smi-spec.io", "v1alpha1", "PerformanceTestResult", meta;
+}
+
+fn to_json<T: Serialize>(o: &T) -> serde_json::Value {
+    // Our types serialize to JSON infallibly (string keys, no non-finite floats are produced).
+    serde_json::to_value(o).unwrap_or(serde_json::Value::Null)
+}
+
+fn with_type_meta(v: serde_json::Value, api_version: &str, kind: &str) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut out = serde_json::Map::with_capacity(m.len() + 2);
+            out.insert("apiVersion".into(), api_version.into());
+            out.insert("kind".into(), kind.into());
+            for (k, v) in m {
+                if k != "apiVersion" && k != "kind" {
+                    out.insert(k, v);
+                }
+            }
+            serde_json::Value::Object(out)
+        }
+        other => other,
+    }
+}
+
+/// group → version → kinds, for every kind this crate knows.
+///
+/// ```
+/// let t = smi_types::known_api_versions();
+/// assert_eq!(t["specs.smi-spec.io"]["v1alpha4"], vec!["HTTPRouteGroup", "TCPRoute", "UDPRoute"]);
+/// ```
+pub fn known_api_versions() -> BTreeMap<&'static str, BTreeMap<&'static str, Vec<&'static str>>> {
+    let mut out: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
+    for (g, v, k) in TABLE {
+        out.entry(g).or_default().entry(v).or_default().push(k);
+    }
+    out
+}
+
+/// One document of a stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Document {
+    /// An SMI object.
+    Smi(Box<SmiObject>),
+    /// A Kubernetes object of another API group (Service, Role, …), kept as JSON.
+    Other {
+        /// Its `apiVersion`.
+        api_version: String,
+        /// Its `kind`.
+        kind: String,
+        /// The whole object.
+        value: serde_json::Value,
+    },
+    /// An empty (or `null`) document.
+    Empty,
+}
+
+/// Resource limits for parsing untrusted YAML, mapped onto serde-saphyr's budget.
+///
+/// The defaults are chosen for manifests: many documents (serde-saphyr's own default would stop
+/// at 1,024 documents / 250,000 nodes per stream), small per-document trees, and a hard cap on
+/// alias expansion ("billion laughs").
+///
+/// ```
+/// let mut limits = smi_types::Limits::default();
+/// limits.max_documents = 1;
+/// let err = smi_types::parse_yaml_stream_with("a: 1\n---\nb: 2\n", &limits).unwrap_err();
+/// assert!(matches!(err, smi_types::Error::Limit { .. }));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Maximum size of the whole input in bytes (default 64 MiB).
+    pub max_input_bytes: usize,
+    /// Maximum number of documents in a stream, empty ones included (default 100,000).
+    pub max_documents: usize,
+    /// Maximum YAML nodes (scalars, sequences, mappings) per document (default 250,000).
+    pub max_nodes_per_document: usize,
+    /// Maximum nesting depth (default 64).
+    pub max_depth: usize,
+    /// Maximum aliases (`*a`) per document (default 1,000).
+    pub max_aliases_per_document: usize,
+    /// Maximum anchors (`&a`) per document (default 1,000).
+    pub max_anchors_per_document: usize,
+    /// Maximum events replayed by alias expansion per document (default 100,000).
+    pub max_alias_expansion_events: usize,
+    /// Maximum total scalar bytes per document (default 16 MiB).
+    pub max_scalar_bytes_per_document: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 64 * 1024 * 1024,
+            max_documents: 100_000,
+            max_nodes_per_document: 250_000,
+            max_depth: 64,
+            max_aliases_per_document: 1_000,
+            max_anchors_per_document: 1_000,
+            max_alias_expansion_events: 100_000,
+            max_scalar_bytes_per_document: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    fn options(&self) -> serde_saphyr::Options {
+        let mut budget = serde_saphyr::Budget::default();
+        budget.max_documents = 2;
+        budget.max_nodes = self.max_nodes_per_document;
+        budget.max_depth = self.max_depth;
+        budget.max_aliases = self.max_aliases_per_document;
+        budget.max_anchors = self.max_anchors_per_document;
+        budget.max_total_scalar_bytes = self.max_scalar_bytes_per_document;
+        let mut opts = serde_saphyr::Options::default();
+        opts.budget = Some(budget);
+        opts.alias_limits.max_total_replayed_events = self.max_alias_expansion_events;
+        opts.with_snippet = false;
+        opts
+    }
+}
+
+fn split_group(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
+
+fn known_versions(group: &str) -> Vec<String> {
+    let mut v: Vec<String> = TABLE.iter().filter(|(g, _, _)| *g == group).map(|(_, v, _)| v.to_string()).collect();
+    v.dedup();
+    v
+}
+
+/// Checks `apiVersion`/`kind` of a JSON object: `Ok(None)` for a non-SMI object,
+/// `Ok(Some((apiVersion, kind)))` for a known SMI kind, else the routing error.
+fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
+    let obj = value.as_object().ok_or_else(|| Error::NotAnObject {
+        location: None,
+        message: "the document is not a mapping".into(),
+    })?;
+    let field = |name: &str| -> Result<String, Error> {
+        match obj.get(name) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(Error::NotAnObject { location: None, message: format!("`{name}` is not a non-empty string") }),
+            None => Err(Error::NotAnObject { location: None, message: format!("`{name}` is missing") }),
+        }
+    };
+    let kind = field("kind")?;
+    let api_version = field("apiVersion")?;
+    let (group, version) = split_group(&api_version);
+    if !SMI_GROUPS.contains(&group) {
+        return Ok(None);
+    }
+    let versions = known_versions(group);
+    if !versions.iter().any(|v| v == version) {
+        return Err(Error::UnknownVersion {
+            location: None,
+            group: group.to_owned(),
+            api_version: api_version.clone(),
+            kind,
+            known_versions: versions,
+        });
+    }
+    if !TABLE.iter().any(|(g, v, k)| *g == group && *v == version && *k == kind) {
+        return Err(Error::UnknownKind {
+            location: None,
+            known_kinds: TABLE
+                .iter()
+                .filter(|(g, v, _)| *g == group && *v == version)
+                .map(|(_, _, k)| k.to_string())
+                .collect(),
+            api_version,
+            kind,
+        });
+    }
+    Ok(Some((api_version, kind)))
+}
+
+impl SmiObject {
+    /// Reads an SMI object from a JSON value, routed by `apiVersion` and `kind`.
+    ///
+    /// An SMI group with an unknown version is [`Error::UnknownVersion`] (listing the known
+    /// versions), a known version without the kind is [`Error::UnknownKind`] (listing the kinds),
+    /// a non-SMI group is [`Error::NotAnObject`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let o = smi_types::SmiObject::from_value(json!({
+    ///     "apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "TCPRoute",
+    ///     "metadata": {"name": "db"}, "spec": {"matches": {"ports": [5432]}}})).unwrap();
+    /// assert_eq!(o.api_version(), "specs.smi-spec.io/v1alpha4");
+    /// let e = smi_types::SmiObject::from_value(json!({"apiVersion": "split.smi-spec.io/v9", "kind": "TrafficSplit"})).unwrap_err();
+    /// assert!(e.to_string().contains("known versions: v1alpha1, v1alpha2, v1alpha3, v1alpha4"));
+    /// ```
+    pub fn from_value(value: serde_json::Value) -> Result<SmiObject, Error> {
+        let Some((api_version, kind)) = route(&value)? else {
+            return Err(Error::NotAnObject {
+                location: None,
+                message: format!("`{}` is not an SMI API group", value["apiVersion"].as_str().unwrap_or_default()),
+            });
+        };
+        match SmiObject::decode_value(&api_version, &kind, value) {
+            Some(Ok(o)) => Ok(o),
+            Some(Err(message)) => Err(Error::Invalid { location: None, api_version, kind, message }),
+            None => Err(Error::UnknownKind { location: None, api_version, kind, known_kinds: vec![] }),
+        }
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> Option<&str> {
+        self.metadata()?.name.as_deref()
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata()?.namespace.as_deref()
+    }
+
+    /// The object as YAML (one document, no `---`), `apiVersion` and `kind` first.
+    ///
+    /// ```
+    /// use smi_types::split::v1alpha4::*;
+    /// let o = smi_types::SmiObject::TrafficSplitV1alpha4(TrafficSplit::new("c", TrafficSplitSpec::new("web").backend("v1", 1)));
+    /// assert!(o.to_yaml().unwrap().starts_with("apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\n"));
+    /// ```
+    pub fn to_yaml(&self) -> Result<String, Error> {
+        serde_saphyr::to_string(&self.to_value()).map_err(|e| Error::Serialize { message: e.to_string() })
+    }
+}
+
+/// Writes documents as one YAML stream (`---` between documents).
+///
+/// ```
+/// let docs = smi_types::parse_yaml_stream("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n").unwrap();
+/// assert!(smi_types::to_yaml_stream(&docs).unwrap().contains("kind: Service"));
+/// ```
+pub fn to_yaml_stream(docs: &[Document]) -> Result<String, Error> {
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        match d {
+            Document::Smi(o) => out.push_str(&o.to_yaml()?),
+            Document::Other { value, .. } => out.push_str(
+                &serde_saphyr::to_string(value).map_err(|e| Error::Serialize { message: e.to_string() })?,
+            ),
+            Document::Empty => {}
+        }
+    }
+    Ok(out)
+}
+
+impl Document {
+    /// Classifies a JSON value: null → `Empty`, SMI group → `Smi`, else `Other`.
+    pub fn from_value(value: serde_json::Value) -> Result<Document, Error> {
+        if value.is_null() {
+            return Ok(Document::Empty);
+        }
+        match route(&value)? {
+            None => Ok(Document::Other {
+                api_version: value["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                kind: value["kind"].as_str().unwrap_or_default().to_owned(),
+                value,
+            }),
+            Some(_) => SmiObject::from_value(value).map(|o| Document::Smi(Box::new(o))),
+        }
+    }
+
+    /// The document as JSON (`null` for `Empty`).
+    pub fn to_value(&self) -> serde_json::Value {
+        match self {
+            Document::Smi(o) => o.to_value(),
+            Document::Other { value, .. } => value.clone(),
+            Document::Empty => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Parses a YAML stream with the default [`Limits`]; the first bad document fails the call.
+/// See [`parse_yaml_documents`] to get one result per document.
+pub fn parse_yaml_stream(input: &str) -> Result<Vec<Document>, Error> {
+    parse_yaml_stream_with(input, &Limits::default())
+}
+
+/// [`parse_yaml_stream`] with explicit limits.
+pub fn parse_yaml_stream_with(input: &str, limits: &Limits) -> Result<Vec<Document>, Error> {
+    parse_yaml_documents(input, limits)?.into_iter().collect()
+}
+
+/// Parses a YAML stream into one result per document. The outer error is for the stream as a
+/// whole (input size, document count); inner errors carry the document index, line and column.
+///
+/// ```
+/// let docs = smi_types::parse_yaml_documents("kind: X\n---\napiVersion: v1\nkind: Service\n", &Default::default()).unwrap();
+/// let err = docs[0].as_ref().unwrap_err();
+/// assert_eq!(err.location().unwrap().document, 0);
+/// assert!(docs[1].is_ok());
+/// ```
+pub fn parse_yaml_documents(input: &str, limits: &Limits) -> Result<Vec<Result<Document, Error>>, Error> {
+    if input.len() > limits.max_input_bytes {
+        return Err(Error::Limit {
+            location: None,
+            message: format!("input is {} bytes, more than max_input_bytes = {}", input.len(), limits.max_input_bytes),
+        });
+    }
+    let chunks = split_documents(input);
+    if chunks.len() > limits.max_documents {
+        return Err(Error::Limit {
+            location: Some(Location { document: limits.max_documents, line: chunks[limits.max_documents].line + 1, column: 1 }),
+            message: format!("more than max_documents = {} documents", limits.max_documents),
+        });
+    }
+    let opts = limits.options();
+    Ok(chunks
+        .iter()
+        .enumerate()
+        .map(|(index, chunk)| parse_chunk(index, chunk, &opts))
+        .collect())
+}
+
+struct Chunk<'a> {
+    /// 0-based line of the chunk's first line in the input.
+    line: u64,
+    text: &'a str,
+    has_content: bool,
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.starts_with(marker) && line[3..].chars().next().is_none_or(char::is_whitespace)
+}
+
+fn is_content(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+/// Splits a YAML stream at document markers (`---`, `...` at column 0). YAML forbids these
+/// markers inside content, so a line scan is exact.
+fn split_documents(input: &str) -> Vec<Chunk<'_>> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line) = (0usize, 0u64);
+    let (mut has_content, mut explicit) = (false, false);
+    let mut offset = 0usize;
+    for (line_no, line) in input.split_inclusive('\n').enumerate() {
+        let line_no = line_no as u64;
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if is_marker(bare, "---") {
+            if has_content || explicit {
+                out.push(Chunk { line: start_line, text: &input[start..offset], has_content });
+                start = offset;
+                start_line = line_no;
+            }
+            explicit = true;
+            has_content = is_content(&bare[3..]);
+        } else if is_marker(bare, "...") {
+            if has_content || explicit {
+                out.push(Chunk { line: start_line, text: &input[start..offset], has_content });
+            }
+            start = offset + line.len();
+            start_line = line_no + 1;
+            has_content = false;
+            explicit = false;
+        } else if !has_content && bare.starts_with('%') {
+            // directive: belongs to the next document
+        } else if is_content(bare) {
+            has_content = true;
+        }
+        offset += line.len();
+    }
+    if has_content || explicit {
+        out.push(Chunk { line: start_line, text: &input[start..], has_content });
+    }
+    out
+}
+
+fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error) -> Error {
+    let location = e.location().map(|l| Location { document: index, line: l.line() + line_offset, column: l.column() });
+    let message = e.without_snippet().to_string();
+    if message.contains("budget") || message.contains("limit") {
+        Error::Limit { location: location.or(Some(Location { document: index, line: line_offset + 1, column: 0 })), message }
+    } else {
+        Error::Yaml { location: location.or(Some(Location { document: index, line: line_offset + 1, column: 0 })), message }
+    }
+}
+
+fn parse_chunk(index: usize, chunk: &Chunk<'_>, opts: &serde_saphyr::Options) -> Result<Document, Error> {
+    let doc_start = Location { document: index, line: chunk.line + 1, column: 1 };
+    if !chunk.has_content {
+        return Ok(Document::Empty);
+    }
+    let value: serde_json::Value =
+        serde_saphyr::from_str_with_options(chunk.text, opts.clone()).map_err(|e| yaml_error(index, chunk.line, &e))?;
+    if value.is_null() {
+        return Ok(Document::Empty);
+    }
+    match route(&value).map_err(|e| e.set_location(doc_start))? {
+        None => Document::from_value(value).map_err(|e| e.set_location(doc_start)),
+        Some((api_version, kind)) => match SmiObject::decode_yaml(&api_version, &kind, chunk.text, opts.clone()) {
+            Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
+            Some(Err(e)) => {
+                let inner = yaml_error(index, chunk.line, &e);
+                let (location, message) = match inner {
+                    Error::Yaml { location, message } => (location, message),
+                    other => return Err(other),
+                };
+                Err(Error::Invalid { location, api_version, kind, message })
+            }
+            None => Err(Error::UnknownKind { location: Some(doc_start), api_version, kind, known_kinds: vec![] }),
+        },
+    }
+}
+
+/// Parses one JSON document; errors carry line and column.
+///
+/// ```
+/// let d = smi_types::parse_json(r#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit",
+///   "metadata":{"name":"a"},"spec":{"service":"web","backends":[{"service":"v1","weight":1}]}}"#).unwrap();
+/// assert!(matches!(d, smi_types::Document::Smi(_)));
+/// let e = smi_types::parse_json(r#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit",
+///   "spec":{"service":"web","backends":[{"service":"v1","weight":"x"}]}}"#).unwrap_err();
+/// assert_eq!(e.location().unwrap().line, 2);
+/// ```
+pub fn parse_json(input: &str) -> Result<Document, Error> {
+    let json_err = |e: serde_json::Error| Location { document: 0, line: e.line() as u64, column: e.column() as u64 };
+    let value: serde_json::Value =
+        serde_json::from_str(input).map_err(|e| Error::Json { message: e.to_string(), location: Some(json_err(e)) })?;
+    if value.is_null() {
+        return Ok(Document::Empty);
+    }
+    match route(&value)? {
+        None => Document::from_value(value),
+        Some((api_version, kind)) => match SmiObject::decode_json(&api_version, &kind, input) {
+            Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
+            Some(Err(e)) => Err(Error::Invalid { message: e.to_string(), location: Some(json_err(e)), api_version, kind }),
+            None => Err(Error::UnknownKind { location: None, api_version, kind, known_kinds: vec![] }),
+        },
+    }
+}

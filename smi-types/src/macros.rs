@@ -1,0 +1,98 @@
+//! The one macro that gives every SMI kind its compile-time identity.
+
+/// Implements the k8s-openapi style associated constants and [`kube_core::Resource`] for a kind,
+/// and defines its `…List` type (ListMeta + items).
+macro_rules! smi_resource {
+    (
+        $ty:ident,
+        group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal
+    ) => {
+        impl $ty {
+            /// `apiVersion` of this kind (`<group>/<version>`).
+            pub const API_VERSION: &'static str = concat!($group, "/", $version);
+            /// API group.
+            pub const GROUP: &'static str = $group;
+            /// API version within the group.
+            pub const VERSION: &'static str = $version;
+            /// Kind string on the wire.
+            pub const KIND: &'static str = $kind;
+            /// Plural resource name (URL path segment).
+            pub const PLURAL: &'static str = $plural;
+        }
+
+        impl kube_core::Resource for $ty {
+            type DynamicType = ();
+            type Scope = k8s_openapi::NamespaceResourceScope;
+
+            fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+                $kind.into()
+            }
+            fn group(_: &()) -> std::borrow::Cow<'_, str> {
+                $group.into()
+            }
+            fn version(_: &()) -> std::borrow::Cow<'_, str> {
+                $version.into()
+            }
+            fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// [`smi_resource!`] plus the kind's `…List` type.
+macro_rules! smi_kind {
+    (
+        $ty:ident, $list:ident,
+        group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal
+    ) => {
+        crate::macros::smi_resource!($ty, group = $group, version = $version, kind = $kind, plural = $plural);
+
+        #[doc = concat!("A list of [`", stringify!($ty), "`] (`", $kind, "List` on the wire).")]
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+        pub struct $list {
+            /// `apiVersion` as read; empty = absent.
+            #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+            pub api_version: String,
+            /// `kind` as read; empty = absent.
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub kind: String,
+            /// Standard list metadata.
+            #[serde(default)]
+            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+            /// The objects.
+            #[serde(default)]
+            pub items: Vec<$ty>,
+        }
+
+        impl $list {
+            /// A list of `items` with `apiVersion` and `kind` filled in.
+            pub fn new(items: Vec<$ty>) -> Self {
+                Self {
+                    api_version: $ty::API_VERSION.to_owned(),
+                    kind: concat!($kind, "List").to_owned(),
+                    metadata: Default::default(),
+                    items,
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use smi_kind;
+pub(crate) use smi_resource;
+
+/// `apiVersion`/`kind` fields shared by every top-level struct are declared by hand; this helper
+/// builds an `ObjectMeta` with a name.
+pub(crate) fn named(name: &str) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        name: Some(name.to_owned()),
+        ..Default::default()
+    }
+}

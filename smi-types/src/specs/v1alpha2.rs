@@ -1,0 +1,110 @@
+//! `specs.smi-spec.io/v1alpha2`: HTTPRouteGroup with top-level `matches`, matches gain
+//! `headers`; TCPRoute with no body.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use super::HttpMethod;
+pub use crate::headers::{HeadersForm, HttpHeaders};
+
+/// Named HTTP matches (top-level `matches`, no `spec` in this version).
+///
+/// ```
+/// use smi_types::specs::v1alpha2::*;
+/// let g = HttpRouteGroup::new("routes")
+///     .with_match(HttpMatch::new("android").headers(HttpHeaders::new().header("user-agent", ".*Android.*")));
+/// assert_eq!(serde_json::to_value(&g).unwrap()["matches"][0]["headers"][0]["user-agent"], ".*Android.*");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HttpRouteGroup {
+    /// `apiVersion` as read; empty = absent.
+    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// `kind` as read; empty = absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The matches (one match = one route).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
+    pub matches: Option<Vec<HttpMatch>>,
+}
+
+crate::macros::smi_kind!(HttpRouteGroup, HttpRouteGroupList, group = "specs.smi-spec.io", version = "v1alpha2", kind = "HTTPRouteGroup", plural = "httproutegroups");
+
+impl HttpRouteGroup {
+    /// An empty group named `name`.
+    pub fn new(name: &str) -> Self {
+        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), matches: None }
+    }
+    /// Adds a match.
+    pub fn with_match(mut self, m: HttpMatch) -> Self {
+        self.matches.get_or_insert_with(Vec::new).push(m);
+        self
+    }
+}
+
+/// One HTTP route: conditions that must all hold (v1alpha2–v1alpha4 shape).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpMatch {
+    /// Name other objects refer to; unique within the group.
+    pub name: String,
+    /// Methods (absent = any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<HttpMethod>>,
+    /// Regex on the request path, anchored at the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_regex: Option<String>,
+    /// Header conditions (both wire forms read; see [`HttpHeaders`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<HttpHeaders>,
+}
+
+impl HttpMatch {
+    /// A match named `name` with no conditions.
+    pub fn new(name: &str) -> Self {
+        Self { name: name.into(), ..Default::default() }
+    }
+    /// Sets the path regex.
+    pub fn path_regex(mut self, re: &str) -> Self {
+        self.path_regex = Some(re.into());
+        self
+    }
+    /// Adds a method.
+    pub fn method(mut self, m: HttpMethod) -> Self {
+        self.methods.get_or_insert_with(Vec::new).push(m);
+        self
+    }
+    /// Sets the header conditions.
+    pub fn headers(mut self, h: HttpHeaders) -> Self {
+        self.headers = Some(h);
+        self
+    }
+}
+
+/// A TCP route; this version has no body at all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TcpRoute {
+    /// `apiVersion` as read; empty = absent.
+    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// `kind` as read; empty = absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
+
+crate::macros::smi_kind!(TcpRoute, TcpRouteList, group = "specs.smi-spec.io", version = "v1alpha2", kind = "TCPRoute", plural = "tcproutes");
+
+impl TcpRoute {
+    /// A TCPRoute named `name`.
+    pub fn new(name: &str) -> Self {
+        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name) }
+    }
+}

@@ -1,0 +1,1 @@
+//! Conversions between the versions of this group (hub: the latest version).

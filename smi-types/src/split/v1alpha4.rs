@@ -1,0 +1,79 @@
+//! `split.smi-spec.io/v1alpha4`: integer weights and optional `matches`.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use super::v1alpha3::TrafficSplitMatch;
+
+/// Splits traffic sent to the root service `spec.service` across `spec.backends` by relative
+/// weight.
+///
+/// ```
+/// use smi_types::split::v1alpha4::*;
+/// let ts = TrafficSplit::new("ab", TrafficSplitSpec::new("web").backend("web-v1", 90).backend("web-v2", 10).http_route_group("firefox"));
+/// assert_eq!(serde_json::to_value(&ts).unwrap()["spec"]["matches"][0]["kind"], "HTTPRouteGroup");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrafficSplit {
+    /// `apiVersion` as read; empty = absent.
+    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// `kind` as read; empty = absent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The body.
+    pub spec: TrafficSplitSpec,
+}
+
+crate::macros::smi_kind!(TrafficSplit, TrafficSplitList, group = "split.smi-spec.io", version = "v1alpha4", kind = "TrafficSplit", plural = "trafficsplits");
+
+impl TrafficSplit {
+    /// A TrafficSplit named `name`.
+    pub fn new(name: &str, spec: TrafficSplitSpec) -> Self {
+        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+    }
+}
+
+/// Body of a TrafficSplit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrafficSplitSpec {
+    /// The root (apex) service clients address.
+    pub service: String,
+    /// Backend services with their weights.
+    pub backends: Vec<TrafficSplitBackend>,
+    /// HTTPRouteGroups (same namespace) whose matching requests are split; others go to the
+    /// root service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<Vec<TrafficSplitMatch>>,
+}
+
+impl TrafficSplitSpec {
+    /// A split of `service` with no backends yet.
+    pub fn new(service: &str) -> Self {
+        Self { service: service.into(), ..Default::default() }
+    }
+    /// Adds a backend.
+    pub fn backend(mut self, service: &str, weight: impl Into<i64>) -> Self {
+        self.backends.push(TrafficSplitBackend { service: service.into(), weight: weight.into() });
+        self
+    }
+    /// Restricts the split to requests matching HTTPRouteGroup `name`.
+    pub fn http_route_group(mut self, name: &str) -> Self {
+        self.matches.get_or_insert_with(Vec::new).push(TrafficSplitMatch::http_route_group(name));
+        self
+    }
+}
+
+/// A backend service and its relative weight.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrafficSplitBackend {
+    /// Service name in the split's namespace.
+    pub service: String,
+    /// Relative weight, a whole number ≥ 0 (0 = no traffic).
+    #[schemars(range(min = 0))]
+    pub weight: i64,
+}
