@@ -1,1 +1,143 @@
 //! Validation of SMI manifests and typed objects.
+//!
+//! `smi-validate` checks Service Mesh Interface manifests in six layers and reports every finding
+//! as a [`Diagnostic`] with a stable [`Code`], the file, the document index in the stream, the
+//! line and column, and the field path as the manifest spells it (`spec.backends[1].weight`):
+//!
+//! 1. **YAML syntax** — malformed YAML (with line:col; the other documents of the stream are
+//!    still validated), duplicate keys, hostile input stopped by [`Limits`].
+//! 2. **Routing** by `apiVersion`/`kind`: unknown SMI versions/kinds are errors listing the known
+//!    ones; non-SMI documents are skipped and counted.
+//! 3. **Structure** against the CRD schema of that version (types, required, enums; unknown fields
+//!    with [`Options::strict`]).
+//! 4. **Rules in one object**: the CRD's CEL `x-kubernetes-validations` evaluated offline
+//!    (kube-cel), field rules (regexes compile, unique match names, ports) and the PerformanceTest
+//!    rules of `smi-types`.
+//! 5. **Rules across objects** of the input set (route references, match names, hierarchical
+//!    splits, duplicate apexes); references outside the set are warnings, or errors with
+//!    [`Options::require_refs`].
+//! 6. **Lints** (warnings): valid but probably wrong.
+//!
+//! ```
+//! let report = smi_validate::validate_bytes(
+//!     b"apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  backends:\n  - service: web-v1\n    weight: \"5\"\n",
+//!     &smi_validate::Options::default(),
+//! );
+//! let d = &report.diagnostics[0];
+//! assert_eq!(d.code.as_str(), "SMI1201");
+//! assert_eq!(d.path.as_deref(), Some("spec.backends[0].weight"));
+//! assert_eq!((d.line, d.column), (Some(9), Some(5)));
+//! ```
+//!
+//! # Decisions
+//!
+//! * A document **without `apiVersion`** whose `kind` is an SMI kind is an error
+//!   ([`Code::MissingTypeMeta`], with the candidate apiVersions as hint); a document with neither
+//!   an SMI `apiVersion` nor an SMI `kind` is not SMI and is skipped (counted in
+//!   [`Summary::skipped`]). A kuttl `TestStep` listing SMI objects under `delete:` is therefore
+//!   skipped: its own apiVersion/kind is kuttl's.
+//! * `metrics.smi-spec.io` objects are API-server responses, not manifests: [`Code::ReadOnlyApi`].
+//! * `headers` is accepted in both wire shapes (list of one-key maps, and map). With
+//!   [`Target::Sdk`] the map form is a warning ([`Code::HeadersMapForm`]); with
+//!   [`Target::ControllerSdk`] the list form is ([`Code::HeadersListForm`]).
+//! * Weights are relative: no sum rule; weight 0, backend == apex, dotted apex names and
+//!   server-returned metadata are accepted.
+//! * Scalars resolve by the YAML 1.2 core schema (`yes`/`no` are strings, as in JSON-minded
+//!   tools; go-yaml v2 would read them as booleans). Custom tags and complex keys are errors
+//!   ([`Code::UnsupportedYaml`]); merge keys `<<` are not expanded.
+//! * A duplicated key keeps its first value (and is an error).
+//!
+//! # Codes
+//!
+//! | code | default severity | layer | meaning |
+//! |---|---|---|---|
+//! | SMI1001 | error | 1 | YAML syntax error |
+//! | SMI1002 | error | 1 | duplicate mapping key |
+//! | SMI1003 | error | 1 | input limit exceeded ([`Limits`]) |
+//! | SMI1004 | error | 1 | document is not a mapping |
+//! | SMI1005 | error | 1 | YAML feature without JSON equivalent (custom tag, complex key) |
+//! | SMI1006 | error | 1 | input is not readable UTF-8 |
+//! | SMI1101 | error | 2 | missing apiVersion or kind |
+//! | SMI1102 | error | 2 | unknown SMI API version |
+//! | SMI1103 | error | 2 | unknown kind for this SMI API version |
+//! | SMI1104 | error | 2 | read-only API object (metrics.smi-spec.io) |
+//! | SMI1105 | error | 2 | apiVersion lacks the API group |
+//! | SMI1106 | error | 2 | kind rejected by configuration (`--reject`) |
+//! | SMI1201 | error | 3 | wrong type |
+//! | SMI1202 | error | 3 | required field missing |
+//! | SMI1203 | error | 3 | value not allowed (enum) |
+//! | SMI1204 | error | 3 | unknown field, pruned by the API server (only with `strict`) |
+//! | SMI1205 | error | 3 | invalid object name or namespace |
+//! | SMI1206 | error | 3 | value out of range |
+//! | SMI1207 | error | 3 | value does not match the required pattern |
+//! | SMI1301 | error | 4 | CRD validation rule (CEL) failed |
+//! | SMI1302 | warning | 4 | CRD validation rule (CEL) could not be evaluated |
+//! | SMI1304 | error | 4 | duplicate match name in HTTPRouteGroup |
+//! | SMI1305 | error | 4 | pathRegex does not compile |
+//! | SMI1306 | error | 4 | header value regex does not compile |
+//! | SMI1307 | error | 4 | headers list entry must have exactly one key |
+//! | SMI1308 | error | 4 | PerformanceTest rule failed (some are warnings) |
+//! | SMI1309 | error | 4 | port out of range |
+//! | SMI1401 | warning | 5 | route reference not found in the input set (error with `require_refs`) |
+//! | SMI1402 | error | 5 | match name not defined by the HTTPRouteGroup |
+//! | SMI1403 | warning | 5 | HTTPRouteGroup reference not found in the input set (error with `require_refs`) |
+//! | SMI1404 | warning | 5 | backend is another TrafficSplit's apex |
+//! | SMI1405 | warning | 5 | two TrafficSplits for the same apex service |
+//! | SMI1406 | warning | 5 | TrafficTarget namespace differs from destination namespace |
+//! | SMI1407 | warning | 5 | object defined twice |
+//! | SMI1501 | warning | 6 | all TrafficSplit weights are zero |
+//! | SMI1502 | warning | 6 | v1alpha1 weights mix quantity scales |
+//! | SMI1503 | warning | 6 | regex can never match |
+//! | SMI1504 | warning | 6 | methods lists `*` with other methods |
+//! | SMI1505 | warning | 6 | open load model without rps |
+//! | SMI1506 | warning | 6 | template placeholder in a value |
+//! | SMI1507 | warning | 6 | template placeholder in a name or namespace |
+//! | SMI1508 | warning | 6 | headers in map form (with `--target sdk`) |
+//! | SMI1509 | warning | 6 | headers in list form (with `--target controller-sdk`) |
+//! | SMI1510 | warning | 6 | TrafficTarget without rules or sources |
+//! | SMI1511 | warning | 6 | negative weight (v1alpha1) |
+
+pub mod admission;
+mod cross;
+mod diagnostic;
+mod engine;
+mod options;
+pub mod output;
+mod path;
+mod perf;
+pub mod routing;
+mod rules;
+mod structure;
+mod yaml;
+
+pub use admission::validate_admission;
+pub use diagnostic::{Code, Diagnostic, FileRecord, Report, Severity, Summary};
+pub use engine::Validator;
+pub use options::{Options, Target};
+pub use path::{Path, PathParseError, Seg};
+pub use routing::known_api_versions;
+pub use yaml::{Limits, Pos};
+
+/// Validates one in-memory stream (named `<input>`). Never panics, whatever the bytes: the
+/// entry point for fuzzing.
+pub fn validate_bytes(bytes: &[u8], options: &Options) -> Report {
+    let mut v = Validator::new(options.clone());
+    v.validate_bytes("<input>", bytes);
+    v.finish()
+}
+
+/// Validates one in-memory stream with a file name.
+pub fn validate_str(file: &str, text: &str, options: &Options) -> Report {
+    let mut v = Validator::new(options.clone());
+    v.validate_str(file, text);
+    v.finish()
+}
+
+/// Validates objects given as JSON values (e.g. typed objects serialized with `serde_json`).
+pub fn validate_values<I: IntoIterator<Item = serde_json::Value>>(values: I, options: &Options) -> Report {
+    let mut v = Validator::new(options.clone());
+    for (i, value) in values.into_iter().enumerate() {
+        v.validate_value(&format!("<object {i}>"), value);
+    }
+    v.finish()
+}

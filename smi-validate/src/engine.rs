@@ -1,0 +1,315 @@
+//! The streaming validator: feeds documents through the layers and collects the [`Report`].
+
+use crate::cross::Index;
+use crate::diagnostic::{Code, Diagnostic, FileRecord, Report, Severity};
+use crate::options::Options;
+use crate::path::Path;
+use crate::routing::{self, ApiKind, Route, Routing};
+use crate::structure::{self, Finding, Patterns};
+use crate::yaml::{self, Doc, Parsed, Splitter, YamlIssue};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+/// Validates any number of streams, then the cross-object rules.
+///
+/// ```
+/// use smi_validate::{Options, Validator};
+/// let mut v = Validator::new(Options::default());
+/// v.validate_str("a.yaml", "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec: {service: web, backends: [{service: web-v1, weight: 0}]}\n");
+/// let report = v.finish();
+/// assert!(report.is_valid());
+/// assert_eq!(report.with_code(smi_validate::Code::AllWeightsZero).count(), 1);
+/// ```
+pub struct Validator {
+    opts: Options,
+    report: Report,
+    index: Index,
+    pats: Patterns,
+    schemas: HashMap<usize, Value>,
+    cel: HashMap<usize, Option<kube_cel::CompiledSchema>>,
+    cel_validator: Option<kube_cel::Validator>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator").field("opts", &self.opts).finish_non_exhaustive()
+    }
+}
+
+fn key(r: &Route) -> usize {
+    r as *const Route as usize
+}
+
+impl Validator {
+    /// A validator with these options.
+    pub fn new(opts: Options) -> Self {
+        Validator {
+            opts,
+            report: Report::default(),
+            index: Index::default(),
+            pats: Patterns::default(),
+            schemas: HashMap::new(),
+            cel: HashMap::new(),
+            cel_validator: None,
+        }
+    }
+
+    /// Validates a YAML/JSON stream read from `reader`, document by document.
+    ///
+    /// # Errors
+    /// Only I/O errors of the reader; everything else is a diagnostic.
+    pub fn validate_reader(&mut self, file: &str, reader: impl BufRead) -> io::Result<()> {
+        let file: Arc<str> = Arc::from(file);
+        let mut rec = FileRecord { name: file.to_string(), ..FileRecord::default() };
+        self.report.summary.files += 1;
+        let mut split = Splitter::new(reader, self.opts.limits);
+        let mut idx = 0usize;
+        let mut result = Ok(());
+        while let Some(raw) = split.next_doc() {
+            let raw = match raw {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut d = Diagnostic::new(Code::Encoding, format!("cannot read: {e}"));
+                    d.file = file.to_string();
+                    self.report.diagnostics.push(d);
+                    result = Err(e);
+                    break;
+                }
+            };
+            for parsed in yaml::parse(raw, &self.opts.limits) {
+                if matches!(parsed, Parsed::Empty) {
+                    continue;
+                }
+                if idx >= self.opts.limits.max_documents {
+                    let mut d = Diagnostic::new(
+                        Code::LimitExceeded,
+                        format!("more than {} documents in one stream; the rest is not read", self.opts.limits.max_documents),
+                    );
+                    d.file = file.to_string();
+                    d.document = Some(idx);
+                    self.report.diagnostics.push(d);
+                    self.report.files.push(rec);
+                    return Ok(());
+                }
+                match parsed {
+                    Parsed::Empty => {}
+                    Parsed::Failed(issue) => self.yaml_issue(&file, idx, None, issue),
+                    Parsed::Doc(doc, issues) => {
+                        for i in issues {
+                            self.yaml_issue(&file, idx, Some(&doc), i);
+                        }
+                        self.document(&file, idx, &doc, &mut rec);
+                    }
+                }
+                idx += 1;
+                self.report.summary.documents += 1;
+            }
+        }
+        rec.documents = idx;
+        self.report.files.push(rec);
+        result
+    }
+
+    /// Validates an in-memory stream.
+    pub fn validate_str(&mut self, file: &str, text: &str) {
+        let _ = self.validate_reader(file, text.as_bytes());
+    }
+
+    /// Validates in-memory bytes (non-UTF-8 input gives a diagnostic, never a panic).
+    pub fn validate_bytes(&mut self, file: &str, bytes: &[u8]) {
+        let _ = self.validate_reader(file, bytes);
+    }
+
+    /// Validates an object that is already a JSON value (a typed object turned into a value, or
+    /// an admission request's object). Diagnostics carry paths but no line numbers.
+    pub fn validate_value(&mut self, name: &str, value: Value) {
+        let file: Arc<str> = Arc::from(name);
+        let mut rec = FileRecord { name: name.to_owned(), documents: 1, ..FileRecord::default() };
+        self.report.summary.files += 1;
+        self.report.summary.documents += 1;
+        let doc = Doc::from_value(value);
+        self.document(&file, 0, &doc, &mut rec);
+        self.report.files.push(rec);
+    }
+
+    /// Validates typed objects (anything that serializes to a Kubernetes object).
+    ///
+    /// # Errors
+    /// When an object does not serialize to JSON.
+    pub fn validate_object<T: serde::Serialize>(&mut self, name: &str, object: &T) -> Result<(), serde_json::Error> {
+        let v = serde_json::to_value(object)?;
+        self.validate_value(name, v);
+        Ok(())
+    }
+
+    /// Runs the cross-object rules and returns the report.
+    pub fn finish(mut self) -> Report {
+        let cross = self.index.check(self.opts.require_refs);
+        self.report.diagnostics.extend(cross);
+        self.report.recount();
+        self.report
+    }
+
+    fn push(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, f: Finding, object: Option<&str>) {
+        let mut d = Diagnostic::new(f.code, f.message);
+        if let Some(s) = f.severity {
+            d.severity = s;
+        }
+        d.file = file.to_string();
+        d.document = Some(idx);
+        d.hint = f.hint;
+        d.object = object.map(str::to_owned);
+        if let Some(doc) = doc {
+            if let Some(p) = doc.locate(&f.path) {
+                d.line = Some(p.line as usize);
+                d.column = Some(p.col as usize);
+                d.source_line = doc.source_line(p.line);
+            }
+        }
+        if !f.path.is_empty() {
+            d.path = Some(f.path.to_string());
+        }
+        self.report.diagnostics.push(d);
+    }
+
+    fn yaml_issue(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, i: YamlIssue) {
+        let mut d = Diagnostic::new(i.code, i.message);
+        d.file = file.to_string();
+        d.document = Some(idx);
+        if let Some(p) = i.pos {
+            d.line = Some(p.line as usize);
+            d.column = Some(p.col as usize);
+            d.source_line = doc.and_then(|doc| doc.source_line(p.line));
+        }
+        d.path = i.path;
+        self.report.diagnostics.push(d);
+    }
+
+    fn document(&mut self, file: &Arc<str>, idx: usize, doc: &Doc, rec: &mut FileRecord) {
+        let v = &doc.value;
+        let Some(obj) = v.as_object() else {
+            let what = match v {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a string",
+                _ => "a scalar",
+            };
+            self.push(file, idx, Some(doc), Finding::new(Code::NotAnObject, Path::root(), format!("document is {what}, not a Kubernetes object")), None);
+            return;
+        };
+        let av = obj.get("apiVersion").and_then(Value::as_str);
+        let kind = obj.get("kind").and_then(Value::as_str);
+        let routing = routing::route(av, kind);
+        let route = match routing {
+            Routing::Smi(r) => r,
+            Routing::NotSmi => {
+                self.report.summary.skipped += 1;
+                return;
+            }
+            other => {
+                let f = routing_finding(other, av, kind);
+                self.push(file, idx, Some(doc), f, None);
+                return;
+            }
+        };
+        if self.opts.skip_kinds.iter().any(|k| k == route.kind) {
+            self.report.summary.skipped += 1;
+            return;
+        }
+        self.report.summary.smi_objects += 1;
+        let id = object_id(route.kind, v);
+        rec.objects.push((id.clone(), idx));
+        if self.opts.reject_kinds.iter().any(|k| k == route.kind) {
+            self.push(file, idx, Some(doc), Finding::new(Code::RejectedKind, Path::root().key("kind"), format!("kind {} is rejected", route.kind)), Some(&id));
+            return;
+        }
+        if route.api == ApiKind::ReadOnly {
+            let f = Finding::new(
+                Code::ReadOnlyApi,
+                Path::root().key("kind"),
+                format!("{} is served read-only by the metrics.smi-spec.io extension API server; it cannot be created or applied", route.kind),
+            )
+            .hint("this is an API response (kubectl get), not a manifest");
+            self.push(file, idx, Some(doc), f, Some(&id));
+            return;
+        }
+        let mut out = Vec::new();
+        let schema = self.schemas.entry(key(route)).or_insert_with(|| route.schema());
+        structure::check(schema, v, &mut Path::root(), self.opts.strict, &self.pats, &mut out);
+        crate::rules::metadata(v, &mut out);
+        let structural_errors = out.iter().any(|f| f.code.default_severity() == Severity::Error && f.severity.is_none());
+        if !structural_errors && !self.opts.skip_cel {
+            self.cel(route, v, &mut out);
+        }
+        crate::rules::object_rules(route, v, &self.opts, &mut out);
+        crate::rules::placeholders(v, &mut Path::root(), &mut out);
+        for f in out {
+            self.push(file, idx, Some(doc), f, Some(&id));
+        }
+        self.index.add(route.kind, route.version, file, idx, doc);
+    }
+
+    fn cel(&mut self, route: &Route, v: &Value, out: &mut Vec<Finding>) {
+        let schema = &self.schemas[&key(route)];
+        let compiled = self.cel.entry(key(route)).or_insert_with(|| {
+            let has_rules = schema.to_string().contains("x-kubernetes-validations");
+            has_rules.then(|| kube_cel::compile_schema(schema))
+        });
+        let Some(compiled) = compiled else { return };
+        let validator = self.cel_validator.get_or_insert_with(kube_cel::Validator::new);
+        if let Err(errs) = validator.validate_compiled(compiled, v, None) {
+            for e in errs.into_vec() {
+                let path = e.field_path.trim_start_matches('.').parse().unwrap_or_default();
+                let failed = e.kind == kube_cel::ErrorKind::ValidationFailure;
+                let code = if failed { Code::CelRule } else { Code::CelUnevaluable };
+                let msg = if failed { e.message.clone() } else { format!("rule `{}` could not be evaluated: {}", e.rule, e.message) };
+                out.push(Finding::new(code, path, msg).hint(format!("CRD rule: {}", e.rule)));
+            }
+        }
+    }
+}
+
+fn object_id(kind: &str, v: &Value) -> String {
+    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn routing_finding(r: Routing<'_>, av: Option<&str>, kind: Option<&str>) -> Finding {
+    let av = av.unwrap_or_default();
+    let kind = kind.unwrap_or_default();
+    match r {
+        Routing::UnknownVersion { group, known } => Finding::new(
+            Code::UnknownVersion,
+            Path::root().key("apiVersion"),
+            format!("unknown API version `{av}`; {group} has {}", known.join(", ")),
+        )
+        .hint(format!("known SMI API versions: {}", routing::known_api_versions().join(", "))),
+        Routing::UnknownKind { known } => Finding::new(
+            Code::UnknownKind,
+            Path::root().key("kind"),
+            format!("`{av}` has no kind `{kind}`; it has {}", known.join(", ")),
+        ),
+        Routing::MissingApiVersion { kind, candidates } => Finding::new(
+            Code::MissingTypeMeta,
+            Path::root().key("kind"),
+            format!("{kind} without `apiVersion`"),
+        )
+        .hint(format!("add one of: {}", candidates.iter().map(|c| format!("`apiVersion: {c}`")).collect::<Vec<_>>().join(", "))),
+        Routing::MissingKind => Finding::new(
+            Code::MissingTypeMeta,
+            Path::root().key("apiVersion"),
+            format!("`{av}` object without `kind`"),
+        ),
+        Routing::VersionWithoutGroup { candidates } => Finding::new(
+            Code::ApiVersionWithoutGroup,
+            Path::root().key("apiVersion"),
+            format!("`apiVersion: {av}` lacks the API group"),
+        )
+        .hint(format!("write one of: {}", candidates.join(", "))),
+        Routing::Smi(_) | Routing::NotSmi => unreachable!("handled by the caller"),
+    }
+}

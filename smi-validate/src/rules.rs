@@ -1,0 +1,460 @@
+//! Layers 4 and 6 for one object: field rules the schema cannot express, and lints.
+
+use crate::diagnostic::Code;
+use crate::options::{Options, Target};
+use crate::path::{Path, Seg};
+use crate::routing::Route;
+use crate::structure::Finding;
+use regex_syntax::hir::{Hir, HirKind, Look};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// `true` when `s` looks like a template placeholder: `$VAR`, `${VAR}` or `<NAME>`.
+pub fn placeholder(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' => {
+                let start = i;
+                let mut j = i + 1;
+                let braced = b.get(j) == Some(&b'{');
+                if braced {
+                    j += 1;
+                }
+                let id = j;
+                if j < b.len() && (b[j].is_ascii_alphabetic() || b[j] == b'_') {
+                    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                        j += 1;
+                    }
+                    if braced {
+                        if b.get(j) == Some(&b'}') {
+                            return Some(&s[start..=j]);
+                        }
+                    } else if j > id && s[id..j].bytes().any(|c| c.is_ascii_uppercase()) {
+                        return Some(&s[start..j]);
+                    }
+                }
+                i += 1;
+            }
+            b'<' => {
+                if let Some(end) = s[i + 1..].find('>') {
+                    let inner = &s[i + 1..i + 1 + end];
+                    if !inner.is_empty()
+                        && inner.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                        && inner.bytes().any(|c| c.is_ascii_alphabetic())
+                    {
+                        return Some(&s[i..i + end + 2]);
+                    }
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(dns1123_label)
+}
+
+/// `metadata.name` / `metadata.namespace`.
+pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
+    let md = Path::root().key("metadata");
+    let Some(m) = v.get("metadata") else {
+        out.push(Finding::new(Code::InvalidName, md.key("name"), "`metadata.name` is required"));
+        return;
+    };
+    let Some(m) = m.as_object() else { return };
+    match m.get("name") {
+        Some(Value::String(n)) => {
+            if let Some(ph) = placeholder(n) {
+                out.push(
+                    Finding::new(
+                        Code::PlaceholderInName,
+                        md.key("name"),
+                        format!("name `{n}` contains the template placeholder `{ph}`"),
+                    )
+                    .hint("substitute the template before applying (envsubst, kustomize, helm)"),
+                );
+            } else if !dns1123_subdomain(n) {
+                out.push(
+                    Finding::new(Code::InvalidName, md.key("name"), format!("name `{n}` is not a valid Kubernetes name"))
+                        .hint("lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, at most 253 characters"),
+                );
+            }
+        }
+        None | Some(Value::Null) if m.get("generateName").is_none() => {
+            out.push(Finding::new(Code::InvalidName, md.key("name"), "`metadata.name` is required"));
+        }
+        _ => {}
+    }
+    if let Some(Value::String(ns)) = m.get("namespace") {
+        if let Some(ph) = placeholder(ns) {
+            out.push(
+                Finding::new(
+                    Code::PlaceholderInName,
+                    md.key("namespace"),
+                    format!("namespace `{ns}` contains the template placeholder `{ph}`"),
+                )
+                .hint("substitute the template before applying (envsubst, kustomize, helm)"),
+            );
+        } else if !dns1123_label(ns) {
+            out.push(
+                Finding::new(Code::InvalidName, md.key("namespace"), format!("namespace `{ns}` is not a valid namespace name"))
+                    .hint("lower-case letters, digits and `-`, at most 63 characters"),
+            );
+        }
+    }
+}
+
+/// Placeholders anywhere else in the object (regex fields excluded: `$` is an anchor there).
+pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
+    match v {
+        Value::String(s) => {
+            if let Some(ph) = placeholder(s) {
+                out.push(
+                    Finding::new(Code::TemplatePlaceholder, path.clone(), format!("value contains the template placeholder `{ph}`"))
+                        .hint("substitute the template before applying"),
+                );
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                path.push(Seg::Index(i));
+                placeholders(c, path, out);
+                path.pop();
+            }
+        }
+        Value::Object(m) => {
+            for (k, c) in m {
+                let top = path.segs().len() == 1 && matches!(&path.segs()[0], Seg::Key(x) if x == "metadata");
+                if k == "pathRegex" || k == "headers" || (top && (k == "name" || k == "namespace")) {
+                    continue;
+                }
+                if path.is_empty() && (k == "apiVersion" || k == "kind" || k == "status") {
+                    continue;
+                }
+                path.push(Seg::Key(k.clone()));
+                placeholders(c, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Regex check: `Err(message)` when it does not compile, `Ok(true)` when it can never match.
+pub fn regex_never_matches(re: &str) -> Result<bool, String> {
+    if let Err(e) = regex::Regex::new(re) {
+        let msg = e.to_string();
+        let last = msg.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("invalid regex").to_owned();
+        return Err(last.trim_start_matches("error: ").to_owned());
+    }
+    let hir = regex_syntax::parse(re).map_err(|e| e.to_string())?;
+    Ok(never(&hir))
+}
+
+fn min_len(h: &Hir) -> usize {
+    h.properties().minimum_len().unwrap_or(0)
+}
+
+fn never(h: &Hir) -> bool {
+    if h.properties().minimum_len().is_none() {
+        return true; // e.g. `[^\s\S]`
+    }
+    match h.kind() {
+        HirKind::Concat(items) => {
+            if items.iter().any(never) {
+                return true;
+            }
+            let ends = |x: &Hir| matches!(x.kind(), HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF));
+            let starts = |x: &Hir| matches!(x.kind(), HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF));
+            for (i, a) in items.iter().enumerate() {
+                for b in &items[i + 1..] {
+                    if ends(a) && min_len(b) > 0 && matches!(a.kind(), HirKind::Look(Look::End)) {
+                        return true; // `$x`
+                    }
+                    if starts(b) && min_len(a) > 0 && matches!(b.kind(), HirKind::Look(Look::Start)) {
+                        return true; // `x^`
+                    }
+                }
+            }
+            false
+        }
+        HirKind::Alternation(alts) => alts.iter().all(never),
+        HirKind::Capture(c) => never(&c.sub),
+        HirKind::Repetition(r) => r.min > 0 && never(&r.sub),
+        _ => false,
+    }
+}
+
+fn matches_path(route: &Route) -> Path {
+    if route.version == "v1alpha1" || route.version == "v1alpha2" {
+        Path::root().key("matches")
+    } else {
+        Path::root().key("spec").key("matches")
+    }
+}
+
+/// The rules of one object of a known kind.
+pub(crate) fn object_rules(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Finding>) {
+    match route.kind {
+        "HTTPRouteGroup" => http_route_group(route, v, opts, out),
+        "TCPRoute" | "UDPRoute" => l4_route(v, out),
+        "TrafficSplit" => traffic_split(route, v, out),
+        "TrafficTarget" => traffic_target(route, v, out),
+        "PerformanceTest" => crate::perf::performance_test(v, out),
+        _ => {}
+    }
+}
+
+fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Finding>) {
+    let base = matches_path(route);
+    let Some(Value::Array(matches)) = base.lookup(v) else { return };
+    let mut seen = HashSet::new();
+    for (i, m) in matches.iter().enumerate() {
+        let mp = base.index(i);
+        if let Some(Value::String(n)) = m.get("name") {
+            if !seen.insert(n.as_str()) {
+                out.push(
+                    Finding::new(Code::DuplicateMatchName, mp.key("name"), format!("match name `{n}` is used twice"))
+                        .hint("match names are the keys TrafficTargets reference; make them unique"),
+                );
+            }
+        }
+        if let Some(Value::String(re)) = m.get("pathRegex") {
+            match regex_never_matches(re) {
+                Err(e) => out.push(
+                    Finding::new(Code::InvalidPathRegex, mp.key("pathRegex"), format!("pathRegex `{re}` does not compile: {e}"))
+                        .hint("pathRegex uses RE2 syntax (no look-around or back-references)"),
+                ),
+                Ok(true) => out.push(Finding::new(
+                    Code::RegexNeverMatches,
+                    mp.key("pathRegex"),
+                    format!("pathRegex `{re}` can never match any path"),
+                )),
+                Ok(false) => {}
+            }
+        }
+        if let Some(Value::Array(methods)) = m.get("methods") {
+            if methods.len() > 1 && methods.iter().any(|x| x == "*") {
+                out.push(
+                    Finding::new(Code::RedundantMethods, mp.key("methods"), "`*` already allows every method; the others are redundant")
+                        .hint("write `methods: [\"*\"]` alone"),
+                );
+            }
+        }
+        if let Some(h) = m.get("headers") {
+            headers(h, &mp.key("headers"), opts, out);
+        }
+    }
+}
+
+fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
+    let Value::String(re) = val else {
+        out.push(Finding::new(Code::WrongType, p, format!("header `{name}` must map to a string (a regex)")));
+        return;
+    };
+    match regex_never_matches(re) {
+        Err(e) => out.push(Finding::new(
+            Code::InvalidHeaderRegex,
+            p,
+            format!("regex for header `{name}` does not compile: {e}"),
+        )),
+        Ok(true) => out.push(Finding::new(Code::RegexNeverMatches, p, format!("regex for header `{name}` can never match"))),
+        Ok(false) => {}
+    }
+}
+
+fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
+    match h {
+        Value::Array(list) => {
+            if opts.target == Target::ControllerSdk {
+                out.push(
+                    Finding::new(Code::HeadersListForm, p.clone(), "headers in list form are rejected by smi-controller-sdk CRDs (`type: object`)")
+                        .hint("write a map: `headers: {user-agent: \".*\"}`"),
+                );
+            }
+            for (i, e) in list.iter().enumerate() {
+                let ep = p.index(i);
+                match e.as_object() {
+                    Some(m) if m.len() == 1 => {
+                        let (k, val) = m.iter().next().expect("one entry");
+                        header_value(k, val, ep.key(k), out);
+                    }
+                    _ => out.push(
+                        Finding::new(Code::HeaderEntryShape, ep, "a headers list entry must be a map with exactly one header")
+                            .hint("write one `- name: regex` entry per header"),
+                    ),
+                }
+            }
+        }
+        Value::Object(m) => {
+            if opts.target == Target::Sdk {
+                out.push(
+                    Finding::new(Code::HeadersMapForm, p.clone(), "headers in map form are rejected by smi-sdk-go/OSM CRDs (`type: array`)")
+                        .hint("write a list of one-key maps: `headers: [{user-agent: \".*\"}]`"),
+                );
+            }
+            for (k, val) in m {
+                header_value(k, val, p.key(k), out);
+            }
+        }
+        Value::Null => {}
+        other => out.push(Finding::new(
+            Code::WrongType,
+            p.clone(),
+            format!("headers must be a map or a list of one-key maps, found {other}"),
+        )),
+    }
+}
+
+fn l4_route(v: &Value, out: &mut Vec<Finding>) {
+    let p = Path::root().key("spec").key("matches").key("ports");
+    if let Some(Value::Array(ports)) = p.lookup(v) {
+        for (i, port) in ports.iter().enumerate() {
+            if let Some(n) = port.as_i64() {
+                if !(1..=65535).contains(&n) {
+                    out.push(Finding::new(Code::InvalidPort, p.index(i), format!("port {n} is outside 1–65535")));
+                }
+            }
+        }
+    }
+}
+
+/// A v1alpha1 quantity: (value in milli-units, suffix).
+fn quantity(v: &Value) -> Option<(f64, String)> {
+    match v {
+        Value::Number(n) => Some((n.as_f64()? * 1000.0, String::new())),
+        Value::String(s) => {
+            let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+            let (num, suf) = s.split_at(split);
+            let x: f64 = num.parse().ok()?;
+            let mult = match suf {
+                "" => 1.0,
+                "m" => 0.001,
+                "k" => 1e3,
+                "M" => 1e6,
+                "G" => 1e9,
+                "Ki" => 1024.0,
+                "Mi" => 1024.0 * 1024.0,
+                "Gi" => 1024.0 * 1024.0 * 1024.0,
+                "n" => 1e-9,
+                "u" => 1e-6,
+                _ if suf.starts_with(['e', 'E']) => 10f64.powf(suf[1..].parse().ok()?),
+                _ => return None,
+            };
+            Some((x * mult * 1000.0, suf.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
+    let bp = Path::root().key("spec").key("backends");
+    let Some(Value::Array(backends)) = bp.lookup(v) else { return };
+    if backends.is_empty() {
+        return;
+    }
+    if route.version == "v1alpha1" {
+        let q: Vec<Option<(f64, String)>> = backends.iter().map(|b| b.get("weight").and_then(quantity)).collect();
+        for (i, x) in q.iter().enumerate() {
+            if let Some((m, _)) = x {
+                if *m < 0.0 {
+                    out.push(Finding::new(Code::NegativeWeight, bp.index(i).key("weight"), "weight is negative"));
+                }
+            }
+        }
+        if q.iter().all(|x| matches!(x, Some((m, _)) if *m == 0.0)) {
+            out.push(all_zero(&bp));
+        }
+        let scales: HashSet<&str> = q.iter().flatten().filter(|(m, _)| *m != 0.0).map(|(_, s)| s.as_str()).collect();
+        if scales.len() > 1 {
+            let mut s: Vec<&str> = scales.into_iter().map(|s| if s.is_empty() { "(none)" } else { s }).collect();
+            s.sort_unstable();
+            out.push(
+                Finding::new(
+                    Code::MixedWeightScales,
+                    bp.clone(),
+                    format!("weights mix quantity scales ({}); `1` is 1000m", s.join(", ")),
+                )
+                .hint("use one scale for every backend: conversion to v1alpha2+ takes the unscaled digits (`1` → 1, `500m` → 500), which changes the ratio"),
+            );
+        }
+    } else {
+        let weights: Vec<Option<i64>> = backends.iter().map(|b| b.get("weight").and_then(Value::as_i64)).collect();
+        if weights.iter().all(|w| *w == Some(0)) {
+            out.push(all_zero(&bp));
+        }
+    }
+}
+
+fn all_zero(bp: &Path) -> Finding {
+    Finding::new(Code::AllWeightsZero, bp.clone(), "every backend has weight 0, so no traffic can be routed")
+        .hint("give at least one backend a positive weight (OSM's Envoy rejected all-zero splits, osm#2121)")
+}
+
+fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
+    let spec = if route.version == "v1alpha1" { Path::root() } else { Path::root().key("spec") };
+    let rules_key = if route.version == "v1alpha1" { "specs" } else { "rules" };
+    let Some(s) = spec.lookup(v).and_then(Value::as_object) else { return };
+    let empty = |k: &str| s.get(k).is_none_or(|x| x.as_array().is_some_and(Vec::is_empty) || x.is_null());
+    if empty(rules_key) || empty("sources") {
+        let what = if empty(rules_key) { rules_key } else { "sources" };
+        out.push(
+            Finding::new(
+                Code::IneffectiveTrafficTarget,
+                spec.key(what),
+                format!("TrafficTarget has no {what}, so it allows nothing (OSM ignores it)"),
+            )
+            .hint("a TrafficTarget needs a destination, at least one rule and at least one source"),
+        );
+    }
+    let ns = v.pointer("/metadata/namespace").and_then(Value::as_str);
+    let dns = s.get("destination").and_then(|d| d.get("namespace")).and_then(Value::as_str);
+    if let (Some(ns), Some(dns)) = (ns, dns) {
+        if ns != dns {
+            out.push(
+                Finding::new(
+                    Code::NamespaceMismatch,
+                    spec.key("destination").key("namespace"),
+                    format!("destination namespace `{dns}` differs from the TrafficTarget's namespace `{ns}`"),
+                )
+                .hint("create the TrafficTarget in the destination's namespace; OSM ignores it otherwise"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_found() {
+        assert_eq!(placeholder("$BOOKSTORE_NAMESPACE"), Some("$BOOKSTORE_NAMESPACE"));
+        assert_eq!(placeholder("x-${NS}"), Some("${NS}"));
+        assert_eq!(placeholder("<NAMESPACE>"), Some("<NAMESPACE>"));
+        assert_eq!(placeholder("^/api$"), None);
+        assert_eq!(placeholder("plain"), None);
+    }
+
+    #[test]
+    fn regexes() {
+        assert_eq!(regex_never_matches("/api/.*"), Ok(false));
+        assert_eq!(regex_never_matches("$^x"), Ok(true));
+        assert_eq!(regex_never_matches(r"[^\s\S]"), Ok(true));
+        assert!(regex_never_matches("(").is_err());
+        assert!(regex_never_matches("(?=x)").is_err());
+    }
+}

@@ -1,0 +1,739 @@
+//! Layer 1: reading a YAML/JSON stream document by document, with positions.
+//!
+//! The stream is cut into documents at `---` / `...` lines *before* parsing (a document marker at
+//! column 0 always ends the previous document in YAML, even inside a block scalar), so one
+//! malformed document does not stop the others, and only one document is held in memory at a
+//! time. Each document is parsed with `granit-parser` (the parser under `serde-saphyr`) into a
+//! [`serde_json::Value`] plus a flat list of positions in pre-order; [`Doc::locate`] maps a field
+//! path back to a line and column without a second parse.
+
+use crate::diagnostic::Code;
+use crate::path::{Path, Seg};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError};
+use serde_json::{Map, Number, Value};
+use std::io::{self, BufRead};
+
+/// Resource limits applied while reading input. Exceeding one gives a [`Code::LimitExceeded`]
+/// error for that document (or for the rest of the stream, for `max_documents`), never a panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Documents per stream (file). Default 1,000,000.
+    pub max_documents: usize,
+    /// Bytes per document. Default 8 MiB (Kubernetes caps objects at about 1.5 MiB in etcd and
+    /// request bodies at 3 MiB).
+    pub max_document_bytes: usize,
+    /// Nesting depth of mappings and sequences. Default 64 (SMI objects nest at most 7 deep).
+    pub max_depth: usize,
+    /// Bytes per scalar. Default 1 MiB.
+    pub max_scalar_bytes: usize,
+    /// Nodes produced by alias expansion per document (guards against "billion laughs").
+    /// Default 10,000.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_documents: 1_000_000,
+            max_document_bytes: 8 << 20,
+            max_depth: 64,
+            max_scalar_bytes: 1 << 20,
+            max_alias_nodes: 10_000,
+        }
+    }
+}
+
+/// A 1-based line and column (columns count characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line in the file.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+/// A problem found while reading a document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct YamlIssue {
+    pub code: Code,
+    pub message: String,
+    pub pos: Option<Pos>,
+    pub path: Option<String>,
+}
+
+/// One raw document cut out of a stream.
+#[derive(Debug)]
+pub(crate) struct RawDoc {
+    /// The text (empty when the document was too large).
+    pub text: String,
+    /// 1-based line of the first line of `text` in the file.
+    pub first_line: usize,
+    /// A problem found while cutting (too large, not UTF-8).
+    pub issue: Option<YamlIssue>,
+}
+
+/// A parsed document.
+#[derive(Debug)]
+pub struct Doc {
+    /// The document as JSON.
+    pub value: Value,
+    positions: Vec<Pos>,
+    text: String,
+    first_line: usize,
+}
+
+/// Cuts a byte stream into documents.
+pub(crate) struct Splitter<R> {
+    reader: R,
+    limits: Limits,
+    line_no: usize,
+    carry: Option<Vec<u8>>,
+    done: bool,
+    first: bool,
+}
+
+fn is_marker(line: &[u8], marker: &[u8]) -> bool {
+    line.starts_with(marker)
+        && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+fn is_content(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    !(t.is_empty() || t[0] == b'#' || t[0] == b'%')
+}
+
+impl<R: BufRead> Splitter<R> {
+    pub fn new(reader: R, limits: Limits) -> Self {
+        Splitter { reader, limits, line_no: 0, carry: None, done: false, first: true }
+    }
+
+    /// Reads one line (with its `\n`), keeping at most `cap` bytes; returns (bytes read, kept).
+    fn read_line(&mut self, buf: &mut Vec<u8>, cap: usize) -> io::Result<usize> {
+        let mut total = 0;
+        loop {
+            let (found, used) = {
+                let avail = match self.reader.fill_buf() {
+                    Ok(a) => a,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if avail.is_empty() {
+                    return Ok(total);
+                }
+                let (found, used) = match avail.iter().position(|&b| b == b'\n') {
+                    Some(i) => (true, i + 1),
+                    None => (false, avail.len()),
+                };
+                let room = cap.saturating_sub(buf.len());
+                buf.extend_from_slice(&avail[..used.min(room)]);
+                (found, used)
+            };
+            self.reader.consume(used);
+            total += used;
+            if found {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The next document, or `None` at the end of the stream.
+    pub fn next_doc(&mut self) -> Option<io::Result<RawDoc>> {
+        if self.done {
+            return None;
+        }
+        let cap = self.limits.max_document_bytes.saturating_add(1);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut first_line = self.line_no + 1;
+        let mut has_content = false;
+        let mut too_big = false;
+        if let Some(c) = self.carry.take() {
+            first_line = self.line_no;
+            has_content = is_content(&c[3..]);
+            buf = c;
+        }
+        loop {
+            let mut line = Vec::new();
+            let n = match self.read_line(&mut line, cap) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            };
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line_no += 1;
+            if self.first {
+                self.first = false;
+                if line.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                    line.drain(..3);
+                }
+            }
+            if is_marker(&line, b"---") {
+                if has_content || too_big {
+                    self.carry = Some(line);
+                    break;
+                }
+                has_content = is_content(&line[3..]);
+            } else if is_marker(&line, b"...") {
+                if !too_big {
+                    buf.extend_from_slice(&line);
+                }
+                break;
+            } else if is_content(&line) {
+                has_content = true;
+            }
+            if !too_big {
+                if buf.len() + line.len() > self.limits.max_document_bytes || line.len() >= cap {
+                    too_big = true;
+                    buf = Vec::new();
+                } else {
+                    buf.extend_from_slice(&line);
+                }
+            }
+        }
+        if too_big {
+            return Some(Ok(RawDoc {
+                text: String::new(),
+                first_line,
+                issue: Some(YamlIssue {
+                    code: Code::LimitExceeded,
+                    message: format!(
+                        "document is larger than the limit of {} bytes",
+                        self.limits.max_document_bytes
+                    ),
+                    pos: Some(Pos { line: first_line as u32, col: 1 }),
+                    path: None,
+                }),
+            }));
+        }
+        match String::from_utf8(buf) {
+            Ok(text) => Some(Ok(RawDoc { text, first_line, issue: None })),
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let bad = e.utf8_error().valid_up_to();
+                let line = first_line + bytes[..bad].iter().filter(|&&b| b == b'\n').count();
+                Some(Ok(RawDoc {
+                    text: String::new(),
+                    first_line,
+                    issue: Some(YamlIssue {
+                        code: Code::Encoding,
+                        message: "document is not valid UTF-8".into(),
+                        pos: Some(Pos { line: line as u32, col: 1 }),
+                        path: None,
+                    }),
+                }))
+            }
+        }
+    }
+}
+
+enum Frame {
+    Seq { items: Vec<Value>, anchor: usize, start: usize },
+    Map { map: Map<String, Value>, key: Option<(String, Pos, usize)>, anchor: usize, start: usize, dup: Option<usize> },
+}
+
+/// The outcome of parsing one raw document (which may hold several YAML documents in odd cases).
+pub(crate) enum Parsed {
+    /// Comment-only or empty.
+    Empty,
+    /// A document, with non-fatal issues (duplicate keys).
+    Doc(Doc, Vec<YamlIssue>),
+    /// A fatal issue: the document could not be read.
+    Failed(YamlIssue),
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    first_line: usize,
+    stack: Vec<Frame>,
+    positions: Vec<Pos>,
+    anchors: Vec<(usize, Value, usize, usize)>, // id, value, pos start, pos end
+    alias_nodes: usize,
+    issues: Vec<YamlIssue>,
+    path: Path,
+    root: Option<Value>,
+}
+
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let b = s.as_bytes();
+    let first = b[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::String(s.to_owned());
+    }
+    let (neg, digits) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+        if let Ok(v) = s.parse::<i64>() {
+            return Value::Number(v.into());
+        }
+        if let Ok(v) = digits.parse::<u64>() {
+            if !neg {
+                return Value::Number(v.into());
+            }
+        }
+    } else if let Some(h) = s.strip_prefix("0x") {
+        if let Ok(v) = i64::from_str_radix(h, 16) {
+            return Value::Number(v.into());
+        }
+    } else if let Some(o) = s.strip_prefix("0o") {
+        if let Ok(v) = i64::from_str_radix(o, 8) {
+            return Value::Number(v.into());
+        }
+    } else if is_float(digits) {
+        if let Ok(f) = s.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(s.to_owned())
+}
+
+fn is_float(s: &str) -> bool {
+    // YAML 1.2 core: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let b = s.as_bytes();
+    let mut i = 0;
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let s2 = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - s2;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let s3 = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == s3 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn value_size(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(|c| 1 + value_size(c)).sum::<usize>(),
+        Value::Array(a) => 1 + a.iter().map(value_size).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+impl<'l> Builder<'l> {
+    fn pos(&self, m: &granit_parser::Marker) -> Pos {
+        Pos { line: (m.line() + self.first_line - 1) as u32, col: (m.col() + 1) as u32 }
+    }
+
+    fn issue(&mut self, code: Code, message: String, pos: Pos) -> YamlIssue {
+        let path = if self.path.is_empty() { None } else { Some(self.path.to_string()) };
+        YamlIssue { code, message, pos: Some(pos), path }
+    }
+
+    /// Adds a finished node to its parent. Returns Err on a fatal issue.
+    fn push_value(&mut self, v: Value) -> Result<(), YamlIssue> {
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(v);
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(v);
+                if let Some(Seg::Index(i)) = self.path.last_mut() {
+                    *i += 1;
+                }
+                Ok(())
+            }
+            Some(Frame::Map { map, key, dup, .. }) => {
+                let (k, _pos, _) = key.take().expect("value without key");
+                if let Some(cut) = dup.take() {
+                    // keep the first value of a duplicated key; drop the positions of this one
+                    self.positions.truncate(cut);
+                } else {
+                    map.insert(k, v);
+                }
+                self.path.pop();
+                Ok(())
+            }
+        }
+    }
+
+    /// Handles a scalar in key position. Returns true when it was a key.
+    fn maybe_key(&mut self, text: &str, pos: Pos) -> bool {
+        let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+        if !is_key {
+            return false;
+        }
+        let cut = self.positions.len();
+        self.positions.push(pos);
+        let duplicate = match self.stack.last() {
+            Some(Frame::Map { map, .. }) => map.contains_key(text),
+            _ => false,
+        };
+        if duplicate {
+            let mut p = self.path.clone();
+            p.push(Seg::Key(text.to_owned()));
+            self.issues.push(YamlIssue {
+                code: Code::DuplicateKey,
+                message: format!("duplicate key `{text}`; the first value is kept here, the API server would keep the last"),
+                pos: Some(pos),
+                path: Some(p.to_string()),
+            });
+        }
+        if let Some(Frame::Map { key, dup, .. }) = self.stack.last_mut() {
+            *key = Some((text.to_owned(), pos, cut));
+            *dup = if duplicate { Some(cut) } else { None };
+        }
+        self.path.push(Seg::Key(text.to_owned()));
+        true
+    }
+
+    fn check_complex_key(&mut self, pos: Pos) -> Result<(), YamlIssue> {
+        if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
+            return Err(self.issue(
+                Code::UnsupportedYaml,
+                "a mapping or sequence used as a mapping key has no JSON equivalent".into(),
+                pos,
+            ));
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, ev: Event<'_>, span: granit_parser::Span) -> Result<(), YamlIssue> {
+        let pos = self.pos(&span.start);
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                if text.len() > self.limits.max_scalar_bytes {
+                    return Err(self.issue(
+                        Code::LimitExceeded,
+                        format!("scalar of {} bytes is larger than the limit of {} bytes", text.len(), self.limits.max_scalar_bytes),
+                        pos,
+                    ));
+                }
+                if self.maybe_key(&text, pos) {
+                    if anchor != 0 {
+                        let n = self.positions.len();
+                        self.anchors.push((anchor, Value::String(text.into_owned()), n - 1, n));
+                    }
+                    return Ok(());
+                }
+                let v = match &tag {
+                    Some(t) => match t.core_suffix() {
+                        Some("str") => Value::String(text.into_owned()),
+                        Some("null") => Value::Null,
+                        Some(_) => resolve_plain(&text),
+                        None => {
+                            return Err(self.issue(
+                                Code::UnsupportedYaml,
+                                format!("custom tag `{}` has no JSON equivalent", t.original()),
+                                pos,
+                            ));
+                        }
+                    },
+                    None if style == ScalarStyle::Plain => resolve_plain(&text),
+                    None => Value::String(text.into_owned()),
+                };
+                let start = self.positions.len();
+                self.positions.push(pos);
+                if anchor != 0 {
+                    self.anchors.push((anchor, v.clone(), start, start + 1));
+                }
+                self.push_value(v)
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.check_complex_key(pos)?;
+                let start = self.positions.len();
+                self.positions.push(pos);
+                self.stack.push(Frame::Seq { items: Vec::new(), anchor, start });
+                self.path.push(Seg::Index(0));
+                Ok(())
+            }
+            Event::SequenceEnd => {
+                self.path.pop();
+                if let Some(Frame::Seq { items, anchor, start }) = self.stack.pop() {
+                    let v = Value::Array(items);
+                    if anchor != 0 {
+                        self.anchors.push((anchor, v.clone(), start, self.positions.len()));
+                    }
+                    self.push_value(v)?;
+                }
+                Ok(())
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.check_complex_key(pos)?;
+                let start = self.positions.len();
+                self.positions.push(pos);
+                self.stack.push(Frame::Map { map: Map::new(), key: None, anchor, start, dup: None });
+                Ok(())
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map { map, anchor, start, .. }) = self.stack.pop() {
+                    let v = Value::Object(map);
+                    if anchor != 0 {
+                        self.anchors.push((anchor, v.clone(), start, self.positions.len()));
+                    }
+                    self.push_value(v)?;
+                }
+                Ok(())
+            }
+            Event::Alias(id) => {
+                let Some((_, v, s, e)) = self.anchors.iter().rev().find(|a| a.0 == id) else {
+                    return Err(self.issue(Code::YamlSyntax, "alias to an unknown anchor".into(), pos));
+                };
+                let (v, n) = (v.clone(), e - s);
+                self.alias_nodes += n;
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    return Err(self.issue(
+                        Code::LimitExceeded,
+                        format!(
+                            "alias expansion exceeds the limit of {} nodes (an \"alias bomb\"?)",
+                            self.limits.max_alias_nodes
+                        ),
+                        pos,
+                    ));
+                }
+                if let Some(Value::String(k)) = Some(&v) {
+                    if self.maybe_key(&k.clone(), pos) {
+                        return Ok(());
+                    }
+                }
+                if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
+                    return Err(self.issue(Code::UnsupportedYaml, "a non-string alias used as a key".into(), pos));
+                }
+                let size = value_size(&v);
+                debug_assert_eq!(size, n);
+                self.positions.extend(std::iter::repeat_n(pos, size));
+                self.push_value(v)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn scan_issue(e: &ScanError, first_line: usize) -> YamlIssue {
+    let m = e.marker();
+    YamlIssue {
+        code: Code::YamlSyntax,
+        message: e.info(),
+        pos: Some(Pos { line: (m.line() + first_line - 1) as u32, col: (m.col() + 1) as u32 }),
+        path: None,
+    }
+}
+
+/// Parses one raw document into the YAML documents it holds (normally one).
+pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
+    if let Some(issue) = raw.issue {
+        return vec![Parsed::Failed(issue)];
+    }
+    let opts = granit_parser::options! {
+        flow_nesting_limit: limits.max_depth,
+        block_nesting_limit: limits.max_depth,
+        emit_comments: false,
+    };
+    let mut docs: Vec<Parsed> = Vec::new();
+    {
+        let mut parser = Parser::new_from_str_with_options(&raw.text, opts);
+        let mut b: Option<Builder<'_>> = None;
+        while let Some(next) = parser.next_event() {
+            let (ev, span) = match next {
+                Ok(x) => x,
+                Err(e) => {
+                    docs.push(Parsed::Failed(scan_issue(&e, raw.first_line)));
+                    break;
+                }
+            };
+            match ev {
+                Event::DocumentStart(..) => {
+                    b = Some(Builder {
+                        limits,
+                        first_line: raw.first_line,
+                        stack: Vec::new(),
+                        positions: Vec::new(),
+                        anchors: Vec::new(),
+                        alias_nodes: 0,
+                        issues: Vec::new(),
+                        path: Path::default(),
+                        root: None,
+                    });
+                }
+                Event::DocumentEnd => {
+                    if let Some(bd) = b.take() {
+                        docs.push(match bd.root {
+                            None => Parsed::Empty,
+                            Some(v) => Parsed::Doc(
+                                Doc { value: v, positions: bd.positions, text: String::new(), first_line: raw.first_line },
+                                bd.issues,
+                            ),
+                        });
+                    }
+                }
+                Event::StreamEnd => break,
+                ev => {
+                    if let Some(bd) = b.as_mut() {
+                        if let Err(issue) = bd.on_event(ev, span) {
+                            docs.push(Parsed::Failed(issue));
+                            b = None;
+                            // skip to the end of this document
+                            while let Some(Ok((ev, _))) = parser.next_event() {
+                                if matches!(ev, Event::DocumentEnd) {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let last = docs.iter().rposition(|d| matches!(d, Parsed::Doc(..)));
+    let mut text = Some(raw.text);
+    for (i, d) in docs.iter_mut().enumerate() {
+        if let Parsed::Doc(doc, _) = d {
+            doc.text = if Some(i) == last { text.take().unwrap_or_default() } else { text.clone().unwrap_or_default() };
+        }
+    }
+    docs
+}
+
+impl Doc {
+    /// A document built from a value (no source positions).
+    pub fn from_value(value: Value) -> Doc {
+        Doc { value, positions: Vec::new(), text: String::new(), first_line: 1 }
+    }
+
+    /// Position of the node at `path` (the key, for a mapping entry). When the path does not
+    /// exist, the position of its deepest existing ancestor.
+    pub fn locate(&self, path: &Path) -> Option<Pos> {
+        let mut v = &self.value;
+        let mut idx = 0usize;
+        let mut best = self.positions.first().copied();
+        for seg in path.segs() {
+            match (seg, v) {
+                (Seg::Key(k), Value::Object(m)) => {
+                    let mut cur = idx + 1;
+                    let mut found = None;
+                    for (key, child) in m {
+                        if key == k {
+                            found = Some((cur, child));
+                            break;
+                        }
+                        cur += 1 + value_size(child);
+                    }
+                    let (at, child) = found?;
+                    best = self.positions.get(at).copied().or(best);
+                    idx = at + 1;
+                    v = child;
+                }
+                (Seg::Index(i), Value::Array(a)) => {
+                    let mut cur = idx + 1;
+                    let Some(child) = a.get(*i) else { return best };
+                    for c in &a[..*i] {
+                        cur += value_size(c);
+                    }
+                    best = self.positions.get(cur).copied().or(best);
+                    idx = cur;
+                    v = child;
+                }
+                _ => return best,
+            }
+        }
+        best
+    }
+
+    /// The text of a 1-based file line, if it is in this document.
+    pub fn source_line(&self, line: u32) -> Option<String> {
+        let rel = (line as usize).checked_sub(self.first_line)?;
+        self.text.lines().nth(rel).map(|l| l.trim_end_matches('\r').to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(s: &str) -> Vec<Parsed> {
+        let mut sp = Splitter::new(s.as_bytes(), Limits::default());
+        let mut out = Vec::new();
+        while let Some(r) = sp.next_doc() {
+            out.extend(parse(r.unwrap(), &Limits::default()));
+        }
+        out
+    }
+
+    #[test]
+    fn scalars_resolve_like_yaml_1_2_core() {
+        assert_eq!(resolve_plain("10"), Value::from(10));
+        assert_eq!(resolve_plain("-3"), Value::from(-3));
+        assert_eq!(resolve_plain("1.5"), Value::from(1.5));
+        assert_eq!(resolve_plain("500m"), Value::from("500m"));
+        assert_eq!(resolve_plain("true"), Value::from(true));
+        assert_eq!(resolve_plain("~"), Value::Null);
+        assert_eq!(resolve_plain(".inf"), Value::from(".inf"));
+        assert_eq!(resolve_plain("1e3"), Value::from(1000.0));
+        assert_eq!(resolve_plain("v1"), Value::from("v1"));
+    }
+
+    #[test]
+    fn positions_and_duplicates() {
+        let d = docs("---\n# c\na: 1\nb:\n  - x\n  - {y: 2}\na: 3\n");
+        let Parsed::Doc(doc, issues) = &d[0] else { panic!() };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].pos, Some(Pos { line: 7, col: 1 }));
+        assert_eq!(doc.value["a"], Value::from(1));
+        let p: Path = "b[1].y".parse().unwrap();
+        assert_eq!(doc.locate(&p), Some(Pos { line: 6, col: 6 }));
+    }
+
+    #[test]
+    fn recovers_after_a_bad_document() {
+        let d = docs("a: [\n---\nb: 1\n---\n# only a comment\n");
+        assert!(matches!(d[0], Parsed::Failed(_)));
+        assert!(matches!(d[1], Parsed::Doc(..)));
+        assert!(matches!(d[2], Parsed::Empty));
+    }
+
+    #[test]
+    fn alias_bomb_is_stopped() {
+        let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            s.push_str(&format!("a{i}: &a{i} [*a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}]\n", i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1).replace("*a0", "*a"));
+        }
+        let d = docs(&s);
+        let Parsed::Failed(i) = &d[0] else { panic!() };
+        assert_eq!(i.code, Code::LimitExceeded);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let s = "[".repeat(10_000);
+        let d = docs(&s);
+        assert!(matches!(&d[0], Parsed::Failed(i) if i.code == Code::YamlSyntax || i.code == Code::LimitExceeded));
+    }
+}
