@@ -171,6 +171,21 @@ impl Index {
                 by_key.insert(key, e);
             }
         }
+        // An object without namespace lands in whatever namespace it is applied to, so it
+        // resolves references from any namespace (and an unnamespaced reference matches any).
+        let find = |kind: &str, ns: &str, name: &str| -> Option<&Entry> {
+            by_key
+                .get(&(kind, ns, name))
+                .or_else(|| by_key.get(&(kind, "", name)))
+                .copied()
+                .or_else(|| {
+                    if ns.is_empty() {
+                        self.entries.iter().find(|e| e.kind == kind && e.name == name)
+                    } else {
+                        None
+                    }
+                })
+        };
         let mut apexes: HashMap<(&str, &str), &Entry> = HashMap::new();
         for e in self.entries.iter().filter(|e| e.kind == "TrafficSplit") {
             if let Some(apex) = &e.apex {
@@ -207,7 +222,7 @@ impl Index {
                         }
                     }
                     for (m, loc) in &e.split_matches {
-                        if !by_key.contains_key(&("HTTPRouteGroup", e.namespace.as_str(), m.as_str())) {
+                        if find("HTTPRouteGroup", &e.namespace, m).is_none() {
                             out.push(
                                 loc.diag(Code::UnresolvedSplitMatch, format!("HTTPRouteGroup `{m}` is not in the input set"), &e.id())
                                     .with_severity(unresolved)
@@ -221,7 +236,7 @@ impl Index {
                         let target = ["HTTPRouteGroup", "TCPRoute", "UDPRoute"]
                             .iter()
                             .find(|k| **k == r.kind)
-                            .and_then(|k| by_key.get(&(*k, e.namespace.as_str(), r.name.as_str())));
+                            .and_then(|k| find(k, &e.namespace, &r.name));
                         match target {
                             None => out.push(
                                 r.loc

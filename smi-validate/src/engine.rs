@@ -162,7 +162,9 @@ impl Validator {
         d.hint = f.hint;
         d.object = object.map(str::to_owned);
         if let Some(doc) = doc {
-            if let Some(p) = doc.locate(&f.path) {
+            let key_codes = matches!(f.code, Code::UnknownField | Code::MissingField | Code::DuplicateObject);
+            let pos = if key_codes { doc.locate(&f.path) } else { doc.locate_value(&f.path) };
+            if let Some(p) = pos {
                 d.line = Some(p.line as usize);
                 d.column = Some(p.col as usize);
                 d.source_line = doc.source_line(p.line);

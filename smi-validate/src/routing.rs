@@ -193,7 +193,7 @@ fn root(props: Value, required: &[&str]) -> Value {
     let mut p = json!({
         "apiVersion": {"type": "string"},
         "kind": {"type": "string"},
-        "metadata": {"type": "object"},
+        "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
     });
     p.as_object_mut().unwrap().extend(props.as_object().unwrap().clone());
     json!({"type": "object", "required": required, "properties": p})

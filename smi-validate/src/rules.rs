@@ -70,7 +70,7 @@ fn dns1123_subdomain(s: &str) -> bool {
 /// `metadata.name` / `metadata.namespace`.
 pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
     let md = Path::root().key("metadata");
-    let Some(m) = v.get("metadata") else {
+    let Some(m) = v.get("metadata").filter(|m| !m.is_null()) else {
         out.push(Finding::new(Code::InvalidName, md.key("name"), "`metadata.name` is required"));
         return;
     };

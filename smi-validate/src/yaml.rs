@@ -586,7 +586,8 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                 Event::DocumentEnd => {
                     if let Some(bd) = b.take() {
                         docs.push(match bd.root {
-                            None => Parsed::Empty,
+                            // `---` followed by nothing (or only comments) is a null document
+                            None | Some(Value::Null) => Parsed::Empty,
                             Some(v) => Parsed::Doc(
                                 Doc { value: v, positions: bd.positions, text: String::new(), first_line: raw.first_line },
                                 bd.issues,
@@ -631,9 +632,18 @@ impl Doc {
     /// Position of the node at `path` (the key, for a mapping entry). When the path does not
     /// exist, the position of its deepest existing ancestor.
     pub fn locate(&self, path: &Path) -> Option<Pos> {
+        self.positions.get(self.locate_idx(path)?.0).copied()
+    }
+
+    /// (index into `positions` of the deepest node found, whether the whole path was found).
+    /// For a mapping entry the index is that of its key; the value follows at index + 1.
+    fn locate_idx(&self, path: &Path) -> Option<(usize, bool)> {
+        if self.positions.is_empty() {
+            return None;
+        }
         let mut v = &self.value;
         let mut idx = 0usize;
-        let mut best = self.positions.first().copied();
+        let mut best = 0usize;
         for seg in path.segs() {
             match (seg, v) {
                 (Seg::Key(k), Value::Object(m)) => {
@@ -646,25 +656,34 @@ impl Doc {
                         }
                         cur += 1 + value_size(child);
                     }
-                    let (at, child) = found?;
-                    best = self.positions.get(at).copied().or(best);
+                    let Some((at, child)) = found else { return Some((best, false)) };
+                    best = at;
                     idx = at + 1;
                     v = child;
                 }
                 (Seg::Index(i), Value::Array(a)) => {
+                    let Some(child) = a.get(*i) else { return Some((best, false)) };
                     let mut cur = idx + 1;
-                    let Some(child) = a.get(*i) else { return best };
                     for c in &a[..*i] {
                         cur += value_size(c);
                     }
-                    best = self.positions.get(cur).copied().or(best);
+                    best = cur;
                     idx = cur;
                     v = child;
                 }
-                _ => return best,
+                _ => return Some((best, false)),
             }
         }
-        best
+        Some((best, true))
+    }
+
+    /// Position of the *value* at `path` when it is a scalar in a mapping (for "this value is
+    /// wrong" diagnostics); otherwise like [`Doc::locate`].
+    pub fn locate_value(&self, path: &Path) -> Option<Pos> {
+        let (i, exact) = self.locate_idx(path)?;
+        let scalar = matches!(path.lookup(&self.value), Some(v) if !v.is_object() && !v.is_array());
+        let i = if exact && scalar && matches!(path.segs().last(), Some(Seg::Key(_))) { i + 1 } else { i };
+        self.positions.get(i).copied()
     }
 
     /// The text of a 1-based file line, if it is in this document.
