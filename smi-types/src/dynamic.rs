@@ -266,8 +266,8 @@ fn split_group(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }
 
-fn known_versions(group: &str) -> Vec<String> {
-    let mut v: Vec<String> = TABLE.iter().filter(|(g, _, _)| *g == group).map(|(_, v, _)| v.to_string()).collect();
+fn known_versions(group: &str) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = TABLE.iter().filter(|(g, _, _)| *g == group).map(|(_, v, _)| *v).collect();
     v.dedup();
     v
 }
@@ -289,14 +289,14 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
     let kind = field("kind")?;
     let api_version = field("apiVersion")?;
     let (group, version) = split_group(&api_version);
-    if !SMI_GROUPS.contains(&group) {
+    let Some(group) = SMI_GROUPS.iter().copied().find(|g| *g == group) else {
         return Ok(None);
-    }
+    };
     let versions = known_versions(group);
-    if !versions.iter().any(|v| v == version) {
+    if !versions.contains(&version) {
         return Err(Error::UnknownVersion {
             location: None,
-            group: group.to_owned(),
+            group,
             api_version: api_version.clone(),
             kind,
             known_versions: versions,
@@ -308,7 +308,7 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
             known_kinds: TABLE
                 .iter()
                 .filter(|(g, v, _)| *g == group && *v == version)
-                .map(|(_, _, k)| k.to_string())
+                .map(|(_, _, k)| *k)
                 .collect(),
             api_version,
             kind,
@@ -448,7 +448,7 @@ pub fn parse_yaml_documents(input: &str, limits: &Limits) -> Result<Vec<Result<D
     let chunks = split_documents(input);
     if chunks.len() > limits.max_documents {
         return Err(Error::Limit {
-            location: Some(Location { document: limits.max_documents, line: chunks[limits.max_documents].line + 1, column: 1 }),
+            location: Some(Location { document: limits.max_documents, line: line_u32(chunks[limits.max_documents].line + 1), column: 1 }),
             message: format!("more than max_documents = {} documents", limits.max_documents),
         });
     }
@@ -515,18 +515,24 @@ fn split_documents(input: &str) -> Vec<Chunk<'_>> {
     out
 }
 
+fn line_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error) -> Error {
-    let location = e.location().map(|l| Location { document: index, line: l.line() + line_offset, column: l.column() });
+    let location = e
+        .location()
+        .map(|l| Location { document: index, line: line_u32(l.line() + line_offset), column: line_u32(l.column()) });
     let message = e.without_snippet().to_string();
     if message.contains("budget") || message.contains("limit") {
-        Error::Limit { location: location.or(Some(Location { document: index, line: line_offset + 1, column: 0 })), message }
+        Error::Limit { location: location.or(Some(Location { document: index, line: line_u32(line_offset + 1), column: 0 })), message }
     } else {
-        Error::Yaml { location: location.or(Some(Location { document: index, line: line_offset + 1, column: 0 })), message }
+        Error::Yaml { location: location.or(Some(Location { document: index, line: line_u32(line_offset + 1), column: 0 })), message }
     }
 }
 
 fn parse_chunk(index: usize, chunk: &Chunk<'_>, opts: &serde_saphyr::Options) -> Result<Document, Error> {
-    let doc_start = Location { document: index, line: chunk.line + 1, column: 1 };
+    let doc_start = Location { document: index, line: line_u32(chunk.line + 1), column: 1 };
     if !chunk.has_content {
         return Ok(Document::Empty);
     }
@@ -563,7 +569,7 @@ fn parse_chunk(index: usize, chunk: &Chunk<'_>, opts: &serde_saphyr::Options) ->
 /// assert_eq!(e.location().unwrap().line, 2);
 /// ```
 pub fn parse_json(input: &str) -> Result<Document, Error> {
-    let json_err = |e: serde_json::Error| Location { document: 0, line: e.line() as u64, column: e.column() as u64 };
+    let json_err = |e: serde_json::Error| Location { document: 0, line: line_u32(e.line() as u64), column: line_u32(e.column() as u64) };
     let value: serde_json::Value =
         serde_json::from_str(input).map_err(|e| Error::Json { message: e.to_string(), location: Some(json_err(e)) })?;
     if value.is_null() {

@@ -9,9 +9,9 @@ pub struct Location {
     /// 0-based document index in the stream (always 0 for JSON).
     pub document: usize,
     /// 1-based line in the whole input (0 = unknown).
-    pub line: u64,
+    pub line: u32,
     /// 1-based column (0 = unknown).
-    pub column: u64,
+    pub column: u32,
 }
 
 impl fmt::Display for Location {
@@ -77,13 +77,13 @@ pub enum Error {
         /// Where.
         location: Option<Location>,
         /// The group (`split.smi-spec.io`).
-        group: String,
+        group: &'static str,
         /// The `apiVersion` as written.
         api_version: String,
         /// The `kind` as written.
         kind: String,
         /// Known versions of the group (`v1alpha1`, …).
-        known_versions: Vec<String>,
+        known_versions: Vec<&'static str>,
     },
     /// A known SMI group/version without this kind.
     #[error(
@@ -99,7 +99,7 @@ pub enum Error {
         /// The `kind` as written.
         kind: String,
         /// Kinds this version has.
-        known_kinds: Vec<String>,
+        known_kinds: Vec<&'static str>,
     },
     /// The object does not have the shape of its kind and version.
     #[error("{}invalid {kind} ({api_version}): {message}", at(location))]

@@ -24,3 +24,4 @@ pub use dynamic::{
     parse_yaml_stream_with, to_yaml_stream,
 };
 pub use error::{Error, Location};
+pub mod crd;

@@ -68,10 +68,10 @@ fn expectation(file: &str, implied: &str) -> (Option<String>, Expect) {
 
 fn read_at(file: &str, api_version: Option<&str>) -> Result<(Value, Document), Error> {
     let mut text = std::fs::read_to_string(upstream().join("examples").join(file)).unwrap();
-    if let Some(av) = api_version {
-        if !text.lines().any(|l| l.starts_with("apiVersion:")) {
-            text = format!("apiVersion: {av}\n{text}");
-        }
+    if let Some(av) = api_version
+        && !text.lines().any(|l| l.starts_with("apiVersion:"))
+    {
+        text = format!("apiVersion: {av}\n{text}");
     }
     let mut docs = smi_types::parse_yaml_stream(&text)?;
     assert_eq!(docs.len(), 1, "{file}: one document per file");

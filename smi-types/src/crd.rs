@@ -1,0 +1,405 @@
+//! `apiextensions.k8s.io/v1` CustomResourceDefinitions for every SMI CRD kind, generated from the
+//! types' schemars schemas.
+//!
+//! One CRD per kind with all its versions. Two flavours ([`Flavour`]): every version served with
+//! a conversion webhook, or served/storage exactly as the smi-sdk-go CRDs most meshes ship.
+//!
+//! Schemas are structural: references inlined, `$schema`/definitions/`default`/`nullable`
+//! dropped, the v1alpha1 TrafficSplit weight marked `x-kubernetes-int-or-string`, and the rules
+//! that matter emitted as OpenAPI constraints and CEL `x-kubernetes-validations` on the node they
+//! apply to ([`CEL_RULES`] lists them).
+//!
+//! Decisions that differ from the smi-sdk-go CRDs:
+//!
+//! | field | smi-sdk-go | here | why |
+//! |---|---|---|---|
+//! | `headers` | array of objects (any number of keys) | array of one-key objects | the sdk's own unmarshaller rejects items with more than one key |
+//! | HTTP `matches` | no uniqueness | CEL: names unique, at most 256 | names are the key other objects reference |
+//! | port / weight | `type: number` | `integer`, ports 1–65535, weights ≥ 0 | Go types are ints |
+//! | TrafficTarget v1alpha1 `destination.port` | required | optional | the docs say optional (omit = all ports) |
+//! | `spec` of HTTPRouteGroup v1alpha3+, TrafficSplit, TCP/UDPRoute v1alpha4 | optional | required | an object without it means nothing (and catches the docs' top-level `matches` bug) |
+//! | HTTPRouteGroup `matches`, TCPRoute `matches.ports` | required | optional | Go `omitempty`; absent ports = all ports |
+//!
+//! ```
+//! use smi_types::crd::{self, Flavour};
+//! let crds = crd::generate(Flavour::SdkCompatible);
+//! let ts = crds.iter().find(|c| c.spec.names.kind == "TrafficSplit").unwrap();
+//! assert!(ts.spec.versions.iter().all(|v| v.name != "v1alpha1"));
+//! let yaml = crd::to_yaml(&crds);
+//! assert!(yaml.contains("name: trafficsplits.split.smi-spec.io"));
+//! ```
+
+use k8s_openapi::ByteString;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition, CustomResourceDefinitionNames,
+    CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
+    ServiceReference, WebhookClientConfig, WebhookConversion,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+use crate::{access, specs, split};
+
+/// Which served/storage layout to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    /// Every version served, storage on the latest, `conversion: Webhook` (service from
+    /// [`GenerateOptions::webhook`]) for kinds with more than one version.
+    AllVersions,
+    /// Versions listed, served and stored exactly as smi-sdk-go HEAD's CRDs (TrafficTarget
+    /// v1alpha3; HTTPRouteGroup, TCPRoute, UDPRoute, TrafficSplit v1alpha4; TrafficSplit
+    /// v1alpha1 absent), no conversion. IdentityBinding, which smi-sdk-go lacks, is its only
+    /// version v1alpha4, as in smi-controller-sdk.
+    SdkCompatible,
+}
+
+/// The Service the API server calls for conversion ([`Flavour::AllVersions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookService {
+    /// Service namespace.
+    pub namespace: String,
+    /// Service name.
+    pub name: String,
+    /// URL path (default `/convert`).
+    pub path: Option<String>,
+    /// Service port (default 443).
+    pub port: Option<i32>,
+    /// PEM CA bundle for the webhook's serving certificate.
+    pub ca_bundle: Option<Vec<u8>>,
+}
+
+impl Default for WebhookService {
+    fn default() -> Self {
+        Self {
+            namespace: "smi-system".into(),
+            name: "smi-conversion-webhook".into(),
+            path: Some("/convert".into()),
+            port: Some(443),
+            ca_bundle: None,
+        }
+    }
+}
+
+/// Options for [`generate_with`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GenerateOptions {
+    /// The conversion webhook service.
+    pub webhook: WebhookService,
+    /// Leave out the perf.smi-spec.io CRDs.
+    pub without_perf: bool,
+}
+
+/// Every CEL rule the generated schemas carry: (where, rule). The validator evaluates these
+/// offline; they are also tested on good and bad objects.
+pub const CEL_RULES: &[(&str, &str)] = &[
+    ("HTTPRouteGroup (spec.)matches", specs::UNIQUE_MATCH_NAMES_RULE),
+    ("TCPRoute/UDPRoute v1alpha4 spec.matches.ports", "self.all(p, p >= 1 && p <= 65535)"),
+    ("IdentityBinding spec.schemes", "!(has(self.podLabelSelector) && has(self.serviceAccount))"),
+];
+
+struct Kind {
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    short: &'static str,
+    /// (version, schema, served in SdkCompatible; None = absent there), newest first.
+    versions: Vec<(&'static str, JSONSchemaProps, Option<bool>)>,
+}
+
+fn kinds() -> Vec<Kind> {
+    vec![
+        Kind {
+            group: access::GROUP,
+            kind: "TrafficTarget",
+            plural: "traffictargets",
+            singular: "traffictarget",
+            short: "tt",
+            versions: vec![
+                ("v1alpha4", schema_for::<access::v1alpha4::TrafficTarget>(), None),
+                ("v1alpha3", schema_for::<access::v1alpha3::TrafficTarget>(), Some(true)),
+                ("v1alpha2", schema_for::<access::v1alpha2::TrafficTarget>(), Some(false)),
+                ("v1alpha1", schema_for::<access::v1alpha1::TrafficTarget>(), Some(false)),
+            ],
+        },
+        Kind {
+            group: access::GROUP,
+            kind: "IdentityBinding",
+            plural: "identitybindings",
+            singular: "identitybinding",
+            short: "ib",
+            versions: vec![("v1alpha4", schema_for::<access::v1alpha4::IdentityBinding>(), Some(true))],
+        },
+        Kind {
+            group: specs::GROUP,
+            kind: "HTTPRouteGroup",
+            plural: "httproutegroups",
+            singular: "httproutegroup",
+            short: "htr",
+            versions: vec![
+                ("v1alpha4", schema_for::<specs::v1alpha4::HttpRouteGroup>(), Some(true)),
+                ("v1alpha3", schema_for::<specs::v1alpha3::HttpRouteGroup>(), Some(false)),
+                ("v1alpha2", schema_for::<specs::v1alpha2::HttpRouteGroup>(), Some(false)),
+                ("v1alpha1", schema_for::<specs::v1alpha1::HttpRouteGroup>(), Some(false)),
+            ],
+        },
+        Kind {
+            group: specs::GROUP,
+            kind: "TCPRoute",
+            plural: "tcproutes",
+            singular: "tcproute",
+            short: "tr",
+            versions: vec![
+                ("v1alpha4", schema_for::<specs::v1alpha4::TcpRoute>(), Some(true)),
+                ("v1alpha3", schema_for::<specs::v1alpha3::TcpRoute>(), None),
+                ("v1alpha2", schema_for::<specs::v1alpha2::TcpRoute>(), None),
+                ("v1alpha1", schema_for::<specs::v1alpha1::TcpRoute>(), None),
+            ],
+        },
+        Kind {
+            group: specs::GROUP,
+            kind: "UDPRoute",
+            plural: "udproutes",
+            singular: "udproute",
+            short: "ur",
+            versions: vec![("v1alpha4", schema_for::<specs::v1alpha4::UdpRoute>(), Some(true))],
+        },
+        Kind {
+            group: split::GROUP,
+            kind: "TrafficSplit",
+            plural: "trafficsplits",
+            singular: "trafficsplit",
+            short: "ts",
+            versions: vec![
+                ("v1alpha4", schema_for::<split::v1alpha4::TrafficSplit>(), Some(true)),
+                ("v1alpha3", schema_for::<split::v1alpha3::TrafficSplit>(), Some(false)),
+                ("v1alpha2", schema_for::<split::v1alpha2::TrafficSplit>(), Some(false)),
+                ("v1alpha1", schema_for::<split::v1alpha1::TrafficSplit>(), None),
+            ],
+        },
+    ]
+}
+
+/// All CRDs of a flavour, with the default [`GenerateOptions`] (perf CRDs included).
+pub fn generate(flavour: Flavour) -> Vec<CustomResourceDefinition> {
+    generate_with(flavour, &GenerateOptions::default())
+}
+
+/// All CRDs of a flavour.
+///
+/// ```
+/// use smi_types::crd::{self, Flavour, GenerateOptions};
+/// let mut opts = GenerateOptions::default();
+/// opts.webhook.namespace = "mesh".into();
+/// let crds = crd::generate_with(Flavour::AllVersions, &opts);
+/// let tt = crds.iter().find(|c| c.spec.names.kind == "TrafficTarget").unwrap();
+/// let hook = tt.spec.conversion.as_ref().unwrap().webhook.as_ref().unwrap();
+/// assert_eq!(hook.client_config.as_ref().unwrap().service.as_ref().unwrap().namespace, "mesh");
+/// ```
+pub fn generate_with(flavour: Flavour, opts: &GenerateOptions) -> Vec<CustomResourceDefinition> {
+    let mut out: Vec<CustomResourceDefinition> = kinds().into_iter().map(|k| build(k, flavour, opts)).collect();
+    if !opts.without_perf {
+        out.extend(crate::perf::v1alpha1::crds());
+    }
+    out
+}
+
+fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDefinition {
+    let latest = k.versions[0].0;
+    let versions: Vec<CustomResourceDefinitionVersion> = k
+        .versions
+        .into_iter()
+        .filter_map(|(name, schema, sdk_served)| {
+            let (served, storage) = match flavour {
+                Flavour::AllVersions => (true, name == latest),
+                Flavour::SdkCompatible => (sdk_served?, sdk_served?),
+            };
+            Some(CustomResourceDefinitionVersion {
+                name: name.into(),
+                served,
+                storage,
+                schema: Some(CustomResourceValidation { open_api_v3_schema: Some(schema) }),
+                additional_printer_columns: (k.kind == "TrafficSplit").then(|| {
+                    vec![CustomResourceColumnDefinition {
+                        name: "Service".into(),
+                        type_: "string".into(),
+                        description: Some("The apex service of this split.".into()),
+                        json_path: ".spec.service".into(),
+                        ..Default::default()
+                    }]
+                }),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let conversion = (flavour == Flavour::AllVersions && versions.len() > 1).then(|| CustomResourceConversion {
+        strategy: "Webhook".into(),
+        webhook: Some(WebhookConversion {
+            client_config: Some(WebhookClientConfig {
+                service: Some(ServiceReference {
+                    namespace: opts.webhook.namespace.clone(),
+                    name: opts.webhook.name.clone(),
+                    path: opts.webhook.path.clone(),
+                    port: opts.webhook.port,
+                }),
+                ca_bundle: opts.webhook.ca_bundle.clone().map(ByteString),
+                url: None,
+            }),
+            conversion_review_versions: vec!["v1".into()],
+        }),
+    });
+    CustomResourceDefinition {
+        metadata: ObjectMeta { name: Some(format!("{}.{}", k.plural, k.group)), ..Default::default() },
+        spec: CustomResourceDefinitionSpec {
+            group: k.group.into(),
+            names: CustomResourceDefinitionNames {
+                kind: k.kind.into(),
+                list_kind: Some(format!("{}List", k.kind)),
+                plural: k.plural.into(),
+                singular: Some(k.singular.into()),
+                short_names: Some(vec![k.short.into()]),
+                categories: Some(vec!["smi".into()]),
+            },
+            scope: "Namespaced".into(),
+            versions,
+            conversion,
+            preserve_unknown_fields: None,
+        },
+        status: None,
+    }
+}
+
+/// The structural `openAPIV3Schema` of one type, as used in the CRDs.
+///
+/// ```
+/// let s = smi_types::crd::schema_for::<smi_types::split::v1alpha1::TrafficSplit>();
+/// let spec = &s.properties.as_ref().unwrap()["spec"];
+/// let weight = &spec.properties.as_ref().unwrap()["backends"].items.as_ref().unwrap();
+/// assert!(serde_json::to_string(weight).unwrap().contains("x-kubernetes-int-or-string"));
+/// ```
+pub fn schema_for<T: JsonSchema>() -> JSONSchemaProps {
+    let generator = schemars::generate::SchemaSettings::openapi3()
+        .with(|s| {
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let schema = generator.into_root_schema_for::<T>();
+    let mut value = serde_json::to_value(&schema).unwrap_or(Value::Null);
+    structural(&mut value);
+    if let Value::Object(root) = &mut value {
+        for k in ["$schema", "title", "definitions", "$defs", "components"] {
+            root.remove(k);
+        }
+        root.insert("type".into(), "object".into());
+        if let Some(Value::Object(props)) = root.get_mut("properties") {
+            props.insert("apiVersion".into(), serde_json::json!({"type": "string"}));
+            props.insert("kind".into(), serde_json::json!({"type": "string"}));
+            props.insert("metadata".into(), serde_json::json!({"type": "object"}));
+        }
+        if let Some(Value::Array(req)) = root.get_mut("required") {
+            req.retain(|r| !matches!(r.as_str(), Some("apiVersion" | "kind" | "metadata")));
+            if req.is_empty() {
+                root.remove("required");
+            }
+        }
+    }
+    // The rewritten value has the shape of JSONSchemaProps by construction.
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+const KEEP_FORMATS: &[&str] = &["int32", "int64", "float", "double", "byte", "date", "date-time"];
+
+/// Rewrites a schemars OpenAPI 3 schema into a Kubernetes structural schema, in place.
+fn structural(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for k in ["nullable", "default", "examples", "$comment", "readOnly", "writeOnly", "deprecated", "title"] {
+                m.remove(k);
+            }
+            // First paragraph only: doc comments carry examples that do not belong in a CRD.
+            if let Some(Value::String(d)) = m.get_mut("description") {
+                if let Some(i) = d.find("\n\n") {
+                    d.truncate(i);
+                }
+                *d = d.replace('\n', " ");
+            }
+            if matches!(m.get("additionalProperties"), Some(Value::Bool(_))) {
+                m.remove("additionalProperties");
+            }
+            if let Some(f) = m.get("format").and_then(Value::as_str) {
+                if !KEEP_FORMATS.contains(&f) {
+                    m.remove("format");
+                }
+            }
+            if let Some(c) = m.remove("const") {
+                m.insert("enum".into(), Value::Array(vec![c]));
+            }
+            if let Some(Value::Array(types)) = m.get("type").cloned() {
+                let non_null: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+                if non_null.len() == 1 {
+                    m.insert("type".into(), non_null[0].clone());
+                }
+            }
+            if let Some(Value::Array(e)) = m.get_mut("enum") {
+                e.retain(|x| !x.is_null());
+            }
+            let int_or_string = m.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
+            for key in ["anyOf", "oneOf", "allOf"] {
+                if int_or_string && key == "anyOf" {
+                    continue;
+                }
+                if let Some(Value::Array(alts)) = m.get(key).cloned() {
+                    let real: Vec<Value> = alts
+                        .into_iter()
+                        .filter(|a| a.get("type") != Some(&Value::String("null".into())) && a != &serde_json::json!({"nullable": true}))
+                        .collect();
+                    if real.len() == 1 || key == "allOf" {
+                        m.remove(key);
+                        for alt in real {
+                            if let Value::Object(alt) = alt {
+                                merge(m, alt);
+                            }
+                        }
+                    }
+                }
+            }
+            for (_, child) in m.iter_mut() {
+                structural(child);
+            }
+            // merged children may have re-introduced keys
+            for k in ["nullable", "default"] {
+                m.remove(k);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(structural),
+        _ => {}
+    }
+}
+
+fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Array(a)), Value::Array(b)) if k == "x-kubernetes-validations" || k == "required" => a.extend(b),
+            (Some(_), v) if k == "description" => {
+                let _ = v;
+            }
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Writes CRDs as one YAML stream (`---` before each).
+pub fn to_yaml(crds: &[CustomResourceDefinition]) -> String {
+    let mut out = String::new();
+    for c in crds {
+        out.push_str("---\n");
+        // CRDs contain only strings, bools, integers, maps and lists: serialization cannot fail.
+        out.push_str(&serde_saphyr::to_string(c).unwrap_or_default());
+    }
+    out
+}
