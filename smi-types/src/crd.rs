@@ -329,10 +329,10 @@ fn structural(v: &mut Value) {
             if matches!(m.get("additionalProperties"), Some(Value::Bool(_))) {
                 m.remove("additionalProperties");
             }
-            if let Some(f) = m.get("format").and_then(Value::as_str) {
-                if !KEEP_FORMATS.contains(&f) {
-                    m.remove("format");
-                }
+            if let Some(f) = m.get("format").and_then(Value::as_str)
+                && !KEEP_FORMATS.contains(&f)
+            {
+                m.remove("format");
             }
             if let Some(c) = m.remove("const") {
                 m.insert("enum".into(), Value::Array(vec![c]));
