@@ -1,1 +1,96 @@
 //! A pluggable performance-test engine for service meshes.
+//!
+//! Give it a [`PerformanceTest`](smi_types::perf::PerformanceTest) (or just its spec), get a
+//! [`PerformanceTestResult`] back:
+//!
+//! * load models `Closed` (N connections, each waiting for its answer, optional rate ceiling) and
+//!   `Open` (a fixed arrival schedule, latency timed from the *intended* send so coordinated
+//!   omission is corrected; the service time is kept too; sends refused by `maxInFlight` are
+//!   counted as dropped);
+//! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN) and TCP transports;
+//! * one HdrHistogram per worker lane, merged at the end; results carry the histogram in V2
+//!   deflate form so [`merge`] of several shards is exact;
+//! * plug-ins: implement [`LoadGenerator`] (or just a [`Lane`] and let [`drive`] run the load
+//!   models) and [`Registry::register`] it.
+//!
+//! ```no_run
+//! use smi_types::perf::{PerformanceTest, PerformanceTestSpec};
+//! # async fn demo() -> smi_perf_engine::Result<()> {
+//! let test = PerformanceTest::new("smoke", PerformanceTestSpec::http("http://127.0.0.1:8080/").rps(1000).duration("10s"));
+//! let result = smi_perf_engine::run_test(&test, Default::default()).await?;
+//! println!("p99 = {:?} µs", result.record.latency.percentile(99.0));
+//! # Ok(()) }
+//! ```
+//!
+//! Features: `tls` (rustls with ring) and `cli` (the `smi-perf` binary) are on by default.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod driver;
+mod error;
+mod generator;
+mod http;
+mod plan;
+pub mod report;
+mod result;
+pub mod serve;
+pub mod smp;
+mod stats;
+mod tcp;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
+
+use std::sync::Arc;
+
+pub use driver::{Lane, LaneFactory, LaneLive, Live, LiveSnapshot, RunContext, RunStats, drive};
+pub use error::{Error, Result};
+pub use generator::{BoxFuture, Builtin, Capabilities, LoadGenerator, Registry};
+pub use http::{Http1Factory, Http1Lane, Http2Factory, Http2Lane, classify};
+pub use plan::{RunPlan, TlsOptions};
+pub use result::{
+    ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,
+    percentile_label, summarize,
+};
+pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
+pub use tcp::{TcpFactory, TcpLane};
+
+use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
+
+/// Runs `spec` with the generator `registry` resolves for it. The result is unnamed.
+pub async fn run_spec_with(registry: &Registry, spec: &PerformanceTestSpec, ctx: RunContext) -> Result<PerformanceTestResult> {
+    let plan = RunPlan::from_spec(spec)?;
+    run_plan(registry, plan, "", "", ctx).await
+}
+
+/// Runs an already-built plan (e.g. one whose TLS CA bundle the caller filled in).
+/// `name` becomes the result's `metadata.name`, `test_name` its `testRef.name` (either may be empty).
+pub async fn run_plan(registry: &Registry, plan: RunPlan, name: &str, test_name: &str, ctx: RunContext) -> Result<PerformanceTestResult> {
+    let generator = registry.resolve(&plan.spec)?;
+    let plan = Arc::new(plan);
+    let stats = generator.run(plan.clone(), ctx).await?;
+    build_result(name, test_name, &plan.spec, &stats, generator.name())
+}
+
+/// Runs a [`PerformanceTest`] with the built-in generators; the result is named after the test
+/// and carries its namespace.
+pub async fn run_test(test: &PerformanceTest, ctx: RunContext) -> Result<PerformanceTestResult> {
+    let plan = RunPlan::from_spec(&test.spec)?;
+    let name = test.metadata.name.clone().unwrap_or_default();
+    let mut result = run_plan(&Registry::with_builtins(), plan, &name, &name, ctx).await?;
+    result.metadata.namespace = test.metadata.namespace.clone();
+    if let Some(t) = result.record.test_ref.as_mut() {
+        t.uid = test.metadata.uid.clone();
+    }
+    Ok(result)
+}
+
+/// A tokio runtime sized by `threads` (`None` = CPUs available to this process; 1 = a
+/// current-thread runtime, the cheapest for a generator pinned to one core).
+pub fn runtime(threads: Option<u32>) -> std::io::Result<tokio::runtime::Runtime> {
+    let n = threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if n <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build()
+    }
+}

@@ -1,2 +1,453 @@
 //! `smi-perf`: run performance tests, serve a target, compare results.
-fn main() {}
+//!
+//! Exit codes: 0 = ran and every threshold held; 1 = a threshold failed; 2 = usage, spec or I/O error.
+
+mod cli {
+    pub mod progress;
+}
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use smi_perf_engine::{Live, Registry, RunContext, RunPlan, report, serve, smp};
+use smi_types::perf::{
+    Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult, PerformanceTestSpec, Protocol, RequestSpec, RunLength, Threshold,
+    ThresholdMetric,
+};
+
+/// The quick-start manifest, also used by `smi-perf demo`.
+const QUICKSTART: &str = include_str!("../examples/quickstart.yaml");
+
+const EXIT_THRESHOLD: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "smi-perf", version, about = "Performance tests for service meshes: open/closed load, HdrHistogram latency, mergeable results")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a PerformanceTest manifest (YAML/JSON) or a quick test against a URL.
+    Run(RunArgs),
+    /// Serve the embedded target (HTTP/1.1 + h2c, TCP echo) on loopback.
+    Serve(ServeArgs),
+    /// Run the built-in quick-start test against the embedded target and print the report.
+    Demo(DemoArgs),
+    /// Latency added per percentile: `compare base.json mesh.json`.
+    Compare {
+        /// Result without the mesh (JSON or YAML PerformanceTestResult).
+        base: PathBuf,
+        /// Result with the mesh.
+        mesh: PathBuf,
+    },
+    /// Merge shard results of one test exactly into one result (printed as JSON).
+    Merge {
+        /// Result files.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum Output {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum ModelArg {
+    Open,
+    Closed,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct Outputs {
+    /// Result format on stdout.
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    output: Option<Output>,
+    /// Print the SMP export (JSON) instead.
+    #[arg(long)]
+    smp: bool,
+    /// Write the HdrHistogram percentile distribution (wrk2 / plotter format) here.
+    #[arg(long, value_name = "FILE")]
+    hgrm: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Also save the result as JSON here.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Print `rps=… p50_ms=… p99_ms=…` (for bench harnesses) on stdout.
+    #[arg(long)]
+    peers_line: bool,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// A PerformanceTest manifest file, or a URL for a quick run.
+    target: String,
+    /// Requests per second (Open model: arrival rate; Closed: ceiling, 0 = none).
+    #[arg(long, short = 'r', alias = "rps")]
+    rate: Option<i64>,
+    /// How long to apply load (GEP-2257: 10s, 1m30s, 500ms).
+    #[arg(long, short = 'd')]
+    duration: Option<String>,
+    /// Exact number of requests instead of a duration.
+    #[arg(long, short = 'n')]
+    requests: Option<i64>,
+    /// Connections.
+    #[arg(long, short = 'c')]
+    connections: Option<i32>,
+    /// Protocol: http, http2 (h2c or TLS+ALPN), tcp.
+    #[arg(long, short = 'p')]
+    protocol: Option<String>,
+    /// Load model (default closed).
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
+    /// Unrecorded warm-up.
+    #[arg(long)]
+    warmup: Option<String>,
+    /// Per-request timeout.
+    #[arg(long)]
+    timeout: Option<String>,
+    /// HTTP/2 streams per connection.
+    #[arg(long)]
+    streams: Option<i32>,
+    /// Open model: cap on outstanding requests.
+    #[arg(long)]
+    max_in_flight: Option<i32>,
+    /// Runtime worker threads (default: CPUs available).
+    #[arg(long, short = 't')]
+    threads: Option<i32>,
+    /// HTTP method.
+    #[arg(long, short = 'm')]
+    method: Option<String>,
+    /// Header `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
+    /// Request body (TCP: payload).
+    #[arg(long)]
+    body: Option<String>,
+    /// Threshold like `latencyP99<=250ms`, `errorRate<=0.01`, `rps>=900` (repeatable).
+    #[arg(long = "threshold")]
+    thresholds: Vec<String>,
+    /// Accept any TLS certificate.
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// PEM CA bundle to verify the server with.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Start the embedded target and point the test's endpoints at it.
+    #[arg(long)]
+    serve: bool,
+    #[command(flatten)]
+    out: Outputs,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// HTTP port on 127.0.0.1 (0 = any).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// TCP echo port on 127.0.0.1.
+    #[arg(long)]
+    tcp_port: Option<u16>,
+    /// Fixed response delay.
+    #[arg(long, default_value = "0s")]
+    delay: String,
+    /// Random delay: uniform between --delay and this.
+    #[arg(long)]
+    delay_max: Option<String>,
+    /// Status mix, e.g. `200:99,503:1`.
+    #[arg(long, default_value = "200")]
+    status_mix: String,
+    /// Response body size in bytes.
+    #[arg(long, default_value_t = 2)]
+    size: usize,
+    /// Stall all responses starting this long after start...
+    #[arg(long)]
+    stall_after: Option<String>,
+    /// ...for this long.
+    #[arg(long, default_value = "1s")]
+    stall_for: String,
+    /// Exit after this long (default: run until interrupted).
+    #[arg(long)]
+    lifetime: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Override the quick-start duration.
+    #[arg(long, short = 'd')]
+    duration: Option<String>,
+    #[command(flatten)]
+    out: Outputs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Serve(a) => cmd_serve(a),
+        Command::Demo(a) => cmd_demo(a),
+        Command::Compare { base, mesh } => cmd_compare(&base, &mesh),
+        Command::Merge { results } => cmd_merge(&results),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("smi-perf: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+type CliResult<T> = Result<T, String>;
+
+fn dur(s: &str, what: &str) -> CliResult<Duration> {
+    GepDuration::parse(s).and_then(|d| d.to_std()).map_err(|e| format!("{what}: {e}"))
+}
+
+fn parse_threshold(s: &str) -> CliResult<Threshold> {
+    let (metric, op, limit) = if let Some((m, l)) = s.split_once("<=") {
+        (m, "<=", l)
+    } else if let Some((m, l)) = s.split_once(">=") {
+        (m, ">=", l)
+    } else {
+        return Err(format!("threshold {s:?}: expected METRIC<=LIMIT or METRIC>=LIMIT"));
+    };
+    let metric: ThresholdMetric = serde_json::from_value(serde_json::Value::String(metric.trim().to_owned()))
+        .map_err(|_| format!("threshold {s:?}: unknown metric (latencyP50, latencyP90, latencyP95, latencyP99, latencyP999, latencyMean, latencyMax, errorRate, droppedRate, rps)"))?;
+    let limit = limit.trim().to_owned();
+    Ok(if op == "<=" { Threshold::max(metric, limit) } else { Threshold::min(metric, limit) })
+}
+
+fn load_test(target: &str) -> CliResult<PerformanceTest> {
+    let text = std::fs::read_to_string(target).map_err(|e| format!("{target}: {e}"))?;
+    serde_saphyr::from_str::<PerformanceTest>(&text).map_err(|e| format!("{target}: {e}"))
+}
+
+fn load_result(path: &PathBuf) -> CliResult<PerformanceTestResult> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).or_else(|_| serde_saphyr::from_str(&text)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
+    if let Some(p) = &a.protocol {
+        spec.protocol = Some(p.parse::<Protocol>()?);
+    }
+    if let Some(r) = a.rate {
+        spec.rps = Some(r);
+    }
+    if let Some(d) = &a.duration {
+        spec.duration = Some(GepDuration::new_unchecked(d.clone()));
+        spec.requests = None;
+    }
+    if let Some(n) = a.requests {
+        spec.requests = Some(n);
+        spec.duration = None;
+    }
+    if let Some(c) = a.connections {
+        spec.connections = Some(c);
+    }
+    if let Some(m) = a.model {
+        spec.load_model = Some(match m {
+            ModelArg::Open => LoadModel::Open,
+            ModelArg::Closed => LoadModel::Closed,
+        });
+    }
+    if let Some(w) = &a.warmup {
+        spec.warmup = Some(GepDuration::new_unchecked(w.clone()));
+    }
+    if let Some(s) = a.streams {
+        spec.streams_per_connection = Some(s);
+    }
+    if let Some(m) = a.max_in_flight {
+        spec.max_in_flight = Some(m);
+    }
+    if let Some(t) = a.threads {
+        spec.threads = Some(t);
+    }
+    let needs_request = a.timeout.is_some() || a.method.is_some() || !a.headers.is_empty() || a.body.is_some();
+    if needs_request {
+        let r = spec.request.get_or_insert_with(RequestSpec::default);
+        if let Some(t) = &a.timeout {
+            r.timeout = Some(GepDuration::new_unchecked(t.clone()));
+        }
+        if let Some(m) = &a.method {
+            r.method = Some(m.clone());
+        }
+        for h in &a.headers {
+            let (k, v) = h.split_once(':').ok_or_else(|| format!("header {h:?}: expected `Name: value`"))?;
+            r.headers.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+        if let Some(b) = &a.body {
+            r.body = Some(b.clone());
+        }
+    }
+    for t in &a.thresholds {
+        spec.thresholds.push(parse_threshold(t)?);
+    }
+    if a.insecure {
+        spec.tls.get_or_insert_with(Default::default).insecure_skip_verify = Some(true);
+    }
+    Ok(())
+}
+
+fn cmd_run(a: RunArgs) -> CliResult<u8> {
+    let looks_like_url = a.target.contains("://") || !std::path::Path::new(&a.target).exists();
+    let mut test = if looks_like_url {
+        let mut spec = PerformanceTestSpec::http(a.target.clone());
+        spec.duration = Some(GepDuration::new_unchecked("10s"));
+        PerformanceTest::new("quick", spec)
+    } else {
+        load_test(&a.target)?
+    };
+    apply_flags(&mut test.spec, &a)?;
+    let ca = match &a.cacert {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        None => None,
+    };
+    execute(test, a.serve, ca, &a.out)
+}
+
+fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
+    let mut test: PerformanceTest = serde_saphyr::from_str(QUICKSTART).map_err(|e| format!("quickstart manifest: {e}"))?;
+    if let Some(d) = a.duration {
+        test.spec.duration = Some(GepDuration::new_unchecked(d));
+        test.spec.requests = None;
+    }
+    execute(test, true, None, &a.out)
+}
+
+/// Points HTTP(S) endpoints at the embedded HTTP port and TCP endpoints at its echo port.
+fn rewrite_endpoints(spec: &mut PerformanceTestSpec, server: &serve::Server) {
+    for e in spec.endpoints.iter_mut() {
+        let (scheme, rest) = e.split_once("://").unwrap_or(("http", e.as_str()));
+        let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/").to_owned();
+        *e = match scheme {
+            "tcp" => format!("tcp://{}", server.tcp_addr.unwrap_or(server.http_addr)),
+            _ => format!("http://{}{}", server.http_addr, path),
+        };
+    }
+}
+
+fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, out: &Outputs) -> CliResult<u8> {
+    let errors = test.spec.validate();
+    if !errors.is_empty() && !serve_target {
+        return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
+    }
+    for w in test.spec.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let rt = smi_perf_engine::runtime(test.spec.effective_threads()).map_err(|e| format!("runtime: {e}"))?;
+    let result = rt.block_on(async {
+        let server = if serve_target {
+            let opts = serve::ServeOptions { tcp: Some(([127, 0, 0, 1], 0).into()), ..Default::default() };
+            let s = serve::start(opts).await.map_err(|e| format!("embedded target: {e}"))?;
+            rewrite_endpoints(&mut test.spec, &s);
+            if !out.quiet {
+                eprintln!("embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}", s.http_addr, s.tcp_addr.map(|a| a.to_string()).unwrap_or_default());
+            }
+            Some(s)
+        } else {
+            None
+        };
+        let mut plan = RunPlan::from_spec(&test.spec).map_err(|e| e.to_string())?;
+        plan.tls.ca_pem = ca;
+        let total = match plan.length {
+            RunLength::Duration(d) => Some(d + plan.warmup),
+            RunLength::Requests(_) => None,
+        };
+        let live = Live::new();
+        let (stop, reporter) = cli::progress::spawn(live.clone(), total, out.quiet);
+        let name = test.metadata.name.clone().unwrap_or_default();
+        let r = smi_perf_engine::run_plan(&Registry::with_builtins(), plan, &name, &name, RunContext { live: Some(live) }).await;
+        let _ = stop.send(());
+        let _ = reporter.await;
+        drop(server);
+        r.map_err(|e| e.to_string())
+    })?;
+    emit(&result, Some(&test.spec), out)?;
+    Ok(if result.record.passed { 0 } else { EXIT_THRESHOLD })
+}
+
+fn emit(result: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>, out: &Outputs) -> CliResult<()> {
+    if let Some(p) = &out.hgrm {
+        let text = report::hgrm_of(result).ok_or("result has no histogram")?;
+        std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    if let Some(p) = &out.html {
+        std::fs::write(p, report::html(result, spec)).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let json = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
+    if let Some(p) = &out.save {
+        std::fs::write(p, &json).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    if out.smp {
+        let details = out.save.as_ref().map(|p| format!("file://{}", p.display())).unwrap_or_default();
+        println!("{}", serde_json::to_string_pretty(&smp::export(result, &details)).map_err(|e| e.to_string())?);
+    } else {
+        match out.output.unwrap_or(Output::Text) {
+            Output::Text => print!("{}", report::summary(result)),
+            Output::Json => println!("{json}"),
+            Output::Yaml => print!("{}", serde_saphyr::to_string(result).map_err(|e| e.to_string())?),
+        }
+    }
+    if out.peers_line {
+        println!("{}", report::peers_line(result));
+    }
+    Ok(())
+}
+
+fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
+    let opts = serve::ServeOptions {
+        http: ([127, 0, 0, 1], a.port).into(),
+        tcp: a.tcp_port.map(|p| ([127, 0, 0, 1], p).into()),
+        delay: dur(&a.delay, "--delay")?,
+        delay_max: a.delay_max.as_deref().map(|d| dur(d, "--delay-max")).transpose()?,
+        status_mix: serve::parse_status_mix(&a.status_mix)?,
+        response_size: a.size,
+        stall_after: a.stall_after.as_deref().map(|d| dur(d, "--stall-after")).transpose()?,
+        stall_for: dur(&a.stall_for, "--stall-for")?,
+    };
+    let lifetime = a.lifetime.as_deref().map(|d| dur(d, "--lifetime")).transpose()?;
+    let rt = smi_perf_engine::runtime(None).map_err(|e| format!("runtime: {e}"))?;
+    rt.block_on(async {
+        let s = serve::start(opts).await.map_err(|e| format!("serve: {e}"))?;
+        eprintln!("serving http://{} (HTTP/1.1 + h2c){}", s.http_addr, s.tcp_addr.map(|t| format!(", tcp echo on {t}")).unwrap_or_default());
+        match lifetime {
+            Some(l) => tokio::select! {
+                _ = tokio::time::sleep(l) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            },
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        Ok::<_, String>(())
+    })?;
+    Ok(0)
+}
+
+fn cmd_compare(base: &PathBuf, mesh: &PathBuf) -> CliResult<u8> {
+    let (b, m) = (load_result(base)?, load_result(mesh)?);
+    print!("{}", report::compare(&b, &m));
+    Ok(0)
+}
+
+fn cmd_merge(paths: &[PathBuf]) -> CliResult<u8> {
+    let results = paths.iter().map(load_result).collect::<CliResult<Vec<_>>>()?;
+    let merged = smi_perf_engine::merge(&results).map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?);
+    Ok(if merged.record.passed { 0 } else { EXIT_THRESHOLD })
+}

@@ -1,0 +1,65 @@
+//! Live progress: an indicatif bar on a terminal, plain periodic lines otherwise.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use smi_perf_engine::Live;
+use tokio::sync::oneshot;
+
+/// Spawns the reporter; send on the returned channel (or drop it) to stop it.
+pub fn spawn(live: Arc<Live>, total: Option<Duration>, quiet: bool) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        if quiet {
+            let _ = rx.await;
+            return;
+        }
+        let tty = std::io::stderr().is_terminal();
+        let bar = tty.then(|| {
+            let bar = match total {
+                Some(t) => indicatif::ProgressBar::new(t.as_millis() as u64),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let start = Instant::now();
+        let mut last_requests = 0u64;
+        let mut last_at = start;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = &mut rx => break,
+            }
+            let s = live.snapshot();
+            let now = Instant::now();
+            let rate = (s.requests.saturating_sub(last_requests)) as f64 / now.duration_since(last_at).as_secs_f64().max(1e-3);
+            last_requests = s.requests;
+            last_at = now;
+            let msg = format!(
+                "{:>9} req  {:>9.0} req/s  errors {:>6}  p99 {:>9.3} ms",
+                s.requests,
+                rate,
+                s.errors,
+                s.window_p99_micros as f64 / 1000.0
+            );
+            match &bar {
+                Some(b) => {
+                    b.set_position(now.duration_since(start).as_millis() as u64);
+                    b.set_message(msg);
+                }
+                None => eprintln!("[{:>4}s] {msg}", now.duration_since(start).as_secs()),
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    });
+    (tx, handle)
+}

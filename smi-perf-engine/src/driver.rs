@@ -1,0 +1,409 @@
+//! The load loops. A generator supplies [`Lane`]s (serial request pipes); [`drive`] runs them
+//! under the Closed or Open model and returns the merged [`RunStats`].
+//!
+//! Each lane is one tokio task that owns its connection and its [`Recorder`]; nothing on the
+//! request path is shared between lanes. Live progress, when asked for, is published by each
+//! lane into its own slot a few times a second.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use smi_types::perf::{LoadModel, RunLength};
+use tokio::time::Instant;
+
+use crate::plan::RunPlan;
+use crate::stats::{ErrorKind, HistogramSettings, Outcome, Recorder};
+
+/// One serial request pipe: an HTTP/1.1 connection, one stream slot of an HTTP/2 connection, or
+/// a TCP connection. A lane (re)connects by itself when its connection is gone.
+pub trait Lane: Send + 'static {
+    /// Opens the connection ahead of the run (errors surface on the first request instead).
+    fn prepare(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+    /// Sends one request and waits for the whole response.
+    fn request(&mut self) -> impl Future<Output = Outcome> + Send;
+    /// Drops the connection: a timeout cancelled a request mid-flight, its state is unknown.
+    fn reset(&mut self);
+}
+
+/// Makes the lanes of one connection.
+pub trait LaneFactory: Send + Sync + 'static {
+    /// The lane type.
+    type Lane: Lane;
+    /// Lanes for connection number `conn` (HTTP/2: `streamsPerConnection` lanes sharing it).
+    fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<Self::Lane>;
+}
+
+/// Live counters a lane publishes a few times a second (one slot per lane, no shared lock).
+#[derive(Debug)]
+pub struct LaneLive {
+    /// Recorded requests so far.
+    pub requests: AtomicU64,
+    /// Failed requests so far.
+    pub errors: AtomicU64,
+    /// Latencies recorded since the reader last drained this slot.
+    pub window: Mutex<Histogram<u64>>,
+}
+
+/// Live progress of a run, for progress bars.
+#[derive(Debug, Default)]
+pub struct Live {
+    lanes: Mutex<Vec<Arc<LaneLive>>>,
+}
+
+/// A progress snapshot.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LiveSnapshot {
+    /// Recorded requests so far.
+    pub requests: u64,
+    /// Failed requests so far.
+    pub errors: u64,
+    /// p99 of the latencies recorded since the previous snapshot, µs (0 when none).
+    pub window_p99_micros: u64,
+    /// Samples in that window.
+    pub window_count: u64,
+}
+
+impl Live {
+    /// A new, empty progress board.
+    pub fn new() -> Arc<Live> {
+        Arc::new(Live::default())
+    }
+
+    fn register(&self, settings: HistogramSettings) -> Arc<LaneLive> {
+        let slot = Arc::new(LaneLive {
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            window: Mutex::new(settings.new_histogram()),
+        });
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner()).push(slot.clone());
+        slot
+    }
+
+    /// Totals and the p99 of the window since the last call (drains the windows).
+    pub fn snapshot(&self) -> LiveSnapshot {
+        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut s = LiveSnapshot::default();
+        let mut merged: Option<Histogram<u64>> = None;
+        for l in &lanes {
+            s.requests += l.requests.load(Ordering::Relaxed);
+            s.errors += l.errors.load(Ordering::Relaxed);
+            let mut w = l.window.lock().unwrap_or_else(|e| e.into_inner());
+            match merged.as_mut() {
+                Some(m) => {
+                    let _ = m.add(&*w);
+                }
+                None => merged = Some(w.clone()),
+            }
+            w.reset();
+        }
+        if let Some(m) = merged {
+            s.window_count = m.len();
+            if m.len() > 0 {
+                s.window_p99_micros = m.value_at_quantile(0.99);
+            }
+        }
+        s
+    }
+}
+
+/// Options of one run that are not part of the spec.
+#[derive(Clone, Debug, Default)]
+pub struct RunContext {
+    /// Publish live progress here.
+    pub live: Option<Arc<Live>>,
+}
+
+/// What a generator returns: the merged recorder and the recording window.
+#[derive(Clone, Debug)]
+pub struct RunStats {
+    /// Everything recorded, merged over lanes.
+    pub recorder: Recorder,
+    /// Wall-clock start of recording (after warm-up).
+    pub started_at: SystemTime,
+    /// Wall-clock end of the run.
+    pub ended_at: SystemTime,
+    /// Length of the recording window (used for the achieved rate).
+    pub measured: Duration,
+    /// Number of lanes that ran.
+    pub lanes: u32,
+}
+
+struct LaneCtx {
+    index: u32,
+    lanes: u32,
+    start: Instant,
+    record_from: Instant,
+    /// Duration mode: no request starts (Closed) / is scheduled (Open) at or after this.
+    end: Option<Instant>,
+    /// In-flight requests are abandoned (not recorded) at this instant.
+    hard_end: Instant,
+    /// Requests mode: recorded requests this lane must complete.
+    quota: Option<u64>,
+    timeout: Duration,
+    rps: u64,
+    max_in_flight: u32,
+    settings: HistogramSettings,
+    model: LoadModel,
+    live: Option<Arc<LaneLive>>,
+}
+
+struct Publisher {
+    slot: Arc<LaneLive>,
+    window: Histogram<u64>,
+    next: Instant,
+}
+
+impl Publisher {
+    #[inline]
+    fn record(&mut self, rec: &Recorder, now: Instant, latency: Option<Duration>) {
+        if let Some(l) = latency {
+            self.window.saturating_record(crate::stats::micros(l));
+        }
+        if now >= self.next {
+            self.flush(rec);
+            self.next = now + Duration::from_millis(250);
+        }
+    }
+    fn flush(&mut self, rec: &Recorder) {
+        self.slot.requests.store(rec.total(), Ordering::Relaxed);
+        self.slot.errors.store(rec.failed, Ordering::Relaxed);
+        let mut w = self.slot.window.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = w.add(&self.window);
+        self.window.reset();
+    }
+}
+
+/// Runs `factory`'s lanes under `plan`'s load model and merges what they recorded.
+///
+/// Timing: lanes are created and prepared (connected) first; then load starts. Requests that
+/// start during the warm-up are sent but not recorded. Duration mode: no request starts after
+/// the end; requests still in flight at the end are abandoned and not recorded (Open model:
+/// they get a grace of `min(timeout, 1 s)`). Requests mode: each lane completes an exact share.
+pub async fn drive<F: LaneFactory>(factory: Arc<F>, plan: Arc<RunPlan>, ctx: RunContext) -> RunStats {
+    let mut lanes = Vec::new();
+    for c in 0..plan.connections {
+        lanes.extend(factory.lanes(&plan, c));
+    }
+    let n = lanes.len().max(1) as u32;
+    // Connect every lane concurrently before the clock starts.
+    let mut prepared = Vec::with_capacity(lanes.len());
+    let mut handles = Vec::with_capacity(lanes.len());
+    for mut lane in lanes {
+        handles.push(tokio::spawn(async move {
+            lane.prepare().await;
+            lane
+        }));
+    }
+    for h in handles {
+        if let Ok(l) = h.await {
+            prepared.push(l);
+        }
+    }
+
+    let start = Instant::now();
+    let wall_start = SystemTime::now();
+    let record_from = start + plan.warmup;
+    let (end, quota_total) = match plan.length {
+        RunLength::Duration(d) => (Some(record_from + d), None),
+        RunLength::Requests(r) => (None, Some(r)),
+    };
+    let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
+    let hard_end = match (end, plan.model) {
+        (Some(e), LoadModel::Open) => e + plan.timeout.min(Duration::from_secs(1)),
+        (Some(e), LoadModel::Closed) => e,
+        (None, _) => far,
+    };
+    let mut tasks = Vec::with_capacity(prepared.len());
+    for (i, lane) in prepared.into_iter().enumerate() {
+        let i = i as u32;
+        let quota = quota_total.map(|q| q / u64::from(n) + u64::from(u64::from(i) < q % u64::from(n)));
+        let lctx = LaneCtx {
+            index: i,
+            lanes: n,
+            start,
+            record_from,
+            end,
+            hard_end,
+            quota,
+            timeout: plan.timeout,
+            rps: plan.rps,
+            max_in_flight: plan.max_in_flight,
+            settings: plan.histogram,
+            model: plan.model,
+            live: ctx.live.as_ref().map(|l| l.register(plan.histogram)),
+        };
+        tasks.push(tokio::spawn(async move {
+            match lctx.model {
+                LoadModel::Closed => closed_lane(lane, lctx).await,
+                LoadModel::Open => open_lane(lane, lctx).await,
+            }
+        }));
+    }
+    let mut recorder = Recorder::new(plan.histogram, plan.model == LoadModel::Open);
+    let mut last = record_from;
+    for t in tasks {
+        if let Ok((rec, finished)) = t.await {
+            recorder.merge(&rec);
+            last = last.max(finished);
+        }
+    }
+    let window_end = match end {
+        Some(e) => e.min(Instant::now()),
+        None => last,
+    };
+    let measured = window_end.saturating_duration_since(record_from);
+    RunStats {
+        recorder,
+        started_at: wall_start + plan.warmup,
+        ended_at: SystemTime::now(),
+        measured,
+        lanes: n,
+    }
+}
+
+async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
+    let mut rec = Recorder::new(c.settings, false);
+    let mut publisher = c.live.clone().map(|slot| Publisher { slot, window: c.settings.new_histogram(), next: c.start });
+    // Optional ceiling: this lane's share of `rps`, never catching up after a slow response.
+    let interval = (c.rps > 0).then(|| Duration::from_secs_f64(f64::from(c.lanes) / c.rps as f64));
+    let mut next = c.start + interval.map(|iv| iv.mul_f64(f64::from(c.index) / f64::from(c.lanes))).unwrap_or_default();
+    let mut remaining = c.quota;
+    let mut last = c.start;
+    loop {
+        if let Some(iv) = interval {
+            if next > Instant::now() {
+                tokio::time::sleep_until(next).await;
+            }
+            next = (next + iv).max(Instant::now());
+        }
+        let t0 = Instant::now();
+        if c.end.is_some_and(|e| t0 >= e) || remaining == Some(0) {
+            break;
+        }
+        let recording = t0 >= c.record_from;
+        let deadline = (t0 + c.timeout).min(c.hard_end);
+        let outcome = tokio::time::timeout_at(deadline, lane.request()).await;
+        let done = Instant::now();
+        match outcome {
+            Ok(o) => {
+                if recording {
+                    rec.record(o, done - t0, None);
+                }
+                if matches!(o, Outcome::Error { .. }) {
+                    // A refused connect fails fast: let the other lanes and the timer run.
+                    tokio::task::yield_now().await;
+                }
+            }
+            Err(_) => {
+                lane.reset();
+                if deadline == c.hard_end && deadline < t0 + c.timeout {
+                    break; // the run ended under this request: abandon it, do not record
+                }
+                if recording {
+                    rec.record_error(ErrorKind::Timeout);
+                }
+            }
+        }
+        if recording {
+            last = done;
+            if let Some(r) = remaining.as_mut() {
+                *r -= 1;
+            }
+            if let Some(p) = publisher.as_mut() {
+                let lat = matches!(outcome, Ok(Outcome::Response { .. })).then(|| done - t0);
+                p.record(&rec, done, lat);
+            }
+        }
+    }
+    if let Some(p) = publisher.as_mut() {
+        p.flush(&rec);
+    }
+    (rec, last)
+}
+
+async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
+    let mut rec = Recorder::new(c.settings, true);
+    let mut publisher = c.live.clone().map(|slot| Publisher { slot, window: c.settings.new_histogram(), next: c.start });
+    // Lane i owns arrivals i, i + L, i + 2L, ... of the global schedule start + k / rps.
+    let rate = c.rps.max(1) as f64;
+    let step = f64::from(c.lanes) / rate;
+    let offset = f64::from(c.index) / rate;
+    let at = |k: u64| c.start + Duration::from_secs_f64(offset + k as f64 * step);
+    // This lane's share of maxInFlight: overdue sends beyond it are dropped.
+    let cap = u64::from((c.max_in_flight / c.lanes).max(1));
+    let mut k: u64 = 0;
+    let mut remaining = c.quota;
+    let mut last = c.start;
+    loop {
+        let mut intended = at(k);
+        if c.end.is_some_and(|e| intended >= e) || remaining == Some(0) {
+            break;
+        }
+        let now = Instant::now();
+        if intended > now {
+            tokio::time::sleep_until(intended).await;
+        } else {
+            // Sends scheduled up to now that have not started, this one included.
+            let elapsed = now.saturating_duration_since(c.start).as_secs_f64();
+            let due = if elapsed >= offset { ((elapsed - offset) / step) as u64 + 1 } else { 0 };
+            let overdue = due.saturating_sub(k);
+            if overdue > cap {
+                let skip = overdue - cap;
+                for j in 0..skip {
+                    if at(k + j) >= c.record_from {
+                        rec.dropped += 1;
+                    }
+                }
+                k += skip;
+                intended = at(k);
+                if c.end.is_some_and(|e| intended >= e) {
+                    break;
+                }
+            }
+        }
+        let recording = intended >= c.record_from;
+        let t_send = Instant::now();
+        let deadline = (t_send + c.timeout).min(c.hard_end);
+        let outcome = tokio::time::timeout_at(deadline, lane.request()).await;
+        let done = Instant::now();
+        k += 1;
+        match outcome {
+            Ok(o) => {
+                if recording {
+                    rec.record(o, done - intended, Some(done - t_send));
+                }
+                if matches!(o, Outcome::Error { .. }) {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Err(_) => {
+                lane.reset();
+                if deadline == c.hard_end && deadline < t_send + c.timeout {
+                    break;
+                }
+                if recording {
+                    rec.record_error(ErrorKind::Timeout);
+                }
+            }
+        }
+        if recording {
+            last = done;
+            if let Some(r) = remaining.as_mut() {
+                *r -= 1;
+            }
+            if let Some(p) = publisher.as_mut() {
+                let lat = matches!(outcome, Ok(Outcome::Response { .. })).then(|| done - intended);
+                p.record(&rec, done, lat);
+            }
+        }
+    }
+    if let Some(p) = publisher.as_mut() {
+        p.flush(&rec);
+    }
+    (rec, last)
+}

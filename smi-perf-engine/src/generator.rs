@@ -1,0 +1,176 @@
+//! The plug-in point: [`LoadGenerator`], its [`Capabilities`], and the [`Registry`] that maps
+//! `spec.loadGenerator` names to generators.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol};
+
+use crate::driver::{RunContext, RunStats, drive};
+use crate::error::{Error, Result};
+use crate::plan::RunPlan;
+
+/// A boxed, sendable future (keeps [`LoadGenerator`] object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a generator can do. The registry rejects a spec outside it before the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Supported protocols.
+    pub protocols: Vec<Protocol>,
+    /// Supported load models.
+    pub load_models: Vec<LoadModel>,
+}
+
+impl Capabilities {
+    /// Whether `protocol` under `model` is supported.
+    pub fn supports(&self, protocol: Protocol, model: LoadModel) -> bool {
+        self.protocols.contains(&protocol) && self.load_models.contains(&model)
+    }
+}
+
+/// A load generator plug-in. Implement it outside this crate and [`Registry::register`] it.
+///
+/// The simplest implementation supplies [`Lane`](crate::Lane)s and lets [`drive`] run the load
+/// models:
+///
+/// ```
+/// use std::sync::Arc;
+/// use smi_perf_engine::*;
+/// use smi_types::perf::{LoadModel, Protocol};
+///
+/// /// A "generator" whose every request succeeds instantly (for demonstration).
+/// struct Null;
+/// struct NullLane;
+/// impl Lane for NullLane {
+///     async fn request(&mut self) -> Outcome {
+///         tokio::task::yield_now().await;
+///         Outcome::Response { status: 200, sent: 1, received: 1 }
+///     }
+///     fn reset(&mut self) {}
+/// }
+/// impl LaneFactory for Null {
+///     type Lane = NullLane;
+///     fn lanes(&self, _: &RunPlan, _: u32) -> Vec<NullLane> { vec![NullLane] }
+/// }
+/// impl LoadGenerator for Null {
+///     fn name(&self) -> &str { "null" }
+///     fn capabilities(&self) -> Capabilities {
+///         Capabilities { protocols: vec![Protocol::Tcp], load_models: vec![LoadModel::Closed] }
+///     }
+///     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
+///         Box::pin(async move { Ok(drive(Arc::new(Null), plan, ctx).await) })
+///     }
+/// }
+///
+/// let mut registry = Registry::with_builtins();
+/// registry.register(Arc::new(Null));
+/// let spec = smi_types::perf::PerformanceTestSpec::tcp("tcp://127.0.0.1:9").load_generator("null").requests(100);
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let result = rt.block_on(run_spec_with(&registry, &spec, RunContext::default())).unwrap();
+/// assert_eq!(result.record.requests_total, 100);
+/// ```
+pub trait LoadGenerator: Send + Sync {
+    /// Registry name (`spec.loadGenerator`).
+    fn name(&self) -> &str;
+    /// What it supports.
+    fn capabilities(&self) -> Capabilities;
+    /// Runs the plan. Called only for plans inside [`capabilities`](Self::capabilities).
+    fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>>;
+}
+
+/// Maps generator names to generators. `"builtin"` picks the built-in transport by protocol.
+#[derive(Clone, Default)]
+pub struct Registry {
+    generators: BTreeMap<String, Arc<dyn LoadGenerator>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.generators.keys()).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A registry holding [`Builtin`] under `"builtin"`.
+    pub fn with_builtins() -> Self {
+        let mut r = Self::new();
+        r.register(Arc::new(Builtin));
+        r
+    }
+
+    /// Adds (or replaces) a generator under its name.
+    pub fn register(&mut self, generator: Arc<dyn LoadGenerator>) {
+        self.generators.insert(generator.name().to_owned(), generator);
+    }
+
+    /// Registered names.
+    pub fn names(&self) -> Vec<&str> {
+        self.generators.keys().map(String::as_str).collect()
+    }
+
+    /// The generator `spec` asks for, checked against its capabilities.
+    ///
+    /// ```
+    /// use smi_perf_engine::Registry;
+    /// use smi_types::perf::PerformanceTestSpec;
+    /// let r = Registry::with_builtins();
+    /// let err = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")).unwrap_err();
+    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP]"));
+    /// ```
+    pub fn resolve(&self, spec: &PerformanceTestSpec) -> Result<Arc<dyn LoadGenerator>> {
+        let name = spec.effective_load_generator();
+        let g = self.generators.get(name).ok_or_else(|| Error::UnknownGenerator {
+            name: name.to_owned(),
+            known: self.names().join(", "),
+        })?;
+        let caps = g.capabilities();
+        let (protocol, model) = (spec.effective_protocol(), spec.effective_load_model());
+        if !caps.supports(protocol, model) {
+            return Err(Error::Unsupported {
+                generator: name.to_owned(),
+                protocol,
+                model,
+                protocols: caps.protocols.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+                models: caps.load_models.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        Ok(g.clone())
+    }
+}
+
+/// The built-in generator: HTTP/1.1 (keep-alive), HTTP/2 (h2c prior knowledge, or TLS + ALPN
+/// with the `tls` feature) and TCP, under both load models.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Builtin;
+
+impl LoadGenerator for Builtin {
+    fn name(&self) -> &str {
+        "builtin"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            protocols: vec![Protocol::Http, Protocol::Http2, Protocol::Tcp],
+            load_models: vec![LoadModel::Open, LoadModel::Closed],
+        }
+    }
+
+    fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
+        Box::pin(async move {
+            match plan.protocol {
+                Protocol::Http => Ok(drive(Arc::new(crate::http::Http1Factory::new(&plan)?), plan, ctx).await),
+                Protocol::Http2 => Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await),
+                Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
+                p => Err(Error::Other(format!("builtin generator cannot run {p}"))),
+            }
+        })
+    }
+}

@@ -1,0 +1,449 @@
+//! Built-in HTTP lanes: HTTP/1.1 (one hyper client connection per lane, keep-alive) and HTTP/2
+//! (h2c prior knowledge or TLS with ALPN; `streamsPerConnection` lanes share a connection).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
+
+use crate::driver::{Lane, LaneFactory};
+use crate::error::{Error, Result};
+use crate::plan::RunPlan;
+use crate::stats::{ErrorKind, Outcome};
+
+/// One endpoint, prepared once: where to connect and what to put in every request.
+#[derive(Clone, Debug)]
+struct Target {
+    connect_addr: String,
+    host: String,
+    tls: bool,
+    uri: Uri,
+    headers: HeaderMap,
+    head_len: u64,
+}
+
+/// Everything every lane shares, read-only.
+struct Shared {
+    targets: Vec<Target>,
+    method: http::Method,
+    body: Bytes,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsConnector>,
+    #[cfg(feature = "tls")]
+    server_name: Option<String>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("targets", &self.targets).field("method", &self.method).finish_non_exhaustive()
+    }
+}
+
+fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
+    let mut targets = Vec::new();
+    for e in &plan.endpoints {
+        let tls = e.scheme == "https";
+        let authority = e.authority();
+        let host_header = match (tls, e.port) {
+            (false, None | Some(80)) | (true, None | Some(443)) => {
+                if e.host.contains(':') { format!("[{}]", e.host) } else { e.host.clone() }
+            }
+            _ => authority.clone(),
+        };
+        // HTTP/2 needs the absolute form (scheme and :authority); HTTP/1.1 sends origin form + Host.
+        let uri: Uri = if h2 {
+            format!("{}://{}{}", if tls { "https" } else { "http" }, host_header, e.path)
+        } else {
+            e.path.clone()
+        }
+        .parse()
+        .map_err(|err| Error::Other(format!("endpoint path {:?}: {err}", e.path)))?;
+        let mut headers = HeaderMap::new();
+        if !h2 {
+            headers.insert(http::header::HOST, http::HeaderValue::from_str(&host_header).map_err(|err| Error::Other(err.to_string()))?);
+        }
+        for (k, v) in &plan.headers {
+            headers.append(k.clone(), v.clone());
+        }
+        if !plan.body.is_empty() && !headers.contains_key(http::header::CONTENT_TYPE) {
+            headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/octet-stream"));
+        }
+        // Request line + headers + CRLFs, the HTTP/1.1 wire size (an estimate for HTTP/2).
+        let head_len = plan.method.as_str().len() + e.path.len() + 11
+            + headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>()
+            + 2
+            + if plan.body.is_empty() { 0 } else { 18 + plan.body.len().to_string().len() };
+        targets.push(Target {
+            connect_addr: authority,
+            host: e.host.clone(),
+            tls,
+            uri,
+            headers,
+            head_len: head_len as u64,
+        });
+    }
+    #[cfg(feature = "tls")]
+    let tls = if targets.iter().any(|t| t.tls) { Some(crate::tls::connector(&plan.tls, h2)?) } else { None };
+    #[cfg(not(feature = "tls"))]
+    if targets.iter().any(|t| t.tls) {
+        return Err(Error::Tls("https endpoints need the `tls` feature".into()));
+    }
+    Ok(Arc::new(Shared {
+        targets,
+        method: plan.method.clone(),
+        body: plan.body.clone(),
+        #[cfg(feature = "tls")]
+        tls,
+        #[cfg(feature = "tls")]
+        server_name: plan.tls.server_name.clone(),
+    }))
+}
+
+impl Shared {
+    fn request(&self, t: &Target) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(self.body.clone()));
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = t.uri.clone();
+        *req.headers_mut() = t.headers.clone();
+        req
+    }
+
+    async fn tcp(&self, t: &Target) -> Result<TcpStream, ErrorKind> {
+        let s = TcpStream::connect(&t.connect_addr).await.map_err(|e| ErrorKind::from_io(&e))?;
+        let _ = s.set_nodelay(true);
+        Ok(s)
+    }
+
+    #[cfg(feature = "tls")]
+    async fn tls_stream(&self, t: &Target, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorKind> {
+        let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
+        let name = self.server_name.clone().unwrap_or_else(|| t.host.clone());
+        let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
+        connector.connect(name, tcp).await.map_err(|e| match ErrorKind::from_io(&e) {
+            ErrorKind::Reset => ErrorKind::Reset,
+            _ => ErrorKind::Tls,
+        })
+    }
+
+    async fn connect_h1(&self, t: &Target) -> Result<http1::SendRequest<Full<Bytes>>, ErrorKind> {
+        let tcp = self.tcp(t).await?;
+        macro_rules! handshake {
+            ($io:expr) => {{
+                let (sender, conn) = http1::handshake(TokioIo::new($io)).await.map_err(|e| classify(&e))?;
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                Ok(sender)
+            }};
+        }
+        if t.tls {
+            #[cfg(feature = "tls")]
+            {
+                let s = self.tls_stream(t, tcp).await?;
+                return handshake!(s);
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(ErrorKind::Tls);
+        }
+        handshake!(tcp)
+    }
+
+    async fn connect_h2(&self, t: &Target) -> Result<http2::SendRequest<Full<Bytes>>, ErrorKind> {
+        let tcp = self.tcp(t).await?;
+        macro_rules! handshake {
+            ($io:expr) => {{
+                let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+                    .initial_stream_window_size(1 << 20)
+                    .initial_connection_window_size(4 << 20)
+                    .handshake(TokioIo::new($io))
+                    .await
+                    .map_err(|e| classify(&e))?;
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                Ok(sender)
+            }};
+        }
+        if t.tls {
+            #[cfg(feature = "tls")]
+            {
+                let s = self.tls_stream(t, tcp).await?;
+                return handshake!(s);
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(ErrorKind::Tls);
+        }
+        handshake!(tcp)
+    }
+}
+
+/// Maps a hyper error to an [`ErrorKind`], looking through its source chain.
+pub fn classify(e: &hyper::Error) -> ErrorKind {
+    if e.is_timeout() {
+        return ErrorKind::Timeout;
+    }
+    if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() || e.is_parse_version_h2() {
+        return ErrorKind::Protocol;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return ErrorKind::from_io(io);
+        }
+        if let Some(h2e) = s.downcast_ref::<h2::Error>() {
+            if let Some(io) = h2e.get_io() {
+                return ErrorKind::from_io(io);
+            }
+            return if h2e.is_go_away() || h2e.is_reset() { ErrorKind::Reset } else { ErrorKind::Protocol };
+        }
+        src = s.source();
+    }
+    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() || e.is_body_write_aborted() {
+        return ErrorKind::Reset;
+    }
+    ErrorKind::Other
+}
+
+fn head_size(res: &http::response::Parts) -> u64 {
+    (17 + res.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>() + 2) as u64
+}
+
+/// Reads a response body to the end without keeping it.
+async fn drain(mut body: hyper::body::Incoming) -> Result<u64, ErrorKind> {
+    let mut n = 0u64;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Some(d) = f.data_ref() {
+                    n += d.len() as u64;
+                }
+            }
+            Err(e) => return Err(classify(&e)),
+        }
+    }
+    Ok(n)
+}
+
+// ------------------------------------------------------------------------------------------
+// HTTP/1.1
+// ------------------------------------------------------------------------------------------
+
+/// Makes HTTP/1.1 lanes: one keep-alive connection per endpoint per lane.
+#[derive(Debug)]
+pub struct Http1Factory {
+    shared: Arc<Shared>,
+}
+
+impl Http1Factory {
+    /// Prepares the request templates (and TLS config) of `plan`.
+    pub fn new(plan: &RunPlan) -> Result<Self> {
+        Ok(Http1Factory { shared: shared(plan, false)? })
+    }
+}
+
+impl LaneFactory for Http1Factory {
+    type Lane = Http1Lane;
+    fn lanes(&self, _: &RunPlan, conn: u32) -> Vec<Http1Lane> {
+        let n = self.shared.targets.len();
+        vec![Http1Lane {
+            shared: self.shared.clone(),
+            conns: (0..n).map(|_| None).collect(),
+            next: conn as usize % n.max(1),
+        }]
+    }
+}
+
+/// An HTTP/1.1 lane.
+#[derive(Debug)]
+pub struct Http1Lane {
+    shared: Arc<Shared>,
+    /// Per endpoint: the sender and how many responses it has served.
+    conns: Vec<Option<(http1::SendRequest<Full<Bytes>>, u64)>>,
+    next: usize,
+}
+
+impl Http1Lane {
+    async fn once(&mut self, i: usize) -> Result<Outcome, (ErrorKind, bool)> {
+        let shared = self.shared.clone();
+        let t = &shared.targets[i];
+        if let Some((s, _)) = &mut self.conns[i]
+            && s.ready().await.is_err()
+        {
+            self.conns[i] = None; // closed while idle (keep-alive ended): reconnect silently
+        }
+        if self.conns[i].is_none() {
+            let s = shared.connect_h1(t).await.map_err(|k| (k, false))?;
+            self.conns[i] = Some((s, 0));
+        }
+        let (sender, served) = self.conns[i].as_mut().expect("connected above");
+        let reused = *served > 0;
+        let res = match sender.send_request(shared.request(t)).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.conns[i] = None;
+                // A reused connection that died before answering: safe to retry once.
+                let retry = reused && (e.is_canceled() || e.is_closed() || e.is_incomplete_message());
+                return Err((classify(&e), retry));
+            }
+        };
+        *served += 1;
+        let (parts, body) = res.into_parts();
+        let head = head_size(&parts);
+        match drain(body).await {
+            Ok(n) => Ok(Outcome::Response { status: parts.status.as_u16(), sent: t.head_len + shared.body.len() as u64, received: head + n }),
+            Err(k) => {
+                self.conns[i] = None;
+                Err((k, false))
+            }
+        }
+    }
+}
+
+impl Lane for Http1Lane {
+    async fn prepare(&mut self) {
+        let shared = self.shared.clone();
+        if let Ok(s) = shared.connect_h1(&shared.targets[self.next]).await {
+            self.conns[self.next] = Some((s, 0));
+        }
+    }
+
+    async fn request(&mut self) -> Outcome {
+        let i = self.next;
+        self.next = (self.next + 1) % self.conns.len();
+        let sent = self.shared.targets[i].head_len;
+        match self.once(i).await {
+            Ok(o) => o,
+            Err((_, true)) => match self.once(i).await {
+                Ok(o) => o,
+                Err((kind, _)) => Outcome::Error { kind, sent },
+            },
+            Err((kind, false)) => Outcome::Error { kind, sent: if kind == ErrorKind::ConnectRefused { 0 } else { sent } },
+        }
+    }
+
+    fn reset(&mut self) {
+        self.conns.iter_mut().for_each(|c| *c = None);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// HTTP/2
+// ------------------------------------------------------------------------------------------
+
+/// One HTTP/2 connection shared by the stream lanes of a connection group.
+#[derive(Debug, Default)]
+struct H2Slot {
+    /// The current sender and its generation (bumped on every reconnect).
+    current: tokio::sync::Mutex<(u64, Option<http2::SendRequest<Full<Bytes>>>)>,
+}
+
+/// Makes HTTP/2 lanes: `streamsPerConnection` lanes per connection, sharing it.
+#[derive(Debug)]
+pub struct Http2Factory {
+    shared: Arc<Shared>,
+}
+
+impl Http2Factory {
+    /// Prepares the request templates (and TLS config with ALPN `h2`) of `plan`.
+    pub fn new(plan: &RunPlan) -> Result<Self> {
+        Ok(Http2Factory { shared: shared(plan, true)? })
+    }
+}
+
+impl LaneFactory for Http2Factory {
+    type Lane = Http2Lane;
+    fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<Http2Lane> {
+        let n = self.shared.targets.len();
+        let slots: Arc<Vec<H2Slot>> = Arc::new((0..n).map(|_| H2Slot::default()).collect());
+        (0..plan.streams)
+            .map(|s| Http2Lane {
+                shared: self.shared.clone(),
+                slots: slots.clone(),
+                mine: (0..n).map(|_| None).collect(),
+                next: (conn as usize + s as usize) % n.max(1),
+            })
+            .collect()
+    }
+}
+
+/// One stream slot of an HTTP/2 connection.
+#[derive(Debug)]
+pub struct Http2Lane {
+    shared: Arc<Shared>,
+    slots: Arc<Vec<H2Slot>>,
+    /// Per endpoint: this lane's clone of the sender and its generation.
+    mine: Vec<Option<(u64, http2::SendRequest<Full<Bytes>>)>>,
+    next: usize,
+}
+
+impl Http2Lane {
+    /// Gets a live sender for endpoint `i`, reconnecting the shared connection if this lane's
+    /// copy is stale and nobody else has replaced it yet.
+    async fn sender(&mut self, i: usize) -> Result<http2::SendRequest<Full<Bytes>>, ErrorKind> {
+        if let Some((_, s)) = &self.mine[i]
+            && !s.is_closed()
+        {
+            return Ok(s.clone());
+        }
+        let stale = self.mine[i].take().map(|(g, _)| g);
+        let mut slot = self.slots[i].current.lock().await;
+        let usable = slot.1.as_ref().is_some_and(|s| !s.is_closed()) && stale != Some(slot.0);
+        if !usable {
+            let s = self.shared.connect_h2(&self.shared.targets[i]).await?;
+            slot.0 += 1;
+            slot.1 = Some(s);
+        }
+        let s = slot.1.clone().expect("set above");
+        self.mine[i] = Some((slot.0, s.clone()));
+        Ok(s)
+    }
+}
+
+impl Lane for Http2Lane {
+    async fn prepare(&mut self) {
+        let _ = self.sender(self.next).await;
+    }
+
+    async fn request(&mut self) -> Outcome {
+        let i = self.next;
+        self.next = (self.next + 1) % self.mine.len();
+        let sent = self.shared.targets[i].head_len;
+        let mut sender = match self.sender(i).await {
+            Ok(s) => s,
+            Err(kind) => return Outcome::Error { kind, sent: 0 },
+        };
+        if sender.ready().await.is_err() {
+            self.mine[i] = None;
+            match self.sender(i).await {
+                Ok(s) => sender = s,
+                Err(kind) => return Outcome::Error { kind, sent: 0 },
+            }
+        }
+        let shared = self.shared.clone();
+        let t = &shared.targets[i];
+        let res = match sender.send_request(shared.request(t)).await {
+            Ok(r) => r,
+            Err(e) => {
+                let kind = classify(&e);
+                if sender.is_closed() {
+                    self.mine[i] = None;
+                }
+                return Outcome::Error { kind, sent };
+            }
+        };
+        let (parts, body) = res.into_parts();
+        let head = head_size(&parts);
+        match drain(body).await {
+            Ok(n) => Outcome::Response { status: parts.status.as_u16(), sent: sent + shared.body.len() as u64, received: head + n },
+            Err(kind) => Outcome::Error { kind, sent },
+        }
+    }
+
+    fn reset(&mut self) {
+        // A cancelled stream does not poison an HTTP/2 connection; keep it.
+    }
+}

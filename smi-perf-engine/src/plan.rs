@@ -1,0 +1,139 @@
+//! [`RunPlan`]: a validated spec with defaults applied and everything parsed once.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use smi_types::perf::{Endpoint, LoadModel, PerformanceTestSpec, Protocol, RunLength};
+
+use crate::error::{Error, Result};
+use crate::stats::HistogramSettings;
+
+/// TLS options the plan carries (CA bundle read by the caller; Kubernetes Secret refs are resolved
+/// by whoever runs the engine in a cluster).
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// Accept any server certificate.
+    pub insecure_skip_verify: bool,
+    /// PEM CA bundle to trust.
+    pub ca_pem: Option<Vec<u8>>,
+    /// SNI / verification name override.
+    pub server_name: Option<String>,
+}
+
+/// Everything a generator needs, parsed once before the run.
+///
+/// ```
+/// use smi_perf_engine::RunPlan;
+/// use smi_types::perf::PerformanceTestSpec;
+/// let plan = RunPlan::from_spec(&PerformanceTestSpec::http("http://127.0.0.1:8080/").requests(10)).unwrap();
+/// assert_eq!(plan.connections, 1);
+/// assert!(RunPlan::from_spec(&PerformanceTestSpec::http("ftp://x/")).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    /// The spec as given.
+    pub spec: PerformanceTestSpec,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Load model.
+    pub model: LoadModel,
+    /// Parsed endpoints (round robin).
+    pub endpoints: Vec<Endpoint>,
+    /// Duration or request count of the recorded part.
+    pub length: RunLength,
+    /// Unrecorded warm-up before it.
+    pub warmup: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Requests per second (Open: the arrival rate; Closed: a ceiling, 0 = none).
+    pub rps: u64,
+    /// Connections.
+    pub connections: u32,
+    /// Streams per connection (HTTP/2).
+    pub streams: u32,
+    /// Open model: cap on outstanding requests.
+    pub max_in_flight: u32,
+    /// Runtime worker threads (`None` = CPUs).
+    pub threads: Option<u32>,
+    /// HdrHistogram settings.
+    pub histogram: HistogramSettings,
+    /// Percentiles to report, ascending.
+    pub percentiles: Vec<f64>,
+    /// HTTP method.
+    pub method: http::Method,
+    /// Headers to send (cookies folded into `cookie`, `contentType` into `content-type`).
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// Body (HTTP) or payload (TCP).
+    pub body: Bytes,
+    /// TCP: bytes expected back per request.
+    pub expect_bytes: u64,
+    /// TLS options.
+    pub tls: TlsOptions,
+}
+
+impl RunPlan {
+    /// Validates `spec` (every B.4 rule) and resolves defaults.
+    pub fn from_spec(spec: &PerformanceTestSpec) -> Result<RunPlan> {
+        let errors = spec.validate();
+        if !errors.is_empty() {
+            return Err(Error::InvalidSpec(errors));
+        }
+        let protocol = spec.effective_protocol();
+        let endpoints = spec
+            .endpoints
+            .iter()
+            .map(|e| Endpoint::parse_for(protocol, e).map_err(Error::Other))
+            .collect::<Result<Vec<_>>>()?;
+        let req = spec.request.clone().unwrap_or_default();
+        if req.body_from.is_some() {
+            return Err(Error::Other("request.bodyFrom must be resolved to an inline body before the run".into()));
+        }
+        let mut headers = Vec::new();
+        for (k, v) in &req.headers {
+            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+            let value = http::HeaderValue::from_str(v).map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+            headers.push((name, value));
+        }
+        if !req.cookies.is_empty() {
+            let cookie = req.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            headers.push((http::header::COOKIE, http::HeaderValue::from_str(&cookie).map_err(|e| Error::Other(format!("cookies: {e}")))?));
+        }
+        if let Some(ct) = &req.content_type {
+            headers.push((http::header::CONTENT_TYPE, http::HeaderValue::from_str(ct).map_err(|e| Error::Other(format!("contentType: {e}")))?));
+        }
+        let body = match (&req.body, protocol) {
+            (Some(b), _) => Bytes::from(b.clone()),
+            (None, Protocol::Tcp | Protocol::Udp) => Bytes::from_static(b"smi-perf ping\n"),
+            (None, _) => Bytes::new(),
+        };
+        let expect_bytes = req.expect_bytes.map(|n| n.max(0) as u64).unwrap_or(body.len() as u64);
+        let method = http::Method::from_bytes(spec.effective_method().as_bytes()).map_err(|e| Error::Other(format!("method: {e}")))?;
+        let (lowest, highest, sigfig) = spec.effective_histogram();
+        let tls = spec.tls.clone().unwrap_or_default();
+        Ok(RunPlan {
+            spec: spec.clone(),
+            protocol,
+            model: spec.effective_load_model(),
+            endpoints,
+            length: spec.run_length(),
+            warmup: spec.effective_warmup(),
+            timeout: spec.effective_timeout(),
+            rps: spec.effective_rps(),
+            connections: spec.effective_connections(),
+            streams: spec.effective_streams_per_connection(),
+            max_in_flight: spec.effective_max_in_flight(),
+            threads: spec.effective_threads(),
+            histogram: HistogramSettings { lowest, highest, sigfig },
+            percentiles: spec.effective_percentiles(),
+            method,
+            headers,
+            body,
+            expect_bytes,
+            tls: TlsOptions {
+                insecure_skip_verify: tls.insecure_skip_verify.unwrap_or(false),
+                ca_pem: None,
+                server_name: tls.server_name,
+            },
+        })
+    }
+}

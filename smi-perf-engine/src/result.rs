@@ -1,0 +1,370 @@
+//! Turning [`RunStats`] into a [`PerformanceTestResult`], histogram encoding, thresholds, and
+//! exact merging of results.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use smi_types::perf::{
+    ClientResult, Duration as GepDuration, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis, LatencySummary, LoadModel, PercentileValue,
+    PerformanceTestResult, PerformanceTestSpec, RequestedLoad, ResultRecord, RunLength, TestRef, Threshold, ThresholdMetric, ThresholdResult,
+};
+
+use crate::driver::RunStats;
+use crate::error::{Error, Result};
+use crate::stats::{ErrorKind, Recorder};
+
+/// Version of this engine, written into results.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Encodes a histogram as HdrHistogram V2 + deflate, base64.
+pub fn encode_histogram(h: &Histogram<u64>) -> Result<EncodedHistogram> {
+    let mut buf = Vec::new();
+    V2DeflateSerializer::new().serialize(h, &mut buf).map_err(|e| Error::Histogram(format!("{e:?}")))?;
+    Ok(EncodedHistogram { encoding: HISTOGRAM_ENCODING.into(), data: base64::engine::general_purpose::STANDARD.encode(buf) })
+}
+
+/// Decodes an [`EncodedHistogram`].
+pub fn decode_histogram(e: &EncodedHistogram) -> Result<Histogram<u64>> {
+    if e.encoding != HISTOGRAM_ENCODING {
+        return Err(Error::Histogram(format!("unknown encoding {:?}", e.encoding)));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&e.data).map_err(|err| Error::Histogram(err.to_string()))?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(|err| Error::Histogram(format!("{err:?}")))
+}
+
+/// Percentile label: `50`, `99.9`, `99.99`.
+pub fn percentile_label(p: f64) -> String {
+    let s = format!("{p:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_owned()
+}
+
+/// Summary of a histogram at `percentiles`.
+pub fn summarize(h: &Histogram<u64>, percentiles: &[f64]) -> LatencySummary {
+    if h.is_empty() {
+        return LatencySummary {
+            percentiles: percentiles.iter().map(|p| PercentileValue { percentile: percentile_label(*p), value_micros: 0 }).collect(),
+            ..Default::default()
+        };
+    }
+    let (min, max) = (h.min() as i64, h.max() as i64);
+    LatencySummary {
+        count: h.len() as i64,
+        min_micros: min,
+        mean_micros: (h.mean().round() as i64).clamp(min, max),
+        stddev_micros: h.stdev().round() as i64,
+        max_micros: max,
+        percentiles: percentiles
+            .iter()
+            .map(|p| PercentileValue { percentile: percentile_label(*p), value_micros: (h.value_at_quantile(p / 100.0) as i64).clamp(min, max) })
+            .collect(),
+    }
+}
+
+fn time(t: SystemTime) -> Time {
+    Time(k8s_openapi::jiff::Timestamp::try_from(t).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+}
+
+/// A random UUID v4 (from the standard library's randomly seeded hasher; not cryptographic).
+pub fn new_uuid() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_usize(i);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+fn rps_string(n: u64, secs: f64) -> String {
+    format!("{:.3}", if secs > 0.0 { n as f64 / secs } else { 0.0 })
+}
+
+/// Builds the result of one run. `name` is the result's `metadata.name` (may be empty).
+pub fn build_result(name: &str, test_name: &str, spec: &PerformanceTestSpec, stats: &RunStats, generator: &str) -> Result<PerformanceTestResult> {
+    let r = &stats.recorder;
+    let percentiles = spec.effective_percentiles();
+    let mut status_codes = BTreeMap::new();
+    for (code, n) in r.status.iter().enumerate() {
+        if *n > 0 {
+            status_codes.insert(code.to_string(), *n as i64);
+        }
+    }
+    let transport: u64 = r.errors.iter().sum();
+    if transport > 0 {
+        status_codes.insert("error".into(), transport as i64);
+    }
+    let mut errors = BTreeMap::new();
+    for k in ErrorKind::ALL {
+        let n = r.errors_of(k);
+        if n > 0 {
+            errors.insert(k.as_str().to_owned(), n as i64);
+        }
+    }
+    let open = spec.effective_load_model() == LoadModel::Open;
+    let secs = stats.measured.as_secs_f64();
+    let (run_duration, run_requests) = match spec.run_length() {
+        RunLength::Duration(d) => (Some(GepDuration::from(d)), None),
+        RunLength::Requests(n) => (None, Some(n as i64)),
+    };
+    let mut record = ResultRecord {
+        test_ref: (!test_name.is_empty()).then(|| TestRef { name: test_name.to_owned(), uid: None }),
+        id: new_uuid(),
+        smp_version: spec.smp_version.clone(),
+        labels: spec.labels.clone(),
+        load_generator: generator.to_owned(),
+        engine_version: ENGINE_VERSION.to_owned(),
+        start_time: time(stats.started_at),
+        end_time: time(stats.ended_at.max(stats.started_at)),
+        actual_duration: GepDuration::from(stats.measured),
+        requested: RequestedLoad {
+            load_model: spec.effective_load_model(),
+            rps: spec.effective_rps() as i64,
+            connections: spec.effective_connections() as i32,
+            duration: run_duration,
+            requests: run_requests,
+            protocol: spec.effective_protocol(),
+            endpoints: spec.endpoints.clone(),
+        },
+        requests_total: r.total() as i64,
+        requests_succeeded: r.succeeded as i64,
+        requests_failed: r.failed as i64,
+        dropped_or_late: r.dropped as i64,
+        actual_rps: rps_string(r.total(), secs),
+        bytes_sent: r.bytes_sent as i64,
+        bytes_received: r.bytes_received as i64,
+        status_codes,
+        errors,
+        latency: summarize(&r.latency, &percentiles),
+        latency_basis: if open { LatencyBasis::Intended } else { LatencyBasis::Actual },
+        uncorrected_latency: r.uncorrected.as_ref().map(|h| summarize(h, &percentiles)),
+        histogram: Some(encode_histogram(&r.latency)?),
+        uncorrected_histogram: r.uncorrected.as_ref().map(encode_histogram).transpose()?,
+        ..Default::default()
+    };
+    let (thresholds, passed) = evaluate_thresholds(&spec.thresholds, &record, Some(&r.latency));
+    record.thresholds = thresholds;
+    record.passed = passed;
+    Ok(PerformanceTestResult::new(name, record))
+}
+
+/// Observed value of `metric` in the limit's unit (µs, ratio, rps).
+pub fn observe(metric: ThresholdMetric, record: &ResultRecord, histogram: Option<&Histogram<u64>>) -> f64 {
+    let l = &record.latency;
+    match metric {
+        ThresholdMetric::LatencyMean => l.mean_micros as f64,
+        ThresholdMetric::LatencyMax => l.max_micros as f64,
+        ThresholdMetric::ErrorRate => {
+            if record.requests_total > 0 { record.requests_failed as f64 / record.requests_total as f64 } else { 0.0 }
+        }
+        ThresholdMetric::DroppedRate => {
+            let scheduled = record.requests_total + record.dropped_or_late;
+            if scheduled > 0 { record.dropped_or_late as f64 / scheduled as f64 } else { 0.0 }
+        }
+        ThresholdMetric::Rps => record.actual_rps.parse().unwrap_or(0.0),
+        m => {
+            let p = m.latency_percentile().unwrap_or(99.0);
+            match histogram {
+                Some(h) if !h.is_empty() => h.value_at_quantile(p / 100.0) as f64,
+                _ => l.percentile(p).unwrap_or(l.max_micros) as f64,
+            }
+        }
+    }
+}
+
+fn fmt_observed(metric: ThresholdMetric, v: f64) -> String {
+    if metric.is_latency() {
+        GepDuration::from(std::time::Duration::from_micros(v as u64)).to_string()
+    } else if metric.is_ratio() {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Evaluates thresholds; returns the verdicts and whether all held.
+pub fn evaluate_thresholds(thresholds: &[Threshold], record: &ResultRecord, histogram: Option<&Histogram<u64>>) -> (Vec<ThresholdResult>, bool) {
+    let mut out = Vec::new();
+    for t in thresholds {
+        let observed = observe(t.metric, record, histogram);
+        for (op, limit) in [("<=", &t.max), (">=", &t.min)] {
+            let Some(limit) = limit else { continue };
+            let passed = match t.parse_limit(limit) {
+                Ok(l) => {
+                    if op == "<=" { observed <= l } else { observed >= l }
+                }
+                Err(_) => false,
+            };
+            out.push(ThresholdResult { metric: t.metric.as_str().into(), limit: format!("{op} {limit}"), observed: fmt_observed(t.metric, observed), passed });
+        }
+    }
+    let passed = out.iter().all(|t| t.passed);
+    (out, passed)
+}
+
+fn thresholds_of(results: &[ThresholdResult]) -> Vec<Threshold> {
+    let mut out: Vec<Threshold> = Vec::new();
+    for r in results {
+        let Ok(metric) = serde_json::from_value::<ThresholdMetric>(serde_json::Value::String(r.metric.clone())) else { continue };
+        let (max, min) = match r.limit.split_once(' ') {
+            Some(("<=", l)) => (Some(l.to_owned()), None),
+            Some((">=", l)) => (None, Some(l.to_owned())),
+            _ => continue,
+        };
+        let t = Threshold { metric, max, min };
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
+    let x = &r.record;
+    ClientResult {
+        name: r.metadata.name.clone().unwrap_or_else(|| fallback.to_owned()),
+        requests_total: x.requests_total,
+        requests_succeeded: x.requests_succeeded,
+        requests_failed: x.requests_failed,
+        dropped_or_late: x.dropped_or_late,
+        actual_rps: x.actual_rps.clone(),
+        bytes_sent: x.bytes_sent,
+        bytes_received: x.bytes_received,
+        status_codes: x.status_codes.clone(),
+        errors: x.errors.clone(),
+        latency: x.latency.clone(),
+        uncorrected_latency: x.uncorrected_latency.clone(),
+        histogram: x.histogram.clone(),
+        uncorrected_histogram: x.uncorrected_histogram.clone(),
+    }
+}
+
+fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>) {
+    for (k, v) in b {
+        *a.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Merges results of shards of the same test exactly: counts add, histograms add, percentiles
+/// are recomputed from the merged histogram (never averaged), rates add (shards run
+/// concurrently), the window spans the earliest start to the latest end. Each input becomes a
+/// `perClient` entry (inputs that are themselves merged contribute their clients).
+///
+/// Refuses results of different tests (`testRef`, load model, protocol) and histograms with
+/// different settings.
+pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult> {
+    let first = results.first().ok_or_else(|| Error::Merge("nothing to merge".into()))?;
+    let f = &first.record;
+    let mut latency: Option<Histogram<u64>> = None;
+    let mut uncorrected: Option<Histogram<u64>> = None;
+    let mut rec = ResultRecord { id: new_uuid(), ..f.clone() };
+    rec.per_client = Vec::new();
+    rec.requests_total = 0;
+    rec.requests_succeeded = 0;
+    rec.requests_failed = 0;
+    rec.dropped_or_late = 0;
+    rec.bytes_sent = 0;
+    rec.bytes_received = 0;
+    rec.status_codes.clear();
+    rec.errors.clear();
+    let mut rps_sum = 0.0;
+    let mut percentiles: Vec<f64> = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        let x = &r.record;
+        if x.test_ref != f.test_ref {
+            return Err(Error::Merge(format!("result {i} belongs to test {:?}, not {:?}", x.test_ref, f.test_ref)));
+        }
+        if x.requested.load_model != f.requested.load_model || x.requested.protocol != f.requested.protocol {
+            return Err(Error::Merge(format!("result {i} ran a different load model or protocol")));
+        }
+        for p in &x.latency.percentiles {
+            if let Ok(v) = p.percentile.parse::<f64>()
+                && !percentiles.contains(&v)
+            {
+                percentiles.push(v);
+            }
+        }
+        for (acc, enc, what) in [(&mut latency, &x.histogram, "histogram"), (&mut uncorrected, &x.uncorrected_histogram, "uncorrectedHistogram")] {
+            let Some(enc) = enc else {
+                if what == "histogram" {
+                    return Err(Error::Merge(format!("result {i} carries no histogram; cannot merge exactly")));
+                }
+                continue;
+            };
+            let h = decode_histogram(enc)?;
+            match acc {
+                None => *acc = Some(h),
+                Some(a) => {
+                    if (a.low(), a.high(), a.sigfig()) != (h.low(), h.high(), h.sigfig()) {
+                        return Err(Error::Merge(format!(
+                            "result {i} {what} settings (lowest {}, highest {}, digits {}) differ from (lowest {}, highest {}, digits {})",
+                            h.low(),
+                            h.high(),
+                            h.sigfig(),
+                            a.low(),
+                            a.high(),
+                            a.sigfig()
+                        )));
+                    }
+                    a.add(&h).map_err(|e| Error::Merge(format!("{e:?}")))?;
+                }
+            }
+        }
+        rec.requests_total += x.requests_total;
+        rec.requests_succeeded += x.requests_succeeded;
+        rec.requests_failed += x.requests_failed;
+        rec.dropped_or_late += x.dropped_or_late;
+        rec.bytes_sent += x.bytes_sent;
+        rec.bytes_received += x.bytes_received;
+        add_maps(&mut rec.status_codes, &x.status_codes);
+        add_maps(&mut rec.errors, &x.errors);
+        rps_sum += x.actual_rps.parse::<f64>().unwrap_or(0.0);
+        if x.start_time.0 < rec.start_time.0 {
+            rec.start_time = x.start_time.clone();
+        }
+        if x.end_time.0 > rec.end_time.0 {
+            rec.end_time = x.end_time.clone();
+        }
+        if x.actual_duration.to_std().unwrap_or_default() > rec.actual_duration.to_std().unwrap_or_default() {
+            rec.actual_duration = x.actual_duration.clone();
+        }
+        if x.per_client.is_empty() {
+            rec.per_client.push(to_client(r, &format!("client-{i}")));
+        } else {
+            rec.per_client.extend(x.per_client.iter().cloned());
+        }
+    }
+    percentiles.sort_by(|a, b| a.total_cmp(b));
+    let latency = latency.expect("checked: every input has a histogram");
+    rec.latency = summarize(&latency, &percentiles);
+    rec.uncorrected_latency = uncorrected.as_ref().map(|h| summarize(h, &percentiles));
+    rec.histogram = Some(encode_histogram(&latency)?);
+    rec.uncorrected_histogram = uncorrected.as_ref().map(encode_histogram).transpose()?;
+    rec.actual_rps = format!("{rps_sum:.3}");
+    rec.requested.rps = results.iter().map(|r| r.record.requested.rps).sum();
+    rec.requested.connections = results.iter().map(|r| r.record.requested.connections).sum();
+    let (thresholds, passed) = evaluate_thresholds(&thresholds_of(&f.thresholds), &rec, Some(&latency));
+    rec.thresholds = thresholds;
+    rec.passed = passed;
+    let name = first.metadata.name.clone().map(|n| format!("{n}-merged")).unwrap_or_default();
+    Ok(PerformanceTestResult::new(&name, rec))
+}
+
+/// Merges the recorders of several runs of the same process (helper for tests and tools).
+pub fn merge_recorders(recorders: &[Recorder]) -> Option<Recorder> {
+    let mut it = recorders.iter();
+    let mut acc = it.next()?.clone();
+    for r in it {
+        acc.merge(r);
+    }
+    Some(acc)
+}

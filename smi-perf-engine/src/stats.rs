@@ -1,0 +1,233 @@
+//! Per-worker recording: one [`Recorder`] per lane, merged once at the end (no shared lock).
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Kind of a transport failure, the key of `errors` in the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The connection was refused.
+    ConnectRefused,
+    /// Connecting failed otherwise (unreachable, DNS).
+    Connect,
+    /// The peer reset or closed the connection mid-exchange.
+    Reset,
+    /// The per-request timeout expired.
+    Timeout,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// The peer broke the protocol (garbage, bad framing).
+    Protocol,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::ConnectRefused,
+        ErrorKind::Connect,
+        ErrorKind::Reset,
+        ErrorKind::Timeout,
+        ErrorKind::Tls,
+        ErrorKind::Protocol,
+        ErrorKind::Other,
+    ];
+
+    /// The name used in results (`connectRefused`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ConnectRefused => "connectRefused",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Classifies an I/O error.
+    pub fn from_io(e: &std::io::Error) -> ErrorKind {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionRefused => ErrorKind::ConnectRefused,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof | K::NotConnected => ErrorKind::Reset,
+            K::TimedOut => ErrorKind::Timeout,
+            K::InvalidData => ErrorKind::Protocol,
+            K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable | K::AddrInUse => ErrorKind::Connect,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one request produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// An answer: HTTP status (TCP/UDP echo: 200 when complete), bytes written and read.
+    Response {
+        /// Status code.
+        status: u16,
+        /// Bytes written (estimate of the request head plus the body).
+        sent: u64,
+        /// Bytes read (estimate of the response head plus the body).
+        received: u64,
+    },
+    /// A transport failure.
+    Error {
+        /// What failed.
+        kind: ErrorKind,
+        /// Bytes written before the failure.
+        sent: u64,
+    },
+}
+
+/// Histogram settings: lowest and highest trackable µs, significant digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistogramSettings {
+    /// Lowest discernible value, µs.
+    pub lowest: u64,
+    /// Highest trackable value, µs (larger samples are clamped).
+    pub highest: u64,
+    /// Significant decimal digits.
+    pub sigfig: u8,
+}
+
+impl Default for HistogramSettings {
+    fn default() -> Self {
+        HistogramSettings { lowest: 1, highest: 60_000_000, sigfig: 3 }
+    }
+}
+
+impl HistogramSettings {
+    /// A new empty histogram with these settings.
+    pub fn new_histogram(&self) -> Histogram<u64> {
+        Histogram::new_with_bounds(self.lowest, self.highest, self.sigfig)
+            .unwrap_or_else(|_| Histogram::new_with_bounds(1, 60_000_000, 3).expect("default histogram bounds are valid"))
+    }
+}
+
+/// Counters and histograms of one worker lane; merged with [`Recorder::merge`].
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    /// Latency, µs (Open model: from the intended send time).
+    pub latency: Histogram<u64>,
+    /// Open model: service time from the actual send, µs.
+    pub uncorrected: Option<Histogram<u64>>,
+    /// Responses with status < 400.
+    pub succeeded: u64,
+    /// Responses with status ≥ 400 plus transport errors.
+    pub failed: u64,
+    /// Open model: scheduled sends refused by `maxInFlight`.
+    pub dropped: u64,
+    /// Bytes written.
+    pub bytes_sent: u64,
+    /// Bytes read.
+    pub bytes_received: u64,
+    /// Counts by status code 0..=999 (a fixed array: no allocation on the hot path).
+    pub status: Box<[u64; 1000]>,
+    /// Counts by [`ErrorKind`], indexed by `ErrorKind as usize`.
+    pub errors: [u64; 7],
+}
+
+impl Recorder {
+    /// An empty recorder.
+    pub fn new(settings: HistogramSettings, open_model: bool) -> Self {
+        Recorder {
+            latency: settings.new_histogram(),
+            uncorrected: open_model.then(|| settings.new_histogram()),
+            succeeded: 0,
+            failed: 0,
+            dropped: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            status: Box::new([0; 1000]),
+            errors: [0; 7],
+        }
+    }
+
+    /// Records one finished request. `latency` is the recorded basis; `service` the time from
+    /// the actual send (Open model only).
+    #[inline]
+    pub fn record(&mut self, outcome: Outcome, latency: Duration, service: Option<Duration>) {
+        match outcome {
+            Outcome::Response { status, sent, received } => {
+                self.status[usize::from(status).min(999)] += 1;
+                if status < 400 {
+                    self.succeeded += 1;
+                } else {
+                    self.failed += 1;
+                }
+                self.bytes_sent += sent;
+                self.bytes_received += received;
+                self.latency.saturating_record(micros(latency));
+                if let (Some(h), Some(s)) = (self.uncorrected.as_mut(), service) {
+                    h.saturating_record(micros(s));
+                }
+            }
+            Outcome::Error { kind, sent } => {
+                self.record_error(kind);
+                self.bytes_sent += sent;
+            }
+        }
+    }
+
+    /// Records a transport failure.
+    #[inline]
+    pub fn record_error(&mut self, kind: ErrorKind) {
+        self.failed += 1;
+        self.errors[kind.index()] += 1;
+    }
+
+    /// Recorded requests (succeeded + failed).
+    pub fn total(&self) -> u64 {
+        self.succeeded + self.failed
+    }
+
+    /// Transport errors of `kind`.
+    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+        self.errors[kind.index()]
+    }
+
+    /// Adds `other` into `self` exactly.
+    pub fn merge(&mut self, other: &Recorder) {
+        // Same settings by construction; a failure here would be a bug, so saturate instead of panic.
+        let _ = self.latency.add(&other.latency);
+        match (self.uncorrected.as_mut(), other.uncorrected.as_ref()) {
+            (Some(a), Some(b)) => {
+                let _ = a.add(b);
+            }
+            (None, Some(b)) => self.uncorrected = Some(b.clone()),
+            _ => {}
+        }
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.dropped += other.dropped;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
+            *a += b;
+        }
+    }
+}
+
+/// Rounds a duration to whole µs, at least 1 (HdrHistogram's lowest value).
+#[inline]
+pub fn micros(d: Duration) -> u64 {
+    (d.as_nanos() / 1000).max(1).min(u128::from(u64::MAX)) as u64
+}
