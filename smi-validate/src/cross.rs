@@ -24,7 +24,7 @@ pub(crate) struct Loc {
 
 impl Loc {
     pub fn new(file: &Arc<str>, doc_index: usize, doc: &Doc, path: &Path) -> Loc {
-        let pos = doc.locate(path);
+        let pos = doc.locate_value(path);
         Loc {
             file: file.clone(),
             doc: doc_index,
@@ -237,7 +237,10 @@ impl Index {
                             .iter()
                             .find(|k| **k == r.kind)
                             .and_then(|k| find(k, &e.namespace, &r.name));
+                        let route_kind = ["HTTPRouteGroup", "TCPRoute", "UDPRoute"].contains(&r.kind.as_str());
                         match target {
+                            // an unknown rule kind is already a schema error (SMI1203)
+                            None if !route_kind => {}
                             None => out.push(
                                 r.loc
                                     .diag(Code::UnresolvedRoute, format!("{} `{}` is not in the input set", r.kind, r.name), &e.id())

@@ -150,8 +150,9 @@ codes! {
     RegexNeverMatches = "SMI1503", Warning, 6, "regex can never match";
     /// `methods` lists `*` together with other methods.
     RedundantMethods = "SMI1504", Warning, 6, "methods lists `*` with other methods";
-    /// PerformanceTest with the open load model and no `rps`.
-    OpenModelWithoutRate = "SMI1505", Warning, 6, "open load model without rps";
+    /// PerformanceTest with the open load model and no `rps` (an error: perf-api.md B.4 requires
+    /// `rps > 0` for the open model).
+    OpenModelWithoutRate = "SMI1505", Error, 6, "open load model without rps";
     /// A template placeholder (`$VAR`, `${VAR}`, `<NAME>`) in a value.
     TemplatePlaceholder = "SMI1506", Warning, 6, "template placeholder in a value";
     /// A template placeholder in `metadata.name`/`namespace` (instead of a confusing DNS error).

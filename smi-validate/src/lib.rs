@@ -26,7 +26,7 @@
 //! let d = &report.diagnostics[0];
 //! assert_eq!(d.code.as_str(), "SMI1201");
 //! assert_eq!(d.path.as_deref(), Some("spec.backends[0].weight"));
-//! assert_eq!((d.line, d.column), (Some(9), Some(5)));
+//! assert_eq!((d.line, d.column), (Some(9), Some(13)));
 //! ```
 //!
 //! # Decisions
@@ -89,7 +89,7 @@
 //! | SMI1502 | warning | 6 | v1alpha1 weights mix quantity scales |
 //! | SMI1503 | warning | 6 | regex can never match |
 //! | SMI1504 | warning | 6 | methods lists `*` with other methods |
-//! | SMI1505 | warning | 6 | open load model without rps |
+//! | SMI1505 | error | 6 | open load model without rps (B.4 makes it an error) |
 //! | SMI1506 | warning | 6 | template placeholder in a value |
 //! | SMI1507 | warning | 6 | template placeholder in a name or namespace |
 //! | SMI1508 | warning | 6 | headers in map form (with `--target sdk`) |

@@ -17,9 +17,14 @@ pub(crate) fn performance_test(v: &Value, out: &mut Vec<Finding>) {
             return;
         }
     };
+    let open = spec.get("loadModel").and_then(Value::as_str) == Some("Open");
+    let no_rate = spec.get("rps").is_none_or(|r| r.as_i64() == Some(0) || r.is_null());
+    let open_without_rate = open && no_rate;
     let errors = typed.validate();
-    let rps_reported = errors.iter().any(|e| e.path == "spec.rps");
     for e in errors {
+        if open_without_rate && e.path == "spec.rps" {
+            continue; // reported below with its own code
+        }
         let path = e.path.parse().unwrap_or_else(|_| sp.clone());
         out.push(Finding::new(Code::PerformanceTest, path, e.message));
     }
@@ -30,9 +35,7 @@ pub(crate) fn performance_test(v: &Value, out: &mut Vec<Finding>) {
         f.code = Code::PerformanceTest;
         out.push(f.warning());
     }
-    let open = spec.get("loadModel").and_then(Value::as_str) == Some("Open");
-    let no_rate = spec.get("rps").is_none_or(|r| r.as_i64() == Some(0) || r.is_null());
-    if open && no_rate && !rps_reported {
+    if open_without_rate {
         out.push(
             Finding::new(Code::OpenModelWithoutRate, sp.key("loadModel"), "the open load model needs a request rate, but `rps` is not set")
                 .hint("set `rps` to the arrival rate, or use `loadModel: Closed`"),

@@ -416,6 +416,13 @@ impl<'l> Builder<'l> {
     }
 
     fn check_complex_key(&mut self, pos: Pos) -> Result<(), YamlIssue> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.issue(
+                Code::LimitExceeded,
+                format!("nesting deeper than the limit of {} levels", self.limits.max_depth),
+                pos,
+            ));
+        }
         if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
             return Err(self.issue(
                 Code::UnsupportedYaml,
