@@ -384,6 +384,16 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
             Err(_) => {
                 lane.reset();
                 if deadline == c.hard_end && deadline < t_send + c.timeout {
+                    // The run ended while this lane was blocked: the sends it still owed in the
+                    // window never started, which is what `dropped` counts.
+                    if let Some(e) = c.end {
+                        while at(k) < e {
+                            if at(k) >= c.record_from {
+                                rec.dropped += 1;
+                            }
+                            k += 1;
+                        }
+                    }
                     break;
                 }
                 if recording {

@@ -1,0 +1,261 @@
+//! Load models, counts, warm-up, results, merge, thresholds and outputs, against the embedded
+//! target on 127.0.0.1. Each run is short: these are tests, not benchmarks.
+
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use smi_perf_engine::serve::{ServeOptions, start};
+use smi_perf_engine::{HistogramSettings, Outcome, Recorder, Registry, RunContext, RunStats, build_result, decode_histogram, merge, report, run_spec_with, smp};
+use smi_types::perf::{LoadModel, PerformanceTestResult, PerformanceTestSpec, Protocol, Threshold, ThresholdMetric};
+
+async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
+    let r = tokio::time::timeout(Duration::from_secs(10), run_spec_with(&Registry::with_builtins(), spec, RunContext::default()))
+        .await
+        .expect("run did not end")
+        .expect("run failed");
+    assert!(r.consistency_errors().is_empty(), "{:?}", r.consistency_errors());
+    r
+}
+
+async fn target() -> smi_perf_engine::serve::Server {
+    start(ServeOptions { tcp: Some(([127, 0, 0, 1], 0).into()), ..Default::default() }).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_model_counts_add_up() {
+    let s = target().await;
+    let r = run(&PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).duration("1s")).await;
+    let x = &r.record;
+    assert!(x.requests_total > 100, "{x:?}");
+    assert_eq!(x.requests_failed, 0);
+    assert_eq!(x.status_codes.get("200").copied(), Some(x.requests_total));
+    assert_eq!(x.latency.count, x.requests_total);
+    assert!(x.uncorrected_latency.is_none());
+    assert!(x.bytes_received > 0 && x.bytes_sent > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_model_rate_ceiling_holds() {
+    let s = target().await;
+    let r = run(&PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).rps(200).duration("1s")).await;
+    let n = r.record.requests_total;
+    assert!((180..=205).contains(&n), "{n}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_hits_the_rate_and_keeps_both_latencies() {
+    let s = target().await;
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(500).connections(4).duration("1s");
+    let r = run(&spec).await;
+    let x = &r.record;
+    assert!((495..=500).contains(&x.requests_total), "{}", x.requests_total);
+    assert_eq!(x.dropped_or_late, 0);
+    assert_eq!(x.latency_basis, smi_types::perf::LatencyBasis::Intended);
+    let u = x.uncorrected_latency.as_ref().unwrap();
+    assert_eq!(u.count, x.latency.count);
+    // Timed from the intended send, corrected latency is never below the service time.
+    assert!(x.latency.max_micros >= u.max_micros);
+    assert!(x.uncorrected_histogram.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exact_request_count() {
+    let s = target().await;
+    for model in [LoadModel::Closed, LoadModel::Open] {
+        let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).requests(137).load_model(model).rps(2000);
+        let r = run(&spec).await;
+        assert_eq!(r.record.requests_total, 137, "{model:?}");
+        assert_eq!(r.record.latency.count, 137);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warmup_is_not_recorded() {
+    let s = target().await;
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(200).connections(2).warmup("500ms").duration("1s");
+    let r = run(&spec).await;
+    // 1.5 s of traffic at 200/s, only the last second is recorded.
+    assert!((195..=200).contains(&r.record.requests_total), "{}", r.record.requests_total);
+    let d = r.record.actual_duration.to_std().unwrap();
+    assert!(d >= Duration::from_millis(950) && d <= Duration::from_millis(1100), "{d:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_with_streams_and_tcp_echo() {
+    let s = target().await;
+    let h2 = run(&PerformanceTestSpec::http2(format!("http://{}/", s.http_addr)).connections(2).streams_per_connection(4).requests(200)).await;
+    assert_eq!(h2.record.status_codes.get("200").copied(), Some(200), "{:?}", h2.record.errors);
+    let tcp = run(&PerformanceTestSpec::tcp(format!("tcp://{}", s.tcp_addr.unwrap())).connections(2).requests(100)).await;
+    assert_eq!(tcp.record.requests_succeeded, 100, "{:?}", tcp.record.errors);
+    assert_eq!(tcp.record.bytes_received, tcp.record.bytes_sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_mix_counts_failures() {
+    let s = start(ServeOptions { status_mix: vec![(200, 1), (503, 1)], ..Default::default() }).await.unwrap();
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(2).requests(400).threshold(Threshold::max(ThresholdMetric::ErrorRate, "0.1"));
+    let r = run(&spec).await;
+    let x = &r.record;
+    assert_eq!(x.status_codes.values().sum::<i64>(), 400);
+    assert!(x.status_codes["503"] > 100 && x.status_codes["200"] > 100);
+    assert_eq!(x.requests_failed, x.status_codes["503"]);
+    assert!(!x.passed);
+}
+
+#[test]
+fn unsupported_combination_is_rejected_before_the_run() {
+    let r = Registry::with_builtins();
+    let err = r.resolve(&PerformanceTestSpec::new(Protocol::Udp, "udp://127.0.0.1:9")).err().unwrap().to_string();
+    assert!(err.contains("does not support UDP") && err.contains("HTTP, HTTP2, TCP"), "{err}");
+    let err = r.resolve(&PerformanceTestSpec::http("http://127.0.0.1/").load_generator("fortio")).err().unwrap().to_string();
+    assert!(err.contains("unknown load generator \"fortio\""), "{err}");
+}
+
+// ---- results built from synthetic recorders (no network) ----
+
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+fn synthetic(seed: u64, n: usize, settings: HistogramSettings) -> (RunStats, Vec<u64>) {
+    let mut rec = Recorder::new(settings, false);
+    let mut s = seed;
+    let mut values = Vec::new();
+    for _ in 0..n {
+        let us = 50 + lcg(&mut s) % 200_000;
+        values.push(us);
+        let status = if lcg(&mut s) % 50 == 0 { 503 } else { 200 };
+        rec.record(Outcome::Response { status, sent: 10, received: 20 }, Duration::from_micros(us), None);
+    }
+    let now = SystemTime::now();
+    (RunStats { recorder: rec, started_at: now, ended_at: now + Duration::from_secs(1), measured: Duration::from_secs(1), lanes: 1 }, values)
+}
+
+fn spec_with_thresholds() -> PerformanceTestSpec {
+    PerformanceTestSpec::http("http://127.0.0.1:1/")
+        .duration("1s")
+        .threshold(Threshold::max(ThresholdMetric::LatencyP99, "250ms"))
+        .threshold(Threshold::max(ThresholdMetric::ErrorRate, "0.5"))
+        .threshold(Threshold::min(ThresholdMetric::Rps, "10"))
+}
+
+#[test]
+fn merge_is_exact() {
+    let settings = HistogramSettings::default();
+    let spec = spec_with_thresholds();
+    let (a, va) = synthetic(1, 5000, settings);
+    let (b, vb) = synthetic(2, 7000, settings);
+    let ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
+    let rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
+    let m = merge(&[ra.clone(), rb.clone()]).unwrap();
+    let mut union: Histogram<u64> = settings.new_histogram();
+    for v in va.iter().chain(vb.iter()) {
+        union.record(*v).unwrap();
+    }
+    let merged = decode_histogram(m.record.histogram.as_ref().unwrap()).unwrap();
+    assert_eq!(merged, union);
+    assert_eq!(m.record.requests_total, 12_000);
+    assert_eq!(m.record.latency.count, 12_000);
+    assert_eq!(m.record.latency.percentile(99.0).unwrap() as u64, union.value_at_quantile(0.99));
+    assert_eq!(m.record.per_client.len(), 2);
+    assert_eq!(m.record.status_codes.values().sum::<i64>(), 12_000);
+    assert!(m.consistency_errors().is_empty(), "{:?}", m.consistency_errors());
+    assert_eq!(m.record.actual_rps, "12000.000");
+    assert_eq!(m.record.thresholds.len(), 3);
+
+    // A different test is refused.
+    let other = build_result("u-0", "u", &spec, &a, "builtin").unwrap();
+    assert!(merge(&[ra.clone(), other]).unwrap_err().to_string().contains("belongs to test"));
+    // Incompatible histogram settings are refused.
+    let (c, _) = synthetic(3, 100, HistogramSettings { lowest: 1, highest: 60_000_000, sigfig: 2 });
+    let rc = build_result("t-2", "t", &spec, &c, "builtin").unwrap();
+    assert!(merge(&[ra, rc]).unwrap_err().to_string().contains("settings"));
+}
+
+#[test]
+fn thresholds_give_the_verdict() {
+    let (stats, values) = synthetic(7, 10_000, HistogramSettings::default());
+    let r = build_result("x", "x", &spec_with_thresholds(), &stats, "builtin").unwrap();
+    assert!(r.record.passed, "{:?}", r.record.thresholds);
+    assert!(r.record.thresholds.iter().all(|t| t.passed));
+    let mut sorted = values.clone();
+    sorted.sort();
+    let strict = PerformanceTestSpec::http("http://127.0.0.1:1/").duration("1s").threshold(Threshold::max(ThresholdMetric::LatencyP99, "1ms")).threshold(Threshold::min(ThresholdMetric::Rps, "20000"));
+    let r = build_result("x", "x", &strict, &stats, "builtin").unwrap();
+    assert!(!r.record.passed);
+    assert_eq!(r.record.thresholds.iter().filter(|t| !t.passed).count(), 2);
+}
+
+#[test]
+fn smp_export_converts_micros_to_float_millis() {
+    let (stats, _) = synthetic(9, 1000, HistogramSettings::default());
+    let r = build_result("x", "x", &spec_with_thresholds(), &stats, "builtin").unwrap();
+    let s = smp::export(&r, "file:///tmp/x.json");
+    let l = &r.record.latency;
+    assert_eq!(s.latencies_ms.min, l.min_micros as f64 / 1000.0);
+    assert_eq!(s.latencies_ms.max, l.max_micros as f64 / 1000.0);
+    assert_eq!(s.latencies_ms.average, l.mean_micros as f64 / 1000.0);
+    assert_eq!(s.latencies_ms.p99, l.percentile(99.0).unwrap() as f64 / 1000.0);
+    let h = decode_histogram(r.record.histogram.as_ref().unwrap()).unwrap();
+    assert_eq!(s.latencies_ms.p90, h.value_at_quantile(0.90) as f64 / 1000.0);
+    // Round-trip back to µs loses less than 1 µs.
+    for (ms, us) in [(s.latencies_ms.min, l.min_micros), (s.latencies_ms.max, l.max_micros)] {
+        assert!(((ms * 1000.0).round() as i64 - us).abs() < 1);
+    }
+    assert_eq!(smp::micros_to_ms(1), 0.001);
+    assert_eq!(s.actual_qps, 1000.0);
+    let json = serde_json::to_value(&s).unwrap();
+    assert!(json["latencies_ms"]["p50"].is_f64());
+    assert_eq!(json["labels"]["smi-perf/load-model"], "Closed");
+}
+
+#[test]
+fn html_report_is_self_contained_with_svg_chart() {
+    let (stats, _) = synthetic(11, 1000, HistogramSettings::default());
+    let spec = spec_with_thresholds();
+    let r = build_result("x", "x", &spec, &stats, "builtin").unwrap();
+    let html = report::html(&r, Some(&spec));
+    assert!(html.contains("<svg") && html.contains("<polyline"));
+    for needle in ["src=", "href=", "url(", "@import", "<link", "<script"] {
+        assert!(!html.contains(needle), "{needle} in report");
+    }
+    for line in html.lines() {
+        // The only URLs are the test's endpoints, printed as text inside <pre>.
+        if line.contains("http://") || line.contains("https://") {
+            assert!(line.contains("127.0.0.1:1"), "{line}");
+        }
+    }
+}
+
+#[test]
+fn hgrm_output_is_the_hdrhistogram_text_format() {
+    let (stats, _) = synthetic(13, 1000, HistogramSettings::default());
+    let r = build_result("x", "x", &spec_with_thresholds(), &stats, "builtin").unwrap();
+    let text = report::hgrm_of(&r).unwrap();
+    assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
+    assert!(text.contains("#[Mean    ="));
+    assert!(text.contains("Total count    =         1000]"));
+    let last = text.lines().filter(|l| !l.starts_with('#')).next_back().unwrap();
+    assert!(last.contains("1.000000000000"), "{last}");
+}
+
+#[test]
+fn compare_reports_added_latency() {
+    let spec = spec_with_thresholds();
+    let (a, _) = synthetic(1, 1000, HistogramSettings::default());
+    let mut b = a.clone();
+    let mut shifted = Recorder::new(HistogramSettings::default(), false);
+    let mut s = 1u64;
+    for _ in 0..1000 {
+        let us = 50 + lcg(&mut s) % 200_000 + 1000;
+        let _ = lcg(&mut s);
+        shifted.record(Outcome::Response { status: 200, sent: 1, received: 1 }, Duration::from_micros(us), None);
+    }
+    b.recorder = shifted;
+    let base = build_result("base", "base", &spec, &a, "builtin").unwrap();
+    let mesh = build_result("mesh", "mesh", &spec, &b, "builtin").unwrap();
+    let text = report::compare(&base, &mesh);
+    assert!(text.contains("p50") && text.contains("added"));
+    assert!(text.lines().any(|l| l.starts_with("mean") && l.contains("+1.0")), "{text}");
+}

@@ -1,0 +1,167 @@
+//! Faults the engine must survive, against tiny misbehaving servers on 127.0.0.1: every run ends
+//! on time, each failure is counted by kind, no panic, no hang.
+
+use std::time::{Duration, Instant};
+
+use smi_perf_engine::{Registry, RunContext, run_spec_with};
+use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Starts a server whose every connection is handled by `handler`; returns its URL.
+async fn misbehaving<F, Fut>(handler: F) -> String
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(handler(s));
+        }
+    });
+    format!("http://{addr}/")
+}
+
+/// Reads one request head (up to the blank line).
+async fn read_head(s: &mut TcpStream) -> bool {
+    let mut buf = Vec::with_capacity(1024);
+    let mut b = [0u8; 1024];
+    loop {
+        match s.read(&mut b).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                buf.extend_from_slice(&b[..n]);
+                if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
+fn spec(url: &str, duration: &str, timeout: &str) -> PerformanceTestSpec {
+    PerformanceTestSpec::http(url)
+        .duration(duration)
+        .connections(4)
+        .request(RequestSpec { timeout: Some(smi_types::perf::Duration::new_unchecked(timeout)), ..Default::default() })
+}
+
+async fn run_timed(spec: &PerformanceTestSpec, limit: Duration) -> PerformanceTestResult {
+    let t0 = Instant::now();
+    let r = tokio::time::timeout(limit, run_spec_with(&Registry::with_builtins(), spec, RunContext::default()))
+        .await
+        .expect("run did not end on time")
+        .expect("run failed");
+    assert!(t0.elapsed() < limit, "took {:?}", t0.elapsed());
+    assert!(r.consistency_errors().is_empty(), "{:?}", r.consistency_errors());
+    r
+}
+
+fn errors(r: &PerformanceTestResult, kind: &str) -> i64 {
+    r.record.errors.get(kind).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connections_are_counted() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", l.local_addr().unwrap());
+    drop(l);
+    let r = run_timed(&spec(&url, "1s", "500ms"), Duration::from_secs(4)).await;
+    assert!(errors(&r, "connectRefused") > 0, "{:?}", r.record.errors);
+    assert_eq!(r.record.requests_succeeded, 0);
+    assert_eq!(r.record.requests_failed, r.record.requests_total);
+    assert_eq!(r.record.status_codes.get("error").copied(), Some(r.record.requests_total));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_mid_response_is_counted() {
+    let url = misbehaving(|mut s| async move {
+        if read_head(&mut s).await {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial").await;
+            // RST instead of FIN: the abortive close a crashing proxy produces.
+            #[allow(deprecated)]
+            let _ = s.set_linger(Some(Duration::ZERO));
+        }
+        drop(s);
+    })
+    .await;
+    let r = run_timed(&spec(&url, "1s", "500ms"), Duration::from_secs(4)).await;
+    assert!(errors(&r, "reset") > 0, "{:?}", r.record.errors);
+    assert_eq!(r.record.requests_succeeded, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_past_timeout_is_a_timeout() {
+    let url = misbehaving(|mut s| async move {
+        let _ = read_head(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let r = run_timed(&spec(&url, "1s", "200ms"), Duration::from_secs(4)).await;
+    // 4 connections × ~5 timeouts each in 1 s.
+    assert!(errors(&r, "timeout") >= 8, "{:?}", r.record.errors);
+    assert_eq!(r.record.requests_succeeded, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_is_a_protocol_error() {
+    let url = misbehaving(|mut s| async move {
+        if read_head(&mut s).await {
+            let _ = s.write_all(b"SSH-2.0-garbage\r\n\r\n").await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    })
+    .await;
+    let r = run_timed(&spec(&url, "1s", "500ms"), Duration::from_secs(4)).await;
+    assert!(errors(&r, "protocol") > 0, "{:?}", r.record.errors);
+    assert_eq!(r.record.requests_succeeded, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_closing_keep_alive_reconnects() {
+    let url = misbehaving(|mut s| async move {
+        if read_head(&mut s).await {
+            // A valid answer without `Connection: close`, then the socket closes.
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+        }
+    })
+    .await;
+    let r = run_timed(&spec(&url, "1s", "500ms"), Duration::from_secs(4)).await;
+    assert!(r.record.requests_succeeded > 50, "{:?}", r.record);
+    // Reconnecting is silent: at most a sliver of races show up as resets.
+    assert!(r.record.requests_failed * 20 <= r.record.requests_total, "{:?} {:?}", r.record.requests_failed, r.record.errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_ending_body_times_out_and_run_ends() {
+    let url = misbehaving(|mut s| async move {
+        if read_head(&mut s).await {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+            for _ in 0..600 {
+                if s.write_all(b"1\r\nx\r\n").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    })
+    .await;
+    let r = run_timed(&spec(&url, "1s", "300ms"), Duration::from_secs(4)).await;
+    assert!(errors(&r, "timeout") >= 4, "{:?}", r.record.errors);
+    assert_eq!(r.record.requests_succeeded, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_against_a_stalled_server_ends_on_time() {
+    let url = misbehaving(|mut s| async move {
+        let _ = read_head(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let spec = spec(&url, "1s", "1s").load_model(smi_types::perf::LoadModel::Open).rps(200).max_in_flight(8);
+    let r = run_timed(&spec, Duration::from_secs(4)).await;
+    // Nothing answers: after the per-lane share of maxInFlight, scheduled sends are dropped.
+    assert!(r.record.dropped_or_late > 100, "{:?}", r.record);
+}
