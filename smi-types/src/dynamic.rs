@@ -262,6 +262,11 @@ impl Limits {
     }
 }
 
+/// Versions (in declaration order) that have `kind` in `group`.
+pub(crate) fn versions_of(group: &str, kind: &str) -> Vec<&'static str> {
+    TABLE.iter().filter(|(g, _, k)| *g == group && *k == kind).map(|(_, v, _)| *v).collect()
+}
+
 fn split_group(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }

@@ -24,4 +24,5 @@ pub use dynamic::{
     parse_yaml_stream_with, to_yaml_stream,
 };
 pub use error::{Error, Location};
+pub mod convert;
 pub mod crd;

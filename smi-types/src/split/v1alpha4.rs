@@ -4,6 +4,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::v1alpha2::TrafficSplitBackend;
+
 pub use super::v1alpha3::TrafficSplitMatch;
 
 /// Splits traffic sent to the root service `spec.service` across `spec.backends` by relative
@@ -66,14 +68,4 @@ impl TrafficSplitSpec {
         self.matches.get_or_insert_with(Vec::new).push(TrafficSplitMatch::http_route_group(name));
         self
     }
-}
-
-/// A backend service and its relative weight.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficSplitBackend {
-    /// Service name in the split's namespace.
-    pub service: String,
-    /// Relative weight, a whole number ≥ 0 (0 = no traffic).
-    #[schemars(range(min = 0))]
-    pub weight: i64,
 }
