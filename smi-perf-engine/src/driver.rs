@@ -103,7 +103,7 @@ impl Live {
         }
         if let Some(m) = merged {
             s.window_count = m.len();
-            if m.len() > 0 {
+            if !m.is_empty() {
                 s.window_p99_micros = m.value_at_quantile(0.99);
             }
         }

@@ -1,6 +1,6 @@
 //! A pluggable performance-test engine for service meshes.
 //!
-//! Give it a [`PerformanceTest`](smi_types::perf::PerformanceTest) (or just its spec), get a
+//! Give it a [`PerformanceTest`] (or just its spec), get a
 //! [`PerformanceTestResult`] back:
 //!
 //! * load models `Closed` (N connections, each waiting for its answer, optional rate ceiling) and
@@ -54,7 +54,7 @@ pub use result::{
 pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
 pub use tcp::{TcpFactory, TcpLane};
 
-use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
+pub use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
 
 /// Runs `spec` with the generator `registry` resolves for it. The result is unnamed.
 pub async fn run_spec_with(registry: &Registry, spec: &PerformanceTestSpec, ctx: RunContext) -> Result<PerformanceTestResult> {

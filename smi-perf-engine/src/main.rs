@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a PerformanceTest manifest (YAML/JSON) or a quick test against a URL.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the embedded target (HTTP/1.1 + h2c, TCP echo) on loopback.
     Serve(ServeArgs),
     /// Run the built-in quick-start test against the embedded target and print the report.
@@ -196,7 +196,7 @@ struct DemoArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Run(a) => cmd_run(a),
+        Command::Run(a) => cmd_run(*a),
         Command::Serve(a) => cmd_serve(a),
         Command::Demo(a) => cmd_demo(a),
         Command::Compare { base, mesh } => cmd_compare(&base, &mesh),

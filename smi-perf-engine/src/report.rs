@@ -125,7 +125,10 @@ fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
 }
 
 /// Inline SVG: latency (ms, linear) against percentile on a log "nines" axis (x = log10(1/(1-q))).
-fn svg(series: &[(&str, &str, Vec<(f64, f64)>)]) -> String {
+/// A named, coloured curve of (percentile, µs) points.
+type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
+fn svg(series: &[Series<'_>]) -> String {
     let (w, h, ml, mr, mt, mb) = (760.0, 380.0, 70.0, 20.0, 20.0, 50.0);
     let max_nines: f64 = 5.0; // up to 99.999 %
     let x_of = |p: f64| {

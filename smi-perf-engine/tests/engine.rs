@@ -125,7 +125,7 @@ fn synthetic(seed: u64, n: usize, settings: HistogramSettings) -> (RunStats, Vec
     for _ in 0..n {
         let us = 50 + lcg(&mut s) % 200_000;
         values.push(us);
-        let status = if lcg(&mut s) % 50 == 0 { 503 } else { 200 };
+        let status = if lcg(&mut s).is_multiple_of(50) { 503 } else { 200 };
         rec.record(Outcome::Response { status, sent: 10, received: 20 }, Duration::from_micros(us), None);
     }
     let now = SystemTime::now();
@@ -236,7 +236,7 @@ fn hgrm_output_is_the_hdrhistogram_text_format() {
     assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
     assert!(text.contains("#[Mean    ="));
     assert!(text.contains("Total count    =         1000]"));
-    let last = text.lines().filter(|l| !l.starts_with('#')).next_back().unwrap();
+    let last = text.lines().rfind(|l| !l.starts_with('#')).unwrap();
     assert!(last.contains("1.000000000000"), "{last}");
 }
 
