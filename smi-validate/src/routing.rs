@@ -1,12 +1,13 @@
-//! Layer 2: routing a document by `apiVersion` + `kind`, and the built-in structural schemas.
+//! Layer 2: routing a document by `apiVersion` + `kind`, and the structural schema of each kind.
 //!
-//! The table lists every SMI group/version/kind this validator knows. Each entry carries the
-//! OpenAPI v3 schema of that version (the `openAPIV3Schema` a CRD would carry, with its CEL
-//! `x-kubernetes-validations`). The schemas are written here from the SMI reference
-//! (`smi-apis.md`), following the smi-sdk-go CRDs with the documented deviations in the crate
-//! docs; when `smi-types` generates CRDs they can replace these (see [`Route::schema`]).
+//! The table comes from `smi-types`: [`smi_types::known_api_versions`] lists the kinds, and the
+//! CRDs of [`smi_types::crd::generate`] (flavour `AllVersions`) give each version's
+//! `openAPIV3Schema` with its CEL `x-kubernetes-validations`. The schemas are normalized once for
+//! the structure walker (see [`normalize`]). `metrics.smi-spec.io` kinds are served by an
+//! extension API server, not CRDs: they are routed as read-only.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// What kind of API a route belongs to.
@@ -29,7 +30,7 @@ pub struct Route {
     pub kind: &'static str,
     /// CRD-backed or read-only.
     pub api: ApiKind,
-    schema: fn() -> Value,
+    schema: Value,
 }
 
 impl Route {
@@ -37,9 +38,9 @@ impl Route {
     pub fn api_version(&self) -> String {
         format!("{}/{}", self.group, self.version)
     }
-    /// The openAPIV3Schema of this version.
-    pub fn schema(&self) -> Value {
-        (self.schema)()
+    /// The (normalized) openAPIV3Schema of this version.
+    pub fn schema(&self) -> &Value {
+        &self.schema
     }
 }
 
@@ -64,38 +65,34 @@ pub fn smi_kinds() -> Vec<&'static str> {
 pub fn routes() -> &'static [Route] {
     static R: OnceLock<Vec<Route>> = OnceLock::new();
     R.get_or_init(|| {
-        let mut v = Vec::new();
-        let mut add = |group, version, kind, api, schema: fn() -> Value| {
-            v.push(Route { group, version, kind, api, schema })
-        };
-        const A: &str = "access.smi-spec.io";
-        const S: &str = "specs.smi-spec.io";
-        const SP: &str = "split.smi-spec.io";
-        const M: &str = "metrics.smi-spec.io";
-        const P: &str = "perf.smi-spec.io";
-        add(A, "v1alpha1", "TrafficTarget", ApiKind::Crd, tt_v1alpha1);
-        add(A, "v1alpha2", "TrafficTarget", ApiKind::Crd, tt_v1alpha2);
-        add(A, "v1alpha3", "TrafficTarget", ApiKind::Crd, tt_v1alpha3);
-        add(S, "v1alpha1", "HTTPRouteGroup", ApiKind::Crd, hrg_v1alpha1);
-        add(S, "v1alpha1", "TCPRoute", ApiKind::Crd, tcp_nospec);
-        add(S, "v1alpha2", "HTTPRouteGroup", ApiKind::Crd, hrg_v1alpha2);
-        add(S, "v1alpha2", "TCPRoute", ApiKind::Crd, tcp_nospec);
-        add(S, "v1alpha3", "HTTPRouteGroup", ApiKind::Crd, hrg_v1alpha3);
-        add(S, "v1alpha3", "TCPRoute", ApiKind::Crd, tcp_v1alpha3);
-        add(S, "v1alpha4", "HTTPRouteGroup", ApiKind::Crd, hrg_v1alpha3);
-        add(S, "v1alpha4", "TCPRoute", ApiKind::Crd, l4_v1alpha4);
-        add(S, "v1alpha4", "UDPRoute", ApiKind::Crd, l4_v1alpha4);
-        add(SP, "v1alpha1", "TrafficSplit", ApiKind::Crd, ts_v1alpha1);
-        add(SP, "v1alpha2", "TrafficSplit", ApiKind::Crd, ts_v1alpha2);
-        add(SP, "v1alpha3", "TrafficSplit", ApiKind::Crd, ts_v1alpha3);
-        add(SP, "v1alpha4", "TrafficSplit", ApiKind::Crd, ts_v1alpha3);
-        add(M, "v1alpha1", "TrafficMetrics", ApiKind::ReadOnly, any_object);
-        add(M, "v1alpha1", "TrafficMetricsList", ApiKind::ReadOnly, any_object);
-        add(M, "v1alpha2", "TrafficMetrics", ApiKind::ReadOnly, any_object);
-        add(M, "v1alpha2", "TrafficMetricsList", ApiKind::ReadOnly, any_object);
-        add(P, "v1alpha1", "PerformanceTest", ApiKind::Crd, perf_test);
-        add(P, "v1alpha1", "PerformanceTestResult", ApiKind::Crd, any_object);
-        v
+        let mut schemas: HashMap<(String, String, String), Value> = HashMap::new();
+        for crd in smi_types::crd::generate(smi_types::crd::Flavour::AllVersions) {
+            for v in &crd.spec.versions {
+                let Some(s) = v.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()) else { continue };
+                let Ok(mut s) = serde_json::to_value(s) else { continue };
+                normalize(&mut s, 0);
+                if let Some(md) = s.pointer_mut("/properties/metadata") {
+                    *md = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+                }
+                schemas.insert((crd.spec.group.clone(), v.name.clone(), crd.spec.names.kind.clone()), s);
+            }
+        }
+        let mut out = Vec::new();
+        for (group, versions) in smi_types::known_api_versions() {
+            for (version, kinds) in versions {
+                for kind in kinds {
+                    let key = (group.to_owned(), version.to_owned(), kind.to_owned());
+                    let (api, schema) = match schemas.remove(&key) {
+                        Some(s) => (ApiKind::Crd, s),
+                        None if group == "metrics.smi-spec.io" => (ApiKind::ReadOnly, any_object()),
+                        // a kind without CRD schema: route it, check only what the rules check
+                        None => (ApiKind::Crd, any_object()),
+                    };
+                    out.push(Route { group, version, kind, api, schema });
+                }
+            }
+        }
+        out
     })
 }
 
@@ -187,227 +184,68 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
     }
 }
 
-// ---- schemas -------------------------------------------------------------------------------
+// ---- schema normalization ----------------------------------------------------------------
 
-fn root(props: Value, required: &[&str]) -> Value {
-    let mut p = json!({
-        "apiVersion": {"type": "string"},
-        "kind": {"type": "string"},
-        "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-    });
-    p.as_object_mut().unwrap().extend(props.as_object().unwrap().clone());
-    json!({"type": "object", "required": required, "properties": p})
-}
+/// CEL rules of the generated CRDs that a dedicated rule of this crate reports with a more
+/// precise position and its own code; they are not evaluated a second time.
+pub(crate) const COVERED_CEL_RULES: &[&str] = &[
+    smi_types::specs::UNIQUE_MATCH_NAMES_RULE, // SMI1304
+    "self.all(p, p >= 1 && p <= 65535)",        // SMI1309
+];
 
-fn subject(port: Option<&str>) -> Value {
-    let mut s = json!({
-        "type": "object",
-        "required": ["kind", "name"],
-        "properties": {
-            "kind": {"type": "string"},
-            "name": {"type": "string"},
-            "namespace": {"type": "string"},
-        }
-    });
-    if let Some(t) = port {
-        s["properties"]["port"] = json!({"type": t, "minimum": 1, "maximum": 65535});
+/// Prepares a generated CRD schema for the structure walker:
+/// * a `oneOf` whose branches are each a single `enum` value becomes one `enum` (schemars
+///   writes documented enums that way), so a bad value is "not allowed" with the list;
+/// * `headers` accepts both wire shapes (list of one-key maps, and map); the headers rules
+///   (SMI1306/SMI1307) and the `--target` lints (SMI1508/SMI1509) check the shape;
+/// * CEL rules in [`COVERED_CEL_RULES`] are removed.
+pub fn normalize(v: &mut Value, depth: usize) {
+    if depth > 64 {
+        return;
     }
-    s
-}
-
-fn rules(kinds: &[&str]) -> Value {
-    json!({
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["kind", "name"],
-            "properties": {
-                "kind": {"type": "string", "enum": kinds},
-                "name": {"type": "string"},
-                "matches": {"type": "array", "items": {"type": "string"}},
+    let Some(o) = v.as_object_mut() else { return };
+    if let Some(Value::Array(branches)) = o.get("oneOf") {
+        let single: Option<Vec<Value>> = branches
+            .iter()
+            .map(|b| match b.get("enum") {
+                Some(Value::Array(e)) if e.len() == 1 => Some(e[0].clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(values) = single {
+            let ty = branches.first().and_then(|b| b.get("type")).cloned();
+            o.remove("oneOf");
+            o.insert("enum".into(), Value::Array(values));
+            if let Some(t) = ty {
+                o.entry("type").or_insert(t);
             }
         }
-    })
-}
-
-fn tt_v1alpha1() -> Value {
-    root(
-        json!({
-            "destination": subject(Some("integer")),
-            "sources": {"type": "array", "items": subject(Some("integer"))},
-            "specs": rules(&["HTTPRouteGroup", "TCPRoute"]),
-        }),
-        &["destination"],
-    )
-}
-
-fn tt_v1alpha2() -> Value {
-    root(
-        json!({"spec": {
-            "type": "object",
-            "required": ["destination"],
-            "properties": {
-                "destination": subject(Some("integer")),
-                "sources": {"type": "array", "items": subject(Some("integer"))},
-                "rules": rules(&["HTTPRouteGroup", "TCPRoute"]),
-            }
-        }}),
-        &["spec"],
-    )
-}
-
-fn tt_v1alpha3() -> Value {
-    root(
-        json!({"spec": {
-            "type": "object",
-            "required": ["destination", "rules", "sources"],
-            "properties": {
-                "destination": subject(None),
-                "sources": {"type": "array", "items": subject(None)},
-                "rules": rules(&["HTTPRouteGroup", "TCPRoute", "UDPRoute"]),
-            }
-        }}),
-        &["spec"],
-    )
-}
-
-const METHODS: &[&str] = &["*", "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
-
-fn http_matches(headers: bool) -> Value {
-    let mut m = json!({
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": {"type": "string"},
-            "methods": {"type": "array", "items": {"type": "string", "enum": METHODS}},
-            "pathRegex": {"type": "string"},
+    }
+    if let Some(Value::Array(rules)) = o.get_mut("x-kubernetes-validations") {
+        rules.retain(|r| !r.get("rule").and_then(Value::as_str).is_some_and(|r| COVERED_CEL_RULES.contains(&r)));
+        if rules.is_empty() {
+            o.remove("x-kubernetes-validations");
         }
-    });
-    if headers {
-        // Both wire shapes occur (list of one-key maps, and a map); the shape is checked by the
-        // headers rule (SMI1307) and the `--target` lints (SMI1508/SMI1509).
-        m["properties"]["headers"] = json!({"x-kubernetes-preserve-unknown-fields": true});
     }
-    json!({"type": "array", "items": m})
-}
-
-fn hrg_v1alpha1() -> Value {
-    root(json!({"matches": http_matches(false)}), &["matches"])
-}
-
-fn hrg_v1alpha2() -> Value {
-    root(json!({"matches": http_matches(true)}), &["matches"])
-}
-
-fn hrg_v1alpha3() -> Value {
-    root(
-        json!({"spec": {"type": "object", "required": ["matches"], "properties": {"matches": http_matches(true)}}}),
-        &["spec"],
-    )
-}
-
-fn tcp_nospec() -> Value {
-    root(json!({}), &[])
-}
-
-fn tcp_v1alpha3() -> Value {
-    root(json!({"spec": {"type": "object", "properties": {}}}), &[])
-}
-
-fn l4_v1alpha4() -> Value {
-    root(
-        json!({"spec": {
-            "type": "object",
-            "required": ["matches"],
-            "properties": {"matches": {
-                "type": "object",
-                "required": ["ports"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "ports": {"type": "array", "items": {"type": "integer"}},
-                }
-            }}
-        }}),
-        &["spec"],
-    )
-}
-
-const QUANTITY: &str = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
-
-fn ts_v1alpha1() -> Value {
-    root(
-        json!({"spec": {
-            "type": "object",
-            "properties": {
-                "service": {"type": "string"},
-                "backends": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {
-                        "service": {"type": "string"},
-                        "weight": {"x-kubernetes-int-or-string": true, "pattern": QUANTITY},
-                    }
-                }},
-            }
-        }}),
-        &[],
-    )
-}
-
-fn ts_spec(matches: bool) -> Value {
-    let mut spec = json!({
-        "type": "object",
-        "required": ["service", "backends"],
-        "properties": {
-            "service": {"type": "string"},
-            "backends": {"type": "array", "items": {
-                "type": "object",
-                "required": ["service", "weight"],
-                "properties": {
-                    "service": {"type": "string"},
-                    "weight": {"type": "integer", "minimum": 0},
-                }
-            }},
-        },
-        "x-kubernetes-validations": [{
-            "rule": "self.backends.all(b, self.backends.exists_one(c, c.service == b.service))",
-            "message": "each backend service may appear only once",
-            "fieldPath": ".backends",
-        }],
-    });
-    if matches {
-        spec["properties"]["matches"] = json!({"type": "array", "items": {
-            "type": "object",
-            "required": ["kind", "name"],
-            "properties": {
-                "kind": {"type": "string", "enum": ["HTTPRouteGroup"]},
-                "name": {"type": "string"},
-                "apiGroup": {"type": "string"},
-            }
-        }});
+    if let Some(Value::Object(props)) = o.get_mut("properties") {
+        if let Some(h) = props.get_mut("headers") {
+            *h = json!({"x-kubernetes-preserve-unknown-fields": true});
+        }
     }
-    spec
-}
-
-fn ts_v1alpha2() -> Value {
-    root(json!({"spec": ts_spec(false)}), &["spec"])
-}
-
-fn ts_v1alpha3() -> Value {
-    root(json!({"spec": ts_spec(true)}), &["spec"])
-}
-
-fn perf_test() -> Value {
-    root(
-        json!({
-            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-        }),
-        &["spec"],
-    )
+    for (_, child) in o.iter_mut() {
+        match child {
+            Value::Object(_) => normalize(child, depth + 1),
+            Value::Array(a) => a.iter_mut().for_each(|c| normalize(c, depth + 1)),
+            _ => {}
+        }
+    }
 }
 
 fn any_object() -> Value {
-    json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+    let mut m = Map::new();
+    m.insert("type".into(), "object".into());
+    m.insert("x-kubernetes-preserve-unknown-fields".into(), true.into());
+    Value::Object(m)
 }
 
 #[cfg(test)]
@@ -420,7 +258,7 @@ mod tests {
         assert!(matches!(route(Some("v1"), Some("Service")), Routing::NotSmi));
         assert!(matches!(route(None, None), Routing::NotSmi));
         assert!(matches!(route(None, Some("TrafficSplit")), Routing::MissingApiVersion { .. }));
-        assert!(matches!(route(Some("access.smi-spec.io/v1alpha4"), Some("IdentityBinding")), Routing::UnknownVersion { .. }));
+        assert!(matches!(route(Some("access.smi-spec.io/v1alpha9"), Some("IdentityBinding")), Routing::UnknownVersion { .. }));
         assert!(matches!(route(Some("specs.smi-spec.io/v1alpha3"), Some("UDPRoute")), Routing::UnknownKind { .. }));
         assert!(matches!(route(Some("v1alpha1"), Some("HTTPRouteGroup")), Routing::VersionWithoutGroup { .. }));
     }

@@ -57,6 +57,8 @@ pub struct Pos {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct YamlIssue {
     pub code: Code,
+    /// The source line, for issues of documents that could not be parsed.
+    pub source_line: Option<String>,
     pub message: String,
     pub pos: Option<Pos>,
     pub path: Option<String>,
@@ -207,6 +209,7 @@ impl<R: BufRead> Splitter<R> {
                     ),
                     pos: Some(Pos { line: first_line as u32, col: 1 }),
                     path: None,
+                    source_line: None,
                 }),
             }));
         }
@@ -224,6 +227,7 @@ impl<R: BufRead> Splitter<R> {
                         message: "document is not valid UTF-8".into(),
                         pos: Some(Pos { line: line as u32, col: 1 }),
                         path: None,
+                        source_line: None,
                     }),
                 }))
             }
@@ -354,7 +358,7 @@ impl<'l> Builder<'l> {
 
     fn issue(&mut self, code: Code, message: String, pos: Pos) -> YamlIssue {
         let path = if self.path.is_empty() { None } else { Some(self.path.to_string()) };
-        YamlIssue { code, message, pos: Some(pos), path }
+        YamlIssue { code, message, pos: Some(pos), path, source_line: None }
     }
 
     /// Adds a finished node to its parent. Returns Err on a fatal issue.
@@ -405,6 +409,7 @@ impl<'l> Builder<'l> {
                 message: format!("duplicate key `{text}`; the first value is kept here, the API server would keep the last"),
                 pos: Some(pos),
                 path: Some(p.to_string()),
+                source_line: None,
             });
         }
         if let Some(Frame::Map { key, dup, .. }) = self.stack.last_mut() {
@@ -551,6 +556,7 @@ fn scan_issue(e: &ScanError, first_line: usize) -> YamlIssue {
         message: e.info(),
         pos: Some(Pos { line: (m.line() + first_line - 1) as u32, col: (m.col() + 1) as u32 }),
         path: None,
+        source_line: None,
     }
 }
 
@@ -617,6 +623,14 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                         }
                     }
                 }
+            }
+        }
+    }
+    for d in &mut docs {
+        if let Parsed::Failed(issue) = d {
+            if let Some(p) = issue.pos {
+                let rel = (p.line as usize).saturating_sub(raw.first_line);
+                issue.source_line = raw.text.lines().nth(rel).map(|l| l.trim_end_matches('\r').to_owned());
             }
         }
     }
