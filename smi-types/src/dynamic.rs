@@ -184,7 +184,9 @@ pub fn known_api_versions() -> BTreeMap<&'static str, BTreeMap<&'static str, Vec
 pub enum Document {
     /// An SMI object.
     Smi(Box<SmiObject>),
-    /// A Kubernetes object of another API group (Service, Role, …), kept as JSON.
+    /// A Kubernetes object of another API group (Service, Role, …), or a mapping with neither
+    /// `apiVersion` nor `kind` (empty strings then), kept as JSON. A mapping with only one of
+    /// the two is an [`Error::NotAnObject`].
     Other {
         /// Its `apiVersion`.
         api_version: String,
@@ -277,7 +279,8 @@ fn known_versions(group: &str) -> Vec<&'static str> {
     v
 }
 
-/// Checks `apiVersion`/`kind` of a JSON object: `Ok(None)` for a non-SMI object,
+/// Checks `apiVersion`/`kind` of a JSON object: `Ok(None)` for a non-SMI object (or a mapping
+/// with neither `apiVersion` nor `kind`),
 /// `Ok(Some((apiVersion, kind)))` for a known SMI kind, else the routing error.
 fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
     let obj = value.as_object().ok_or_else(|| Error::NotAnObject {
@@ -291,6 +294,9 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
             None => Err(Error::NotAnObject { location: None, message: format!("`{name}` is missing") }),
         }
     };
+    if !obj.contains_key("kind") && !obj.contains_key("apiVersion") {
+        return Ok(None);
+    }
     let kind = field("kind")?;
     let api_version = field("apiVersion")?;
     let (group, version) = split_group(&api_version);
@@ -461,7 +467,7 @@ pub fn parse_yaml_documents(input: &str, limits: &Limits) -> Result<Vec<Result<D
     Ok(chunks
         .iter()
         .enumerate()
-        .map(|(index, chunk)| parse_chunk(index, chunk, &opts))
+        .map(|(index, chunk)| parse_chunk(index, chunk, limits, &opts))
         .collect())
 }
 
@@ -524,25 +530,54 @@ fn line_u32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error) -> Error {
-    let location = e
-        .location()
-        .map(|l| Location { document: index, line: line_u32(l.line() + line_offset), column: line_u32(l.column()) });
-    let message = e.without_snippet().to_string();
-    if message.contains("budget") || message.contains("limit") {
-        Error::Limit { location: location.or(Some(Location { document: index, line: line_u32(line_offset + 1), column: 0 })), message }
-    } else {
-        Error::Yaml { location: location.or(Some(Location { document: index, line: line_u32(line_offset + 1), column: 0 })), message }
+/// Names the [`Limits`] field behind a serde-saphyr budget or alias error, if it is one.
+fn limit_message(e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut inner = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
+    }
+    let depth = || format!("nesting is deeper than max_depth = {}", limits.max_depth);
+    Some(match inner {
+        E::Budget { breach, .. } => match breach {
+            B::Depth { .. } => depth(),
+            B::Nodes { .. } => format!("more than max_nodes_per_document = {} nodes", limits.max_nodes_per_document),
+            B::Aliases { .. } => format!("more than max_aliases_per_document = {} aliases", limits.max_aliases_per_document),
+            B::Anchors { .. } => format!("more than max_anchors_per_document = {} anchors", limits.max_anchors_per_document),
+            B::ScalarBytes { .. } => {
+                format!("scalars exceed max_scalar_bytes_per_document = {} bytes", limits.max_scalar_bytes_per_document)
+            }
+            B::AliasAnchorRatio { .. } => "alias expansion out of proportion to anchors (alias bomb)".to_owned(),
+            other => format!("parser budget breached: {other:?}"),
+        },
+        E::AliasReplayLimitExceeded { .. } | E::AliasReplayStackDepthExceeded { .. } | E::AliasReplayCounterOverflow { .. } => {
+            format!("alias expansion exceeds max_alias_expansion_events = {} events", limits.max_alias_expansion_events)
+        }
+        other if other.to_string().contains("recursion limit exceeded") => depth(),
+        _ => return None,
+    })
+}
+
+fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error, limits: &Limits) -> Error {
+    let location = Some(
+        e.location()
+            .map(|l| Location { document: index, line: line_u32(l.line() + line_offset), column: line_u32(l.column()) })
+            .unwrap_or(Location { document: index, line: line_u32(line_offset + 1), column: 0 }),
+    );
+    match limit_message(e, limits) {
+        Some(message) => Error::Limit { location, message },
+        None => Error::Yaml { location, message: e.without_snippet().to_string() },
     }
 }
 
-fn parse_chunk(index: usize, chunk: &Chunk<'_>, opts: &serde_saphyr::Options) -> Result<Document, Error> {
+fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_saphyr::Options) -> Result<Document, Error> {
     let doc_start = Location { document: index, line: line_u32(chunk.line + 1), column: 1 };
     if !chunk.has_content {
         return Ok(Document::Empty);
     }
     let value: serde_json::Value =
-        serde_saphyr::from_str_with_options(chunk.text, opts.clone()).map_err(|e| yaml_error(index, chunk.line, &e))?;
+        serde_saphyr::from_str_with_options(chunk.text, opts.clone()).map_err(|e| yaml_error(index, chunk.line, &e, limits))?;
     if value.is_null() {
         return Ok(Document::Empty);
     }
@@ -551,7 +586,7 @@ fn parse_chunk(index: usize, chunk: &Chunk<'_>, opts: &serde_saphyr::Options) ->
         Some((api_version, kind)) => match SmiObject::decode_yaml(&api_version, &kind, chunk.text, opts.clone()) {
             Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
             Some(Err(e)) => {
-                let inner = yaml_error(index, chunk.line, &e);
+                let inner = yaml_error(index, chunk.line, &e, limits);
                 let (location, message) = match inner {
                     Error::Yaml { location, message } => (location, message),
                     other => return Err(other),

@@ -194,6 +194,7 @@ fn document_limit_is_configurable() {
 }
 
 #[test]
+#[allow(invalid_from_utf8)] // the literal is invalid UTF-8 on purpose
 fn invalid_utf8_cannot_reach_the_str_api_and_lossy_text_is_an_error_or_a_document() {
     // `parse_yaml_stream_with` takes `&str`: invalid UTF-8 is rejected by the type system. What a
     // caller gets from `from_utf8_lossy` (U+FFFD) must still give a clear answer.
