@@ -228,12 +228,90 @@ fn validate(a: ValidateArgs) -> ExitCode {
     }
 }
 
-fn crds(_flavour: Flavour) -> ExitCode {
-    eprintln!("smi-validate crds: CRD generation is not available in this build");
-    ExitCode::from(2)
+fn crds(flavour: Flavour) -> ExitCode {
+    let f = match flavour {
+        Flavour::AllVersions => smi_types::crd::Flavour::AllVersions,
+        Flavour::SdkCompatible => smi_types::crd::Flavour::SdkCompatible,
+    };
+    let yaml = smi_types::crd::to_yaml(&smi_types::crd::generate(f));
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(yaml.as_bytes());
+    ExitCode::SUCCESS
 }
 
-fn convert(_to: &str, _lossy: Lossy, _file: &Path) -> ExitCode {
-    eprintln!("smi-validate convert: conversion is not available in this build");
-    ExitCode::from(2)
+fn convert(to: &str, lossy: Lossy, file: &Path) -> ExitCode {
+    use smi_types::convert::Lossy as L;
+    use smi_types::{Document, SmiObject};
+    let text = if file.as_os_str() == "-" {
+        let mut s = String::new();
+        if let Err(e) = io::Read::read_to_string(&mut io::stdin().lock(), &mut s) {
+            eprintln!("smi-validate convert: <stdin>: {e}");
+            return ExitCode::from(2);
+        }
+        s
+    } else {
+        match std::fs::read_to_string(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("smi-validate convert: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let Some((group, _)) = to.split_once('/') else {
+        eprintln!("smi-validate convert: --to must be GROUP/VERSION, e.g. split.smi-spec.io/v1alpha4");
+        return ExitCode::from(2);
+    };
+    let docs = match smi_types::parse_yaml_stream(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("smi-validate convert: {}: {e} (run `smi-validate {}` for details)", file.display(), file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let mode = match lossy {
+        Lossy::Refuse => L::Refuse,
+        Lossy::Report => L::Report,
+    };
+    let mut out_docs = Vec::with_capacity(docs.len());
+    let mut failed = false;
+    let mut converted = 0usize;
+    for d in docs {
+        match d {
+            Document::Smi(o) if o.api_version().split_once('/').map(|(g, _)| g) == Some(group) => {
+                let id = format!("{}/{}", o.kind(), o.name().unwrap_or("?"));
+                match SmiObject::convert_to(&o, to, mode) {
+                    Ok(c) => {
+                        for l in &c.lost {
+                            eprintln!("smi-validate convert: {id}: lost {l}");
+                        }
+                        converted += 1;
+                        out_docs.push(Document::Smi(Box::new(c.value)));
+                    }
+                    Err(e) => {
+                        eprintln!("smi-validate convert: {id}: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            other => out_docs.push(other),
+        }
+    }
+    if failed {
+        eprintln!("smi-validate convert: nothing written (use --lossy report to convert anyway and list the losses)");
+        return ExitCode::from(1);
+    }
+    match smi_types::to_yaml_stream(&out_docs) {
+        Ok(y) => {
+            let _ = io::stdout().lock().write_all(y.as_bytes());
+            if converted == 0 {
+                eprintln!("smi-validate convert: no {group} object in the input");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("smi-validate convert: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

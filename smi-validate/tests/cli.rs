@@ -1,0 +1,124 @@
+//! The `smi-validate` binary: inputs, flags and exit codes (0 valid, 1 invalid, 2 usage/I/O).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smi-validate");
+const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(c.stdin.take());
+    c.wait_with_output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+const VALID: &str = "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: web}\nspec:\n  service: web\n  backends:\n  - {service: web-v1, weight: 1}\n";
+
+#[test]
+fn valid_input_exits_0_and_prints_nothing() {
+    let o = run(&["-"], Some(VALID));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn invalid_input_exits_1_with_rustc_style_text() {
+    let o = run(&[&format!("{RULES}/SMI1201.yaml")], None);
+    assert_eq!(code(&o), 1);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("error[SMI1201]: expected integer"), "{out}");
+    assert!(out.contains("SMI1201.yaml:12:13"));
+    assert!(out.contains("    weight: 500m\n"));
+    assert!(!out.contains('\x1b'), "no colour when stdout is not a terminal");
+}
+
+#[test]
+fn warnings_pass_unless_warnings_as_errors() {
+    let f = format!("{RULES}/SMI1501.yaml");
+    assert_eq!(code(&run(&[&f], None)), 0);
+    assert_eq!(code(&run(&["--warnings-as-errors", &f], None)), 1);
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    assert_eq!(code(&run(&["/nonexistent/x.yaml"], None)), 2);
+    assert_eq!(code(&run(&["--no-such-flag"], None)), 2);
+    assert_eq!(code(&run(&["-o", "xml", "-"], Some(VALID))), 2);
+}
+
+#[test]
+fn fail_on_empty() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n";
+    assert_eq!(code(&run(&["-"], Some(svc))), 0);
+    let o = run(&["--fail-on-empty", "-"], Some(svc));
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no SMI objects"));
+}
+
+#[test]
+fn directories_are_walked_and_summarized() {
+    let o = run(&["--summary", RULES], None);
+    assert_eq!(code(&o), 1);
+    let out = String::from_utf8(o.stdout).unwrap();
+    let files = std::fs::read_dir(RULES).unwrap().count();
+    assert!(out.contains(&format!("Summary: {files} file(s)")), "{out}");
+}
+
+#[test]
+fn skip_and_reject() {
+    let f = format!("{RULES}/SMI1201.yaml");
+    assert_eq!(code(&run(&["--skip", "TrafficSplit", &f], None)), 0);
+    let o = run(&["--reject", "Foo,TrafficSplit", "-"], Some(VALID));
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("SMI1106"));
+}
+
+#[test]
+fn json_output_is_the_documented_schema() {
+    let o = run(&["-o", "json", &format!("{RULES}/SMI1305.yaml")], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["diagnostics"][0]["code"], "SMI1305");
+    assert_eq!(v["diagnostics"][0]["path"], "spec.matches[0].pathRegex");
+    assert_eq!(v["summary"]["smiObjects"], 1);
+}
+
+#[test]
+fn crds_prints_generated_crds() {
+    let o = run(&["crds", "--flavour", "sdk-compatible"], None);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("name: trafficsplits.split.smi-spec.io"));
+    // what we print, we accept: the CRDs are valid YAML (non-SMI documents, skipped)
+    let r = smi_validate::validate_str("crds.yaml", &out, &smi_validate::Options::default());
+    assert!(r.is_valid() && r.summary.smi_objects == 0);
+}
+
+#[test]
+fn convert_refuses_or_reports_losses() {
+    let tt = "apiVersion: access.smi-spec.io/v1alpha2\nkind: TrafficTarget\nmetadata: {name: t}\nspec:\n  destination: {kind: ServiceAccount, name: api, port: 8080}\n";
+    let o = run(&["convert", "--to", "access.smi-spec.io/v1alpha3", "-"], Some(tt));
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("spec.destination.port"));
+    let o = run(&["convert", "--to", "access.smi-spec.io/v1alpha3", "--lossy", "report", "-"], Some(tt));
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("apiVersion: access.smi-spec.io/v1alpha3\n"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("lost spec.destination.port"));
+    let r = smi_validate::validate_str("converted.yaml", &out, &smi_validate::Options::default());
+    assert_eq!(r.summary.smi_objects, 1);
+}
