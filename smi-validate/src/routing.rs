@@ -188,7 +188,7 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
 
 /// CEL rules of the generated CRDs that a dedicated rule of this crate reports with a more
 /// precise position and its own code; they are not evaluated a second time.
-pub(crate) const COVERED_CEL_RULES: &[&str] = &[
+pub const COVERED_CEL_RULES: &[&str] = &[
     smi_types::specs::UNIQUE_MATCH_NAMES_RULE, // SMI1304
     "self.all(p, p >= 1 && p <= 65535)",        // SMI1309
 ];
@@ -227,11 +227,10 @@ pub fn normalize(v: &mut Value, depth: usize) {
             o.remove("x-kubernetes-validations");
         }
     }
-    if let Some(Value::Object(props)) = o.get_mut("properties") {
-        if let Some(h) = props.get_mut("headers") {
+    if let Some(Value::Object(props)) = o.get_mut("properties")
+        && let Some(h) = props.get_mut("headers") {
             *h = json!({"x-kubernetes-preserve-unknown-fields": true});
         }
-    }
     for (_, child) in o.iter_mut() {
         match child {
             Value::Object(_) => normalize(child, depth + 1),

@@ -157,7 +157,7 @@ pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
 pub fn regex_never_matches(re: &str) -> Result<bool, String> {
     if let Err(e) = regex::Regex::new(re) {
         let msg = e.to_string();
-        let last = msg.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("invalid regex").to_owned();
+        let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("invalid regex").to_owned();
         return Err(last.trim_start_matches("error: ").to_owned());
     }
     let hir = regex_syntax::parse(re).map_err(|e| e.to_string())?;
@@ -224,14 +224,13 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
     let mut seen = HashSet::new();
     for (i, m) in matches.iter().enumerate() {
         let mp = base.index(i);
-        if let Some(Value::String(n)) = m.get("name") {
-            if !seen.insert(n.as_str()) {
+        if let Some(Value::String(n)) = m.get("name")
+            && !seen.insert(n.as_str()) {
                 out.push(
                     Finding::new(Code::DuplicateMatchName, mp.key("name"), format!("match name `{n}` is used twice"))
                         .hint("match names are the keys TrafficTargets reference; make them unique"),
                 );
             }
-        }
         if let Some(Value::String(re)) = m.get("pathRegex") {
             match regex_never_matches(re) {
                 Err(e) => out.push(
@@ -246,14 +245,13 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
                 Ok(false) => {}
             }
         }
-        if let Some(Value::Array(methods)) = m.get("methods") {
-            if methods.len() > 1 && methods.iter().any(|x| x == "*") {
+        if let Some(Value::Array(methods)) = m.get("methods")
+            && methods.len() > 1 && methods.iter().any(|x| x == "*") {
                 out.push(
                     Finding::new(Code::RedundantMethods, mp.key("methods"), "`*` already allows every method; the others are redundant")
                         .hint("write `methods: [\"*\"]` alone"),
                 );
             }
-        }
         if let Some(h) = m.get("headers") {
             headers(h, &mp.key("headers"), opts, out);
         }
@@ -323,11 +321,10 @@ fn l4_route(v: &Value, out: &mut Vec<Finding>) {
     let p = Path::root().key("spec").key("matches").key("ports");
     if let Some(Value::Array(ports)) = p.lookup(v) {
         for (i, port) in ports.iter().enumerate() {
-            if let Some(n) = port.as_i64() {
-                if !(1..=65535).contains(&n) {
+            if let Some(n) = port.as_i64()
+                && !(1..=65535).contains(&n) {
                     out.push(Finding::new(Code::InvalidPort, p.index(i), format!("port {n} is outside 1–65535")));
                 }
-            }
         }
     }
 }
@@ -369,11 +366,10 @@ fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
     if route.version == "v1alpha1" {
         let q: Vec<Option<(f64, String)>> = backends.iter().map(|b| b.get("weight").and_then(quantity)).collect();
         for (i, x) in q.iter().enumerate() {
-            if let Some((m, _)) = x {
-                if *m < 0.0 {
+            if let Some((m, _)) = x
+                && *m < 0.0 {
                     out.push(Finding::new(Code::NegativeWeight, bp.index(i).key("weight"), "weight is negative"));
                 }
-            }
         }
         if q.iter().all(|x| matches!(x, Some((m, _)) if *m == 0.0)) {
             out.push(all_zero(&bp));
@@ -422,8 +418,8 @@ fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
     }
     let ns = v.pointer("/metadata/namespace").and_then(Value::as_str);
     let dns = s.get("destination").and_then(|d| d.get("namespace")).and_then(Value::as_str);
-    if let (Some(ns), Some(dns)) = (ns, dns) {
-        if ns != dns {
+    if let (Some(ns), Some(dns)) = (ns, dns)
+        && ns != dns {
             out.push(
                 Finding::new(
                     Code::NamespaceMismatch,
@@ -433,7 +429,6 @@ fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
                 .hint("create the TrafficTarget in the destination's namespace; OSM ignores it otherwise"),
             );
         }
-    }
 }
 
 #[cfg(test)]

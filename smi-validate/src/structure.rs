@@ -126,8 +126,8 @@ pub(crate) fn check(
             ));
             return;
         }
-    } else if let Some(t) = s.get("type").and_then(Value::as_str) {
-        if !type_ok(t, v) {
+    } else if let Some(t) = s.get("type").and_then(Value::as_str)
+        && !type_ok(t, v) {
             let mut f = Finding::new(
                 Code::WrongType,
                 path.clone(),
@@ -139,42 +139,37 @@ pub(crate) fn check(
             out.push(f);
             return;
         }
-    }
-    if let Some(Value::Array(allowed)) = s.get("enum") {
-        if !allowed.contains(v) {
+    if let Some(Value::Array(allowed)) = s.get("enum")
+        && !allowed.contains(v) {
             let list: Vec<String> = allowed.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned)).collect();
             out.push(
                 Finding::new(Code::NotInEnum, path.clone(), format!("{} is not allowed", short(v)))
                     .hint(format!("allowed values: {}", list.join(", "))),
             );
         }
-    }
     match v {
         Value::String(st) => {
-            if let Some(p) = s.get("pattern").and_then(Value::as_str) {
-                if !pats.is_match(p, st) {
+            if let Some(p) = s.get("pattern").and_then(Value::as_str)
+                && !pats.is_match(p, st) {
                     out.push(Finding::new(
                         Code::PatternMismatch,
                         path.clone(),
                         format!("{} does not match the pattern `{p}`", short(v)),
                     ));
                 }
-            }
             let len = st.chars().count() as u64;
             bound(s, "minLength", "maxLength", len, "characters", path, out);
         }
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or(0.0);
-            if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
-                if x < min {
+            if let Some(min) = s.get("minimum").and_then(Value::as_f64)
+                && x < min {
                     out.push(Finding::new(Code::OutOfRange, path.clone(), format!("{n} is less than the minimum {min}")));
                 }
-            }
-            if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
-                if x > max {
+            if let Some(max) = s.get("maximum").and_then(Value::as_f64)
+                && x > max {
                     out.push(Finding::new(Code::OutOfRange, path.clone(), format!("{n} is greater than the maximum {max}")));
                 }
-            }
         }
         Value::Array(items) => {
             bound(s, "minItems", "maxItems", items.len() as u64, "items", path, out);
@@ -192,16 +187,14 @@ pub(crate) fn check(
 }
 
 fn bound(s: &Map<String, Value>, lo: &str, hi: &str, n: u64, what: &str, path: &Path, out: &mut Vec<Finding>) {
-    if let Some(min) = s.get(lo).and_then(Value::as_u64) {
-        if n < min {
+    if let Some(min) = s.get(lo).and_then(Value::as_u64)
+        && n < min {
             out.push(Finding::new(Code::OutOfRange, path.clone(), format!("has {n} {what}, at least {min} required")));
         }
-    }
-    if let Some(max) = s.get(hi).and_then(Value::as_u64) {
-        if n > max {
+    if let Some(max) = s.get(hi).and_then(Value::as_u64)
+        && n > max {
             out.push(Finding::new(Code::OutOfRange, path.clone(), format!("has {n} {what}, at most {max} allowed")));
         }
-    }
 }
 
 fn check_object(

@@ -283,11 +283,10 @@ fn resolve_plain(s: &str) -> Value {
         if let Ok(v) = s.parse::<i64>() {
             return Value::Number(v.into());
         }
-        if let Ok(v) = digits.parse::<u64>() {
-            if !neg {
+        if let Ok(v) = digits.parse::<u64>()
+            && !neg {
                 return Value::Number(v.into());
             }
-        }
     } else if let Some(h) = s.strip_prefix("0x") {
         if let Ok(v) = i64::from_str_radix(h, 16) {
             return Value::Number(v.into());
@@ -296,13 +295,11 @@ fn resolve_plain(s: &str) -> Value {
         if let Ok(v) = i64::from_str_radix(o, 8) {
             return Value::Number(v.into());
         }
-    } else if is_float(digits) {
-        if let Ok(f) = s.parse::<f64>() {
-            if let Some(n) = Number::from_f64(f) {
+    } else if is_float(digits)
+        && let Ok(f) = s.parse::<f64>()
+            && let Some(n) = Number::from_f64(f) {
                 return Value::Number(n);
             }
-        }
-    }
     Value::String(s.to_owned())
 }
 
@@ -531,11 +528,10 @@ impl<'l> Builder<'l> {
                         pos,
                     ));
                 }
-                if let Some(Value::String(k)) = Some(&v) {
-                    if self.maybe_key(&k.clone(), pos) {
+                if let Some(Value::String(k)) = Some(&v)
+                    && self.maybe_key(&k.clone(), pos) {
                         return Ok(());
                     }
-                }
                 if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
                     return Err(self.issue(Code::UnsupportedYaml, "a non-string alias used as a key".into(), pos));
                 }
@@ -610,8 +606,8 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                 }
                 Event::StreamEnd => break,
                 ev => {
-                    if let Some(bd) = b.as_mut() {
-                        if let Err(issue) = bd.on_event(ev, span) {
+                    if let Some(bd) = b.as_mut()
+                        && let Err(issue) = bd.on_event(ev, span) {
                             docs.push(Parsed::Failed(issue));
                             b = None;
                             // skip to the end of this document
@@ -621,18 +617,16 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                                 }
                             }
                         }
-                    }
                 }
             }
         }
     }
     for d in &mut docs {
-        if let Parsed::Failed(issue) = d {
-            if let Some(p) = issue.pos {
+        if let Parsed::Failed(issue) = d
+            && let Some(p) = issue.pos {
                 let rel = (p.line as usize).saturating_sub(raw.first_line);
                 issue.source_line = raw.text.lines().nth(rel).map(|l| l.trim_end_matches('\r').to_owned());
             }
-        }
     }
     let last = docs.iter().rposition(|d| matches!(d, Parsed::Doc(..)));
     let mut text = Some(raw.text);

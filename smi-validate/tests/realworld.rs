@@ -25,7 +25,9 @@ use std::collections::BTreeSet;
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realworld");
 
 /// (file, errors, warnings, errors with --strict)
-const EXPECTED: &[(&str, &[&str], &[&str], &[&str])] = &[
+type Verdict = (&'static str, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
+
+const EXPECTED: &[Verdict] = &[
     ("flomesh-io-fsm__demo-deploy-mysql--block1.yaml", &[], &["SMI1506", "SMI1507"], &[]),
     ("layer5io-learn-layer5__deploy-linkerd-traffic.yaml", &[], &["SMI1507"], &[]),
     ("layer5io-learn-layer5__deploy-traffic-crd.yaml", &[], &["SMI1506", "SMI1507"], &[]),
