@@ -116,10 +116,11 @@ fn tt_v4(lossless: bool) -> impl Strategy<Value = access::v1alpha4::TrafficTarge
 
 fn ib() -> impl Strategy<Value = access::v1alpha4::IdentityBinding> {
     (meta(), opt(proptest::collection::btree_map(name(), text(), 1..3)), list(text()), opt(name())).prop_map(|(m, labels, spiffe, sa)| {
-        let mut schemes = access::v1alpha4::IdentityBindingSchemes::default();
-        schemes.pod_label_selector = labels.map(|match_labels: BTreeMap<String, String>| access::v1alpha4::PodLabelSelectorScheme { match_labels });
-        schemes.spiffe_identities = spiffe;
-        schemes.service_account = sa;
+        let schemes = access::v1alpha4::IdentityBindingSchemes {
+            pod_label_selector: labels.map(|match_labels: BTreeMap<String, String>| access::v1alpha4::PodLabelSelectorScheme { match_labels }),
+            spiffe_identities: spiffe,
+            service_account: sa,
+        };
         access::v1alpha4::IdentityBinding { metadata: m, ..access::v1alpha4::IdentityBinding::new("", schemes) }
     })
 }
