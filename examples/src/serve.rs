@@ -40,14 +40,25 @@ impl Reply {
     /// `200 OK` with `value` as JSON.
     pub fn json<T: serde::Serialize>(value: &T) -> Reply {
         match serde_json::to_vec(value) {
-            Ok(body) => Reply { status: StatusCode::OK, body },
-            Err(e) => Reply::error(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot encode the answer: {e}")),
+            Ok(body) => Reply {
+                status: StatusCode::OK,
+                body,
+            },
+            Err(e) => Reply::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot encode the answer: {e}"),
+            ),
         }
     }
 
     /// An error status with `{"error": message}`.
     pub fn error(status: StatusCode, message: &str) -> Reply {
-        Reply { status, body: serde_json::json!({ "error": message }).to_string().into_bytes() }
+        Reply {
+            status,
+            body: serde_json::json!({ "error": message })
+                .to_string()
+                .into_bytes(),
+        }
     }
 }
 
@@ -106,11 +117,21 @@ struct Shared {
 
 /// Serves `handler` on `listener` until a stop condition of `limits` (or Ctrl-C). With `tls`,
 /// every connection is TLS (ALPN picks HTTP/2 or HTTP/1.1); without, plain HTTP.
-pub async fn run(listener: TcpListener, tls: Option<Arc<ServerConfig>>, handler: Handler, limits: Limits) -> Stopped {
+pub async fn run(
+    listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
+    handler: Handler,
+    limits: Limits,
+) -> Stopped {
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let far = Duration::from_secs(100 * 365 * 24 * 3600);
     let deadline = tokio::time::Instant::now() + limits.exit_after.unwrap_or(far);
-    let shared = Arc::new(Shared { handler, limits, answered: AtomicU64::new(0), limit_reached: Notify::new() });
+    let shared = Arc::new(Shared {
+        handler,
+        limits,
+        answered: AtomicU64::new(0),
+        limit_reached: Notify::new(),
+    });
     let mut conns = JoinSet::new();
     let stopped = loop {
         while conns.try_join_next().is_some() {} // reap finished connections
@@ -132,7 +153,10 @@ pub async fn run(listener: TcpListener, tls: Option<Arc<ServerConfig>>, handler:
             let _ = stream.set_nodelay(true);
             match acceptor {
                 Some(a) => {
-                    if let Ok(Ok(tls)) = tokio::time::timeout(shared.limits.handshake_timeout, a.accept(stream)).await {
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(shared.limits.handshake_timeout, a.accept(stream))
+                            .await
+                    {
                         serve_connection(tls, shared).await;
                     }
                 }
@@ -141,26 +165,41 @@ pub async fn run(listener: TcpListener, tls: Option<Arc<ServerConfig>>, handler:
         });
     };
     // Let answers in flight finish, briefly; then close everything.
-    let _ = tokio::time::timeout(Duration::from_secs(1), async { while conns.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
     stopped
 }
 
-async fn serve_connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, shared: Arc<Shared>) {
+async fn serve_connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    io: I,
+    shared: Arc<Shared>,
+) {
     let svc = service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(answer(req, &shared).await) }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
     let _ = builder.serve_connection(TokioIo::new(io), svc).await;
 }
 
 async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let reply = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/healthz") => Reply { status: StatusCode::OK, body: b"ok".to_vec() },
+        (&Method::GET, "/healthz") => Reply {
+            status: StatusCode::OK,
+            body: b"ok".to_vec(),
+        },
         (&Method::POST, _) => {
             let path = req.uri().path().to_owned();
-            match Limited::new(req.into_body(), shared.limits.max_body).collect().await {
+            match Limited::new(req.into_body(), shared.limits.max_body)
+                .collect()
+                .await
+            {
                 Ok(body) => {
                     let reply = (shared.handler)(&path, body.to_bytes());
                     let n = shared.answered.fetch_add(1, Ordering::Relaxed) + 1;
@@ -169,14 +208,23 @@ async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
                     }
                     reply
                 }
-                Err(e) => Reply::error(StatusCode::PAYLOAD_TOO_LARGE, &format!("cannot read the body: {e}")),
+                Err(e) => Reply::error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("cannot read the body: {e}"),
+                ),
             }
         }
-        _ => Reply::error(StatusCode::METHOD_NOT_ALLOWED, "POST a review, or GET /healthz"),
+        _ => Reply::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST a review, or GET /healthz",
+        ),
     };
     let mut res = Response::new(Full::new(Bytes::from(reply.body)));
     *res.status_mut() = reply.status;
-    res.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     res
 }
 
@@ -187,13 +235,20 @@ pub type ClientError = Box<dyn std::error::Error + Send + Sync>;
 /// With `ca_pem`, over TLS trusting only those certificates (the server name is the address's
 /// IP, which [`crate::tls::default_names`] certificates carry); without, plain HTTP/1.1.
 /// Gives up after 10 s.
-pub async fn post_json(addr: SocketAddr, ca_pem: Option<&[u8]>, path: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), ClientError> {
+pub async fn post_json(
+    addr: SocketAddr,
+    ca_pem: Option<&[u8]>,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<(StatusCode, Bytes), ClientError> {
     tokio::time::timeout(Duration::from_secs(10), async {
         let tcp = TcpStream::connect(addr).await?;
         match ca_pem {
             Some(pem) => {
                 let connector = tokio_rustls::TlsConnector::from(crate::tls::client_config(pem)?);
-                let tls = connector.connect(rustls::pki_types::ServerName::from(addr.ip()), tcp).await?;
+                let tls = connector
+                    .connect(rustls::pki_types::ServerName::from(addr.ip()), tcp)
+                    .await?;
                 exchange(tls, addr, path, body).await
             }
             None => exchange(tcp, addr, path, body).await,
@@ -203,7 +258,12 @@ pub async fn post_json(addr: SocketAddr, ca_pem: Option<&[u8]>, path: &str, body
     .map_err(|_| "no answer within 10 s")?
 }
 
-async fn exchange<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, addr: SocketAddr, path: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), ClientError> {
+async fn exchange<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    io: I,
+    addr: SocketAddr,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<(StatusCode, Bytes), ClientError> {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
     let conn = tokio::spawn(conn);
     let req = Request::post(path)

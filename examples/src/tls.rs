@@ -59,14 +59,17 @@ pub struct SelfSigned {
 impl std::fmt::Debug for SelfSigned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // never print the private key
-        f.debug_struct("SelfSigned").field("cert_pem", &self.cert_pem).finish_non_exhaustive()
+        f.debug_struct("SelfSigned")
+            .field("cert_pem", &self.cert_pem)
+            .finish_non_exhaustive()
     }
 }
 
 impl SelfSigned {
     /// A fresh certificate for `names` (DNS names or IP addresses, as subject alternative names).
     pub fn generate(names: &[String]) -> Result<Self, TlsError> {
-        let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(names.to_vec())?;
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(names.to_vec())?;
         Ok(SelfSigned {
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
@@ -79,7 +82,10 @@ impl SelfSigned {
         let mut config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(vec![self.cert_der.clone()], PrivateKeyDer::Pkcs8(self.key_der.clone_key()))?;
+            .with_single_cert(
+                vec![self.cert_der.clone()],
+                PrivateKeyDer::Pkcs8(self.key_der.clone_key()),
+            )?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }

@@ -42,21 +42,39 @@ async fn allows_valid_and_denies_invalid_objects_over_tls() {
     let hook = Webhook::start(env!("CARGO_BIN_EXE_admission-webhook"), &[]);
     assert_eq!(hook.path, "/validate");
 
-    let (status, answer) = hook.post(&review("0b7a5c6e-1111-4d7e-9f00-000000000001", split(json!(90)))).await;
+    let (status, answer) = hook
+        .post(&review(
+            "0b7a5c6e-1111-4d7e-9f00-000000000001",
+            split(json!(90)),
+        ))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(answer["apiVersion"], "admission.k8s.io/v1");
     assert_eq!(answer["kind"], "AdmissionReview");
-    assert_eq!(answer["response"]["uid"], "0b7a5c6e-1111-4d7e-9f00-000000000001");
+    assert_eq!(
+        answer["response"]["uid"],
+        "0b7a5c6e-1111-4d7e-9f00-000000000001"
+    );
     assert_eq!(answer["response"]["allowed"], true, "{answer}");
 
     // a quoted weight: the API server would reject it too, but only with a generic schema error
-    let (status, answer) = hook.post(&review("0b7a5c6e-2222-4d7e-9f00-000000000002", split(json!("90")))).await;
+    let (status, answer) = hook
+        .post(&review(
+            "0b7a5c6e-2222-4d7e-9f00-000000000002",
+            split(json!("90")),
+        ))
+        .await;
     assert_eq!(status, 200);
     let response = &answer["response"];
     assert_eq!(response["uid"], "0b7a5c6e-2222-4d7e-9f00-000000000002");
     assert_eq!(response["allowed"], false, "{answer}");
-    let message = response["status"]["message"].as_str().unwrap_or_else(|| panic!("no message in {answer}"));
-    assert!(message.contains("SMI1201") && message.contains("spec.backends[0].weight"), "{message}");
+    let message = response["status"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message in {answer}"));
+    assert!(
+        message.contains("SMI1201") && message.contains("spec.backends[0].weight"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -64,10 +82,25 @@ async fn rejects_garbage_and_untrusted_clients() {
     let hook = Webhook::start(env!("CARGO_BIN_EXE_admission-webhook"), &[]);
     let (status, answer) = hook.post(&json!({"hello": "world"})).await;
     assert_eq!(status, 400, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains("not an AdmissionReview"));
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("not an AdmissionReview")
+    );
 
     // a client trusting another certificate cannot talk to it: the TLS is real
     let other = examples::tls::SelfSigned::generate(&examples::tls::default_names()).unwrap();
-    let err = examples::serve::post_json(hook.addr, Some(other.cert_pem.as_bytes()), "/validate", b"{}".to_vec()).await.unwrap_err();
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    let err = examples::serve::post_json(
+        hook.addr,
+        Some(other.cert_pem.as_bytes()),
+        "/validate",
+        b"{}".to_vec(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
 }

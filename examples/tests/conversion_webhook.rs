@@ -43,9 +43,18 @@ async fn converts_mixed_scale_weights_and_refuses_a_lost_port() {
     assert!(hook.cert_pem.is_some(), "TLS is the default");
 
     // v1alpha1 weights 1 and 500m are quantities: a 2:1 split
-    let (status, answer) = hook.post(&review("c-1", "split.smi-spec.io/v1alpha4", split_v1alpha1())).await;
+    let (status, answer) = hook
+        .post(&review(
+            "c-1",
+            "split.smi-spec.io/v1alpha4",
+            split_v1alpha1(),
+        ))
+        .await;
     assert_eq!(status, 200);
-    assert_eq!((answer["apiVersion"].as_str(), answer["kind"].as_str()), (Some("apiextensions.k8s.io/v1"), Some("ConversionReview")));
+    assert_eq!(
+        (answer["apiVersion"].as_str(), answer["kind"].as_str()),
+        (Some("apiextensions.k8s.io/v1"), Some("ConversionReview"))
+    );
     let response = &answer["response"];
     assert_eq!(response["uid"], "c-1");
     assert_eq!(response["result"]["status"], "Success", "{answer}");
@@ -53,40 +62,89 @@ async fn converts_mixed_scale_weights_and_refuses_a_lost_port() {
     assert_eq!(objects.len(), 1);
     let ts = &objects[0];
     assert_eq!(ts["apiVersion"], "split.smi-spec.io/v1alpha4");
-    assert_eq!(ts["metadata"]["uid"], "5a1e0c4e-aaaa-4bbb-8ccc-000000000001", "metadata is kept");
+    assert_eq!(
+        ts["metadata"]["uid"], "5a1e0c4e-aaaa-4bbb-8ccc-000000000001",
+        "metadata is kept"
+    );
     let backends = ts["spec"]["backends"].as_array().unwrap();
-    assert_eq!((backends[0]["service"].as_str(), backends[1]["service"].as_str()), (Some("web-v1"), Some("web-v2")));
-    let (w1, w2) = (backends[0]["weight"].as_i64().unwrap(), backends[1]["weight"].as_i64().unwrap());
+    assert_eq!(
+        (
+            backends[0]["service"].as_str(),
+            backends[1]["service"].as_str()
+        ),
+        (Some("web-v1"), Some("web-v2"))
+    );
+    let (w1, w2) = (
+        backends[0]["weight"].as_i64().unwrap(),
+        backends[1]["weight"].as_i64().unwrap(),
+    );
     assert!(w2 > 0 && w1 == 2 * w2, "weights {w1}:{w2} should be 2:1");
 
     // v1alpha3 has no destination port: refused, naming the field
-    let (status, answer) = hook.post(&review("c-2", "access.smi-spec.io/v1alpha3", target_v1alpha2_with_port())).await;
+    let (status, answer) = hook
+        .post(&review(
+            "c-2",
+            "access.smi-spec.io/v1alpha3",
+            target_v1alpha2_with_port(),
+        ))
+        .await;
     assert_eq!(status, 200);
     let response = &answer["response"];
     assert_eq!(response["uid"], "c-2");
     assert_eq!(response["result"]["status"], "Failure", "{answer}");
     let message = response["result"]["message"].as_str().unwrap();
-    assert!(message.contains("spec.destination.port") && message.contains("8080"), "{message}");
-    assert!(response["convertedObjects"].as_array().is_none_or(|o| o.is_empty()));
+    assert!(
+        message.contains("spec.destination.port") && message.contains("8080"),
+        "{message}"
+    );
+    assert!(
+        response["convertedObjects"]
+            .as_array()
+            .is_none_or(|o| o.is_empty())
+    );
 }
 
 #[tokio::test]
 async fn report_mode_converts_and_lists_the_loss() {
-    let hook = Webhook::start(env!("CARGO_BIN_EXE_conversion-webhook"), &["--lossy", "report", "--plain-http"]);
-    let (status, answer) = hook.post(&review("c-3", "access.smi-spec.io/v1alpha3", target_v1alpha2_with_port())).await;
+    let hook = Webhook::start(
+        env!("CARGO_BIN_EXE_conversion-webhook"),
+        &["--lossy", "report", "--plain-http"],
+    );
+    let (status, answer) = hook
+        .post(&review(
+            "c-3",
+            "access.smi-spec.io/v1alpha3",
+            target_v1alpha2_with_port(),
+        ))
+        .await;
     assert_eq!(status, 200);
     let response = &answer["response"];
     assert_eq!(response["uid"], "c-3");
     assert_eq!(response["result"]["status"], "Success", "{answer}");
     let message = response["result"]["message"].as_str().unwrap();
-    assert!(message.contains("object 0: spec.destination.port = 8080"), "{message}");
+    assert!(
+        message.contains("object 0: spec.destination.port = 8080"),
+        "{message}"
+    );
     let tt = &response["convertedObjects"][0];
     assert_eq!(tt["apiVersion"], "access.smi-spec.io/v1alpha3");
     assert_eq!(tt["spec"]["destination"]["name"], "api");
     assert!(tt["spec"]["destination"].get("port").is_none(), "{tt}");
 
     // a target version the kind does not have
-    let (_, answer) = hook.post(&review("c-4", "split.smi-spec.io/v1beta1", split_v1alpha1())).await;
+    let (_, answer) = hook
+        .post(&review(
+            "c-4",
+            "split.smi-spec.io/v1beta1",
+            split_v1alpha1(),
+        ))
+        .await;
     assert_eq!(answer["response"]["result"]["status"], "Failure");
-    assert!(answer["response"]["result"]["message"].as_str().unwrap().contains("split.smi-spec.io/v1alpha4"), "{answer}");
+    assert!(
+        answer["response"]["result"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("split.smi-spec.io/v1alpha4"),
+        "{answer}"
+    );
 }

@@ -65,11 +65,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(path, &cert.cert_pem)?;
     }
     let options = smi_validate::Options::new().strict(args.strict);
-    let handler: serve::Handler = Arc::new(move |path: &str, body: Bytes| review(&options, path, &body));
+    let handler: serve::Handler =
+        Arc::new(move |path: &str, body: Bytes| review(&options, path, &body));
 
     let listener = serve::bind(args.port).await?;
     println!("listening on https://{}/validate", listener.local_addr()?);
-    let limits = Limits { max_requests: args.max_requests, exit_after: args.exit_after.map(Duration::from_secs), ..Limits::default() };
+    let limits = Limits {
+        max_requests: args.max_requests,
+        exit_after: args.exit_after.map(Duration::from_secs),
+        ..Limits::default()
+    };
     let stopped = serve::run(listener, Some(cert.server_config()?), handler, limits).await;
     eprintln!("stopped: {stopped:?}");
     Ok(())
@@ -82,12 +87,28 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
     }
     let review: AdmissionReview<DynamicObject> = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not an AdmissionReview: {e}")),
+        Err(e) => {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                &format!("not an AdmissionReview: {e}"),
+            );
+        }
     };
-    let object = review.request.as_ref().map(|r| format!("{} {}/{}", r.kind.kind, r.namespace.as_deref().unwrap_or("-"), r.name));
+    let object = review.request.as_ref().map(|r| {
+        format!(
+            "{} {}/{}",
+            r.kind.kind,
+            r.namespace.as_deref().unwrap_or("-"),
+            r.name
+        )
+    });
     let answer = smi_validate::validate_admission(review, options);
     if let Some(resp) = &answer.response {
-        let verdict = if resp.allowed { "allowed".to_owned() } else { format!("denied: {}", resp.result.message.replace('\n', "; ")) };
+        let verdict = if resp.allowed {
+            "allowed".to_owned()
+        } else {
+            format!("denied: {}", resp.result.message.replace('\n', "; "))
+        };
         eprintln!("{} {}: {verdict}", resp.uid, object.unwrap_or_default());
     }
     Reply::json(&answer)

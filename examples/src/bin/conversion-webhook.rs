@@ -79,12 +79,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         LossPolicy::Refuse => Lossy::Refuse,
         LossPolicy::Report => Lossy::Report,
     };
-    let handler: serve::Handler = Arc::new(move |path: &str, body: Bytes| handle(lossy, path, &body));
+    let handler: serve::Handler =
+        Arc::new(move |path: &str, body: Bytes| handle(lossy, path, &body));
 
     let listener = serve::bind(args.port).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("listening on {scheme}://{}/convert", listener.local_addr()?);
-    let limits = Limits { max_requests: args.max_requests, exit_after: args.exit_after.map(Duration::from_secs), ..Limits::default() };
+    let limits = Limits {
+        max_requests: args.max_requests,
+        exit_after: args.exit_after.map(Duration::from_secs),
+        ..Limits::default()
+    };
     let stopped = serve::run(listener, tls, handler, limits).await;
     eprintln!("stopped: {stopped:?}");
     Ok(())
@@ -96,7 +101,12 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
     }
     let review: ConversionReview = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return Reply::error(StatusCode::BAD_REQUEST, &format!("not a ConversionReview: {e}")),
+        Err(e) => {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                &format!("not a ConversionReview: {e}"),
+            );
+        }
     };
     let answer = match lossy {
         // The library's handler: refuses lossy conversions, listing the lost fields.
@@ -104,8 +114,17 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
         Lossy::Report => review_reporting_losses(review),
     };
     if let Some(r) = &answer.response {
-        let status = r.result.status.as_ref().map_or("?".into(), |s| format!("{s:?}"));
-        eprintln!("{} {status}: {} object(s) {}", r.uid, r.converted_objects.len(), r.result.message);
+        let status = r
+            .result
+            .status
+            .as_ref()
+            .map_or("?".into(), |s| format!("{s:?}"));
+        eprintln!(
+            "{} {status}: {} object(s) {}",
+            r.uid,
+            r.converted_objects.len(),
+            r.result.message
+        );
     }
     Reply::json(&answer)
 }
@@ -116,18 +135,34 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
 fn review_reporting_losses(review: ConversionReview) -> ConversionReview {
     let request = match ConversionRequest::from_review(review) {
         Ok(r) => r,
-        Err(_) => return ConversionResponse::invalid(Status::failure("ConversionReview has no request", "BadRequest")).into_review(),
+        Err(_) => {
+            return ConversionResponse::invalid(Status::failure(
+                "ConversionReview has no request",
+                "BadRequest",
+            ))
+            .into_review();
+        }
     };
     let (desired, objects) = (request.desired_api_version.clone(), request.objects.clone());
     let response = ConversionResponse::for_request(request);
     let (mut converted, mut lost) = (Vec::new(), Vec::new());
     for (i, object) in objects.into_iter().enumerate() {
-        match SmiObject::from_value(object).map_err(ConvertError::from).and_then(|o| o.convert_to(&desired, Lossy::Report)) {
+        match SmiObject::from_value(object)
+            .map_err(ConvertError::from)
+            .and_then(|o| o.convert_to(&desired, Lossy::Report))
+        {
             Ok(c) => {
                 lost.extend(c.lost.iter().map(|l| format!("object {i}: {l}")));
                 converted.push(c.value.to_value());
             }
-            Err(e) => return response.failure(Status::failure(&format!("object {i}: {e}"), "ConversionFailed")).into_review(),
+            Err(e) => {
+                return response
+                    .failure(Status::failure(
+                        &format!("object {i}: {e}"),
+                        "ConversionFailed",
+                    ))
+                    .into_review();
+            }
         }
     }
     let mut response = response.success(converted);

@@ -49,9 +49,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opts.webhook.name = args.webhook_name;
     opts.without_perf = args.without_perf;
     if let Some(path) = &args.ca_bundle {
-        opts.webhook.ca_bundle = Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
+        opts.webhook.ca_bundle =
+            Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
     }
-    for (flavour, dir) in [(Flavour::AllVersions, "all-versions"), (Flavour::SdkCompatible, "sdk-compatible")] {
+    for (flavour, dir) in [
+        (Flavour::AllVersions, "all-versions"),
+        (Flavour::SdkCompatible, "sdk-compatible"),
+    ] {
         write_flavour(&args.out.join(dir), &crd::generate_with(flavour, &opts))?;
     }
     Ok(())
@@ -64,10 +68,24 @@ fn write_flavour(dir: &Path, crds: &[CustomResourceDefinition]) -> std::io::Resu
         let name = c.metadata.name.as_deref().unwrap_or(&c.spec.names.plural);
         let path = dir.join(format!("{name}.yaml"));
         std::fs::write(&path, crd::to_yaml(std::slice::from_ref(c)))?;
-        let served: Vec<&str> = c.spec.versions.iter().filter(|v| v.served).map(|v| v.name.as_str()).collect();
-        let storage = c.spec.versions.iter().find(|v| v.storage).map_or("-", |v| v.name.as_str());
-        println!("{}  served [{}] storage {storage}", path.display(), served.join(", "));
+        let served: Vec<&str> = c
+            .spec
+            .versions
+            .iter()
+            .filter(|v| v.served)
+            .map(|v| v.name.as_str())
+            .collect();
+        let storage = c
+            .spec
+            .versions
+            .iter()
+            .find(|v| v.storage)
+            .map_or("-", |v| v.name.as_str());
+        println!(
+            "{}  served [{}] storage {storage}",
+            path.display(),
+            served.join(", ")
+        );
     }
     Ok(())
 }
-

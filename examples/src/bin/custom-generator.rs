@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use smi_perf_engine::{
-    BoxFuture, Capabilities, ErrorKind, Lane, LaneFactory, LoadGenerator, Outcome, Registry, RunContext, RunPlan, RunStats, drive,
-    report, run_spec_with,
+    BoxFuture, Capabilities, ErrorKind, Lane, LaneFactory, LoadGenerator, Outcome, Registry,
+    RunContext, RunPlan, RunStats, drive, report, run_spec_with,
 };
 use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -61,10 +61,17 @@ impl LoadGenerator for RedisPing {
 
     fn capabilities(&self) -> Capabilities {
         // Only what is implemented: the registry refuses anything else before the run.
-        Capabilities { protocols: vec![Protocol::Tcp], load_models: vec![LoadModel::Closed] }
+        Capabilities {
+            protocols: vec![Protocol::Tcp],
+            load_models: vec![LoadModel::Closed],
+        }
     }
 
-    fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, smi_perf_engine::Result<RunStats>> {
+    fn run(
+        &self,
+        plan: Arc<RunPlan>,
+        ctx: RunContext,
+    ) -> BoxFuture<'static, smi_perf_engine::Result<RunStats>> {
         Box::pin(async move { Ok(drive(Arc::new(RedisPing), plan, ctx).await) })
     }
 }
@@ -73,8 +80,23 @@ impl LaneFactory for RedisPing {
     type Lane = PingLane;
     fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<PingLane> {
         let endpoint = &plan.endpoints[conn as usize % plan.endpoints.len()];
-        vec![PingLane { addr: endpoint.authority(), conn: None, line: Vec::with_capacity(64) }]
+        vec![PingLane {
+            addr: endpoint.authority(),
+            conn: None,
+            line: Vec::with_capacity(64),
+        }]
     }
+}
+
+async fn connect(addr: &str) -> std::io::Result<BufReader<TcpStream>> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(BufReader::new(stream))
+}
+
+/// The engine's error class of an I/O error (`connectRefused`, `reset`, ...).
+fn kind(e: std::io::Error) -> ErrorKind {
+    ErrorKind::from_io(&e)
 }
 
 /// One connection sending `PING` and reading `+PONG`.
@@ -87,14 +109,16 @@ struct PingLane {
 impl PingLane {
     async fn ping(&mut self) -> Result<u64, ErrorKind> {
         if self.conn.is_none() {
-            let s = TcpStream::connect(&self.addr).await.map_err(|e| ErrorKind::from_io(&e))?;
-            let _ = s.set_nodelay(true);
-            self.conn = Some(BufReader::new(s));
+            self.conn = Some(connect(&self.addr).await.map_err(kind)?);
         }
         let conn = self.conn.as_mut().ok_or(ErrorKind::Other)?;
-        conn.get_mut().write_all(PING).await.map_err(|e| ErrorKind::from_io(&e))?;
+        conn.get_mut().write_all(PING).await.map_err(kind)?;
         self.line.clear();
-        let n = (&mut *conn).take(MAX_LINE).read_until(b'\n', &mut self.line).await.map_err(|e| ErrorKind::from_io(&e))?;
+        let n = (&mut *conn)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut self.line)
+            .await
+            .map_err(kind)?;
         match n {
             0 => Err(ErrorKind::Reset),
             _ if self.line == PONG => Ok(n as u64),
@@ -105,15 +129,17 @@ impl PingLane {
 
 impl Lane for PingLane {
     async fn prepare(&mut self) {
-        if let Ok(s) = TcpStream::connect(&self.addr).await {
-            let _ = s.set_nodelay(true);
-            self.conn = Some(BufReader::new(s));
-        }
+        // connect before the clock starts; a failure shows up on the first request instead
+        self.conn = connect(&self.addr).await.ok();
     }
 
     async fn request(&mut self) -> Outcome {
         match self.ping().await {
-            Ok(received) => Outcome::Response { status: 200, sent: PING.len() as u64, received },
+            Ok(received) => Outcome::Response {
+                status: 200,
+                sent: PING.len() as u64,
+                received,
+            },
             Err(kind) => {
                 self.conn = None; // reconnect on the next request
                 Outcome::Error { kind, sent: 0 }
@@ -130,13 +156,17 @@ impl Lane for PingLane {
 
 /// Starts the server on `127.0.0.1:<free port>`. It accepts at most 1024 connections, drops a
 /// connection idle for 10 s, and stops when the returned task is aborted.
-async fn start_pong_server(accepted: Arc<AtomicU64>) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+async fn start_pong_server(
+    accepted: Arc<AtomicU64>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new(); // aborted with this task
         for _ in 0..1024 {
-            let Ok((stream, _)) = listener.accept().await else { break };
+            let Ok((stream, _)) = listener.accept().await else {
+                break;
+            };
             accepted.fetch_add(1, Ordering::Relaxed);
             conns.spawn(pong(stream));
         }
@@ -153,11 +183,20 @@ async fn pong(stream: TcpStream) {
     loop {
         line.clear();
         let mut limited = (&mut read).take(MAX_LINE);
-        match tokio::time::timeout(Duration::from_secs(10), limited.read_until(b'\n', &mut line)).await {
+        match tokio::time::timeout(
+            Duration::from_secs(10),
+            limited.read_until(b'\n', &mut line),
+        )
+        .await
+        {
             Ok(Ok(n)) if n > 0 => {}
             _ => return, // closed, failed or idle
         }
-        let answer: &[u8] = if line.trim_ascii().eq_ignore_ascii_case(b"PING") { PONG } else { b"-ERR unknown command\r\n" };
+        let answer: &[u8] = if line.trim_ascii().eq_ignore_ascii_case(b"PING") {
+            PONG
+        } else {
+            b"-ERR unknown command\r\n"
+        };
         if write.write_all(answer).await.is_err() {
             return;
         }
@@ -177,20 +216,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spec = PerformanceTestSpec::tcp(format!("tcp://{addr}")).load_generator("redis-ping");
 
     // 1. Asking for what the plug-in cannot do fails before any connection is made.
-    let open = spec.clone().load_model(LoadModel::Open).rps(1000).duration("1s");
+    let open = spec
+        .clone()
+        .load_model(LoadModel::Open)
+        .rps(1000)
+        .duration("1s");
     match run_spec_with(&registry, &open, RunContext::default()).await {
         Err(e) => println!("rejected before the run: {e}"),
         Ok(_) => return Err("the Open model should have been rejected".into()),
     }
-    println!("connections the rejected run made: {}", accepted.load(Ordering::Relaxed));
+    println!(
+        "connections the rejected run made: {}",
+        accepted.load(Ordering::Relaxed)
+    );
 
     // 2. A short closed-model run.
-    let closed = spec.connections(args.connections).warmup("100ms").duration(args.duration);
+    let closed = spec
+        .connections(args.connections)
+        .warmup("100ms")
+        .duration(args.duration);
     let result = run_spec_with(&registry, &closed, RunContext::default()).await?;
     println!();
     print!("{}", report::summary(&result));
     let r = &result.record;
-    println!("result: requests={} succeeded={} failed={} generator={}", r.requests_total, r.requests_succeeded, r.requests_failed, r.load_generator);
+    println!(
+        "result: requests={} succeeded={} failed={} generator={}",
+        r.requests_total, r.requests_succeeded, r.requests_failed, r.load_generator
+    );
 
     server.abort();
     Ok(())

@@ -41,9 +41,13 @@ async fn start_proxy(upstream: SocketAddr) -> std::io::Result<(SocketAddr, JoinH
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new(); // aborted with this task
         for _ in 0..1024 {
-            let Ok((mut inbound, _)) = listener.accept().await else { break };
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                break;
+            };
             conns.spawn(async move {
-                let Ok(mut outbound) = TcpStream::connect(upstream).await else { return };
+                let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                    return;
+                };
                 let _ = (inbound.set_nodelay(true), outbound.set_nodelay(true));
                 let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
             });
@@ -53,10 +57,21 @@ async fn start_proxy(upstream: SocketAddr) -> std::io::Result<(SocketAddr, JoinH
     Ok((addr, task))
 }
 
-async fn run(name: &str, target: SocketAddr, args: &Args) -> smi_perf_engine::Result<PerformanceTestResult> {
-    let spec = PerformanceTestSpec::http(format!("http://{target}/")).connections(args.connections).warmup("200ms").duration(&*args.duration);
+async fn run(
+    name: &str,
+    target: SocketAddr,
+    args: &Args,
+) -> smi_perf_engine::Result<PerformanceTestResult> {
+    let spec = PerformanceTestSpec::http(format!("http://{target}/"))
+        .connections(args.connections)
+        .warmup("200ms")
+        .duration(&*args.duration);
     let result = run_test(&PerformanceTest::new(name, spec), RunContext::default()).await?;
-    println!("{name}: requests={} {}", result.record.requests_total, report::peers_line(&result));
+    println!(
+        "{name}: requests={} {}",
+        result.record.requests_total,
+        report::peers_line(&result)
+    );
     Ok(result)
 }
 

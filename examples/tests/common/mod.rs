@@ -34,27 +34,51 @@ impl Webhook {
         let cert: PathBuf = dir.path().join("cert.pem");
         let tls = !args.contains(&"--plain-http");
         let mut cmd = Command::new(bin);
-        cmd.args(["--port", "0", "--exit-after", "60"]).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.args(["--port", "0", "--exit-after", "60"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         if tls {
             cmd.arg("--cert-out").arg(&cert);
         }
         let mut child = cmd.spawn().unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         let (scheme, rest) = url.split_once("://").unwrap();
         assert_eq!(scheme, if tls { "https" } else { "http" });
         let (addr, path) = rest.split_at(rest.find('/').unwrap());
         let addr: SocketAddr = addr.parse().unwrap();
         assert!(addr.ip().is_loopback() && addr.port() != 0);
         let cert_pem = tls.then(|| std::fs::read(&cert).unwrap());
-        Webhook { child, addr, path: path.to_owned(), cert_pem, _dir: dir }
+        Webhook {
+            child,
+            addr,
+            path: path.to_owned(),
+            cert_pem,
+            _dir: dir,
+        }
     }
 
     /// POSTs `body` to the printed URL and returns the status and the JSON answer.
     pub async fn post(&self, body: &Value) -> (u16, Value) {
-        let (status, bytes) =
-            examples::serve::post_json(self.addr, self.cert_pem.as_deref(), &self.path, serde_json::to_vec(body).unwrap()).await.unwrap();
-        (status.as_u16(), serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes))))
+        let (status, bytes) = examples::serve::post_json(
+            self.addr,
+            self.cert_pem.as_deref(),
+            &self.path,
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+        .unwrap();
+        (
+            status.as_u16(),
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes))),
+        )
     }
 }
