@@ -29,6 +29,9 @@ pub struct Validator {
     pats: Patterns,
     cel: HashMap<usize, Option<kube_cel::CompiledSchema>>,
     cel_validator: Option<kube_cel::Validator>,
+    /// diagnostics of the current document, and how many were dropped over the limit
+    doc_count: usize,
+    doc_dropped: usize,
 }
 
 impl std::fmt::Debug for Validator {
@@ -51,6 +54,8 @@ impl Validator {
             pats: Patterns::default(),
             cel: HashMap::new(),
             cel_validator: None,
+            doc_count: 0,
+            doc_dropped: 0,
         }
     }
 
@@ -95,12 +100,14 @@ impl Validator {
                     Parsed::Empty => {}
                     Parsed::Failed(issue) => self.yaml_issue(&file, idx, None, issue),
                     Parsed::Doc(doc, issues) => {
+                        self.doc_dropped += doc.dropped_issues;
                         for i in issues {
                             self.yaml_issue(&file, idx, Some(&doc), i);
                         }
                         self.document(&file, idx, &doc, &mut rec);
                     }
                 }
+                self.end_document(&file, idx);
                 idx += 1;
                 self.report.summary.documents += 1;
             }
@@ -129,6 +136,7 @@ impl Validator {
         self.report.summary.documents += 1;
         let doc = Doc::from_value(value);
         self.document(&file, 0, &doc, &mut rec);
+        self.end_document(&file, 0);
         self.report.files.push(rec);
     }
 
@@ -150,7 +158,38 @@ impl Validator {
         self.report
     }
 
+    /// Counts a diagnostic against the per-document limit; `false` when it must be dropped.
+    fn admit(&mut self) -> bool {
+        self.doc_count += 1;
+        if self.doc_count > self.opts.limits.max_diagnostics_per_document {
+            self.doc_dropped += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Ends a document: reports how many diagnostics were dropped.
+    fn end_document(&mut self, file: &Arc<str>, idx: usize) {
+        if self.doc_dropped > 0 {
+            let mut d = Diagnostic::new(
+                Code::LimitExceeded,
+                format!(
+                    "{} more diagnostics in this document not shown (limit {} per document)",
+                    self.doc_dropped, self.opts.limits.max_diagnostics_per_document
+                ),
+            );
+            d.file = file.to_string();
+            d.document = Some(idx);
+            self.report.diagnostics.push(d);
+        }
+        self.doc_count = 0;
+        self.doc_dropped = 0;
+    }
+
     fn push(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, f: Finding, object: Option<&str>) {
+        if !self.admit() {
+            return;
+        }
         let mut d = Diagnostic::new(f.code, f.message);
         if let Some(s) = f.severity {
             d.severity = s;
@@ -175,6 +214,9 @@ impl Validator {
     }
 
     fn yaml_issue(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, i: YamlIssue) {
+        if !self.admit() {
+            return;
+        }
         let mut d = Diagnostic::new(i.code, i.message);
         d.file = file.to_string();
         d.document = Some(idx);

@@ -30,6 +30,9 @@ pub struct Limits {
     /// Nodes produced by alias expansion per document (guards against "billion laughs").
     /// Default 10,000.
     pub max_alias_nodes: usize,
+    /// Diagnostics reported per document; the rest are counted in one final SMI1003.
+    /// Default 1,000.
+    pub max_diagnostics_per_document: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +43,7 @@ impl Default for Limits {
             max_depth: 64,
             max_scalar_bytes: 1 << 20,
             max_alias_nodes: 10_000,
+            max_diagnostics_per_document: 1_000,
         }
     }
 }
@@ -83,6 +87,9 @@ pub struct Doc {
     positions: Vec<Pos>,
     text: String,
     first_line: usize,
+    line_starts: std::cell::OnceCell<Vec<usize>>,
+    /// Reading issues not kept because of `max_diagnostics_per_document`.
+    pub(crate) dropped_issues: usize,
 }
 
 /// Cuts a byte stream into documents.
@@ -258,6 +265,7 @@ struct Builder<'l> {
     anchors: Vec<(usize, Value, usize, usize)>, // id, value, pos start, pos end
     alias_nodes: usize,
     issues: Vec<YamlIssue>,
+    dropped: usize,
     path: Path,
     root: Option<Value>,
 }
@@ -398,7 +406,9 @@ impl<'l> Builder<'l> {
             Some(Frame::Map { map, .. }) => map.contains_key(text),
             _ => false,
         };
-        if duplicate {
+        if duplicate && self.issues.len() >= self.limits.max_diagnostics_per_document {
+            self.dropped += 1;
+        } else if duplicate {
             let mut p = self.path.clone();
             p.push(Seg::Key(text.to_owned()));
             self.issues.push(YamlIssue {
@@ -562,8 +572,9 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
         return vec![Parsed::Failed(issue)];
     }
     let opts = granit_parser::options! {
-        flow_nesting_limit: limits.max_depth,
-        block_nesting_limit: limits.max_depth,
+        // one above ours, so the combined block+flow depth check (a clear SMI1003) fires first
+        flow_nesting_limit: limits.max_depth.saturating_add(1),
+        block_nesting_limit: limits.max_depth.saturating_add(1),
         emit_comments: false,
     };
     let mut docs: Vec<Parsed> = Vec::new();
@@ -588,6 +599,7 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                         anchors: Vec::new(),
                         alias_nodes: 0,
                         issues: Vec::new(),
+                        dropped: 0,
                         path: Path::default(),
                         root: None,
                     });
@@ -598,7 +610,14 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                             // `---` followed by nothing (or only comments) is a null document
                             None | Some(Value::Null) => Parsed::Empty,
                             Some(v) => Parsed::Doc(
-                                Doc { value: v, positions: bd.positions, text: String::new(), first_line: raw.first_line },
+                                Doc {
+                                    value: v,
+                                    positions: bd.positions,
+                                    text: String::new(),
+                                    first_line: raw.first_line,
+                                    line_starts: std::cell::OnceCell::new(),
+                                    dropped_issues: bd.dropped,
+                                },
                                 bd.issues,
                             ),
                         });
@@ -641,7 +660,7 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
 impl Doc {
     /// A document built from a value (no source positions).
     pub fn from_value(value: Value) -> Doc {
-        Doc { value, positions: Vec::new(), text: String::new(), first_line: 1 }
+        Doc { value, positions: Vec::new(), text: String::new(), first_line: 1, line_starts: std::cell::OnceCell::new(), dropped_issues: 0 }
     }
 
     /// Position of the node at `path` (the key, for a mapping entry). When the path does not
@@ -704,7 +723,15 @@ impl Doc {
     /// The text of a 1-based file line, if it is in this document.
     pub fn source_line(&self, line: u32) -> Option<String> {
         let rel = (line as usize).checked_sub(self.first_line)?;
-        self.text.lines().nth(rel).map(|l| l.trim_end_matches('\r').to_owned())
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+        });
+        let start = *starts.get(rel)?;
+        let end = starts.get(rel + 1).map_or(self.text.len(), |e| e - 1);
+        if start > self.text.len() || start > end {
+            return None;
+        }
+        Some(self.text[start..end].trim_end_matches('\r').to_owned())
     }
 }
 
