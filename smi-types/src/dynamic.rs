@@ -567,8 +567,23 @@ fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error, limits: &
     );
     match limit_message(e, limits) {
         Some(message) => Error::Limit { location, message },
-        None => Error::Yaml { location, message: e.without_snippet().to_string() },
+        None => Error::Yaml { location, message: strip_location(&e.without_snippet().to_string()) },
     }
+}
+
+/// serde-saphyr (serde_json) end messages with " at line L, column C" (" at line L column C"), relative to the document it parsed;
+/// our [`Location`] carries the stream-relative position instead.
+fn strip_location(message: &str) -> String {
+    if let Some(i) = message.rfind(" at line ") {
+        let tail = &message[i + " at line ".len()..];
+        if let Some((line, column)) = tail.split_once(", column ").or_else(|| tail.split_once(" column "))
+            && line.bytes().all(|b| b.is_ascii_digit())
+            && column.bytes().all(|b| b.is_ascii_digit())
+        {
+            return message[..i].to_owned();
+        }
+    }
+    message.to_owned()
 }
 
 fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_saphyr::Options) -> Result<Document, Error> {
@@ -591,7 +606,7 @@ fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_sa
                     Error::Yaml { location, message } => (location, message),
                     other => return Err(other),
                 };
-                Err(Error::Invalid { location, api_version, kind, message })
+                Err(Error::Invalid { location, api_version, kind, message: strip_location(&message) })
             }
             None => Err(Error::UnknownKind { location: Some(doc_start), api_version, kind, known_kinds: vec![] }),
         },
@@ -611,7 +626,7 @@ fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_sa
 pub fn parse_json(input: &str) -> Result<Document, Error> {
     let json_err = |e: serde_json::Error| Location { document: 0, line: line_u32(e.line() as u64), column: line_u32(e.column() as u64) };
     let value: serde_json::Value =
-        serde_json::from_str(input).map_err(|e| Error::Json { message: e.to_string(), location: Some(json_err(e)) })?;
+        serde_json::from_str(input).map_err(|e| Error::Json { message: strip_location(&e.to_string()), location: Some(json_err(e)) })?;
     if value.is_null() {
         return Ok(Document::Empty);
     }
@@ -619,7 +634,7 @@ pub fn parse_json(input: &str) -> Result<Document, Error> {
         None => Document::from_value(value),
         Some((api_version, kind)) => match SmiObject::decode_json(&api_version, &kind, input) {
             Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
-            Some(Err(e)) => Err(Error::Invalid { message: e.to_string(), location: Some(json_err(e)), api_version, kind }),
+            Some(Err(e)) => Err(Error::Invalid { message: strip_location(&e.to_string()), location: Some(json_err(e)), api_version, kind }),
             None => Err(Error::UnknownKind { location: None, api_version, kind, known_kinds: vec![] }),
         },
     }

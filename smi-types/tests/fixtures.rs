@@ -110,6 +110,9 @@ fn errors_carry_document_line_and_column() {
     assert_eq!(kind, "TrafficSplit");
     assert_eq!((loc.document, loc.line), (2, 14), "{err}");
     assert!(loc.column > 0);
+    // the message has no chunk-relative position of its own; the location is stream-relative
+    assert!(!err.to_string().contains("at line"), "{err}");
+    assert!(err.to_string().starts_with("document 2, line 14, column"), "{err}");
     let docs = smi_types::parse_yaml_documents(stream, &Default::default()).unwrap();
     assert!(docs[0].is_ok() && docs[1].is_ok() && docs[2].is_err());
 }

@@ -41,8 +41,10 @@ impl TrafficTarget {
     }
 }
 
-/// Body of a TrafficTarget. The docs require a destination, at least one rule and one source.
+/// Body of a TrafficTarget. The docs require a destination, at least one rule and one source;
+/// the CRD schema requires all three fields (as smi-sdk-go's), serde only `destination`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("required" = ["destination", "rules", "sources"]))]
 pub struct TrafficTargetSpec {
     /// The workload identity allowed to be reached.
     pub destination: IdentityBindingSubject,
