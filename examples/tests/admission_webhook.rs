@@ -104,3 +104,19 @@ async fn rejects_garbage_and_untrusted_clients() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn exits_after_max_requests() {
+    let mut hook = Webhook::start(
+        env!("CARGO_BIN_EXE_admission-webhook"),
+        &["--max-requests", "1"],
+    );
+    let (_, answer) = hook
+        .post(&review(
+            "0b7a5c6e-3333-4d7e-9f00-000000000003",
+            split(json!(1)),
+        ))
+        .await;
+    assert_eq!(answer["response"]["allowed"], true);
+    assert!(hook.wait_exit(std::time::Duration::from_secs(10)).success());
+}

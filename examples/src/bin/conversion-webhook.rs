@@ -26,6 +26,7 @@ use examples::tls::{self, SelfSigned};
 use hyper::StatusCode;
 use kube_core::Status;
 use kube_core::conversion::{ConversionRequest, ConversionResponse, ConversionReview};
+use kube_core::response::StatusSummary;
 use smi_types::SmiObject;
 use smi_types::convert::{ConvertError, Lossy};
 
@@ -114,17 +115,15 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
         Lossy::Report => review_reporting_losses(review),
     };
     if let Some(r) = &answer.response {
-        let status = r
-            .result
-            .status
-            .as_ref()
-            .map_or("?".into(), |s| format!("{s:?}"));
-        eprintln!(
-            "{} {status}: {} object(s) {}",
-            r.uid,
-            r.converted_objects.len(),
-            r.result.message
-        );
+        match r.result.status {
+            Some(StatusSummary::Success) => eprintln!(
+                "{} ok, {} object(s). {}",
+                r.uid,
+                r.converted_objects.len(),
+                r.result.message
+            ),
+            _ => eprintln!("{} failed: {}", r.uid, r.result.message),
+        }
     }
     Reply::json(&answer)
 }

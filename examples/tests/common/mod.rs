@@ -1,4 +1,5 @@
 //! Starting a webhook binary on loopback and talking to it.
+#![allow(dead_code)] // each test file uses a different part
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -62,6 +63,21 @@ impl Webhook {
             path: path.to_owned(),
             cert_pem,
             _dir: dir,
+        }
+    }
+
+    /// Waits (at most `within`) for the process to exit by itself.
+    pub fn wait_exit(&mut self, within: std::time::Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after {within:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
 
