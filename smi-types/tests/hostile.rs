@@ -2,7 +2,7 @@
 //! (mostly [`Error::Limit`], naming the limit) or a bounded result, in bounded time and memory.
 //!
 //! Inputs are generated in memory. Each case runs on its own thread with a generous wall-clock
-//! guard (a hang guard, not a performance assertion: `cargo test` builds are unoptimized).
+//! guard of 120 s (a hang guard, not a performance assertion: `cargo test` builds are unoptimized).
 
 use std::sync::mpsc;
 use std::thread;
@@ -27,7 +27,7 @@ fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) 
 }
 
 fn parse(input: String, limits: Limits) -> Result<Vec<Document>, Error> {
-    within(60, move || parse_yaml_stream_with(&input, &limits))
+    within(120, move || parse_yaml_stream_with(&input, &limits))
 }
 
 fn limit_message(r: Result<Vec<Document>, Error>) -> String {
@@ -63,12 +63,17 @@ fn billion_laughs() -> String {
 #[test]
 fn alias_bomb_hits_the_expansion_limit() {
     let msg = limit_message(parse(billion_laughs(), Limits::default()));
-    assert!(msg.contains("alias") || msg.contains("replay") || msg.contains("budget"), "{msg}");
+    assert!(
+        msg.contains("alias") || msg.contains("replay") || msg.contains("budget"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn alias_bomb_inside_an_smi_object_hits_the_limit() {
-    let mut s = String::from("apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n  name: x\n");
+    let mut s = String::from(
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n  name: x\n",
+    );
     s.push_str("  labels:\n");
     let bomb = billion_laughs();
     for line in bomb.lines() {
@@ -94,7 +99,10 @@ fn alias_limits_are_configurable() {
 
 #[test]
 fn nesting_10000_deep_is_a_depth_error() {
-    for input in ["[".repeat(10_000) + &"]".repeat(10_000), "a: ".to_owned() + &"{a: ".repeat(10_000) + &"}".repeat(10_000)] {
+    for input in [
+        "[".repeat(10_000) + &"]".repeat(10_000),
+        "a: ".to_owned() + &"{a: ".repeat(10_000) + &"}".repeat(10_000),
+    ] {
         let msg = limit_message(parse(input, Limits::default()));
         assert!(msg.contains("depth"), "{msg}");
     }
@@ -144,7 +152,10 @@ fn input_size_limit_is_configurable() {
     let msg = limit_message(parse(SPLIT.to_owned(), limits.clone()));
     assert!(msg.contains("max_input_bytes"), "{msg}");
     limits.max_input_bytes = SPLIT.len();
-    assert_eq!(parse(SPLIT.to_owned(), limits).expect("at the limit").len(), 1);
+    assert_eq!(
+        parse(SPLIT.to_owned(), limits).expect("at the limit").len(),
+        1
+    );
 }
 
 #[test]
@@ -184,11 +195,18 @@ fn many_empty_documents_under_the_limit_are_empty_documents() {
 #[test]
 fn document_limit_is_configurable() {
     let stream = format!("{SPLIT}---\n{SPLIT}---\n{SPLIT}");
-    assert_eq!(parse(stream.clone(), Limits::default()).expect("3 documents").len(), 3);
+    assert_eq!(
+        parse(stream.clone(), Limits::default())
+            .expect("3 documents")
+            .len(),
+        3
+    );
     let mut limits = Limits::default();
     limits.max_documents = 2;
     let r = parse(stream, limits);
-    let Err(Error::Limit { location, message }) = r else { panic!("expected a limit error, got {r:?}") };
+    let Err(Error::Limit { location, message }) = r else {
+        panic!("expected a limit error, got {r:?}")
+    };
     assert!(message.contains("max_documents = 2"), "{message}");
     assert_eq!(location.map(|l| l.document), Some(2));
 }
@@ -202,14 +220,18 @@ fn invalid_utf8_cannot_reach_the_str_api_and_lossy_text_is_an_error_or_a_documen
     assert!(std::str::from_utf8(bytes).is_err());
     let text = String::from_utf8_lossy(bytes).into_owned();
     let docs = parse(text, Limits::default()).expect("U+FFFD is an ordinary character");
-    let Document::Smi(o) = &docs[0] else { panic!("{docs:?}") };
+    let Document::Smi(o) = &docs[0] else {
+        panic!("{docs:?}")
+    };
     assert_eq!(o.name(), Some("\u{FFFD}\u{FFFD}"));
 }
 
 #[test]
 fn a_leading_bom_is_accepted() {
     let docs = parse(format!("\u{FEFF}{SPLIT}"), Limits::default()).expect("BOM");
-    let Document::Smi(o) = &docs[0] else { panic!("{docs:?}") };
+    let Document::Smi(o) = &docs[0] else {
+        panic!("{docs:?}")
+    };
     assert_eq!(o.name(), Some("canary"));
 }
 
@@ -237,26 +259,39 @@ fn crlf_line_ends_read_like_lf() {
 
 #[test]
 fn crlf_errors_have_the_same_line_as_lf() {
-    let bad = format!("{SPLIT}---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nspec: [\n");
+    let bad = format!(
+        "{SPLIT}---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nspec: [\n"
+    );
     let e1 = parse(bad.clone(), Limits::default()).unwrap_err();
     let e2 = parse(bad.replace('\n', "\r\n"), Limits::default()).unwrap_err();
-    assert_eq!(e1.location().map(|l| (l.document, l.line)), e2.location().map(|l| (l.document, l.line)));
+    assert_eq!(
+        e1.location().map(|l| (l.document, l.line)),
+        e2.location().map(|l| (l.document, l.line))
+    );
     assert_eq!(e1.location().map(|l| l.document), Some(1));
 }
 
 #[test]
 fn tabs_as_indentation_are_a_located_yaml_error() {
-    let s = "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n\tname: canary\n";
+    let s =
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n\tname: canary\n";
     let r = parse(s.to_owned(), Limits::default());
-    let Err(e) = r else { panic!("tab indentation must not parse: {r:?}") };
-    assert!(matches!(e, Error::Yaml { .. } | Error::Invalid { .. }), "{e:?}");
+    let Err(e) = r else {
+        panic!("tab indentation must not parse: {r:?}")
+    };
+    assert!(
+        matches!(e, Error::Yaml { .. } | Error::Invalid { .. }),
+        "{e:?}"
+    );
     let loc = e.location().expect("location");
     assert_eq!((loc.document, loc.line), (0, 4), "{e}");
 }
 
 #[test]
 fn tabs_as_separators_are_accepted() {
-    let s = SPLIT.replace("weight: 90", "weight:\t90").replace("service: web\n", "service:\tweb\t\n");
+    let s = SPLIT
+        .replace("weight: 90", "weight:\t90")
+        .replace("service: web\n", "service:\tweb\t\n");
     let docs = parse(s, Limits::default()).expect("tabs after `:` separate");
     assert_eq!(docs, parse(SPLIT.to_owned(), Limits::default()).unwrap());
 }
