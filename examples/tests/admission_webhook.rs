@@ -120,3 +120,29 @@ async fn exits_after_max_requests() {
     assert_eq!(answer["response"]["allowed"], true);
     assert!(hook.wait_exit(std::time::Duration::from_secs(10)).success());
 }
+
+#[tokio::test]
+async fn returns_warnings_on_allowed_objects() {
+    let hook = Webhook::start(env!("CARGO_BIN_EXE_admission-webhook"), &[]);
+    // v1alpha1 weights are quantities; mixing scales is legal but a classic mistake
+    let object = json!({
+        "apiVersion": "split.smi-spec.io/v1alpha1",
+        "kind": "TrafficSplit",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"service": "web", "backends": [{"service": "web-v1", "weight": 1}, {"service": "web-v2", "weight": "500m"}]}
+    });
+    let (_, answer) = hook
+        .post(&review("0b7a5c6e-4444-4d7e-9f00-000000000004", object))
+        .await;
+    let response = &answer["response"];
+    assert_eq!(response["allowed"], true, "{answer}");
+    let warnings = response["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no warnings in {answer}"));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("SMI1502")),
+        "{warnings:?}"
+    );
+}

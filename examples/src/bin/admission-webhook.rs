@@ -105,7 +105,8 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
     let answer = smi_validate::validate_admission(review, options);
     if let Some(resp) = &answer.response {
         let verdict = if resp.allowed {
-            "allowed".to_owned()
+            let warnings = resp.warnings.as_ref().map_or(0, Vec::len);
+            format!("allowed ({warnings} warning(s))")
         } else {
             format!("denied: {}", resp.result.message.replace('\n', "; "))
         };
