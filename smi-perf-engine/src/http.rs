@@ -268,23 +268,24 @@ pub struct Http1Lane {
 
 impl Http1Lane {
     async fn once(&mut self, i: usize) -> Result<Outcome, (ErrorKind, bool)> {
-        let shared = self.shared.clone();
+        // Borrow the fields apart: no Arc clone (a shared refcount) on the request path.
+        let Http1Lane { shared, conns, .. } = self;
         let t = &shared.targets[i];
-        if let Some((s, _)) = &mut self.conns[i]
+        if let Some((s, _)) = &mut conns[i]
             && s.ready().await.is_err()
         {
-            self.conns[i] = None; // closed while idle (keep-alive ended): reconnect silently
+            conns[i] = None; // closed while idle (keep-alive ended): reconnect silently
         }
-        if self.conns[i].is_none() {
+        if conns[i].is_none() {
             let s = shared.connect_h1(t).await.map_err(|k| (k, false))?;
-            self.conns[i] = Some((s, 0));
+            conns[i] = Some((s, 0));
         }
-        let (sender, served) = self.conns[i].as_mut().expect("connected above");
+        let (sender, served) = conns[i].as_mut().expect("connected above");
         let reused = *served > 0;
         let res = match sender.send_request(shared.request(t)).await {
             Ok(r) => r,
             Err(e) => {
-                self.conns[i] = None;
+                conns[i] = None;
                 // A reused connection that died before answering: safe to retry once.
                 let retry = reused && (e.is_canceled() || e.is_closed() || e.is_incomplete_message());
                 return Err((classify(&e), retry));
@@ -296,7 +297,7 @@ impl Http1Lane {
         match drain(body).await {
             Ok(n) => Ok(Outcome::Response { status: parts.status.as_u16(), sent: t.head_len + shared.body.len() as u64, received: head + n }),
             Err(k) => {
-                self.conns[i] = None;
+                conns[i] = None;
                 Err((k, false))
             }
         }
@@ -423,7 +424,7 @@ impl Lane for Http2Lane {
                 Err(kind) => return Outcome::Error { kind, sent: 0 },
             }
         }
-        let shared = self.shared.clone();
+        let shared = &*self.shared;
         let t = &shared.targets[i];
         let res = match sender.send_request(shared.request(t)).await {
             Ok(r) => r,

@@ -62,8 +62,12 @@ enum Output {
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
 enum ModelArg {
+    /// Fixed arrival rate (needs --rate).
     Open,
+    /// N connections, each waiting for its answer.
     Closed,
+    /// Open when --rate > 0, else Closed (for bench templates where 0 means "closed loop").
+    Auto,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -263,6 +267,8 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
         spec.load_model = Some(match m {
             ModelArg::Open => LoadModel::Open,
             ModelArg::Closed => LoadModel::Closed,
+            ModelArg::Auto if spec.rps.unwrap_or(0) > 0 => LoadModel::Open,
+            ModelArg::Auto => LoadModel::Closed,
         });
     }
     if let Some(w) = &a.warmup {
