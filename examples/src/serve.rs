@@ -176,6 +176,7 @@ async fn serve_connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     io: I,
     shared: Arc<Shared>,
 ) {
+    let header_timeout = shared.limits.handshake_timeout;
     let svc = service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(answer(req, &shared).await) }
@@ -184,7 +185,7 @@ async fn serve_connection<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10));
+        .header_read_timeout(header_timeout);
     let _ = builder.serve_connection(TokioIo::new(io), svc).await;
 }
 
