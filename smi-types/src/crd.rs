@@ -14,7 +14,8 @@
 //! | field | smi-sdk-go | here | why |
 //! |---|---|---|---|
 //! | `headers` | array of objects (any number of keys) | array of one-key objects | the sdk's own unmarshaller rejects items with more than one key |
-//! | HTTP `matches` | no uniqueness | CEL: names unique, at most 256 | names are the key other objects reference |
+//! | HTTP `matches` | no uniqueness | CEL: names unique; at most 256 matches, names at most 253 characters | names are the key other objects reference; the bounds keep the rule within the API server's CEL cost budget |
+//! | TCP/UDP `ports` | no bounds | items 1–65535 (OpenAPI and CEL), at most 65535 items | |
 //! | port / weight | `type: number` | `integer`, ports 1–65535, weights ≥ 0 | Go types are ints |
 //! | TrafficTarget v1alpha1 `destination.port` | required | optional | the docs say optional (omit = all ports) |
 //! | `spec` of HTTPRouteGroup v1alpha3+, TrafficSplit, TCP/UDPRoute v1alpha4 | optional | required | an object without it means nothing (and catches the docs' top-level `matches` bug) |

@@ -51,7 +51,9 @@ impl HttpRouteGroup {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpMatch {
-    /// Name other objects refer to; unique within the group.
+    /// Name other objects refer to; unique within the group. At most 253 characters, which
+    /// bounds the cost of the uniqueness rule for the API server's CEL cost estimate.
+    #[schemars(length(max = 253))]
     pub name: String,
     /// Methods (absent = any).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -156,7 +156,7 @@ pub struct PortMatch {
     pub name: Option<String>,
     /// Destination ports, 1–65535.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(range(min = 1, max = 65535)), extend("x-kubernetes-validations" = [{"rule": "self.all(p, p >= 1 && p <= 65535)", "message": "ports must be between 1 and 65535"}]))]
+    #[schemars(inner(range(min = 1, max = 65535)), length(max = 65535), extend("x-kubernetes-validations" = [{"rule": "self.all(p, p >= 1 && p <= 65535)", "message": "ports must be between 1 and 65535"}]))]
     pub ports: Option<Vec<i32>>,
 }
 
