@@ -94,13 +94,16 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
             );
         }
     };
+    // "TrafficSplit shop/web", for the log (on CREATE the name may only be in the object)
     let object = review.request.as_ref().map(|r| {
-        format!(
-            "{} {}/{}",
-            r.kind.kind,
-            r.namespace.as_deref().unwrap_or("-"),
-            r.name
-        )
+        let meta = r.object.as_ref().map(|o| &o.metadata);
+        let name = Some(r.name.as_str()).filter(|n| !n.is_empty());
+        let name = name.or(meta.and_then(|m| m.name.as_deref())).unwrap_or("-");
+        let namespace = r
+            .namespace
+            .as_deref()
+            .or(meta.and_then(|m| m.namespace.as_deref()));
+        format!("{} {}/{name}", r.kind.kind, namespace.unwrap_or("-"))
     });
     let answer = smi_validate::validate_admission(review, options);
     if let Some(resp) = &answer.response {
