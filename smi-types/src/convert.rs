@@ -208,7 +208,8 @@ fn down(hub: SmiObject, version: &str) -> Result<Converted<SmiObject>, ConvertEr
 
 impl SmiObject {
     /// Converts to another version of the same kind (`api_version` like
-    /// `split.smi-spec.io/v1alpha4`), through the kind's hub version.
+    /// `split.smi-spec.io/v1alpha4`), through the kind's hub version (TrafficTarget
+    /// v1alpha1 ↔ v1alpha2 convert directly, keeping `port`).
     ///
     /// ```
     /// use smi_types::{SmiObject, convert::{ConvertError, Lossy}};
@@ -232,7 +233,16 @@ impl SmiObject {
         if api_version == self.api_version() {
             return Ok(Converted::new(self.clone(), Vec::new()));
         }
-        let converted = up(self)?.then(|hub| down(hub, version))?;
+        let converted = match (self, version) {
+            // both carry `port`: converting through the hub (which has none) would lose it
+            (SmiObject::TrafficTargetV1alpha1(x), "v1alpha2") => {
+                access::convert::traffic_target_v1alpha1_to_v1alpha2(x).map(SmiObject::TrafficTargetV1alpha2)
+            }
+            (SmiObject::TrafficTargetV1alpha2(x), "v1alpha1") => {
+                access::convert::traffic_target_v1alpha2_to_v1alpha1(x).map(SmiObject::TrafficTargetV1alpha1)
+            }
+            _ => up(self)?.then(|hub| down(hub, version))?,
+        };
         if lossy == Lossy::Refuse && !converted.lost.is_empty() {
             return Err(ConvertError::Lossy { kind, from: self.api_version(), to: api_version.to_owned(), lost: converted.lost });
         }

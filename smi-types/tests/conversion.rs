@@ -22,9 +22,10 @@ fn traffic_target_port_is_lost_going_up() {
     let v = c.value.to_value();
     assert_eq!(v["spec"]["rules"][0]["matches"][0], "m");
     assert_eq!(v["spec"]["destination"], json!({"kind": "ServiceAccount", "name": "api"}));
-    // v1alpha1 -> v1alpha2 keeps the port? No: everything goes through the hub (v1alpha4), which
-    // has no port, so it is reported there too.
-    assert!(tt.convert_to("access.smi-spec.io/v1alpha2", Lossy::Refuse).is_err());
+    // v1alpha1 <-> v1alpha2 convert directly and keep the ports
+    let v2 = tt.convert_to("access.smi-spec.io/v1alpha2", Lossy::Refuse).unwrap().value;
+    assert_eq!(v2.to_value()["spec"]["destination"]["port"], 8080);
+    assert_eq!(v2.convert_to("access.smi-spec.io/v1alpha1", Lossy::Refuse).unwrap().value, tt);
 }
 
 #[test]

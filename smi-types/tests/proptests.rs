@@ -356,6 +356,14 @@ proptest! {
     }
 
     #[test]
+    fn traffic_target_v1alpha1_v1alpha2_keep_ports(tt in tt_v1(true)) {
+        let obj = SmiObject::TrafficTargetV1alpha1(tt);
+        let v2 = obj.convert_to("access.smi-spec.io/v1alpha2", Lossy::Refuse).unwrap();
+        prop_assert!(v2.lost.is_empty());
+        prop_assert_eq!(v2.value.convert_to("access.smi-spec.io/v1alpha1", Lossy::Refuse).unwrap().value, obj);
+    }
+
+    #[test]
     fn traffic_split_v1alpha1_to_v1alpha2_keeps_ratios(
         ws in proptest::collection::vec((0..100_000i64, prop_oneof![Just(("", 1000i128)), Just(("m", 1)), Just(("k", 1_000_000))]), 1..5)
     ) {

@@ -1,5 +1,7 @@
 //! TrafficTarget conversions, hub-and-spoke through `v1alpha4` (IdentityBinding has one version).
 //!
+//! v1alpha1 ↔ v1alpha2 convert directly (both have `port`), so nothing is lost between them.
+//!
 //! Losses: `port` on subjects (v1alpha1/v1alpha2) has no place in v1alpha3+ (ports moved to
 //! TCPRoute/UDPRoute; dropping one widens access); the doc-only `group` and IdentityBinding
 //! subjects of v1alpha4 have no faithful older form (the subject is kept with its `kind` string
@@ -113,4 +115,19 @@ pub fn traffic_target_v1alpha4_to_v1alpha1(o: &v1alpha4::TrafficTarget) -> Conve
     out.sources = value.spec.sources.map(|v| v.into_iter().map(subject_v1_from_v3).collect());
     out.specs = value.spec.rules;
     Converted::new(out, lost)
+}
+
+/// v1alpha1 → v1alpha2 directly: fields move under `spec`, `specs` becomes `rules`; lossless.
+pub fn traffic_target_v1alpha1_to_v1alpha2(o: &v1alpha1::TrafficTarget) -> Converted<v1alpha2::TrafficTarget> {
+    let spec = v1alpha2::TrafficTargetSpec { destination: o.destination.clone(), sources: o.sources.clone(), rules: o.specs.clone() };
+    Converted::new(v1alpha2::TrafficTarget { metadata: o.metadata.clone(), ..v1alpha2::TrafficTarget::new("", spec) }, Vec::new())
+}
+
+/// v1alpha2 → v1alpha1 directly: lossless.
+pub fn traffic_target_v1alpha2_to_v1alpha1(o: &v1alpha2::TrafficTarget) -> Converted<v1alpha1::TrafficTarget> {
+    let mut out = v1alpha1::TrafficTarget::new("", o.spec.destination.clone());
+    out.metadata = o.metadata.clone();
+    out.sources = o.spec.sources.clone();
+    out.specs = o.spec.rules.clone();
+    Converted::new(out, Vec::new())
 }
