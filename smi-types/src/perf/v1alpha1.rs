@@ -52,6 +52,8 @@ pub const DURATION_PATTERN: &str = "^([0-9]{1,5}(h|m|s|ms)){1,4}$";
 pub const MAX_RPS: i64 = 10_000_000;
 /// Largest `connections` accepted (B.4 rule 4).
 pub const MAX_CONNECTIONS: i32 = 100_000;
+/// Largest `spec.parallelism` (number of shards).
+pub const MAX_PARALLELISM: i32 = 1000;
 /// Largest number of `endpoints` (B.4 rule 5).
 pub const MAX_ENDPOINTS: usize = 64;
 /// Largest number of `percentiles` (B.4 rule 6).
@@ -398,6 +400,12 @@ const RULE_PERCENTILES: &str =
 const RULE_PERCENTILES_UNIQUE: &str =
     "!has(self.percentiles) || self.percentiles.all(p, self.percentiles.exists_one(q, q == p))";
 const RULE_CLIENT_SHARES: &str = "!has(self.clients) || self.clients.all(c, has(c.share))";
+const RULE_PARALLELISM_CONNECTIONS: &str =
+    "!has(self.parallelism) || self.parallelism <= (has(self.connections) ? self.connections : 1)";
+const RULE_PARALLELISM_RPS: &str =
+    "!has(self.parallelism) || !has(self.rps) || self.rps == 0 || self.rps >= self.parallelism";
+const RULE_PARALLELISM_REQUESTS: &str =
+    "!has(self.parallelism) || !has(self.requests) || self.requests >= self.parallelism";
 
 /// `spec` of a [`PerformanceTest`] (perf-api.md B.2).
 ///
@@ -431,6 +439,9 @@ const RULE_CLIENT_SHARES: &str = "!has(self.clients) || self.clients.all(c, has(
     { "rule": RULE_PERCENTILES, "message": "percentiles must be in (0, 100]" },
     { "rule": RULE_PERCENTILES_UNIQUE, "message": "percentiles must not repeat" },
     { "rule": RULE_CLIENT_SHARES, "message": "every client needs a share" },
+    { "rule": RULE_PARALLELISM_CONNECTIONS, "message": "connections must be at least parallelism (every shard needs one)" },
+    { "rule": RULE_PARALLELISM_RPS, "message": "rps must be 0 or at least parallelism (every shard needs a share)" },
+    { "rule": RULE_PARALLELISM_REQUESTS, "message": "requests must be at least parallelism (every shard needs one)" },
 ]))]
 pub struct PerformanceTestSpec {
     /// SMP version this test claims (informational; default: the engine's version).
@@ -502,6 +513,19 @@ pub struct PerformanceTestSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
     pub clients: Vec<ClientSpec>,
+    /// Scale-out: number of shards (engine processes, or pods of a Kubernetes Indexed Job) that
+    /// together apply this load (default 1). Shard `i` of `N` runs its share of `rps`,
+    /// `connections`, `requests` and `maxInFlight`; the shares sum exactly to the totals, the
+    /// remainders going to the first shards. So `connections` (and `rps` when > 0, `requests`
+    /// when set) must be at least `parallelism`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub parallelism: Option<i32>,
+    /// Common start instant of all shards (RFC 3339, UTC). Each shard sleeps until it, so the
+    /// shards' load starts together; the engine refuses an instant more than 1 h ahead or more
+    /// than a few seconds past (unset: each shard starts when it is ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<Time>,
     /// Percentiles to report (default `[50, 75, 90, 95, 99, 99.9]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 32))]
@@ -1189,6 +1213,28 @@ impl PerformanceTestSpec {
                 v.err("spec.clients", "every client needs a share, either all percentages or all rps");
             }
         }
+        // Scale-out (issue 6): every shard needs at least one connection, rps and request.
+        if let Some(n) = self.parallelism {
+            if !(1..=MAX_PARALLELISM).contains(&n) {
+                v.err("spec.parallelism", format!("must be in [1, {MAX_PARALLELISM}]"));
+            } else {
+                if n > self.connections.unwrap_or(1) {
+                    v.err("spec.parallelism", format!("{n} shards need connections >= {n} (every shard needs one)"));
+                }
+                if let Some(r) = self.rps
+                    && r > 0
+                    && r < i64::from(n)
+                {
+                    v.err("spec.parallelism", format!("{n} shards need rps 0 or >= {n} (every shard needs a share)"));
+                }
+                if let Some(r) = self.requests
+                    && r > 0
+                    && r < i64::from(n)
+                {
+                    v.err("spec.parallelism", format!("{n} shards need requests >= {n} (every shard needs one)"));
+                }
+            }
+        }
         // Rule 11: thresholds.
         for (i, t) in self.thresholds.iter().enumerate() {
             if t.max.is_none() && t.min.is_none() {
@@ -1541,6 +1587,25 @@ pub struct TestRef {
     pub uid: Option<String>,
 }
 
+/// Which shard of a scaled-out test (`spec.parallelism` > 1) produced a result.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardRef {
+    /// 0-based shard index, less than `count`.
+    #[schemars(range(min = 0))]
+    pub index: i32,
+    /// Number of shards (the test's `parallelism`).
+    #[schemars(range(min = 1, max = 1000))]
+    pub count: i32,
+    /// Identifies one scaled-out run (e.g. the Kubernetes Job's UID): shards of different runs
+    /// of the same test do not merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The common start instant the shard waited for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<Time>,
+}
+
 /// The requested load, copied into a result so it stands alone.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -1629,6 +1694,9 @@ pub struct EncodedHistogram {
 pub struct ClientResult {
     /// Client (shard) name.
     pub name: String,
+    /// The shard this block came from, when the client was a shard of a scaled-out run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRef>,
     /// Recorded requests.
     pub requests_total: i64,
     /// Requests that got a successful answer.
@@ -1746,6 +1814,10 @@ pub struct ResultRecord {
     pub test_ref: Option<TestRef>,
     /// Run id (UUID).
     pub id: String,
+    /// Set on the result of one shard of a scaled-out run (unset on merged results, whose
+    /// `perClient[]` blocks carry their shards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRef>,
     /// SMP version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smp_version: Option<String>,
@@ -1826,6 +1898,7 @@ impl Default for ResultRecord {
         ResultRecord {
             test_ref: None,
             id: String::new(),
+            shard: None,
             smp_version: None,
             labels: BTreeMap::new(),
             load_generator: String::new(),

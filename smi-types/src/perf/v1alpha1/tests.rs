@@ -343,3 +343,40 @@ fn crds_are_structural_and_carry_rules() {
     assert_eq!(ptr["spec"]["names"]["shortNames"][0], "ptr");
     assert!(ptr["spec"]["versions"][0]["subresources"].is_null());
 }
+
+#[test]
+fn parallelism_rules() {
+    ok(base().connections(3).requests(3));
+    ok(PerformanceTestSpec { parallelism: Some(1), ..base() });
+    ok(PerformanceTestSpec { parallelism: Some(3), ..base().connections(3).load_model(LoadModel::Open).rps(3) });
+    bad(PerformanceTestSpec { parallelism: Some(0), ..base() }, "spec.parallelism");
+    bad(PerformanceTestSpec { parallelism: Some(MAX_PARALLELISM + 1), ..base().connections(MAX_CONNECTIONS) }, "spec.parallelism");
+    // every shard needs a connection, a share of a positive rate, and a request
+    bad(PerformanceTestSpec { parallelism: Some(2), ..base() }, "spec.parallelism");
+    bad(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).load_model(LoadModel::Open).rps(3) }, "spec.parallelism");
+    bad(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).requests(3) }, "spec.parallelism");
+    // Closed with rps 0 (unlimited) splits fine
+    ok(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).rps(0) });
+}
+
+#[test]
+fn parallelism_and_start_at_round_trip_and_reach_the_crd() {
+    let yaml = "endpoints: [\"http://127.0.0.1/\"]\nconnections: 4\nparallelism: 4\nstartAt: 2026-11-30T18:00:00Z\n";
+    let spec: PerformanceTestSpec = serde_saphyr::from_str(yaml).unwrap();
+    assert_eq!(spec.parallelism, Some(4));
+    assert_eq!(spec.start_at.as_ref().unwrap().0.to_string(), "2026-11-30T18:00:00Z");
+    let back = serde_json::to_value(&spec).unwrap();
+    assert_eq!(back["startAt"], "2026-11-30T18:00:00Z");
+    let crd = serde_json::to_value(&crds()[0]).unwrap();
+    let props = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    assert_eq!(props["properties"]["parallelism"]["maximum"], f64::from(MAX_PARALLELISM));
+    assert_eq!(props["properties"]["parallelism"]["minimum"], 1.0);
+    assert_eq!(props["properties"]["startAt"]["format"], "date-time");
+    let rules: Vec<_> = props["x-kubernetes-validations"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    for r in [RULE_PARALLELISM_CONNECTIONS, RULE_PARALLELISM_RPS, RULE_PARALLELISM_REQUESTS] {
+        assert!(rules.contains(&r), "{r}");
+    }
+    let ptr = serde_json::to_value(&crds()[1]).unwrap();
+    let shard = &ptr["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["shard"];
+    assert_eq!(shard["properties"]["count"]["maximum"], f64::from(MAX_PARALLELISM));
+}
