@@ -333,7 +333,8 @@ impl SmiObject {
     ///
     /// An SMI group with an unknown version is [`Error::UnknownVersion`] (listing the known
     /// versions), a known version without the kind is [`Error::UnknownKind`] (listing the kinds),
-    /// a non-SMI group is [`Error::NotAnObject`].
+    /// a non-SMI group (or a mapping with neither field) is [`Error::NotSmi`], a value that is not
+    /// a mapping or has only one of `apiVersion`/`kind` is [`Error::NotAnObject`].
     ///
     /// ```
     /// use serde_json::json;
@@ -346,9 +347,10 @@ impl SmiObject {
     /// ```
     pub fn from_value(value: serde_json::Value) -> Result<SmiObject, Error> {
         let Some((api_version, kind)) = route(&value)? else {
-            return Err(Error::NotAnObject {
+            return Err(Error::NotSmi {
                 location: None,
-                message: format!("`{}` is not an SMI API group", value["apiVersion"].as_str().unwrap_or_default()),
+                api_version: value["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                kind: value["kind"].as_str().unwrap_or_default().to_owned(),
             });
         };
         match SmiObject::decode_value(&api_version, &kind, value) {

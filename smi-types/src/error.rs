@@ -67,6 +67,17 @@ pub enum Error {
         /// What is missing.
         message: String,
     },
+    /// A Kubernetes object of an API group this crate does not model (asked for as an SMI
+    /// object; [`crate::Document::from_value`] makes it [`crate::Document::Other`] instead).
+    #[error("{}`{api_version}` `{kind}` is not an SMI object", at(location))]
+    NotSmi {
+        /// Where.
+        location: Option<Location>,
+        /// Its `apiVersion`.
+        api_version: String,
+        /// Its `kind`.
+        kind: String,
+    },
     /// An SMI group with a version this crate does not know.
     #[error(
         "{}unknown version `{api_version}` of {group} (kind {kind}); known versions: {}",
@@ -129,6 +140,7 @@ impl Error {
             | Error::Json { location, .. }
             | Error::Limit { location, .. }
             | Error::NotAnObject { location, .. }
+            | Error::NotSmi { location, .. }
             | Error::UnknownVersion { location, .. }
             | Error::UnknownKind { location, .. }
             | Error::Invalid { location, .. } => *location,
@@ -142,6 +154,7 @@ impl Error {
             | Error::Json { location, .. }
             | Error::Limit { location, .. }
             | Error::NotAnObject { location, .. }
+            | Error::NotSmi { location, .. }
             | Error::UnknownVersion { location, .. }
             | Error::UnknownKind { location, .. }
             | Error::Invalid { location, .. } => {
