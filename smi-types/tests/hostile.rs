@@ -295,3 +295,32 @@ fn tabs_as_separators_are_accepted() {
     let docs = parse(s, Limits::default()).expect("tabs after `:` separate");
     assert_eq!(docs, parse(SPLIT.to_owned(), Limits::default()).unwrap());
 }
+
+/// Finding F2 (fuzz/FINDINGS.md): counts near `i64::MAX` in a result read from a document make
+/// `consistency_errors` overflow (a panic in debug builds, a wrong verdict in release).
+#[test]
+fn result_counts_that_overflow_i64_are_an_inconsistency_not_a_panic() {
+    let seed = include_str!("../../fuzz/seeds/manifests/perf-result.yaml");
+    let huge = seed
+        .replace(
+            "requestsSucceeded: 9\n",
+            "requestsSucceeded: 9223372036854775807\n",
+        )
+        .replace("  \"200\": 9\n", "  \"200\": 9223372036854775807\n");
+    assert_ne!(huge, seed);
+    let errors = within(120, move || {
+        let docs = parse_yaml_stream_with(&huge, &Limits::default()).expect("a well-formed result");
+        let Document::Smi(o) = &docs[0] else {
+            panic!("{docs:?}")
+        };
+        let smi_types::SmiObject::PerformanceTestResult(r) = o.as_ref() else {
+            panic!("{o:?}")
+        };
+        r.consistency_errors()
+            .into_iter()
+            .map(|e| e.path)
+            .collect::<Vec<_>>()
+    });
+    assert!(errors.contains(&"requestsTotal".to_owned()), "{errors:?}");
+    assert!(errors.contains(&"statusCodes".to_owned()), "{errors:?}");
+}
