@@ -10,6 +10,9 @@
 //! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN) and TCP transports;
 //! * one HdrHistogram per worker lane, merged at the end; results carry the histogram in V2
 //!   deflate form so [`merge`] of several shards is exact;
+//! * scale-out: [`shard`] splits a test's load into `parallelism` shards (one process each,
+//!   aligned on a common start instant), [`merge`] joins their results exactly, and [`k8s`]
+//!   prints the Kubernetes Indexed Job that runs the shards in a cluster;
 //! * plug-ins: implement [`LoadGenerator`] (or just a [`Lane`] and let [`drive`] run the load
 //!   models) and [`Registry::register`] it.
 //!
@@ -29,10 +32,12 @@ mod driver;
 mod error;
 mod generator;
 mod http;
+pub mod k8s;
 mod plan;
 pub mod report;
 mod result;
 pub mod serve;
+pub mod shard;
 pub mod smp;
 mod stats;
 mod tcp;

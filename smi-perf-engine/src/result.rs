@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use smi_types::perf::{
-    ClientResult, Duration as GepDuration, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis, LatencySummary, LoadModel, PercentileValue,
+    ClientResult, Duration as GepDuration, ShardRef, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis, LatencySummary, LoadModel, PercentileValue,
     PerformanceTestResult, PerformanceTestSpec, RequestedLoad, ResultRecord, RunLength, TestRef, Threshold, ThresholdMetric, ThresholdResult,
 };
 
@@ -232,6 +232,7 @@ fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
     let x = &r.record;
     ClientResult {
         name: r.metadata.name.clone().unwrap_or_else(|| fallback.to_owned()),
+        shard: x.shard.clone(),
         requests_total: x.requests_total,
         requests_succeeded: x.requests_succeeded,
         requests_failed: x.requests_failed,
@@ -255,12 +256,21 @@ fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>) {
 }
 
 /// Merges results of shards of the same test exactly: counts add, histograms add, percentiles
-/// are recomputed from the merged histogram (never averaged), rates add (shards run
-/// concurrently), the window spans the earliest start to the latest end. Each input becomes a
-/// `perClient` entry (inputs that are themselves merged contribute their clients).
+/// are recomputed from the merged histogram (never averaged), the window spans the earliest
+/// start to the latest end, `actualDuration` is the longest shard's. Each input becomes a
+/// `perClient` entry carrying its `shard` (inputs that are themselves merged contribute their
+/// clients); the merged top level has no `shard`. The requested `rps`, `connections` and
+/// `requests` are summed back to the test's totals.
 ///
-/// Refuses results of different tests (`testRef`, load model, protocol) and histograms with
-/// different settings.
+/// **Rate semantics:** `actualRps` is the **sum of the shards' rates** (each shard's recorded
+/// requests over its own measured window). Shards run concurrently, so this is the offered
+/// aggregate rate; total requests over the spanning window would understate it by the shards'
+/// start skew.
+///
+/// Refuses: results of different tests (`testRef` name/uid, load model, protocol, endpoints,
+/// duration/requests mode), shards of different runs (`shard.runId`) or with different shard
+/// counts, a mix of shard results and unsharded results, the same shard (or the same result
+/// `id`) twice, and histograms with different settings (lowest, highest, significant digits).
 pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult> {
     let first = results.first().ok_or_else(|| Error::Merge("nothing to merge".into()))?;
     let f = &first.record;
@@ -276,8 +286,13 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.bytes_received = 0;
     rec.status_codes.clear();
     rec.errors.clear();
+    rec.shard = None;
     let mut rps_sum = 0.0;
     let mut percentiles: Vec<f64> = Vec::new();
+    let mut seen_ids: Vec<&str> = Vec::new();
+    let mut seen_shards: Vec<&ShardRef> = Vec::new();
+    let mut unsharded = 0usize;
+    let mut uncorrected_everywhere = true;
     for (i, r) in results.iter().enumerate() {
         let x = &r.record;
         if x.test_ref != f.test_ref {
@@ -286,6 +301,43 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         if x.requested.load_model != f.requested.load_model || x.requested.protocol != f.requested.protocol {
             return Err(Error::Merge(format!("result {i} ran a different load model or protocol")));
         }
+        if x.requested.endpoints != f.requested.endpoints
+            || x.requested.duration != f.requested.duration
+            || x.requested.requests.is_some() != f.requested.requests.is_some()
+        {
+            return Err(Error::Merge(format!("result {i} ran other endpoints or another duration than result 0: not the same test")));
+        }
+        if !x.id.is_empty() {
+            if seen_ids.contains(&x.id.as_str()) {
+                return Err(Error::Merge(format!("result {i} (id {}) is given twice", x.id)));
+            }
+            seen_ids.push(&x.id);
+        }
+        let shards: Vec<&ShardRef> = match &x.shard {
+            Some(s) => vec![s],
+            None => x.per_client.iter().filter_map(|c| c.shard.as_ref()).collect(),
+        };
+        if shards.is_empty() {
+            unsharded += 1;
+        }
+        for s in shards {
+            if let Some(o) = seen_shards.first() {
+                if o.count != s.count {
+                    return Err(Error::Merge(format!("result {i} is shard {}/{}, but other results are shards of {}", s.index, s.count, o.count)));
+                }
+                if o.run_id != s.run_id {
+                    return Err(Error::Merge(format!("result {i} is from run {:?}, other results from run {:?}", s.run_id, o.run_id)));
+                }
+            }
+            if seen_shards.iter().any(|o| o.index == s.index) {
+                return Err(Error::Merge(format!("result {i} repeats shard {}/{} (duplicate shard)", s.index, s.count)));
+            }
+            seen_shards.push(s);
+        }
+        if unsharded > 0 && !seen_shards.is_empty() {
+            return Err(Error::Merge(format!("result {i}: cannot mix shard results with unsharded results of the same test")));
+        }
+        uncorrected_everywhere &= x.uncorrected_histogram.is_some();
         for p in &x.latency.percentiles {
             if let Ok(v) = p.percentile.parse::<f64>()
                 && !percentiles.contains(&v)
@@ -345,6 +397,10 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     }
     percentiles.sort_by(|a, b| a.total_cmp(b));
     let latency = latency.expect("checked: every input has a histogram");
+    if !uncorrected_everywhere {
+        // A service-time histogram of only some shards would not describe the merged run.
+        uncorrected = None;
+    }
     rec.latency = summarize(&latency, &percentiles);
     rec.uncorrected_latency = uncorrected.as_ref().map(|h| summarize(h, &percentiles));
     rec.histogram = Some(encode_histogram(&latency)?);
@@ -352,10 +408,16 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.actual_rps = format!("{rps_sum:.3}");
     rec.requested.rps = results.iter().map(|r| r.record.requested.rps).sum();
     rec.requested.connections = results.iter().map(|r| r.record.requested.connections).sum();
+    rec.requested.requests = f.requested.requests.map(|_| results.iter().filter_map(|r| r.record.requested.requests).sum());
+    rec.per_client.sort_by_key(|c| c.shard.as_ref().map(|s| s.index));
     let (thresholds, passed) = evaluate_thresholds(&thresholds_of(&f.thresholds), &rec, Some(&latency));
     rec.thresholds = thresholds;
     rec.passed = passed;
-    let name = first.metadata.name.clone().map(|n| format!("{n}-merged")).unwrap_or_default();
+    let base = match (&f.test_ref, seen_shards.is_empty()) {
+        (Some(t), false) if !t.name.is_empty() => Some(t.name.clone()),
+        _ => first.metadata.name.clone(),
+    };
+    let name = base.map(|n| format!("{n}-merged")).unwrap_or_default();
     Ok(PerformanceTestResult::new(&name, rec))
 }
 
