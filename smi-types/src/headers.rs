@@ -224,6 +224,19 @@ mod tests {
     }
 
     #[test]
+    fn global_default_form_applies_to_values_without_a_form() {
+        let built = HttpHeaders::new().header("a", "1");
+        let read: HttpHeaders = serde_json::from_str(r#"[{"a":"1"}]"#).unwrap();
+        HttpHeaders::set_default_form(HeadersForm::Map);
+        let map = serde_json::to_string(&built).unwrap();
+        let still_list = serde_json::to_string(&read).unwrap();
+        HttpHeaders::set_default_form(HeadersForm::List);
+        assert_eq!(map, r#"{"a":"1"}"#);
+        assert_eq!(still_list, r#"[{"a":"1"}]"#);
+        assert_eq!(serde_json::to_string(&built).unwrap(), r#"[{"a":"1"}]"#);
+    }
+
+    #[test]
     fn keeps_order_and_form() {
         let src = r#"[{"z":"1"},{"a":"2"}]"#;
         let h: HttpHeaders = serde_json::from_str(src).unwrap();
