@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun};
 use smi_perf_engine::{Live, Registry, RunContext, RunPlan, report, serve, smp};
 use smi_types::perf::{
     Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult, PerformanceTestSpec, Protocol, RequestSpec, RunLength, Threshold,
@@ -47,10 +48,49 @@ enum Command {
     },
     /// Merge shard results of one test exactly into one result (printed as JSON).
     Merge {
-        /// Result files.
+        /// Result files (JSON/YAML results, or logs with `SMI-PERF-RESULT {json}` lines); `-` reads stdin.
         #[arg(required = true)]
         results: Vec<PathBuf>,
     },
+    /// Kubernetes manifests for scale-out runs.
+    #[command(subcommand)]
+    K8s(K8sCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum K8sCommand {
+    /// Print a ConfigMap (the test) and an Indexed Job running `spec.parallelism` shards.
+    Job(K8sJobArgs),
+}
+
+#[derive(Args, Debug)]
+struct K8sJobArgs {
+    /// The PerformanceTest manifest (YAML or JSON).
+    test: PathBuf,
+    /// Container image with `smi-perf` on its PATH.
+    #[arg(long)]
+    image: String,
+    /// Job name (default `<test name>-perf`).
+    #[arg(long)]
+    name: Option<String>,
+    /// Namespace (default: the test's).
+    #[arg(long, short = 'n')]
+    namespace: Option<String>,
+    /// Job backoffLimit (a retried shard re-applies its load).
+    #[arg(long, default_value_t = 0)]
+    backoff_limit: i32,
+    /// Common start instant for all shards (RFC 3339), passed as `--start-at`.
+    #[arg(long)]
+    start_at: Option<String>,
+    /// Job activeDeadlineSeconds (default: warm-up + duration + 600, or 3600 for a request count).
+    #[arg(long)]
+    active_deadline_seconds: Option<i64>,
+    /// Container imagePullPolicy.
+    #[arg(long)]
+    image_pull_policy: Option<String>,
+    /// Output: yaml (multi-document, for `kubectl apply -f -`) or json (a v1 List).
+    #[arg(long, short = 'o', default_value = "yaml")]
+    output: String,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -93,6 +133,9 @@ struct Outputs {
     /// No progress output.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Also print the result as one line `SMI-PERF-RESULT {json}` on stdout (for log collection).
+    #[arg(long)]
+    result_marker: bool,
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +196,15 @@ struct RunArgs {
     /// Start the embedded target and point the test's endpoints at it.
     #[arg(long)]
     serve: bool,
+    /// Run shard INDEX/COUNT of the load (0-based: 0/3, 1/3, 2/3); COUNT must match spec.parallelism when set.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    shard: Option<String>,
+    /// Common start instant of all shards (RFC 3339; overrides spec.startAt); at most 1 h ahead.
+    #[arg(long, value_name = "RFC3339")]
+    start_at: Option<String>,
+    /// Id of this scaled-out run, recorded in the shard result (shards of different runs do not merge).
+    #[arg(long)]
+    run_id: Option<String>,
     #[command(flatten)]
     out: Outputs,
 }
@@ -205,6 +257,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd_demo(a),
         Command::Compare { base, mesh } => cmd_compare(&base, &mesh),
         Command::Merge { results } => cmd_merge(&results),
+        Command::K8s(K8sCommand::Job(a)) => cmd_k8s_job(a),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -319,11 +372,32 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         load_test(&a.target)?
     };
     apply_flags(&mut test.spec, &a)?;
+    let shard_run = shard_run(&a, &mut test.spec)?;
     let ca = match &a.cacert {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    execute(test, a.serve, ca, &a.out)
+    execute(test, a.serve, ca, &a.out, shard_run.as_ref())
+}
+
+/// `--shard i/N`: replaces the spec by shard i's share and checks the start instant now.
+fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<ShardRun>> {
+    let Some(s) = &a.shard else {
+        if spec.parallelism.unwrap_or(1) > 1 || a.start_at.is_some() || spec.start_at.is_some() {
+            eprintln!("note: no --shard given: spec.parallelism/startAt are ignored and this process applies the whole load");
+        }
+        return Ok(None);
+    };
+    let shard = Shard::parse(s).map_err(|e| e.to_string())?;
+    let start_at = match (&a.start_at, &spec.start_at) {
+        (Some(t), _) => Some(smi_perf_engine::shard::parse_start_at(t).map_err(|e| e.to_string())?),
+        (None, Some(t)) => Some(std::time::SystemTime::from(t.0)),
+        (None, None) => None,
+    };
+    let run = ShardRun { shard, start_at, run_id: a.run_id.clone().filter(|r| !r.trim().is_empty()) };
+    *spec = shard.apply(spec).map_err(|e| e.to_string())?;
+    run.check_start().map_err(|e| e.to_string())?;
+    Ok(Some(run))
 }
 
 fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
@@ -332,7 +406,7 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
         test.spec.duration = Some(GepDuration::new_unchecked(d));
         test.spec.requests = None;
     }
-    execute(test, true, None, &a.out)
+    execute(test, true, None, &a.out, None)
 }
 
 /// Points HTTP(S) endpoints at the embedded HTTP port and TCP endpoints at its echo port.
@@ -347,7 +421,7 @@ fn rewrite_endpoints(spec: &mut PerformanceTestSpec, server: &serve::Server) {
     }
 }
 
-fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, out: &Outputs) -> CliResult<u8> {
+fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, out: &Outputs, shard: Option<&ShardRun>) -> CliResult<u8> {
     let errors = test.spec.validate();
     if !errors.is_empty() && !serve_target {
         return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
@@ -356,7 +430,7 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
         eprintln!("warning: {w}");
     }
     let rt = smi_perf_engine::runtime(test.spec.effective_threads()).map_err(|e| format!("runtime: {e}"))?;
-    let result = rt.block_on(async {
+    let mut result = rt.block_on(async {
         let server = if serve_target {
             let opts = serve::ServeOptions { tcp: Some(([127, 0, 0, 1], 0).into()), ..Default::default() };
             let s = serve::start(opts).await.map_err(|e| format!("embedded target: {e}"))?;
@@ -374,6 +448,9 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
             RunLength::Duration(d) => Some(d + plan.warmup),
             RunLength::Requests(_) => None,
         };
+        if let Some(s) = shard {
+            s.wait().await.map_err(|e| e.to_string())?;
+        }
         let live = Live::new();
         let (stop, reporter) = cli::progress::spawn(live.clone(), total, out.quiet);
         let name = test.metadata.name.clone().unwrap_or_default();
@@ -383,6 +460,9 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
         drop(server);
         r.map_err(|e| e.to_string())
     })?;
+    if let Some(s) = shard {
+        s.stamp(&mut result);
+    }
     emit(&result, Some(&test.spec), out)?;
     Ok(if result.record.passed { 0 } else { EXIT_THRESHOLD })
 }
@@ -411,6 +491,9 @@ fn emit(result: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>, out:
     }
     if out.peers_line {
         println!("{}", report::peers_line(result));
+    }
+    if out.result_marker {
+        println!("{RESULT_MARKER}{}", serde_json::to_string(result).map_err(|e| e.to_string())?);
     }
     Ok(())
 }
@@ -452,8 +535,46 @@ fn cmd_compare(base: &PathBuf, mesh: &PathBuf) -> CliResult<u8> {
 }
 
 fn cmd_merge(paths: &[PathBuf]) -> CliResult<u8> {
-    let results = paths.iter().map(load_result).collect::<CliResult<Vec<_>>>()?;
+    let mut results = Vec::new();
+    for p in paths {
+        let (what, text) = if p.as_os_str() == "-" {
+            let mut t = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map_err(|e| format!("stdin: {e}"))?;
+            ("stdin".to_owned(), t)
+        } else {
+            (p.display().to_string(), std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
+        };
+        results.extend(smi_perf_engine::shard::results_from_text(&text).map_err(|e| format!("{what}: {e}"))?);
+    }
     let merged = smi_perf_engine::merge(&results).map_err(|e| e.to_string())?;
+    let missing = smi_perf_engine::shard::missing_shards(&merged);
+    if !missing.is_empty() {
+        eprintln!("warning: merged {} result(s); shard(s) {missing:?} are missing", results.len());
+    }
     println!("{}", serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?);
     Ok(if merged.record.passed { 0 } else { EXIT_THRESHOLD })
+}
+
+fn cmd_k8s_job(a: K8sJobArgs) -> CliResult<u8> {
+    use smi_perf_engine::k8s;
+    let text = std::fs::read_to_string(&a.test).map_err(|e| format!("{}: {e}", a.test.display()))?;
+    let opts = k8s::JobOptions {
+        image: a.image,
+        name: a.name,
+        namespace: a.namespace,
+        backoff_limit: a.backoff_limit,
+        start_at: a.start_at,
+        active_deadline_seconds: a.active_deadline_seconds,
+        image_pull_policy: a.image_pull_policy,
+    };
+    let m = k8s::job_manifests(&text, &opts).map_err(|e| format!("{}: {e}", a.test.display()))?;
+    match a.output.as_str() {
+        "yaml" => print!("{}", m.to_yaml().map_err(|e| e.to_string())?),
+        "json" => {
+            println!("{}", m.to_json_list().map_err(|e| e.to_string())?);
+            eprintln!("collect and merge with:\n{}", k8s::collect_command(&m));
+        }
+        o => return Err(format!("--output {o:?}: expected yaml or json")),
+    }
+    Ok(0)
 }
