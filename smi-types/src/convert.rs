@@ -46,7 +46,11 @@ pub struct Loss {
 impl Loss {
     /// A loss of `value` at `path`.
     pub fn new(path: impl Into<String>, value: impl Serialize, reason: impl Into<String>) -> Self {
-        Self { path: path.into(), value: serde_json::to_value(value).unwrap_or_default(), reason: reason.into() }
+        Self {
+            path: path.into(),
+            value: serde_json::to_value(value).unwrap_or_default(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -73,14 +77,23 @@ impl<T> Converted<T> {
 
     /// Maps the value, keeping the losses.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Converted<U> {
-        Converted { value: f(self.value), lost: self.lost }
+        Converted {
+            value: f(self.value),
+            lost: self.lost,
+        }
     }
 
-    fn then<U>(self, f: impl FnOnce(T) -> Result<Converted<U>, ConvertError>) -> Result<Converted<U>, ConvertError> {
+    fn then<U>(
+        self,
+        f: impl FnOnce(T) -> Result<Converted<U>, ConvertError>,
+    ) -> Result<Converted<U>, ConvertError> {
         let mut next = f(self.value)?;
         let mut lost = self.lost;
         lost.append(&mut next.lost);
-        Ok(Converted { value: next.value, lost })
+        Ok(Converted {
+            value: next.value,
+            lost,
+        })
     }
 }
 
@@ -129,22 +142,52 @@ pub enum ConvertError {
 fn up(o: &SmiObject) -> Result<Converted<SmiObject>, ConvertError> {
     use SmiObject as S;
     Ok(match o {
-        S::TrafficTargetV1alpha1(x) => access::convert::traffic_target_v1alpha1_to_v1alpha4(x).map(S::TrafficTargetV1alpha4),
-        S::TrafficTargetV1alpha2(x) => access::convert::traffic_target_v1alpha2_to_v1alpha4(x).map(S::TrafficTargetV1alpha4),
-        S::TrafficTargetV1alpha3(x) => access::convert::traffic_target_v1alpha3_to_v1alpha4(x).map(S::TrafficTargetV1alpha4),
-        S::HttpRouteGroupV1alpha1(x) => specs::convert::http_route_group_v1alpha1_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4),
-        S::HttpRouteGroupV1alpha2(x) => specs::convert::http_route_group_v1alpha2_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4),
-        S::HttpRouteGroupV1alpha3(x) => specs::convert::http_route_group_v1alpha3_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4),
-        S::TcpRouteV1alpha1(x) => specs::convert::tcp_route_v1alpha1_to_v1alpha4(x).map(S::TcpRouteV1alpha4),
-        S::TcpRouteV1alpha2(x) => specs::convert::tcp_route_v1alpha2_to_v1alpha4(x).map(S::TcpRouteV1alpha4),
-        S::TcpRouteV1alpha3(x) => specs::convert::tcp_route_v1alpha3_to_v1alpha4(x).map(S::TcpRouteV1alpha4),
-        S::TrafficSplitV1alpha1(x) => split::convert::traffic_split_v1alpha1_to_v1alpha4(x)?.map(S::TrafficSplitV1alpha4),
-        S::TrafficSplitV1alpha2(x) => split::convert::traffic_split_v1alpha2_to_v1alpha4(x).map(S::TrafficSplitV1alpha4),
-        S::TrafficSplitV1alpha3(x) => split::convert::traffic_split_v1alpha3_to_v1alpha4(x).map(S::TrafficSplitV1alpha4),
-        S::TrafficMetricsV1alpha1(x) => metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(x).map(S::TrafficMetricsV1alpha2),
+        S::TrafficTargetV1alpha1(x) => {
+            access::convert::traffic_target_v1alpha1_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
+        }
+        S::TrafficTargetV1alpha2(x) => {
+            access::convert::traffic_target_v1alpha2_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
+        }
+        S::TrafficTargetV1alpha3(x) => {
+            access::convert::traffic_target_v1alpha3_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
+        }
+        S::HttpRouteGroupV1alpha1(x) => {
+            specs::convert::http_route_group_v1alpha1_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
+        }
+        S::HttpRouteGroupV1alpha2(x) => {
+            specs::convert::http_route_group_v1alpha2_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
+        }
+        S::HttpRouteGroupV1alpha3(x) => {
+            specs::convert::http_route_group_v1alpha3_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
+        }
+        S::TcpRouteV1alpha1(x) => {
+            specs::convert::tcp_route_v1alpha1_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
+        }
+        S::TcpRouteV1alpha2(x) => {
+            specs::convert::tcp_route_v1alpha2_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
+        }
+        S::TcpRouteV1alpha3(x) => {
+            specs::convert::tcp_route_v1alpha3_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
+        }
+        S::TrafficSplitV1alpha1(x) => {
+            split::convert::traffic_split_v1alpha1_to_v1alpha4(x)?.map(S::TrafficSplitV1alpha4)
+        }
+        S::TrafficSplitV1alpha2(x) => {
+            split::convert::traffic_split_v1alpha2_to_v1alpha4(x).map(S::TrafficSplitV1alpha4)
+        }
+        S::TrafficSplitV1alpha3(x) => {
+            split::convert::traffic_split_v1alpha3_to_v1alpha4(x).map(S::TrafficSplitV1alpha4)
+        }
+        S::TrafficMetricsV1alpha1(x) => {
+            metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(x).map(S::TrafficMetricsV1alpha2)
+        }
         S::TrafficMetricsListV1alpha1(x) => {
             // v1alpha1 → v1alpha2 is lossless for every item.
-            let items = x.items.iter().map(|i| metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(i).value).collect();
+            let items = x
+                .items
+                .iter()
+                .map(|i| metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(i).value)
+                .collect();
             Converted::new(
                 S::TrafficMetricsListV1alpha2(metrics::v1alpha2::TrafficMetricsList {
                     api_version: metrics::v1alpha2::TrafficMetricsList::API_VERSION.into(),
@@ -165,19 +208,45 @@ fn up(o: &SmiObject) -> Result<Converted<SmiObject>, ConvertError> {
 fn down(hub: SmiObject, version: &str) -> Result<Converted<SmiObject>, ConvertError> {
     use SmiObject as S;
     Ok(match (&hub, version) {
-        (S::TrafficTargetV1alpha4(x), "v1alpha3") => access::convert::traffic_target_v1alpha4_to_v1alpha3(x).map(S::TrafficTargetV1alpha3),
-        (S::TrafficTargetV1alpha4(x), "v1alpha2") => access::convert::traffic_target_v1alpha4_to_v1alpha2(x).map(S::TrafficTargetV1alpha2),
-        (S::TrafficTargetV1alpha4(x), "v1alpha1") => access::convert::traffic_target_v1alpha4_to_v1alpha1(x).map(S::TrafficTargetV1alpha1),
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha3") => specs::convert::http_route_group_v1alpha4_to_v1alpha3(x).map(S::HttpRouteGroupV1alpha3),
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha2") => specs::convert::http_route_group_v1alpha4_to_v1alpha2(x).map(S::HttpRouteGroupV1alpha2),
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha1") => specs::convert::http_route_group_v1alpha4_to_v1alpha1(x).map(S::HttpRouteGroupV1alpha1),
-        (S::TcpRouteV1alpha4(x), "v1alpha3") => specs::convert::tcp_route_v1alpha4_to_v1alpha3(x).map(S::TcpRouteV1alpha3),
-        (S::TcpRouteV1alpha4(x), "v1alpha2") => specs::convert::tcp_route_v1alpha4_to_v1alpha2(x).map(S::TcpRouteV1alpha2),
-        (S::TcpRouteV1alpha4(x), "v1alpha1") => specs::convert::tcp_route_v1alpha4_to_v1alpha1(x).map(S::TcpRouteV1alpha1),
-        (S::TrafficSplitV1alpha4(x), "v1alpha3") => split::convert::traffic_split_v1alpha4_to_v1alpha3(x).map(S::TrafficSplitV1alpha3),
-        (S::TrafficSplitV1alpha4(x), "v1alpha2") => split::convert::traffic_split_v1alpha4_to_v1alpha2(x).map(S::TrafficSplitV1alpha2),
-        (S::TrafficSplitV1alpha4(x), "v1alpha1") => split::convert::traffic_split_v1alpha4_to_v1alpha1(x).map(S::TrafficSplitV1alpha1),
-        (S::TrafficMetricsV1alpha2(x), "v1alpha1") => metrics::convert::traffic_metrics_v1alpha2_to_v1alpha1(x).map(S::TrafficMetricsV1alpha1),
+        (S::TrafficTargetV1alpha4(x), "v1alpha3") => {
+            access::convert::traffic_target_v1alpha4_to_v1alpha3(x).map(S::TrafficTargetV1alpha3)
+        }
+        (S::TrafficTargetV1alpha4(x), "v1alpha2") => {
+            access::convert::traffic_target_v1alpha4_to_v1alpha2(x).map(S::TrafficTargetV1alpha2)
+        }
+        (S::TrafficTargetV1alpha4(x), "v1alpha1") => {
+            access::convert::traffic_target_v1alpha4_to_v1alpha1(x).map(S::TrafficTargetV1alpha1)
+        }
+        (S::HttpRouteGroupV1alpha4(x), "v1alpha3") => {
+            specs::convert::http_route_group_v1alpha4_to_v1alpha3(x).map(S::HttpRouteGroupV1alpha3)
+        }
+        (S::HttpRouteGroupV1alpha4(x), "v1alpha2") => {
+            specs::convert::http_route_group_v1alpha4_to_v1alpha2(x).map(S::HttpRouteGroupV1alpha2)
+        }
+        (S::HttpRouteGroupV1alpha4(x), "v1alpha1") => {
+            specs::convert::http_route_group_v1alpha4_to_v1alpha1(x).map(S::HttpRouteGroupV1alpha1)
+        }
+        (S::TcpRouteV1alpha4(x), "v1alpha3") => {
+            specs::convert::tcp_route_v1alpha4_to_v1alpha3(x).map(S::TcpRouteV1alpha3)
+        }
+        (S::TcpRouteV1alpha4(x), "v1alpha2") => {
+            specs::convert::tcp_route_v1alpha4_to_v1alpha2(x).map(S::TcpRouteV1alpha2)
+        }
+        (S::TcpRouteV1alpha4(x), "v1alpha1") => {
+            specs::convert::tcp_route_v1alpha4_to_v1alpha1(x).map(S::TcpRouteV1alpha1)
+        }
+        (S::TrafficSplitV1alpha4(x), "v1alpha3") => {
+            split::convert::traffic_split_v1alpha4_to_v1alpha3(x).map(S::TrafficSplitV1alpha3)
+        }
+        (S::TrafficSplitV1alpha4(x), "v1alpha2") => {
+            split::convert::traffic_split_v1alpha4_to_v1alpha2(x).map(S::TrafficSplitV1alpha2)
+        }
+        (S::TrafficSplitV1alpha4(x), "v1alpha1") => {
+            split::convert::traffic_split_v1alpha4_to_v1alpha1(x).map(S::TrafficSplitV1alpha1)
+        }
+        (S::TrafficMetricsV1alpha2(x), "v1alpha1") => {
+            metrics::convert::traffic_metrics_v1alpha2_to_v1alpha1(x).map(S::TrafficMetricsV1alpha1)
+        }
         (S::TrafficMetricsListV1alpha2(x), "v1alpha1") => {
             let mut lost = Vec::new();
             let items = x
@@ -186,7 +255,10 @@ fn down(hub: SmiObject, version: &str) -> Result<Converted<SmiObject>, ConvertEr
                 .enumerate()
                 .map(|(i, item)| {
                     let c = metrics::convert::traffic_metrics_v1alpha2_to_v1alpha1(item);
-                    lost.extend(c.lost.into_iter().map(|l| Loss { path: format!("items[{i}].{}", l.path), ..l }));
+                    lost.extend(c.lost.into_iter().map(|l| Loss {
+                        path: format!("items[{i}].{}", l.path),
+                        ..l
+                    }));
                     c.value
                 })
                 .collect();
@@ -221,11 +293,22 @@ impl SmiObject {
     /// let ok = tt.convert_to("access.smi-spec.io/v1alpha3", Lossy::Report).unwrap();
     /// assert_eq!(ok.lost[0].path, "spec.destination.port");
     /// ```
-    pub fn convert_to(&self, api_version: &str, lossy: Lossy) -> Result<Converted<SmiObject>, ConvertError> {
+    pub fn convert_to(
+        &self,
+        api_version: &str,
+        lossy: Lossy,
+    ) -> Result<Converted<SmiObject>, ConvertError> {
         let kind = self.kind();
         let (group, _) = self.api_version().split_once('/').unwrap_or_default();
-        let known: Vec<String> = versions_of(group, kind).into_iter().map(|v| format!("{group}/{v}")).collect();
-        let unknown = || ConvertError::UnknownTarget { kind, api_version: api_version.to_owned(), known: known.clone() };
+        let known: Vec<String> = versions_of(group, kind)
+            .into_iter()
+            .map(|v| format!("{group}/{v}"))
+            .collect();
+        let unknown = || ConvertError::UnknownTarget {
+            kind,
+            api_version: api_version.to_owned(),
+            known: known.clone(),
+        };
         let (target_group, version) = api_version.split_once('/').ok_or_else(unknown)?;
         if target_group != group || !known.iter().any(|k| k == api_version) {
             return Err(unknown());
@@ -236,15 +319,22 @@ impl SmiObject {
         let converted = match (self, version) {
             // both carry `port`: converting through the hub (which has none) would lose it
             (SmiObject::TrafficTargetV1alpha1(x), "v1alpha2") => {
-                access::convert::traffic_target_v1alpha1_to_v1alpha2(x).map(SmiObject::TrafficTargetV1alpha2)
+                access::convert::traffic_target_v1alpha1_to_v1alpha2(x)
+                    .map(SmiObject::TrafficTargetV1alpha2)
             }
             (SmiObject::TrafficTargetV1alpha2(x), "v1alpha1") => {
-                access::convert::traffic_target_v1alpha2_to_v1alpha1(x).map(SmiObject::TrafficTargetV1alpha1)
+                access::convert::traffic_target_v1alpha2_to_v1alpha1(x)
+                    .map(SmiObject::TrafficTargetV1alpha1)
             }
             _ => up(self)?.then(|hub| down(hub, version))?,
         };
         if lossy == Lossy::Refuse && !converted.lost.is_empty() {
-            return Err(ConvertError::Lossy { kind, from: self.api_version(), to: api_version.to_owned(), lost: converted.lost });
+            return Err(ConvertError::Lossy {
+                kind,
+                from: self.api_version(),
+                to: api_version.to_owned(),
+                lost: converted.lost,
+            });
         }
         Ok(converted)
     }
@@ -273,7 +363,11 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
     let request = match ConversionRequest::from_review(review) {
         Ok(r) => r,
         Err(_) => {
-            return ConversionResponse::invalid(Status::failure("ConversionReview has no request", "BadRequest")).into_review();
+            return ConversionResponse::invalid(Status::failure(
+                "ConversionReview has no request",
+                "BadRequest",
+            ))
+            .into_review();
         }
     };
     let desired = request.desired_api_version.clone();
@@ -281,11 +375,18 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
     let response = ConversionResponse::for_request(request);
     let mut converted = Vec::with_capacity(objects.len());
     for (i, object) in objects.into_iter().enumerate() {
-        let result = SmiObject::from_value(object).map_err(ConvertError::from).and_then(|o| o.convert_to(&desired, lossy));
+        let result = SmiObject::from_value(object)
+            .map_err(ConvertError::from)
+            .and_then(|o| o.convert_to(&desired, lossy));
         match result {
             Ok(c) => converted.push(c.value.to_value()),
             Err(e) => {
-                return response.failure(Status::failure(&format!("object {i}: {e}"), "ConversionFailed")).into_review();
+                return response
+                    .failure(Status::failure(
+                        &format!("object {i}: {e}"),
+                        "ConversionFailed",
+                    ))
+                    .into_review();
             }
         }
     }

@@ -32,9 +32,10 @@
 
 use k8s_openapi::ByteString;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition, CustomResourceDefinitionNames,
-    CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
-    ServiceReference, WebhookClientConfig, WebhookConversion,
+    CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition,
+    CustomResourceDefinitionNames, CustomResourceDefinitionSpec, CustomResourceDefinitionVersion,
+    CustomResourceValidation, JSONSchemaProps, ServiceReference, WebhookClientConfig,
+    WebhookConversion,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
@@ -95,9 +96,18 @@ pub struct GenerateOptions {
 /// Every CEL rule the generated schemas carry: (where, rule). The validator evaluates these
 /// offline; they are also tested on good and bad objects.
 pub const CEL_RULES: &[(&str, &str)] = &[
-    ("HTTPRouteGroup (spec.)matches", specs::UNIQUE_MATCH_NAMES_RULE),
-    ("TCPRoute/UDPRoute v1alpha4 spec.matches.ports", "self.all(p, p >= 1 && p <= 65535)"),
-    ("IdentityBinding spec.schemes", "!(has(self.podLabelSelector) && has(self.serviceAccount))"),
+    (
+        "HTTPRouteGroup (spec.)matches",
+        specs::UNIQUE_MATCH_NAMES_RULE,
+    ),
+    (
+        "TCPRoute/UDPRoute v1alpha4 spec.matches.ports",
+        "self.all(p, p >= 1 && p <= 65535)",
+    ),
+    (
+        "IdentityBinding spec.schemes",
+        "!(has(self.podLabelSelector) && has(self.serviceAccount))",
+    ),
 ];
 
 struct Kind {
@@ -119,10 +129,26 @@ fn kinds() -> Vec<Kind> {
             singular: "traffictarget",
             short: "tt",
             versions: vec![
-                ("v1alpha4", schema_for::<access::v1alpha4::TrafficTarget>(), None),
-                ("v1alpha3", schema_for::<access::v1alpha3::TrafficTarget>(), Some(true)),
-                ("v1alpha2", schema_for::<access::v1alpha2::TrafficTarget>(), Some(false)),
-                ("v1alpha1", schema_for::<access::v1alpha1::TrafficTarget>(), Some(false)),
+                (
+                    "v1alpha4",
+                    schema_for::<access::v1alpha4::TrafficTarget>(),
+                    None,
+                ),
+                (
+                    "v1alpha3",
+                    schema_for::<access::v1alpha3::TrafficTarget>(),
+                    Some(true),
+                ),
+                (
+                    "v1alpha2",
+                    schema_for::<access::v1alpha2::TrafficTarget>(),
+                    Some(false),
+                ),
+                (
+                    "v1alpha1",
+                    schema_for::<access::v1alpha1::TrafficTarget>(),
+                    Some(false),
+                ),
             ],
         },
         Kind {
@@ -131,7 +157,11 @@ fn kinds() -> Vec<Kind> {
             plural: "identitybindings",
             singular: "identitybinding",
             short: "ib",
-            versions: vec![("v1alpha4", schema_for::<access::v1alpha4::IdentityBinding>(), Some(true))],
+            versions: vec![(
+                "v1alpha4",
+                schema_for::<access::v1alpha4::IdentityBinding>(),
+                Some(true),
+            )],
         },
         Kind {
             group: specs::GROUP,
@@ -140,10 +170,26 @@ fn kinds() -> Vec<Kind> {
             singular: "httproutegroup",
             short: "htr",
             versions: vec![
-                ("v1alpha4", schema_for::<specs::v1alpha4::HttpRouteGroup>(), Some(true)),
-                ("v1alpha3", schema_for::<specs::v1alpha3::HttpRouteGroup>(), Some(false)),
-                ("v1alpha2", schema_for::<specs::v1alpha2::HttpRouteGroup>(), Some(false)),
-                ("v1alpha1", schema_for::<specs::v1alpha1::HttpRouteGroup>(), Some(false)),
+                (
+                    "v1alpha4",
+                    schema_for::<specs::v1alpha4::HttpRouteGroup>(),
+                    Some(true),
+                ),
+                (
+                    "v1alpha3",
+                    schema_for::<specs::v1alpha3::HttpRouteGroup>(),
+                    Some(false),
+                ),
+                (
+                    "v1alpha2",
+                    schema_for::<specs::v1alpha2::HttpRouteGroup>(),
+                    Some(false),
+                ),
+                (
+                    "v1alpha1",
+                    schema_for::<specs::v1alpha1::HttpRouteGroup>(),
+                    Some(false),
+                ),
             ],
         },
         Kind {
@@ -153,7 +199,11 @@ fn kinds() -> Vec<Kind> {
             singular: "tcproute",
             short: "tr",
             versions: vec![
-                ("v1alpha4", schema_for::<specs::v1alpha4::TcpRoute>(), Some(true)),
+                (
+                    "v1alpha4",
+                    schema_for::<specs::v1alpha4::TcpRoute>(),
+                    Some(true),
+                ),
                 ("v1alpha3", schema_for::<specs::v1alpha3::TcpRoute>(), None),
                 ("v1alpha2", schema_for::<specs::v1alpha2::TcpRoute>(), None),
                 ("v1alpha1", schema_for::<specs::v1alpha1::TcpRoute>(), None),
@@ -165,7 +215,11 @@ fn kinds() -> Vec<Kind> {
             plural: "udproutes",
             singular: "udproute",
             short: "ur",
-            versions: vec![("v1alpha4", schema_for::<specs::v1alpha4::UdpRoute>(), Some(true))],
+            versions: vec![(
+                "v1alpha4",
+                schema_for::<specs::v1alpha4::UdpRoute>(),
+                Some(true),
+            )],
         },
         Kind {
             group: split::GROUP,
@@ -174,10 +228,26 @@ fn kinds() -> Vec<Kind> {
             singular: "trafficsplit",
             short: "ts",
             versions: vec![
-                ("v1alpha4", schema_for::<split::v1alpha4::TrafficSplit>(), Some(true)),
-                ("v1alpha3", schema_for::<split::v1alpha3::TrafficSplit>(), Some(false)),
-                ("v1alpha2", schema_for::<split::v1alpha2::TrafficSplit>(), Some(false)),
-                ("v1alpha1", schema_for::<split::v1alpha1::TrafficSplit>(), None),
+                (
+                    "v1alpha4",
+                    schema_for::<split::v1alpha4::TrafficSplit>(),
+                    Some(true),
+                ),
+                (
+                    "v1alpha3",
+                    schema_for::<split::v1alpha3::TrafficSplit>(),
+                    Some(false),
+                ),
+                (
+                    "v1alpha2",
+                    schema_for::<split::v1alpha2::TrafficSplit>(),
+                    Some(false),
+                ),
+                (
+                    "v1alpha1",
+                    schema_for::<split::v1alpha1::TrafficSplit>(),
+                    None,
+                ),
             ],
         },
     ]
@@ -200,7 +270,10 @@ pub fn generate(flavour: Flavour) -> Vec<CustomResourceDefinition> {
 /// assert_eq!(hook.client_config.as_ref().unwrap().service.as_ref().unwrap().namespace, "mesh");
 /// ```
 pub fn generate_with(flavour: Flavour, opts: &GenerateOptions) -> Vec<CustomResourceDefinition> {
-    let mut out: Vec<CustomResourceDefinition> = kinds().into_iter().map(|k| build(k, flavour, opts)).collect();
+    let mut out: Vec<CustomResourceDefinition> = kinds()
+        .into_iter()
+        .map(|k| build(k, flavour, opts))
+        .collect();
     if !opts.without_perf {
         out.extend(crate::perf::v1alpha1::crds());
     }
@@ -221,7 +294,9 @@ fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDef
                 name: name.into(),
                 served,
                 storage,
-                schema: Some(CustomResourceValidation { open_api_v3_schema: Some(schema) }),
+                schema: Some(CustomResourceValidation {
+                    open_api_v3_schema: Some(schema),
+                }),
                 additional_printer_columns: (k.kind == "TrafficSplit").then(|| {
                     vec![CustomResourceColumnDefinition {
                         name: "Service".into(),
@@ -235,24 +310,28 @@ fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDef
             })
         })
         .collect();
-    let conversion = (flavour == Flavour::AllVersions && versions.len() > 1).then(|| CustomResourceConversion {
-        strategy: "Webhook".into(),
-        webhook: Some(WebhookConversion {
-            client_config: Some(WebhookClientConfig {
-                service: Some(ServiceReference {
-                    namespace: opts.webhook.namespace.clone(),
-                    name: opts.webhook.name.clone(),
-                    path: opts.webhook.path.clone(),
-                    port: opts.webhook.port,
+    let conversion =
+        (flavour == Flavour::AllVersions && versions.len() > 1).then(|| CustomResourceConversion {
+            strategy: "Webhook".into(),
+            webhook: Some(WebhookConversion {
+                client_config: Some(WebhookClientConfig {
+                    service: Some(ServiceReference {
+                        namespace: opts.webhook.namespace.clone(),
+                        name: opts.webhook.name.clone(),
+                        path: opts.webhook.path.clone(),
+                        port: opts.webhook.port,
+                    }),
+                    ca_bundle: opts.webhook.ca_bundle.clone().map(ByteString),
+                    url: None,
                 }),
-                ca_bundle: opts.webhook.ca_bundle.clone().map(ByteString),
-                url: None,
+                conversion_review_versions: vec!["v1".into()],
             }),
-            conversion_review_versions: vec!["v1".into()],
-        }),
-    });
+        });
     CustomResourceDefinition {
-        metadata: ObjectMeta { name: Some(format!("{}.{}", k.plural, k.group)), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(format!("{}.{}", k.plural, k.group)),
+            ..Default::default()
+        },
         spec: CustomResourceDefinitionSpec {
             group: k.group.into(),
             names: CustomResourceDefinitionNames {
@@ -311,13 +390,30 @@ pub fn schema_for<T: JsonSchema>() -> JSONSchemaProps {
     serde_json::from_value(value).unwrap_or_default()
 }
 
-const KEEP_FORMATS: &[&str] = &["int32", "int64", "float", "double", "byte", "date", "date-time"];
+const KEEP_FORMATS: &[&str] = &[
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "byte",
+    "date",
+    "date-time",
+];
 
 /// Rewrites a schemars OpenAPI 3 schema into a Kubernetes structural schema, in place.
 fn structural(v: &mut Value) {
     match v {
         Value::Object(m) => {
-            for k in ["nullable", "default", "examples", "$comment", "readOnly", "writeOnly", "deprecated", "title"] {
+            for k in [
+                "nullable",
+                "default",
+                "examples",
+                "$comment",
+                "readOnly",
+                "writeOnly",
+                "deprecated",
+                "title",
+            ] {
                 m.remove(k);
             }
             // First paragraph only: doc comments carry examples that do not belong in a CRD.
@@ -355,7 +451,10 @@ fn structural(v: &mut Value) {
                 if let Some(Value::Array(alts)) = m.get(key).cloned() {
                     let real: Vec<Value> = alts
                         .into_iter()
-                        .filter(|a| a.get("type") != Some(&Value::String("null".into())) && a != &serde_json::json!({"nullable": true}))
+                        .filter(|a| {
+                            a.get("type") != Some(&Value::String("null".into()))
+                                && a != &serde_json::json!({"nullable": true})
+                        })
                         .collect();
                     if real.len() == 1 || key == "allOf" {
                         m.remove(key);
@@ -383,7 +482,11 @@ fn structural(v: &mut Value) {
 fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (k, v) in from {
         match (into.get_mut(&k), v) {
-            (Some(Value::Array(a)), Value::Array(b)) if k == "x-kubernetes-validations" || k == "required" => a.extend(b),
+            (Some(Value::Array(a)), Value::Array(b))
+                if k == "x-kubernetes-validations" || k == "required" =>
+            {
+                a.extend(b)
+            }
             (Some(_), v) if k == "description" => {
                 let _ = v;
             }

@@ -266,7 +266,11 @@ impl Limits {
 
 /// Versions (in declaration order) that have `kind` in `group`.
 pub(crate) fn versions_of(group: &str, kind: &str) -> Vec<&'static str> {
-    TABLE.iter().filter(|(g, _, k)| *g == group && *k == kind).map(|(_, v, _)| *v).collect()
+    TABLE
+        .iter()
+        .filter(|(g, _, k)| *g == group && *k == kind)
+        .map(|(_, v, _)| *v)
+        .collect()
 }
 
 fn split_group(api_version: &str) -> (&str, &str) {
@@ -274,7 +278,11 @@ fn split_group(api_version: &str) -> (&str, &str) {
 }
 
 fn known_versions(group: &str) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = TABLE.iter().filter(|(g, _, _)| *g == group).map(|(_, v, _)| *v).collect();
+    let mut v: Vec<&'static str> = TABLE
+        .iter()
+        .filter(|(g, _, _)| *g == group)
+        .map(|(_, v, _)| *v)
+        .collect();
     v.dedup();
     v
 }
@@ -290,8 +298,14 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
     let field = |name: &str| -> Result<String, Error> {
         match obj.get(name) {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(_) => Err(Error::NotAnObject { location: None, message: format!("`{name}` is not a non-empty string") }),
-            None => Err(Error::NotAnObject { location: None, message: format!("`{name}` is missing") }),
+            Some(_) => Err(Error::NotAnObject {
+                location: None,
+                message: format!("`{name}` is not a non-empty string"),
+            }),
+            None => Err(Error::NotAnObject {
+                location: None,
+                message: format!("`{name}` is missing"),
+            }),
         }
     };
     if !obj.contains_key("kind") && !obj.contains_key("apiVersion") {
@@ -313,7 +327,10 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
             known_versions: versions,
         });
     }
-    if !TABLE.iter().any(|(g, v, k)| *g == group && *v == version && *k == kind) {
+    if !TABLE
+        .iter()
+        .any(|(g, v, k)| *g == group && *v == version && *k == kind)
+    {
         return Err(Error::UnknownKind {
             location: None,
             known_kinds: TABLE
@@ -355,8 +372,18 @@ impl SmiObject {
         };
         match SmiObject::decode_value(&api_version, &kind, value) {
             Some(Ok(o)) => Ok(o),
-            Some(Err(message)) => Err(Error::Invalid { location: None, api_version, kind, message }),
-            None => Err(Error::UnknownKind { location: None, api_version, kind, known_kinds: vec![] }),
+            Some(Err(message)) => Err(Error::Invalid {
+                location: None,
+                api_version,
+                kind,
+                message,
+            }),
+            None => Err(Error::UnknownKind {
+                location: None,
+                api_version,
+                kind,
+                known_kinds: vec![],
+            }),
         }
     }
 
@@ -378,7 +405,9 @@ impl SmiObject {
     /// assert!(o.to_yaml().unwrap().starts_with("apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\n"));
     /// ```
     pub fn to_yaml(&self) -> Result<String, Error> {
-        serde_saphyr::to_string(&self.to_value()).map_err(|e| Error::Serialize { message: e.to_string() })
+        serde_saphyr::to_string(&self.to_value()).map_err(|e| Error::Serialize {
+            message: e.to_string(),
+        })
     }
 }
 
@@ -397,7 +426,9 @@ pub fn to_yaml_stream(docs: &[Document]) -> Result<String, Error> {
         match d {
             Document::Smi(o) => out.push_str(&o.to_yaml()?),
             Document::Other { value, .. } => out.push_str(
-                &serde_saphyr::to_string(value).map_err(|e| Error::Serialize { message: e.to_string() })?,
+                &serde_saphyr::to_string(value).map_err(|e| Error::Serialize {
+                    message: e.to_string(),
+                })?,
             ),
             Document::Empty => {}
         }
@@ -451,18 +482,32 @@ pub fn parse_yaml_stream_with(input: &str, limits: &Limits) -> Result<Vec<Docume
 /// assert_eq!(err.location().unwrap().document, 0);
 /// assert!(docs[1].is_ok());
 /// ```
-pub fn parse_yaml_documents(input: &str, limits: &Limits) -> Result<Vec<Result<Document, Error>>, Error> {
+pub fn parse_yaml_documents(
+    input: &str,
+    limits: &Limits,
+) -> Result<Vec<Result<Document, Error>>, Error> {
     if input.len() > limits.max_input_bytes {
         return Err(Error::Limit {
             location: None,
-            message: format!("input is {} bytes, more than max_input_bytes = {}", input.len(), limits.max_input_bytes),
+            message: format!(
+                "input is {} bytes, more than max_input_bytes = {}",
+                input.len(),
+                limits.max_input_bytes
+            ),
         });
     }
     let chunks = split_documents(input);
     if chunks.len() > limits.max_documents {
         return Err(Error::Limit {
-            location: Some(Location { document: limits.max_documents, line: line_u32(chunks[limits.max_documents].line + 1), column: 1 }),
-            message: format!("more than max_documents = {} documents", limits.max_documents),
+            location: Some(Location {
+                document: limits.max_documents,
+                line: line_u32(chunks[limits.max_documents].line + 1),
+                column: 1,
+            }),
+            message: format!(
+                "more than max_documents = {} documents",
+                limits.max_documents
+            ),
         });
     }
     let opts = limits.options();
@@ -501,7 +546,11 @@ fn split_documents(input: &str) -> Vec<Chunk<'_>> {
         let bare = line.trim_end_matches(['\n', '\r']);
         if is_marker(bare, "---") {
             if has_content || explicit {
-                out.push(Chunk { line: start_line, text: &input[start..offset], has_content });
+                out.push(Chunk {
+                    line: start_line,
+                    text: &input[start..offset],
+                    has_content,
+                });
                 start = offset;
                 start_line = line_no;
             }
@@ -509,7 +558,11 @@ fn split_documents(input: &str) -> Vec<Chunk<'_>> {
             has_content = is_content(&bare[3..]);
         } else if is_marker(bare, "...") {
             if has_content || explicit {
-                out.push(Chunk { line: start_line, text: &input[start..offset], has_content });
+                out.push(Chunk {
+                    line: start_line,
+                    text: &input[start..offset],
+                    has_content,
+                });
             }
             start = offset + line.len();
             start_line = line_no + 1;
@@ -523,7 +576,11 @@ fn split_documents(input: &str) -> Vec<Chunk<'_>> {
         offset += line.len();
     }
     if has_content || explicit {
-        out.push(Chunk { line: start_line, text: &input[start..], has_content });
+        out.push(Chunk {
+            line: start_line,
+            text: &input[start..],
+            has_content,
+        });
     }
     out
 }
@@ -544,17 +601,36 @@ fn limit_message(e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
     Some(match inner {
         E::Budget { breach, .. } => match breach {
             B::Depth { .. } => depth(),
-            B::Nodes { .. } => format!("more than max_nodes_per_document = {} nodes", limits.max_nodes_per_document),
-            B::Aliases { .. } => format!("more than max_aliases_per_document = {} aliases", limits.max_aliases_per_document),
-            B::Anchors { .. } => format!("more than max_anchors_per_document = {} anchors", limits.max_anchors_per_document),
+            B::Nodes { .. } => format!(
+                "more than max_nodes_per_document = {} nodes",
+                limits.max_nodes_per_document
+            ),
+            B::Aliases { .. } => format!(
+                "more than max_aliases_per_document = {} aliases",
+                limits.max_aliases_per_document
+            ),
+            B::Anchors { .. } => format!(
+                "more than max_anchors_per_document = {} anchors",
+                limits.max_anchors_per_document
+            ),
             B::ScalarBytes { .. } => {
-                format!("scalars exceed max_scalar_bytes_per_document = {} bytes", limits.max_scalar_bytes_per_document)
+                format!(
+                    "scalars exceed max_scalar_bytes_per_document = {} bytes",
+                    limits.max_scalar_bytes_per_document
+                )
             }
-            B::AliasAnchorRatio { .. } => "alias expansion out of proportion to anchors (alias bomb)".to_owned(),
+            B::AliasAnchorRatio { .. } => {
+                "alias expansion out of proportion to anchors (alias bomb)".to_owned()
+            }
             other => format!("parser budget breached: {other:?}"),
         },
-        E::AliasReplayLimitExceeded { .. } | E::AliasReplayStackDepthExceeded { .. } | E::AliasReplayCounterOverflow { .. } => {
-            format!("alias expansion exceeds max_alias_expansion_events = {} events", limits.max_alias_expansion_events)
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => {
+            format!(
+                "alias expansion exceeds max_alias_expansion_events = {} events",
+                limits.max_alias_expansion_events
+            )
         }
         other if other.to_string().contains("recursion limit exceeded") => depth(),
         _ => return None,
@@ -564,12 +640,23 @@ fn limit_message(e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
 fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error, limits: &Limits) -> Error {
     let location = Some(
         e.location()
-            .map(|l| Location { document: index, line: line_u32(l.line() + line_offset), column: line_u32(l.column()) })
-            .unwrap_or(Location { document: index, line: line_u32(line_offset + 1), column: 0 }),
+            .map(|l| Location {
+                document: index,
+                line: line_u32(l.line() + line_offset),
+                column: line_u32(l.column()),
+            })
+            .unwrap_or(Location {
+                document: index,
+                line: line_u32(line_offset + 1),
+                column: 0,
+            }),
     );
     match limit_message(e, limits) {
         Some(message) => Error::Limit { location, message },
-        None => Error::Yaml { location, message: strip_location(&e.without_snippet().to_string()) },
+        None => Error::Yaml {
+            location,
+            message: strip_location(&e.without_snippet().to_string()),
+        },
     }
 }
 
@@ -578,7 +665,9 @@ fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error, limits: &
 fn strip_location(message: &str) -> String {
     if let Some(i) = message.rfind(" at line ") {
         let tail = &message[i + " at line ".len()..];
-        if let Some((line, column)) = tail.split_once(", column ").or_else(|| tail.split_once(" column "))
+        if let Some((line, column)) = tail
+            .split_once(", column ")
+            .or_else(|| tail.split_once(" column "))
             && line.bytes().all(|b| b.is_ascii_digit())
             && column.bytes().all(|b| b.is_ascii_digit())
         {
@@ -588,30 +677,51 @@ fn strip_location(message: &str) -> String {
     message.to_owned()
 }
 
-fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_saphyr::Options) -> Result<Document, Error> {
-    let doc_start = Location { document: index, line: line_u32(chunk.line + 1), column: 1 };
+fn parse_chunk(
+    index: usize,
+    chunk: &Chunk<'_>,
+    limits: &Limits,
+    opts: &serde_saphyr::Options,
+) -> Result<Document, Error> {
+    let doc_start = Location {
+        document: index,
+        line: line_u32(chunk.line + 1),
+        column: 1,
+    };
     if !chunk.has_content {
         return Ok(Document::Empty);
     }
-    let value: serde_json::Value =
-        serde_saphyr::from_str_with_options(chunk.text, opts.clone()).map_err(|e| yaml_error(index, chunk.line, &e, limits))?;
+    let value: serde_json::Value = serde_saphyr::from_str_with_options(chunk.text, opts.clone())
+        .map_err(|e| yaml_error(index, chunk.line, &e, limits))?;
     if value.is_null() {
         return Ok(Document::Empty);
     }
     match route(&value).map_err(|e| e.set_location(doc_start))? {
         None => Document::from_value(value).map_err(|e| e.set_location(doc_start)),
-        Some((api_version, kind)) => match SmiObject::decode_yaml(&api_version, &kind, chunk.text, opts.clone()) {
-            Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
-            Some(Err(e)) => {
-                let inner = yaml_error(index, chunk.line, &e, limits);
-                let (location, message) = match inner {
-                    Error::Yaml { location, message } => (location, message),
-                    other => return Err(other),
-                };
-                Err(Error::Invalid { location, api_version, kind, message: strip_location(&message) })
+        Some((api_version, kind)) => {
+            match SmiObject::decode_yaml(&api_version, &kind, chunk.text, opts.clone()) {
+                Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
+                Some(Err(e)) => {
+                    let inner = yaml_error(index, chunk.line, &e, limits);
+                    let (location, message) = match inner {
+                        Error::Yaml { location, message } => (location, message),
+                        other => return Err(other),
+                    };
+                    Err(Error::Invalid {
+                        location,
+                        api_version,
+                        kind,
+                        message: strip_location(&message),
+                    })
+                }
+                None => Err(Error::UnknownKind {
+                    location: Some(doc_start),
+                    api_version,
+                    kind,
+                    known_kinds: vec![],
+                }),
             }
-            None => Err(Error::UnknownKind { location: Some(doc_start), api_version, kind, known_kinds: vec![] }),
-        },
+        }
     }
 }
 
@@ -626,9 +736,15 @@ fn parse_chunk(index: usize, chunk: &Chunk<'_>, limits: &Limits, opts: &serde_sa
 /// assert_eq!(e.location().unwrap().line, 2);
 /// ```
 pub fn parse_json(input: &str) -> Result<Document, Error> {
-    let json_err = |e: serde_json::Error| Location { document: 0, line: line_u32(e.line() as u64), column: line_u32(e.column() as u64) };
-    let value: serde_json::Value =
-        serde_json::from_str(input).map_err(|e| Error::Json { message: strip_location(&e.to_string()), location: Some(json_err(e)) })?;
+    let json_err = |e: serde_json::Error| Location {
+        document: 0,
+        line: line_u32(e.line() as u64),
+        column: line_u32(e.column() as u64),
+    };
+    let value: serde_json::Value = serde_json::from_str(input).map_err(|e| Error::Json {
+        message: strip_location(&e.to_string()),
+        location: Some(json_err(e)),
+    })?;
     if value.is_null() {
         return Ok(Document::Empty);
     }
@@ -636,8 +752,18 @@ pub fn parse_json(input: &str) -> Result<Document, Error> {
         None => Document::from_value(value),
         Some((api_version, kind)) => match SmiObject::decode_json(&api_version, &kind, input) {
             Some(Ok(o)) => Ok(Document::Smi(Box::new(o))),
-            Some(Err(e)) => Err(Error::Invalid { message: strip_location(&e.to_string()), location: Some(json_err(e)), api_version, kind }),
-            None => Err(Error::UnknownKind { location: None, api_version, kind, known_kinds: vec![] }),
+            Some(Err(e)) => Err(Error::Invalid {
+                message: strip_location(&e.to_string()),
+                location: Some(json_err(e)),
+                api_version,
+                kind,
+            }),
+            None => Err(Error::UnknownKind {
+                location: None,
+                api_version,
+                kind,
+                known_kinds: vec![],
+            }),
         },
     }
 }

@@ -84,7 +84,11 @@ impl HttpHeaders {
 
     /// The process-wide default form ([`HeadersForm::List`] unless changed).
     pub fn default_form() -> HeadersForm {
-        if DEFAULT_FORM.load(Ordering::Relaxed) == 1 { HeadersForm::Map } else { HeadersForm::List }
+        if DEFAULT_FORM.load(Ordering::Relaxed) == 1 {
+            HeadersForm::Map
+        } else {
+            HeadersForm::List
+        }
     }
 
     /// The regex for header `name`.
@@ -110,7 +114,10 @@ impl HttpHeaders {
 
 impl FromIterator<(String, String)> for HttpHeaders {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        HttpHeaders { entries: iter.into_iter().collect(), form: None }
+        HttpHeaders {
+            entries: iter.into_iter().collect(),
+            form: None,
+        }
     }
 }
 
@@ -169,7 +176,10 @@ impl<'de> Visitor<'de> for HeadersVisitor {
                 }
             }
         }
-        Ok(HttpHeaders { entries, form: Some(HeadersForm::List) })
+        Ok(HttpHeaders {
+            entries,
+            form: Some(HeadersForm::List),
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HttpHeaders, A::Error> {
@@ -179,7 +189,10 @@ impl<'de> Visitor<'de> for HeadersVisitor {
                 return Err(de::Error::custom(format!("duplicate header `{k}`")));
             }
         }
-        Ok(HttpHeaders { entries, form: Some(HeadersForm::Map) })
+        Ok(HttpHeaders {
+            entries,
+            form: Some(HeadersForm::Map),
+        })
     }
 }
 
@@ -245,6 +258,9 @@ mod tests {
         let h: HttpHeaders = serde_json::from_str(src).unwrap();
         assert_eq!(serde_json::to_string(&h).unwrap(), src);
         let list = h.clone().with_form(HeadersForm::List);
-        assert_eq!(serde_json::to_string(&list).unwrap(), r#"[{"z":"1"},{"a":"2"}]"#);
+        assert_eq!(
+            serde_json::to_string(&list).unwrap(),
+            r#"[{"z":"1"},{"a":"2"}]"#
+        );
     }
 }

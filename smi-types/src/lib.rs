@@ -87,7 +87,7 @@ pub mod specs;
 pub mod split;
 
 pub use dynamic::{
-    Document, Limits, SmiObject, known_api_versions, parse_json, parse_yaml_documents, parse_yaml_stream,
-    parse_yaml_stream_with, to_yaml_stream,
+    Document, Limits, SmiObject, known_api_versions, parse_json, parse_yaml_documents,
+    parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream,
 };
 pub use error::{Error, Location};

@@ -39,7 +39,9 @@ macro_rules! smi_resource {
             fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &self.metadata
             }
-            fn meta_mut(&mut self) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            fn meta_mut(
+                &mut self,
+            ) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &mut self.metadata
             }
         }
@@ -52,13 +54,31 @@ macro_rules! smi_kind {
         $ty:ident, $list:ident,
         group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal
     ) => {
-        crate::macros::smi_resource!($ty, group = $group, version = $version, kind = $kind, plural = $plural);
+        crate::macros::smi_resource!(
+            $ty,
+            group = $group,
+            version = $version,
+            kind = $kind,
+            plural = $plural
+        );
 
         #[doc = concat!("A list of [`", stringify!($ty), "`] (`", $kind, "List` on the wire).")]
-        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+        #[derive(
+            Clone,
+            Debug,
+            Default,
+            PartialEq,
+            serde::Serialize,
+            serde::Deserialize,
+            schemars::JsonSchema,
+        )]
         pub struct $list {
             /// `apiVersion` as read; empty = absent.
-            #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+            #[serde(
+                rename = "apiVersion",
+                default,
+                skip_serializing_if = "String::is_empty"
+            )]
             pub api_version: String,
             /// `kind` as read; empty = absent.
             #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -98,7 +98,10 @@ impl fmt::Display for Quantity {
 impl Decimal {
     fn normalised(mut mantissa: i128, mut exponent: i32) -> Self {
         if mantissa == 0 {
-            return Decimal { mantissa: 0, exponent: 0 };
+            return Decimal {
+                mantissa: 0,
+                exponent: 0,
+            };
         }
         while mantissa % 10 == 0 {
             mantissa /= 10;
@@ -109,7 +112,10 @@ impl Decimal {
 }
 
 fn parse_decimal(input: &str) -> Result<Decimal, QuantityError> {
-    let err = |reason| QuantityError { input: input.to_owned(), reason };
+    let err = |reason| QuantityError {
+        input: input.to_owned(),
+        reason,
+    };
     let s = input.trim();
     if s.is_empty() {
         return Err(err("empty"));
@@ -119,7 +125,9 @@ fn parse_decimal(input: &str) -> Result<Decimal, QuantityError> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    let num_end = body.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(body.len());
+    let num_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
     let (num, suffix) = body.split_at(num_end);
     if num.is_empty() || num == "." || num.matches('.').count() > 1 {
         return Err(err("no number"));
@@ -153,12 +161,16 @@ fn parse_decimal(input: &str) -> Result<Decimal, QuantityError> {
         "Ei" => binary_pow = 6,
         other if other.starts_with(['e', 'E']) => {
             let e: i32 = other[1..].parse().map_err(|_| err("bad exponent"))?;
-            exponent = exponent.checked_add(e).ok_or_else(|| err("exponent out of range"))?;
+            exponent = exponent
+                .checked_add(e)
+                .ok_or_else(|| err("exponent out of range"))?;
         }
         _ => return Err(err("unknown suffix")),
     }
     for _ in 0..binary_pow {
-        mantissa = mantissa.checked_mul(1024).ok_or_else(|| err("value out of range"))?;
+        mantissa = mantissa
+            .checked_mul(1024)
+            .ok_or_else(|| err("value out of range"))?;
     }
     if neg {
         mantissa = -mantissa;
@@ -214,13 +226,55 @@ mod tests {
     #[test]
     fn parses_suffixes() {
         let d = |s: &str| parse_decimal(s).unwrap();
-        assert_eq!(d("500m"), Decimal { mantissa: 5, exponent: -1 });
-        assert_eq!(d("1"), Decimal { mantissa: 1, exponent: 0 });
-        assert_eq!(d("1.5"), Decimal { mantissa: 15, exponent: -1 });
-        assert_eq!(d("1k"), Decimal { mantissa: 1, exponent: 3 });
-        assert_eq!(d("1Ki"), Decimal { mantissa: 1024, exponent: 0 });
-        assert_eq!(d("0m"), Decimal { mantissa: 0, exponent: 0 });
-        assert_eq!(d("1e3"), Decimal { mantissa: 1, exponent: 3 });
+        assert_eq!(
+            d("500m"),
+            Decimal {
+                mantissa: 5,
+                exponent: -1
+            }
+        );
+        assert_eq!(
+            d("1"),
+            Decimal {
+                mantissa: 1,
+                exponent: 0
+            }
+        );
+        assert_eq!(
+            d("1.5"),
+            Decimal {
+                mantissa: 15,
+                exponent: -1
+            }
+        );
+        assert_eq!(
+            d("1k"),
+            Decimal {
+                mantissa: 1,
+                exponent: 3
+            }
+        );
+        assert_eq!(
+            d("1Ki"),
+            Decimal {
+                mantissa: 1024,
+                exponent: 0
+            }
+        );
+        assert_eq!(
+            d("0m"),
+            Decimal {
+                mantissa: 0,
+                exponent: 0
+            }
+        );
+        assert_eq!(
+            d("1e3"),
+            Decimal {
+                mantissa: 1,
+                exponent: 3
+            }
+        );
         assert!(parse_decimal("abc").is_err());
         assert!(parse_decimal("1x").is_err());
         assert!(parse_decimal("").is_err());

@@ -6,15 +6,31 @@ use smi_types::crd::{self, Flavour};
 
 #[test]
 fn perf_crds_are_included_by_default() {
-    let kinds: Vec<String> = crd::generate(Flavour::SdkCompatible).into_iter().map(|c| c.spec.names.kind).collect();
-    assert!(kinds.iter().any(|k| k == "PerformanceTest") && kinds.iter().any(|k| k == "PerformanceTestResult"), "{kinds:?}");
-    for k in ["TrafficTarget", "IdentityBinding", "HTTPRouteGroup", "TCPRoute", "UDPRoute", "TrafficSplit"] {
+    let kinds: Vec<String> = crd::generate(Flavour::SdkCompatible)
+        .into_iter()
+        .map(|c| c.spec.names.kind)
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k == "PerformanceTest")
+            && kinds.iter().any(|k| k == "PerformanceTestResult"),
+        "{kinds:?}"
+    );
+    for k in [
+        "TrafficTarget",
+        "IdentityBinding",
+        "HTTPRouteGroup",
+        "TCPRoute",
+        "UDPRoute",
+        "TrafficSplit",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "{k}");
     }
 }
 
 fn check(file: &str, flavour: Flavour) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file);
     let mut opts = crd::GenerateOptions::default();
     opts.without_perf = true;
     let actual = crd::to_yaml(&crd::generate_with(flavour, &opts));
@@ -22,9 +38,14 @@ fn check(file: &str, flavour: Flavour) {
         std::fs::write(&path, &actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{file} missing: run with UPDATE_GOLDEN=1"));
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{file} missing: run with UPDATE_GOLDEN=1"));
     if expected != actual {
-        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         panic!(
             "{file} differs from the generated CRDs from line {}:\n  golden:    {:?}\n  generated: {:?}\nrun with UPDATE_GOLDEN=1 to accept",
             line + 1,

@@ -8,7 +8,10 @@ use serde_json::Value;
 use smi_types::crd::{self, Flavour};
 
 fn shared() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/upstream"
+    ))
 }
 
 /// (example file, accepted by ours, accepted by smi-sdk-go, why).
@@ -45,7 +48,12 @@ fn to_json_schema(v: &Value) -> Value {
                     continue;
                 }
                 if k == "properties" {
-                    let props = val.as_object().unwrap().iter().map(|(p, s)| (p.clone(), to_json_schema(s))).collect();
+                    let props = val
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(p, s)| (p.clone(), to_json_schema(s)))
+                        .collect();
                     out.insert(k.clone(), Value::Object(props));
                     continue;
                 }
@@ -64,7 +72,8 @@ fn to_json_schema(v: &Value) -> Value {
 fn upstream_schemas() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for f in ["access", "httproutegroup", "split", "tcproute", "udproute"] {
-        let text = std::fs::read_to_string(shared().join(format!("crds/smi-sdk-go/{f}.yaml"))).unwrap();
+        let text =
+            std::fs::read_to_string(shared().join(format!("crds/smi-sdk-go/{f}.yaml"))).unwrap();
         let crds: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
         for c in crds {
             let group = c["spec"]["group"].as_str().unwrap().to_owned();
@@ -81,9 +90,25 @@ fn upstream_schemas() -> Vec<(String, String, Value)> {
 fn ours(api_version: &str, kind: &str) -> Value {
     let (group, version) = api_version.split_once('/').unwrap();
     let crds = crd::generate(Flavour::SdkCompatible);
-    let c = crds.iter().find(|c| c.spec.group == group && c.spec.names.kind == kind).unwrap();
-    let v = c.spec.versions.iter().find(|v| v.name == version).unwrap_or_else(|| panic!("{api_version} {kind} missing"));
-    serde_json::to_value(v.schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap()).unwrap()
+    let c = crds
+        .iter()
+        .find(|c| c.spec.group == group && c.spec.names.kind == kind)
+        .unwrap();
+    let v = c
+        .spec
+        .versions
+        .iter()
+        .find(|v| v.name == version)
+        .unwrap_or_else(|| panic!("{api_version} {kind} missing"));
+    serde_json::to_value(
+        v.schema
+            .as_ref()
+            .unwrap()
+            .open_api_v3_schema
+            .as_ref()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn examples() -> Vec<(String, String)> {
@@ -92,7 +117,10 @@ fn examples() -> Vec<(String, String)> {
         .filter(|l| l.starts_with("| examples/"))
         .map(|l| {
             let cols: Vec<&str> = l.split('|').map(str::trim).collect();
-            (cols[1].trim_start_matches("examples/").to_owned(), cols[5].to_owned())
+            (
+                cols[1].trim_start_matches("examples/").to_owned(),
+                cols[5].to_owned(),
+            )
         })
         .collect()
 }
@@ -104,21 +132,41 @@ fn sdk_compatible_accepts_iff_upstream_accepts() {
     let mut decisions_seen = 0;
     for (file, implied) in examples() {
         let text = std::fs::read_to_string(shared().join("examples").join(&file)).unwrap();
-        let Ok(mut value) = serde_saphyr::from_str::<Value>(&text) else { continue };
-        let Some(kind) = value["kind"].as_str().map(str::to_owned) else { continue };
-        let Some((_, _, theirs)) = schemas.iter().find(|(av, k, _)| *av == implied && *k == kind) else { continue };
+        let Ok(mut value) = serde_saphyr::from_str::<Value>(&text) else {
+            continue;
+        };
+        let Some(kind) = value["kind"].as_str().map(str::to_owned) else {
+            continue;
+        };
+        let Some((_, _, theirs)) = schemas
+            .iter()
+            .find(|(av, k, _)| *av == implied && *k == kind)
+        else {
+            continue;
+        };
         if value.get("apiVersion").is_none() {
             value["apiVersion"] = implied.clone().into();
         }
-        let theirs_ok = jsonschema::validator_for(&to_json_schema(theirs)).unwrap().is_valid(&value);
-        let ours_ok = jsonschema::validator_for(&to_json_schema(&ours(&implied, &kind))).unwrap().is_valid(&value);
+        let theirs_ok = jsonschema::validator_for(&to_json_schema(theirs))
+            .unwrap()
+            .is_valid(&value);
+        let ours_ok = jsonschema::validator_for(&to_json_schema(&ours(&implied, &kind)))
+            .unwrap()
+            .is_valid(&value);
         compared += 1;
         match DECISIONS.iter().find(|(f, ..)| *f == file) {
             Some((_, o, t, why)) => {
                 decisions_seen += 1;
-                assert_eq!((ours_ok, theirs_ok), (*o, *t), "{file}: documented decision changed: {why}");
+                assert_eq!(
+                    (ours_ok, theirs_ok),
+                    (*o, *t),
+                    "{file}: documented decision changed: {why}"
+                );
             }
-            None => assert_eq!(ours_ok, theirs_ok, "{file} at {implied}: ours accepts = {ours_ok}, smi-sdk-go accepts = {theirs_ok}"),
+            None => assert_eq!(
+                ours_ok, theirs_ok,
+                "{file} at {implied}: ours accepts = {ours_ok}, smi-sdk-go accepts = {theirs_ok}"
+            ),
         }
     }
     assert!(compared >= 50, "compared {compared} examples");
@@ -138,8 +186,16 @@ fn headers_map_form_rejected_by_both_schemas_but_parsed() {
         .find(|(av, k, _)| av == "specs.smi-spec.io/v1alpha4" && k == "HTTPRouteGroup")
         .unwrap()
         .2;
-    assert!(!jsonschema::validator_for(&to_json_schema(&theirs)).unwrap().is_valid(&value));
+    assert!(
+        !jsonschema::validator_for(&to_json_schema(&theirs))
+            .unwrap()
+            .is_valid(&value)
+    );
     let ours = ours("specs.smi-spec.io/v1alpha4", "HTTPRouteGroup");
-    assert!(!jsonschema::validator_for(&to_json_schema(&ours)).unwrap().is_valid(&value));
+    assert!(
+        !jsonschema::validator_for(&to_json_schema(&ours))
+            .unwrap()
+            .is_valid(&value)
+    );
     assert!(smi_types::SmiObject::from_value(value).is_ok());
 }

@@ -32,11 +32,23 @@ fn fixtures() -> Vec<(String, PathBuf)> {
 fn round_trip(name: &str, input: &Value, obj: &SmiObject) {
     assert_eq!(&obj.to_value(), input, "{name}: JSON(out) != JSON(in)");
     let yaml = obj.to_yaml().unwrap();
-    assert_eq!(parse_yaml_stream(&yaml).unwrap(), vec![Document::Smi(Box::new(obj.clone()))], "{name}:\n{yaml}");
+    assert_eq!(
+        parse_yaml_stream(&yaml).unwrap(),
+        vec![Document::Smi(Box::new(obj.clone()))],
+        "{name}:\n{yaml}"
+    );
     let v: Value = serde_norway::from_str(&serde_norway::to_string(input).unwrap()).unwrap();
-    assert_eq!(&SmiObject::from_value(v).unwrap(), obj, "{name}: serde_norway");
+    assert_eq!(
+        &SmiObject::from_value(v).unwrap(),
+        obj,
+        "{name}: serde_norway"
+    );
     let v: Value = serde_norway::from_str(&yaml).unwrap();
-    assert_eq!(&SmiObject::from_value(v).unwrap(), obj, "{name}: serde_norway reads our YAML");
+    assert_eq!(
+        &SmiObject::from_value(v).unwrap(),
+        obj,
+        "{name}: serde_norway reads our YAML"
+    );
 }
 
 #[test]
@@ -48,7 +60,9 @@ fn every_fixture_round_trips() {
         let text = std::fs::read_to_string(file).unwrap();
         let docs = parse_yaml_stream(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let input: Value = serde_saphyr::from_str(&text).unwrap();
-        let [Document::Smi(obj)] = docs.as_slice() else { panic!("{name}: {docs:?}") };
+        let [Document::Smi(obj)] = docs.as_slice() else {
+            panic!("{name}: {docs:?}")
+        };
         assert_eq!(obj.api_version(), api_version, "{name}");
         kinds.insert((obj.api_version(), obj.kind()));
         round_trip(&name, &input, obj);
@@ -61,7 +75,10 @@ fn every_fixture_round_trips() {
         for (version, ks) in versions {
             for k in ks {
                 let av = format!("{group}/{version}");
-                assert!(kinds.iter().any(|(a, kk)| *a == av && *kk == k), "no fixture for {av} {k}");
+                assert!(
+                    kinds.iter().any(|(a, kk)| *a == av && *kk == k),
+                    "no fixture for {av} {k}"
+                );
             }
         }
     }
@@ -70,15 +87,21 @@ fn every_fixture_round_trips() {
 #[test]
 fn headers_keep_their_form_and_order() {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs/v1alpha2/httproutegroup-map-headers.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/specs/v1alpha2/httproutegroup-map-headers.yaml"),
     )
     .unwrap();
     let docs = parse_yaml_stream(&text).unwrap();
     let Document::Smi(o) = &docs[0] else { panic!() };
-    let SmiObject::HttpRouteGroupV1alpha2(g) = o.as_ref() else { panic!() };
+    let SmiObject::HttpRouteGroupV1alpha2(g) = o.as_ref() else {
+        panic!()
+    };
     let h = g.matches.as_ref().unwrap()[0].headers.as_ref().unwrap();
     assert_eq!(h.form(), Some(smi_types::headers::HeadersForm::Map));
-    assert_eq!(h.iter().map(|(k, _)| k).collect::<Vec<_>>(), vec!["user-agent", "x-beta"]);
+    assert_eq!(
+        h.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        vec!["user-agent", "x-beta"]
+    );
     let yaml = o.to_yaml().unwrap();
     assert!(yaml.find("user-agent").unwrap() < yaml.find("x-beta").unwrap());
 }
@@ -106,33 +129,69 @@ fn a_stream_of_every_fixture_plus_other_documents() {
 fn errors_carry_document_line_and_column() {
     let stream = "apiVersion: v1\nkind: ConfigMap\n---\n\n---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n  name: x\nspec:\n  service: web\n  backends:\n  - service: a\n    weight: lots\n";
     let err = parse_yaml_stream(stream).unwrap_err();
-    let Error::Invalid { location: Some(loc), ref kind, .. } = err else { panic!("{err:?}") };
+    let Error::Invalid {
+        location: Some(loc),
+        ref kind,
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(kind, "TrafficSplit");
     assert_eq!((loc.document, loc.line), (2, 14), "{err}");
     assert!(loc.column > 0);
     // the message has no chunk-relative position of its own; the location is stream-relative
     assert!(!err.to_string().contains("at line"), "{err}");
-    assert!(err.to_string().starts_with("document 2, line 14, column"), "{err}");
+    assert!(
+        err.to_string().starts_with("document 2, line 14, column"),
+        "{err}"
+    );
     let docs = smi_types::parse_yaml_documents(stream, &Default::default()).unwrap();
     assert!(docs[0].is_ok() && docs[1].is_ok() && docs[2].is_err());
 }
 
 #[test]
 fn unknown_version_and_kind_are_structured() {
-    let e = parse_yaml_stream("apiVersion: split.smi-spec.io/v1beta1\nkind: TrafficSplit\n").unwrap_err();
-    let Error::UnknownVersion { group, known_versions, location, .. } = &e else { panic!("{e:?}") };
+    let e = parse_yaml_stream("apiVersion: split.smi-spec.io/v1beta1\nkind: TrafficSplit\n")
+        .unwrap_err();
+    let Error::UnknownVersion {
+        group,
+        known_versions,
+        location,
+        ..
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
     assert_eq!(*group, "split.smi-spec.io");
-    assert_eq!(known_versions, &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]);
+    assert_eq!(
+        known_versions,
+        &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
+    );
     assert_eq!(location.unwrap().document, 0);
-    let e = parse_yaml_stream("apiVersion: specs.smi-spec.io/v1alpha3\nkind: UDPRoute\n").unwrap_err();
-    let Error::UnknownKind { known_kinds, .. } = &e else { panic!("{e:?}") };
+    let e =
+        parse_yaml_stream("apiVersion: specs.smi-spec.io/v1alpha3\nkind: UDPRoute\n").unwrap_err();
+    let Error::UnknownKind { known_kinds, .. } = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(known_kinds, &["HTTPRouteGroup", "TCPRoute"]);
-    assert!(e.to_string().contains("known kinds: HTTPRouteGroup, TCPRoute"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("known kinds: HTTPRouteGroup, TCPRoute"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    for bad in ["[1, 2", "- a\n- b\n", "apiVersion: split.smi-spec.io/v1alpha4\n", "kind: TrafficSplit\n", "\"str\"", "apiVersion: 3\nkind: X\n"] {
+    for bad in [
+        "[1, 2",
+        "- a\n- b\n",
+        "apiVersion: split.smi-spec.io/v1alpha4\n",
+        "kind: TrafficSplit\n",
+        "\"str\"",
+        "apiVersion: 3\nkind: X\n",
+    ] {
         assert!(parse_yaml_stream(bad).is_err(), "{bad:?}");
     }
     assert!(smi_types::parse_json("{").is_err());

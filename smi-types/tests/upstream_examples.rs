@@ -8,7 +8,10 @@ use serde_json::Value;
 use smi_types::{Document, Error, SmiObject};
 
 fn upstream() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/upstream"
+    ))
 }
 
 /// `(file, implied GV)` rows of the examples table in SOURCES.md.
@@ -18,7 +21,10 @@ fn table() -> Vec<(String, String)> {
         .filter(|l| l.starts_with("| examples/"))
         .map(|l| {
             let cols: Vec<&str> = l.split('|').map(str::trim).collect();
-            (cols[1].trim_start_matches("examples/").to_owned(), cols[5].to_owned())
+            (
+                cols[1].trim_start_matches("examples/").to_owned(),
+                cols[5].to_owned(),
+            )
         })
         .collect()
 }
@@ -45,15 +51,23 @@ fn expectation(file: &str, implied: &str) -> (Option<String>, Expect) {
             return (Some("metrics.smi-spec.io/v1alpha2".into()), Expect::Fails);
         }
         if file.contains("trafficmetricslist") {
-            return (Some("metrics.smi-spec.io/v1alpha2".into()), Expect::NullItems);
+            return (
+                Some("metrics.smi-spec.io/v1alpha2".into()),
+                Expect::NullItems,
+            );
         }
-        return (Some("metrics.smi-spec.io/v1alpha2".into()), Expect::RoundTrip);
+        return (
+            Some("metrics.smi-spec.io/v1alpha2".into()),
+            Expect::RoundTrip,
+        );
     }
     if file.contains("apiresourcelist") {
         return (None, Expect::Fails); // not valid YAML as written (`...` inside a list)
     }
     // Doc bug (spec section 7.9): HTTPRouteGroup v1alpha3+/v1alpha4 written without `spec`.
-    if file == "traffic-split-v1alpha3-httproutegroup-1.yaml" || file == "traffic-split-v1alpha4-httproutegroup-1.yaml" {
+    if file == "traffic-split-v1alpha3-httproutegroup-1.yaml"
+        || file == "traffic-split-v1alpha4-httproutegroup-1.yaml"
+    {
         return (Some(implied.into()), Expect::Fails);
     }
     // Doc bug (spec section 7.10): `apiVersion: v1alpha1` without group → not an SMI group.
@@ -86,20 +100,37 @@ fn assert_round_trip(file: &str, input: &Value, obj: &SmiObject) {
     assert_eq!(&out, input, "{file}: JSON(out) != JSON(in)");
     // serde-saphyr
     let yaml = obj.to_yaml().unwrap();
-    let back = smi_types::parse_yaml_stream(&yaml).unwrap_or_else(|e| panic!("{file}: {e}\n{yaml}"));
-    assert_eq!(back, vec![Document::Smi(Box::new(obj.clone()))], "{file}: YAML round trip\n{yaml}");
+    let back =
+        smi_types::parse_yaml_stream(&yaml).unwrap_or_else(|e| panic!("{file}: {e}\n{yaml}"));
+    assert_eq!(
+        back,
+        vec![Document::Smi(Box::new(obj.clone()))],
+        "{file}: YAML round trip\n{yaml}"
+    );
     // serde_norway (a serde_yaml fork)
     let norway = serde_norway::to_string(&out).unwrap();
     let v: Value = serde_norway::from_str(&norway).unwrap();
-    assert_eq!(&SmiObject::from_value(v).unwrap(), obj, "{file}: serde_norway round trip");
+    assert_eq!(
+        &SmiObject::from_value(v).unwrap(),
+        obj,
+        "{file}: serde_norway round trip"
+    );
     let v: Value = serde_norway::from_str(&yaml).unwrap();
-    assert_eq!(&SmiObject::from_value(v).unwrap(), obj, "{file}: serde_norway reads our YAML");
+    assert_eq!(
+        &SmiObject::from_value(v).unwrap(),
+        obj,
+        "{file}: serde_norway reads our YAML"
+    );
 }
 
 #[test]
 fn every_upstream_example() {
     let rows = table();
-    assert!(rows.len() > 100, "SOURCES.md table parsed: {} rows", rows.len());
+    assert!(
+        rows.len() > 100,
+        "SOURCES.md table parsed: {} rows",
+        rows.len()
+    );
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for (file, implied) in rows {
         let (av, expect) = expectation(&file, &implied);
@@ -108,22 +139,31 @@ fn every_upstream_example() {
         match expect {
             Expect::RoundTrip => {
                 let (input, doc) = result.unwrap_or_else(|e| panic!("{file}: {e}"));
-                let Document::Smi(obj) = doc else { panic!("{file}: expected an SMI object, got {doc:?}") };
+                let Document::Smi(obj) = doc else {
+                    panic!("{file}: expected an SMI object, got {doc:?}")
+                };
                 assert_round_trip(&file, &input, &obj);
             }
             Expect::NullItems => {
                 let (mut input, doc) = result.unwrap_or_else(|e| panic!("{file}: {e}"));
-                let Document::Smi(obj) = doc else { panic!("{file}: expected an SMI object") };
+                let Document::Smi(obj) = doc else {
+                    panic!("{file}: expected an SMI object")
+                };
                 assert_eq!(input["items"], Value::Null);
                 input["items"] = serde_json::json!([]);
                 assert_round_trip(&file, &input, &obj);
             }
             Expect::Other => {
                 let (_, doc) = result.unwrap_or_else(|e| panic!("{file}: {e}"));
-                assert!(matches!(doc, Document::Other { .. }), "{file}: expected Other, got {doc:?}");
+                assert!(
+                    matches!(doc, Document::Other { .. }),
+                    "{file}: expected Other, got {doc:?}"
+                );
             }
             Expect::Fails => {
-                let err = result.err().unwrap_or_else(|| panic!("{file}: expected an error"));
+                let err = result
+                    .err()
+                    .unwrap_or_else(|| panic!("{file}: expected an error"));
                 assert!(!err.to_string().is_empty());
                 if file.contains("httproutegroup") {
                     assert!(err.to_string().contains("spec"), "{file}: {err}");

@@ -19,7 +19,11 @@ pub use super::RouteKind;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficTarget {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -37,7 +41,14 @@ pub struct TrafficTarget {
     pub specs: Option<Vec<TrafficTargetRule>>,
 }
 
-crate::macros::smi_kind!(TrafficTarget, TrafficTargetList, group = "access.smi-spec.io", version = "v1alpha1", kind = "TrafficTarget", plural = "traffictargets");
+crate::macros::smi_kind!(
+    TrafficTarget,
+    TrafficTargetList,
+    group = "access.smi-spec.io",
+    version = "v1alpha1",
+    kind = "TrafficTarget",
+    plural = "traffictargets"
+);
 
 impl TrafficTarget {
     /// A TrafficTarget named `name` for `destination`.
@@ -82,7 +93,11 @@ pub struct IdentityBindingSubject {
 impl IdentityBindingSubject {
     /// A `ServiceAccount` subject.
     pub fn service_account(name: &str) -> Self {
-        Self { kind: "ServiceAccount".into(), name: name.into(), ..Default::default() }
+        Self {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            ..Default::default()
+        }
     }
     /// Sets the namespace.
     pub fn namespace(mut self, ns: &str) -> Self {
@@ -111,7 +126,11 @@ pub struct TrafficTargetRule {
 impl TrafficTargetRule {
     /// A rule for every match of route `name`.
     pub fn new(kind: RouteKind, name: &str) -> Self {
-        Self { kind, name: name.into(), matches: None }
+        Self {
+            kind,
+            name: name.into(),
+            matches: None,
+        }
     }
     /// Restricts the rule to a named match.
     pub fn matching(mut self, m: &str) -> Self {

@@ -17,7 +17,11 @@ pub use super::v1alpha1::{IdentityBindingSubject, TrafficTargetRule};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficTarget {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -29,12 +33,24 @@ pub struct TrafficTarget {
     pub spec: TrafficTargetSpec,
 }
 
-crate::macros::smi_kind!(TrafficTarget, TrafficTargetList, group = "access.smi-spec.io", version = "v1alpha2", kind = "TrafficTarget", plural = "traffictargets");
+crate::macros::smi_kind!(
+    TrafficTarget,
+    TrafficTargetList,
+    group = "access.smi-spec.io",
+    version = "v1alpha2",
+    kind = "TrafficTarget",
+    plural = "traffictargets"
+);
 
 impl TrafficTarget {
     /// A TrafficTarget named `name`.
     pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+            spec,
+        }
     }
 }
 
@@ -54,7 +70,11 @@ pub struct TrafficTargetSpec {
 impl TrafficTargetSpec {
     /// A spec for `destination` with no sources or rules yet.
     pub fn new(destination: IdentityBindingSubject) -> Self {
-        Self { destination, sources: None, rules: None }
+        Self {
+            destination,
+            sources: None,
+            rules: None,
+        }
     }
     /// Adds a source.
     pub fn source(mut self, s: IdentityBindingSubject) -> Self {

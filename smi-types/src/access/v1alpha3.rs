@@ -20,7 +20,11 @@ pub use super::v1alpha1::TrafficTargetRule;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficTarget {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -32,12 +36,24 @@ pub struct TrafficTarget {
     pub spec: TrafficTargetSpec,
 }
 
-crate::macros::smi_kind!(TrafficTarget, TrafficTargetList, group = "access.smi-spec.io", version = "v1alpha3", kind = "TrafficTarget", plural = "traffictargets");
+crate::macros::smi_kind!(
+    TrafficTarget,
+    TrafficTargetList,
+    group = "access.smi-spec.io",
+    version = "v1alpha3",
+    kind = "TrafficTarget",
+    plural = "traffictargets"
+);
 
 impl TrafficTarget {
     /// A TrafficTarget named `name`.
     pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+            spec,
+        }
     }
 }
 
@@ -59,7 +75,11 @@ pub struct TrafficTargetSpec {
 impl TrafficTargetSpec {
     /// A spec for `destination` with no sources or rules yet.
     pub fn new(destination: IdentityBindingSubject) -> Self {
-        Self { destination, sources: None, rules: None }
+        Self {
+            destination,
+            sources: None,
+            rules: None,
+        }
     }
     /// Adds a source.
     pub fn source(mut self, s: IdentityBindingSubject) -> Self {
@@ -88,7 +108,11 @@ pub struct IdentityBindingSubject {
 impl IdentityBindingSubject {
     /// A `ServiceAccount` subject.
     pub fn service_account(name: &str) -> Self {
-        Self { kind: "ServiceAccount".into(), name: name.into(), namespace: None }
+        Self {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: None,
+        }
     }
     /// Sets the namespace.
     pub fn namespace(mut self, ns: &str) -> Self {

@@ -22,7 +22,11 @@ pub use super::v1alpha1::TrafficTargetRule;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficTarget {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -34,12 +38,24 @@ pub struct TrafficTarget {
     pub spec: TrafficTargetSpec,
 }
 
-crate::macros::smi_kind!(TrafficTarget, TrafficTargetList, group = "access.smi-spec.io", version = "v1alpha4", kind = "TrafficTarget", plural = "traffictargets");
+crate::macros::smi_kind!(
+    TrafficTarget,
+    TrafficTargetList,
+    group = "access.smi-spec.io",
+    version = "v1alpha4",
+    kind = "TrafficTarget",
+    plural = "traffictargets"
+);
 
 impl TrafficTarget {
     /// A TrafficTarget named `name`.
     pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+            spec,
+        }
     }
 }
 
@@ -59,7 +75,11 @@ pub struct TrafficTargetSpec {
 impl TrafficTargetSpec {
     /// A spec for `destination` with no sources or rules yet.
     pub fn new(destination: IdentityBindingSubject) -> Self {
-        Self { destination, sources: None, rules: None }
+        Self {
+            destination,
+            sources: None,
+            rules: None,
+        }
     }
     /// Adds a source.
     pub fn source(mut self, s: IdentityBindingSubject) -> Self {
@@ -94,11 +114,21 @@ pub struct IdentityBindingSubject {
 impl IdentityBindingSubject {
     /// A `ServiceAccount` subject.
     pub fn service_account(name: &str) -> Self {
-        Self { kind: "ServiceAccount".into(), name: name.into(), namespace: None, group: None }
+        Self {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: None,
+            group: None,
+        }
     }
     /// An `IdentityBinding` subject.
     pub fn identity_binding(name: &str) -> Self {
-        Self { kind: "IdentityBinding".into(), name: name.into(), namespace: None, group: None }
+        Self {
+            kind: "IdentityBinding".into(),
+            name: name.into(),
+            namespace: None,
+            group: None,
+        }
     }
     /// Sets the namespace.
     pub fn namespace(mut self, ns: &str) -> Self {
@@ -119,7 +149,11 @@ impl IdentityBindingSubject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IdentityBinding {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -131,7 +165,14 @@ pub struct IdentityBinding {
     pub spec: IdentityBindingSpec,
 }
 
-crate::macros::smi_kind!(IdentityBinding, IdentityBindingList, group = "access.smi-spec.io", version = "v1alpha4", kind = "IdentityBinding", plural = "identitybindings");
+crate::macros::smi_kind!(
+    IdentityBinding,
+    IdentityBindingList,
+    group = "access.smi-spec.io",
+    version = "v1alpha4",
+    kind = "IdentityBinding",
+    plural = "identitybindings"
+);
 
 impl IdentityBinding {
     /// An IdentityBinding named `name`.
@@ -176,12 +217,18 @@ impl IdentityBindingSchemes {
     /// Adds pod labels to match.
     pub fn pod_labels<'a>(mut self, labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let sel = self.pod_label_selector.get_or_insert_with(Default::default);
-        sel.match_labels.extend(labels.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+        sel.match_labels.extend(
+            labels
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
         self
     }
     /// Adds a SPIFFE ID.
     pub fn spiffe_identity(mut self, id: &str) -> Self {
-        self.spiffe_identities.get_or_insert_with(Vec::new).push(id.into());
+        self.spiffe_identities
+            .get_or_insert_with(Vec::new)
+            .push(id.into());
         self
     }
     /// Sets the ServiceAccount.

@@ -13,7 +13,9 @@ use super::{v1alpha1, v1alpha2};
 use crate::convert::{Converted, Loss};
 
 /// v1alpha1 → v1alpha2: lossless.
-pub fn traffic_metrics_v1alpha1_to_v1alpha2(o: &v1alpha1::TrafficMetrics) -> Converted<v1alpha2::TrafficMetrics> {
+pub fn traffic_metrics_v1alpha1_to_v1alpha2(
+    o: &v1alpha1::TrafficMetrics,
+) -> Converted<v1alpha2::TrafficMetrics> {
     let out = v1alpha2::TrafficMetrics {
         api_version: v1alpha2::TrafficMetrics::API_VERSION.into(),
         kind: v1alpha2::TrafficMetrics::KIND.into(),
@@ -21,7 +23,11 @@ pub fn traffic_metrics_v1alpha1_to_v1alpha2(o: &v1alpha1::TrafficMetrics) -> Con
         timestamp: o.timestamp.clone(),
         window: o.window.clone(),
         resource: o.resource.clone(),
-        edge: o.edge.as_ref().map(|e| v1alpha2::Edge { direction: e.direction, side: None, resource: e.resource.clone() }),
+        edge: o.edge.as_ref().map(|e| v1alpha2::Edge {
+            direction: e.direction,
+            side: None,
+            resource: e.resource.clone(),
+        }),
         backend: None,
         metrics: o.metrics.clone(),
     };
@@ -29,13 +35,23 @@ pub fn traffic_metrics_v1alpha1_to_v1alpha2(o: &v1alpha1::TrafficMetrics) -> Con
 }
 
 /// v1alpha2 → v1alpha1: `edge.side` and `backend` are lost.
-pub fn traffic_metrics_v1alpha2_to_v1alpha1(o: &v1alpha2::TrafficMetrics) -> Converted<v1alpha1::TrafficMetrics> {
+pub fn traffic_metrics_v1alpha2_to_v1alpha1(
+    o: &v1alpha2::TrafficMetrics,
+) -> Converted<v1alpha1::TrafficMetrics> {
     let mut lost = Vec::new();
     if let Some(side) = o.edge.as_ref().and_then(|e| e.side) {
-        lost.push(Loss::new("edge.side", side, "TrafficMetrics v1alpha1 has no edge side"));
+        lost.push(Loss::new(
+            "edge.side",
+            side,
+            "TrafficMetrics v1alpha1 has no edge side",
+        ));
     }
     if let Some(b) = &o.backend {
-        lost.push(Loss::new("backend", b, "TrafficMetrics v1alpha1 has no backend"));
+        lost.push(Loss::new(
+            "backend",
+            b,
+            "TrafficMetrics v1alpha1 has no backend",
+        ));
     }
     let out = v1alpha1::TrafficMetrics {
         api_version: v1alpha1::TrafficMetrics::API_VERSION.into(),
@@ -44,7 +60,10 @@ pub fn traffic_metrics_v1alpha2_to_v1alpha1(o: &v1alpha2::TrafficMetrics) -> Con
         timestamp: o.timestamp.clone(),
         window: o.window.clone(),
         resource: o.resource.clone(),
-        edge: o.edge.as_ref().map(|e| v1alpha1::Edge { direction: e.direction, resource: e.resource.clone() }),
+        edge: o.edge.as_ref().map(|e| v1alpha1::Edge {
+            direction: e.direction,
+            resource: e.resource.clone(),
+        }),
         metrics: o.metrics.clone(),
     };
     Converted::new(out, lost)

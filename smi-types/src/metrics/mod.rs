@@ -51,7 +51,11 @@ pub struct Metric {
 impl Metric {
     /// A metric with a value and no unit.
     pub fn new(name: &str, value: impl Into<crate::quantity::Quantity>) -> Self {
-        Self { name: name.into(), unit: None, value: Some(value.into()) }
+        Self {
+            name: name.into(),
+            unit: None,
+            value: Some(value.into()),
+        }
     }
     /// Sets the unit.
     pub fn unit(mut self, unit: &str) -> Self {
@@ -60,7 +64,9 @@ impl Metric {
     }
 }
 
-pub(crate) fn is_default_meta(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
+pub(crate) fn is_default_meta(
+    m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> bool {
     *m == Default::default()
 }
 

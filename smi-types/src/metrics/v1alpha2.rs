@@ -17,7 +17,11 @@ pub use super::{Direction, Metric, Side};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficMetrics {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -45,12 +49,23 @@ pub struct TrafficMetrics {
     pub metrics: Option<Vec<Metric>>,
 }
 
-crate::macros::smi_resource!(TrafficMetrics, group = "metrics.smi-spec.io", version = "v1alpha2", kind = "TrafficMetrics", plural = "trafficmetrics");
+crate::macros::smi_resource!(
+    TrafficMetrics,
+    group = "metrics.smi-spec.io",
+    version = "v1alpha2",
+    kind = "TrafficMetrics",
+    plural = "trafficmetrics"
+);
 
 impl TrafficMetrics {
     /// Metrics over `window`.
     pub fn new(window: &str) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), window: Some(window.into()), ..Default::default() }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            window: Some(window.into()),
+            ..Default::default()
+        }
     }
     /// Adds a metric.
     pub fn metric(mut self, m: Metric) -> Self {
@@ -93,7 +108,11 @@ pub struct Backend {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficMetricsList {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -120,6 +139,11 @@ impl TrafficMetricsList {
 
     /// A list of `items`.
     pub fn new(items: Vec<TrafficMetrics>) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), items, ..Default::default() }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            items,
+            ..Default::default()
+        }
     }
 }

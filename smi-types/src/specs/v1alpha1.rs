@@ -16,7 +16,11 @@ pub use super::HttpMethod;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HttpRouteGroup {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -30,12 +34,24 @@ pub struct HttpRouteGroup {
     pub matches: Option<Vec<HttpMatch>>,
 }
 
-crate::macros::smi_kind!(HttpRouteGroup, HttpRouteGroupList, group = "specs.smi-spec.io", version = "v1alpha1", kind = "HTTPRouteGroup", plural = "httproutegroups");
+crate::macros::smi_kind!(
+    HttpRouteGroup,
+    HttpRouteGroupList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha1",
+    kind = "HTTPRouteGroup",
+    plural = "httproutegroups"
+);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
     pub fn new(name: &str) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), matches: None }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+            matches: None,
+        }
     }
     /// Adds a match.
     pub fn with_match(mut self, m: HttpMatch) -> Self {
@@ -63,7 +79,10 @@ pub struct HttpMatch {
 impl HttpMatch {
     /// A match named `name` with no conditions.
     pub fn new(name: &str) -> Self {
-        Self { name: name.into(), ..Default::default() }
+        Self {
+            name: name.into(),
+            ..Default::default()
+        }
     }
     /// Sets the path regex.
     pub fn path_regex(mut self, re: &str) -> Self {
@@ -86,7 +105,11 @@ impl HttpMatch {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TcpRoute {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -96,11 +119,22 @@ pub struct TcpRoute {
     pub metadata: ObjectMeta,
 }
 
-crate::macros::smi_kind!(TcpRoute, TcpRouteList, group = "specs.smi-spec.io", version = "v1alpha1", kind = "TCPRoute", plural = "tcproutes");
+crate::macros::smi_kind!(
+    TcpRoute,
+    TcpRouteList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha1",
+    kind = "TCPRoute",
+    plural = "tcproutes"
+);
 
 impl TcpRoute {
     /// A TCPRoute named `name`.
     pub fn new(name: &str) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name) }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+        }
     }
 }

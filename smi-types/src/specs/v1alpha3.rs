@@ -19,7 +19,11 @@ pub use crate::headers::{HeadersForm, HttpHeaders};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HttpRouteGroup {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -31,7 +35,14 @@ pub struct HttpRouteGroup {
     pub spec: HttpRouteGroupSpec,
 }
 
-crate::macros::smi_kind!(HttpRouteGroup, HttpRouteGroupList, group = "specs.smi-spec.io", version = "v1alpha3", kind = "HTTPRouteGroup", plural = "httproutegroups");
+crate::macros::smi_kind!(
+    HttpRouteGroup,
+    HttpRouteGroupList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha3",
+    kind = "HTTPRouteGroup",
+    plural = "httproutegroups"
+);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
@@ -68,7 +79,11 @@ pub struct HttpRouteGroupSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TcpRoute {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -81,7 +96,14 @@ pub struct TcpRoute {
     pub spec: Option<TcpRouteSpec>,
 }
 
-crate::macros::smi_kind!(TcpRoute, TcpRouteList, group = "specs.smi-spec.io", version = "v1alpha3", kind = "TCPRoute", plural = "tcproutes");
+crate::macros::smi_kind!(
+    TcpRoute,
+    TcpRouteList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha3",
+    kind = "TCPRoute",
+    plural = "tcproutes"
+);
 
 impl TcpRoute {
     /// A TCPRoute named `name` with `spec: {}`.

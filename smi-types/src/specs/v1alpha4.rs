@@ -20,7 +20,11 @@ pub use crate::headers::{HeadersForm, HttpHeaders};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HttpRouteGroup {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -32,7 +36,14 @@ pub struct HttpRouteGroup {
     pub spec: HttpRouteGroupSpec,
 }
 
-crate::macros::smi_kind!(HttpRouteGroup, HttpRouteGroupList, group = "specs.smi-spec.io", version = "v1alpha4", kind = "HTTPRouteGroup", plural = "httproutegroups");
+crate::macros::smi_kind!(
+    HttpRouteGroup,
+    HttpRouteGroupList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha4",
+    kind = "HTTPRouteGroup",
+    plural = "httproutegroups"
+);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
@@ -70,7 +81,11 @@ pub struct HttpRouteGroupSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TcpRoute {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -82,7 +97,14 @@ pub struct TcpRoute {
     pub spec: TcpRouteSpec,
 }
 
-crate::macros::smi_kind!(TcpRoute, TcpRouteList, group = "specs.smi-spec.io", version = "v1alpha4", kind = "TCPRoute", plural = "tcproutes");
+crate::macros::smi_kind!(
+    TcpRoute,
+    TcpRouteList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha4",
+    kind = "TCPRoute",
+    plural = "tcproutes"
+);
 
 impl TcpRoute {
     /// A TCPRoute named `name`.
@@ -113,7 +135,11 @@ pub struct TcpRouteSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UdpRoute {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -125,7 +151,14 @@ pub struct UdpRoute {
     pub spec: UdpRouteSpec,
 }
 
-crate::macros::smi_kind!(UdpRoute, UdpRouteList, group = "specs.smi-spec.io", version = "v1alpha4", kind = "UDPRoute", plural = "udproutes");
+crate::macros::smi_kind!(
+    UdpRoute,
+    UdpRouteList,
+    group = "specs.smi-spec.io",
+    version = "v1alpha4",
+    kind = "UDPRoute",
+    plural = "udproutes"
+);
 
 impl UdpRoute {
     /// A UDPRoute named `name`.
@@ -163,10 +196,16 @@ pub struct PortMatch {
 impl PortMatch {
     /// `{ports: []}`: every port.
     pub fn all_ports() -> Self {
-        Self { name: None, ports: Some(Vec::new()) }
+        Self {
+            name: None,
+            ports: Some(Vec::new()),
+        }
     }
     /// The given ports.
     pub fn ports(ports: impl IntoIterator<Item = i32>) -> Self {
-        Self { name: None, ports: Some(ports.into_iter().collect()) }
+        Self {
+            name: None,
+            ports: Some(ports.into_iter().collect()),
+        }
     }
 }

@@ -37,28 +37,44 @@ pub fn integer_weights(weights: &[Quantity]) -> Result<Vec<i64>, ConvertError> {
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            q.to_decimal().map_err(|e| ConvertError::Weight { path: format!("spec.backends[{i}].weight"), message: e.to_string() })
+            q.to_decimal().map_err(|e| ConvertError::Weight {
+                path: format!("spec.backends[{i}].weight"),
+                message: e.to_string(),
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let common = decimals.iter().filter(|d| d.mantissa != 0).map(|d| d.exponent).min().unwrap_or(0).min(0);
+    let common = decimals
+        .iter()
+        .filter(|d| d.mantissa != 0)
+        .map(|d| d.exponent)
+        .min()
+        .unwrap_or(0)
+        .min(0);
     decimals
         .iter()
         .enumerate()
         .map(|(i, d)| {
             let overflow = || ConvertError::Weight {
                 path: format!("spec.backends[{i}].weight"),
-                message: format!("`{}` needs an integer weight beyond the 64-bit range to keep the ratios", weights[i]),
+                message: format!(
+                    "`{}` needs an integer weight beyond the 64-bit range to keep the ratios",
+                    weights[i]
+                ),
             };
             let shift = u32::try_from(d.exponent - common).map_err(|_| overflow())?;
-            let scaled = 10i128.checked_pow(shift).and_then(|p| d.mantissa.checked_mul(p)).ok_or_else(overflow)?;
+            let scaled = 10i128
+                .checked_pow(shift)
+                .and_then(|p| d.mantissa.checked_mul(p))
+                .ok_or_else(overflow)?;
             i64::try_from(scaled).map_err(|_| overflow())
         })
         .collect()
 }
 
-
 /// v1alpha1 → v1alpha4: ratio-preserving integer weights (see the module docs).
-pub fn traffic_split_v1alpha1_to_v1alpha4(o: &v1alpha1::TrafficSplit) -> Result<Converted<v1alpha4::TrafficSplit>, ConvertError> {
+pub fn traffic_split_v1alpha1_to_v1alpha4(
+    o: &v1alpha1::TrafficSplit,
+) -> Result<Converted<v1alpha4::TrafficSplit>, ConvertError> {
     let weights: Vec<Quantity> = o.spec.backends.iter().map(|b| b.weight.clone()).collect();
     let ints = integer_weights(&weights)?;
     let mut out = v1alpha4::TrafficSplit::new("", v1alpha4::TrafficSplitSpec::new(&o.spec.service));
@@ -68,13 +84,18 @@ pub fn traffic_split_v1alpha1_to_v1alpha4(o: &v1alpha1::TrafficSplit) -> Result<
         .backends
         .iter()
         .zip(ints)
-        .map(|(b, w)| v1alpha4::TrafficSplitBackend { service: b.service.clone(), weight: w })
+        .map(|(b, w)| v1alpha4::TrafficSplitBackend {
+            service: b.service.clone(),
+            weight: w,
+        })
         .collect();
     Ok(Converted::new(out, Vec::new()))
 }
 
 /// v1alpha2 → v1alpha4: lossless.
-pub fn traffic_split_v1alpha2_to_v1alpha4(o: &v1alpha2::TrafficSplit) -> Converted<v1alpha4::TrafficSplit> {
+pub fn traffic_split_v1alpha2_to_v1alpha4(
+    o: &v1alpha2::TrafficSplit,
+) -> Converted<v1alpha4::TrafficSplit> {
     let mut out = v1alpha4::TrafficSplit::new("", v1alpha4::TrafficSplitSpec::new(&o.spec.service));
     out.metadata = o.metadata.clone();
     out.spec.backends = o.spec.backends.clone();
@@ -82,7 +103,9 @@ pub fn traffic_split_v1alpha2_to_v1alpha4(o: &v1alpha2::TrafficSplit) -> Convert
 }
 
 /// v1alpha3 → v1alpha4: identical.
-pub fn traffic_split_v1alpha3_to_v1alpha4(o: &v1alpha3::TrafficSplit) -> Converted<v1alpha4::TrafficSplit> {
+pub fn traffic_split_v1alpha3_to_v1alpha4(
+    o: &v1alpha3::TrafficSplit,
+) -> Converted<v1alpha4::TrafficSplit> {
     let mut out = v1alpha4::TrafficSplit::new("", v1alpha4::TrafficSplitSpec::new(&o.spec.service));
     out.metadata = o.metadata.clone();
     out.spec.backends = o.spec.backends.clone();
@@ -91,7 +114,9 @@ pub fn traffic_split_v1alpha3_to_v1alpha4(o: &v1alpha3::TrafficSplit) -> Convert
 }
 
 /// v1alpha4 → v1alpha3: identical.
-pub fn traffic_split_v1alpha4_to_v1alpha3(o: &v1alpha4::TrafficSplit) -> Converted<v1alpha3::TrafficSplit> {
+pub fn traffic_split_v1alpha4_to_v1alpha3(
+    o: &v1alpha4::TrafficSplit,
+) -> Converted<v1alpha3::TrafficSplit> {
     let mut out = v1alpha3::TrafficSplit::new("", v1alpha3::TrafficSplitSpec::new(&o.spec.service));
     out.metadata = o.metadata.clone();
     out.spec.backends = o.spec.backends.clone();
@@ -101,13 +126,19 @@ pub fn traffic_split_v1alpha4_to_v1alpha3(o: &v1alpha4::TrafficSplit) -> Convert
 
 fn matches_loss(o: &v1alpha4::TrafficSplit, to: &str) -> Vec<Loss> {
     match o.spec.matches.as_ref().filter(|m| !m.is_empty()) {
-        Some(m) => vec![Loss::new("spec.matches", m, format!("TrafficSplit {to} has no matches: the split would apply to all traffic"))],
+        Some(m) => vec![Loss::new(
+            "spec.matches",
+            m,
+            format!("TrafficSplit {to} has no matches: the split would apply to all traffic"),
+        )],
         None => Vec::new(),
     }
 }
 
 /// v1alpha4 → v1alpha2: `matches` are lost.
-pub fn traffic_split_v1alpha4_to_v1alpha2(o: &v1alpha4::TrafficSplit) -> Converted<v1alpha2::TrafficSplit> {
+pub fn traffic_split_v1alpha4_to_v1alpha2(
+    o: &v1alpha4::TrafficSplit,
+) -> Converted<v1alpha2::TrafficSplit> {
     let mut out = v1alpha2::TrafficSplit::new("", v1alpha2::TrafficSplitSpec::new(&o.spec.service));
     out.metadata = o.metadata.clone();
     out.spec.backends = o.spec.backends.clone();
@@ -115,14 +146,19 @@ pub fn traffic_split_v1alpha4_to_v1alpha2(o: &v1alpha4::TrafficSplit) -> Convert
 }
 
 /// v1alpha4 → v1alpha1: weights become decimal quantity strings; `matches` are lost.
-pub fn traffic_split_v1alpha4_to_v1alpha1(o: &v1alpha4::TrafficSplit) -> Converted<v1alpha1::TrafficSplit> {
+pub fn traffic_split_v1alpha4_to_v1alpha1(
+    o: &v1alpha4::TrafficSplit,
+) -> Converted<v1alpha1::TrafficSplit> {
     let mut out = v1alpha1::TrafficSplit::new("", v1alpha1::TrafficSplitSpec::new(&o.spec.service));
     out.metadata = o.metadata.clone();
     out.spec.backends = o
         .spec
         .backends
         .iter()
-        .map(|b| v1alpha1::TrafficSplitBackend { service: b.service.clone(), weight: Quantity::String(b.weight.to_string()) })
+        .map(|b| v1alpha1::TrafficSplitBackend {
+            service: b.service.clone(),
+            weight: Quantity::String(b.weight.to_string()),
+        })
         .collect();
     Converted::new(out, matches_loss(o, "v1alpha1"))
 }

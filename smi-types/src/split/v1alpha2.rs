@@ -15,7 +15,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrafficSplit {
     /// `apiVersion` as read; empty = absent.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_version: String,
     /// `kind` as read; empty = absent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -27,12 +31,24 @@ pub struct TrafficSplit {
     pub spec: TrafficSplitSpec,
 }
 
-crate::macros::smi_kind!(TrafficSplit, TrafficSplitList, group = "split.smi-spec.io", version = "v1alpha2", kind = "TrafficSplit", plural = "trafficsplits");
+crate::macros::smi_kind!(
+    TrafficSplit,
+    TrafficSplitList,
+    group = "split.smi-spec.io",
+    version = "v1alpha2",
+    kind = "TrafficSplit",
+    plural = "trafficsplits"
+);
 
 impl TrafficSplit {
     /// A TrafficSplit named `name`.
     pub fn new(name: &str, spec: TrafficSplitSpec) -> Self {
-        Self { api_version: Self::API_VERSION.into(), kind: Self::KIND.into(), metadata: crate::macros::named(name), spec }
+        Self {
+            api_version: Self::API_VERSION.into(),
+            kind: Self::KIND.into(),
+            metadata: crate::macros::named(name),
+            spec,
+        }
     }
 }
 
@@ -48,11 +64,17 @@ pub struct TrafficSplitSpec {
 impl TrafficSplitSpec {
     /// A split of `service` with no backends yet.
     pub fn new(service: &str) -> Self {
-        Self { service: service.into(), ..Default::default() }
+        Self {
+            service: service.into(),
+            ..Default::default()
+        }
     }
     /// Adds a backend.
     pub fn backend(mut self, service: &str, weight: impl Into<i64>) -> Self {
-        self.backends.push(TrafficSplitBackend { service: service.into(), weight: weight.into() });
+        self.backends.push(TrafficSplitBackend {
+            service: service.into(),
+            weight: weight.into(),
+        });
         self
     }
 }
