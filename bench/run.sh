@@ -8,7 +8,7 @@
 #   3. stall: same, with the target stalling for 1 s mid-run: corrected p99.9 vs uncorrected p99.9.
 #
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
-# Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 TARGETS="hyper nginx"
+# Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,8 +29,11 @@ BIN=$ROOT/target/release/smi-perf
 
 log() { printf '[bench] %s\n' "$*" | tee -a "$LOG" >&2; }
 
-log "building smi-perf (release)"
-(cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf-engine --bin smi-perf) || { log "build failed"; exit 2; }
+if [ "${BUILD:-1}" = 1 ]; then
+  log "building smi-perf (release)"
+  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf-engine --bin smi-perf) || { log "build failed"; exit 2; }
+fi
+[ -x "$BIN" ] || { log "no $BIN (run with BUILD=1)"; exit 2; }
 
 # ------------------------------------------------------------------ 1. peers
 if [ "$PEERS" = 1 ]; then

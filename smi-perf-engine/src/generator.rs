@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol};
+use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol, RateShape};
 
 use crate::driver::{RunContext, RunStats, drive};
 use crate::error::{Error, Result};
@@ -165,6 +165,9 @@ impl LoadGenerator for Builtin {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
+            if matches!(plan.spec.rate_shape, Some(RateShape::Linear | RateShape::Step)) {
+                return Err(Error::Other("the builtin generator supports only the Constant rate shape".into()));
+            }
             match plan.protocol {
                 Protocol::Http => Ok(drive(Arc::new(crate::http::Http1Factory::new(&plan)?), plan, ctx).await),
                 Protocol::Http2 => Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await),

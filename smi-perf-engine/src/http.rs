@@ -1,6 +1,8 @@
 //! Built-in HTTP lanes: HTTP/1.1 (one hyper client connection per lane, keep-alive) and HTTP/2
 //! (h2c prior knowledge or TLS with ALPN; `streamsPerConnection` lanes share a connection).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -129,15 +131,12 @@ impl Shared {
         })
     }
 
-    async fn connect_h1(&self, t: &Target) -> Result<http1::SendRequest<Full<Bytes>>, ErrorKind> {
+    async fn connect_h1(&self, t: &Target) -> Result<H1, ErrorKind> {
         let tcp = self.tcp(t).await?;
         macro_rules! handshake {
             ($io:expr) => {{
                 let (sender, conn) = http1::handshake(TokioIo::new($io)).await.map_err(|e| classify(&e))?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                Ok(sender)
+                Ok(H1 { sender, conn: Box::pin(conn), served: 0 })
             }};
         }
         if t.tls {
@@ -257,12 +256,26 @@ impl LaneFactory for Http1Factory {
     }
 }
 
+/// A hyper HTTP/1.1 client connection whose connection future the lane polls itself, in the
+/// same task as the request: no hand-off to a second task per request.
+struct H1 {
+    sender: http1::SendRequest<Full<Bytes>>,
+    conn: Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>,
+    served: u64,
+}
+
+impl std::fmt::Debug for H1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H1").field("served", &self.served).finish_non_exhaustive()
+    }
+}
+
 /// An HTTP/1.1 lane.
 #[derive(Debug)]
 pub struct Http1Lane {
     shared: Arc<Shared>,
-    /// Per endpoint: the sender and how many responses it has served.
-    conns: Vec<Option<(http1::SendRequest<Full<Bytes>>, u64)>>,
+    /// Per endpoint: the connection, if open.
+    conns: Vec<Option<H1>>,
     next: usize,
 }
 
@@ -271,34 +284,49 @@ impl Http1Lane {
         // Borrow the fields apart: no Arc clone (a shared refcount) on the request path.
         let Http1Lane { shared, conns, .. } = self;
         let t = &shared.targets[i];
-        if let Some((s, _)) = &mut conns[i]
-            && s.ready().await.is_err()
-        {
-            conns[i] = None; // closed while idle (keep-alive ended): reconnect silently
-        }
         if conns[i].is_none() {
-            let s = shared.connect_h1(t).await.map_err(|k| (k, false))?;
-            conns[i] = Some((s, 0));
+            conns[i] = Some(shared.connect_h1(t).await.map_err(|k| (k, false))?);
         }
-        let (sender, served) = conns[i].as_mut().expect("connected above");
+        let H1 { sender, conn, served } = conns[i].as_mut().expect("connected above");
         let reused = *served > 0;
-        let res = match sender.send_request(shared.request(t)).await {
-            Ok(r) => r,
-            Err(e) => {
-                conns[i] = None;
-                // A reused connection that died before answering: safe to retry once.
-                let retry = reused && (e.is_canceled() || e.is_closed() || e.is_incomplete_message());
-                return Err((classify(&e), retry));
+        let exchange = async {
+            sender.ready().await?;
+            let res = sender.send_request(shared.request(t)).await?;
+            let (parts, mut body) = res.into_parts();
+            let mut n = 0u64;
+            while let Some(frame) = body.frame().await {
+                if let Some(d) = frame?.data_ref() {
+                    n += d.len() as u64;
+                }
+            }
+            Ok::<_, hyper::Error>((parts.status.as_u16(), head_size(&parts) + n))
+        };
+        // Poll the request and the connection together. If the connection finishes first it has
+        // already handed the exchange its answer or its error: finish the exchange, then drop it.
+        let (r, conn_done) = {
+            let mut exchange = std::pin::pin!(exchange);
+            tokio::select! {
+                biased;
+                r = &mut exchange => (r, false),
+                _ = conn.as_mut() => (exchange.await, true),
             }
         };
-        *served += 1;
-        let (parts, body) = res.into_parts();
-        let head = head_size(&parts);
-        match drain(body).await {
-            Ok(n) => Ok(Outcome::Response { status: parts.status.as_u16(), sent: t.head_len + shared.body.len() as u64, received: head + n }),
-            Err(k) => {
+        let r = r.map_err(|e| {
+            // A reused connection that died before answering: safe to retry once.
+            let retry = reused && (e.is_canceled() || e.is_closed() || e.is_incomplete_message());
+            (classify(&e), retry)
+        });
+        match r {
+            Ok((status, received)) => {
+                *served += 1;
+                if conn_done {
+                    conns[i] = None;
+                }
+                Ok(Outcome::Response { status, sent: t.head_len + shared.body.len() as u64, received })
+            }
+            Err(e) => {
                 conns[i] = None;
-                Err((k, false))
+                Err(e)
             }
         }
     }
@@ -307,8 +335,8 @@ impl Http1Lane {
 impl Lane for Http1Lane {
     async fn prepare(&mut self) {
         let shared = self.shared.clone();
-        if let Ok(s) = shared.connect_h1(&shared.targets[self.next]).await {
-            self.conns[self.next] = Some((s, 0));
+        if let Ok(c) = shared.connect_h1(&shared.targets[self.next]).await {
+            self.conns[self.next] = Some(c);
         }
     }
 

@@ -48,7 +48,7 @@ async fn open_model_hits_the_rate_and_keeps_both_latencies() {
     let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(500).connections(4).duration("1s");
     let r = run(&spec).await;
     let x = &r.record;
-    assert!((495..=500).contains(&x.requests_total), "{}", x.requests_total);
+    assert!((490..=500).contains(&(x.requests_total + x.dropped_or_late)), "{} {} {:?}", x.requests_total, x.dropped_or_late, x.errors);
     assert_eq!(x.dropped_or_late, 0);
     assert_eq!(x.latency_basis, smi_types::perf::LatencyBasis::Intended);
     let u = x.uncorrected_latency.as_ref().unwrap();
