@@ -29,6 +29,26 @@
 //! assert_eq!((d.line, d.column), (Some(9), Some(13)));
 //! ```
 //!
+//! # Where the rules come from
+//!
+//! Routing and structure follow `smi-types`: [`smi_types::known_api_versions`] is the routing
+//! table and the CRDs of [`smi_types::crd::generate`] (all versions) give each version's
+//! schema and CEL rules, evaluated offline with kube-cel. Two CEL rules of those CRDs (unique
+//! match names, port range) are reported by dedicated rules instead (SMI1304, SMI1309), with the
+//! offending item's position ([`routing::COVERED_CEL_RULES`]). PerformanceTest rules come from
+//! `PerformanceTestSpec::validate()` (SMI1308), so the perf CRD's CEL copy of them is not
+//! evaluated a second time.
+//!
+//! # Streaming and limits
+//!
+//! Input is read and validated document by document: a stream is cut at `---`/`...` lines
+//! before parsing, each document is parsed with `granit-parser` (the event parser under
+//! `serde-saphyr`, so there is one YAML implementation) into a `serde_json::Value` plus
+//! positions, validated, and dropped. Cross-object rules keep only a small index per object.
+//! [`Limits`] bounds documents per stream, bytes per document, nesting depth, scalar size,
+//! alias expansion and diagnostics per document; exceeding one is a [`Code::LimitExceeded`]
+//! error, never a panic or a hang.
+//!
 //! # Decisions
 //!
 //! * A document **without `apiVersion`** whose `kind` is an SMI kind is an error
@@ -46,6 +66,14 @@
 //!   tools; go-yaml v2 would read them as booleans). Custom tags and complex keys are errors
 //!   ([`Code::UnsupportedYaml`]); merge keys `<<` are not expanded.
 //! * A duplicated key keeps its first value (and is an error).
+//! * `access.smi-spec.io/v1alpha4` (the unreleased IdentityBinding draft) is known, because
+//!   smi-types models it.
+//! * An object without `metadata.namespace` lands in whatever namespace it is applied to, so for
+//!   cross-object rules it resolves references from any namespace.
+//! * Structure is checked by a small walker over the structural-schema subset of OpenAPI v3
+//!   rather than by compiling the schemas with `jsonschema`: one pass, field paths as the
+//!   manifest spells them, unknown (pruned) fields told apart from errors, and the Kubernetes
+//!   extensions (`x-kubernetes-int-or-string`, `…-preserve-unknown-fields`) understood natively.
 //!
 //! # Codes
 //!
