@@ -38,8 +38,7 @@ pub const MAX_START_LATE: Duration = Duration::from_secs(10);
 /// Splits `total` into `n` shares that sum to `total`: `total / n` each, plus one for the first
 /// `total % n` shares. `n = 0` gives no shares.
 pub fn split(total: u64, n: u32) -> Vec<u64> {
-    let n64 = u64::from(n);
-    (0..n64).map(|i| if n64 == 0 { 0 } else { total / n64 + u64::from(i < total % n64) }).collect()
+    (0..n).map(|i| share(total, i, n)).collect()
 }
 
 fn share(total: u64, index: u32, n: u32) -> u64 {
