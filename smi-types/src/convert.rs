@@ -374,12 +374,16 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
     let objects = request.objects.clone();
     let response = ConversionResponse::for_request(request);
     let mut converted = Vec::with_capacity(objects.len());
+    let mut losses = Vec::new();
     for (i, object) in objects.into_iter().enumerate() {
         let result = SmiObject::from_value(object)
             .map_err(ConvertError::from)
             .and_then(|o| o.convert_to(&desired, lossy));
         match result {
-            Ok(c) => converted.push(c.value.to_value()),
+            Ok(c) => {
+                losses.extend(c.lost.iter().map(|loss| format!("object {i}: {loss}")));
+                converted.push(c.value.to_value());
+            }
             Err(e) => {
                 return response
                     .failure(Status::failure(
@@ -390,5 +394,11 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
             }
         }
     }
-    response.success(converted).into_review()
+    let mut response = response.success(converted);
+    // With `Lossy::Report` the objects are converted and what was lost is said in the result
+    // message (the API server logs it): never dropped silently.
+    if !losses.is_empty() {
+        response.result.message = format!("converted with losses: {}", losses.join("; "));
+    }
+    response.into_review()
 }
