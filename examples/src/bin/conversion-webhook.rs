@@ -24,11 +24,9 @@ use clap::{Parser, ValueEnum};
 use examples::serve::{self, Limits, Reply};
 use examples::tls::{self, SelfSigned};
 use hyper::StatusCode;
-use kube_core::Status;
-use kube_core::conversion::{ConversionRequest, ConversionResponse, ConversionReview};
+use kube_core::conversion::ConversionReview;
 use kube_core::response::StatusSummary;
-use smi_types::SmiObject;
-use smi_types::convert::{ConvertError, Lossy};
+use smi_types::convert::Lossy;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LossPolicy {
@@ -109,11 +107,9 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
             );
         }
     };
-    let answer = match lossy {
-        // The library's handler: refuses lossy conversions, listing the lost fields.
-        Lossy::Refuse => smi_types::convert::review(review),
-        Lossy::Report => review_reporting_losses(review),
-    };
+    // The library's handler: `Refuse` fails the review naming the lost fields; `Report`
+    // converts and lists the losses in `result.message`.
+    let answer = smi_types::convert::review_with(review, lossy);
     if let Some(r) = &answer.response {
         match r.result.status {
             Some(StatusSummary::Success) => eprintln!(
@@ -126,47 +122,4 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
         }
     }
     Reply::json(&answer)
-}
-
-/// Converts every object with [`Lossy::Report`] and puts the losses in `result.message`
-/// (`smi_types::convert::review_with(.., Lossy::Report)` converts but does not say what it
-/// dropped).
-fn review_reporting_losses(review: ConversionReview) -> ConversionReview {
-    let request = match ConversionRequest::from_review(review) {
-        Ok(r) => r,
-        Err(_) => {
-            return ConversionResponse::invalid(Status::failure(
-                "ConversionReview has no request",
-                "BadRequest",
-            ))
-            .into_review();
-        }
-    };
-    let (desired, objects) = (request.desired_api_version.clone(), request.objects.clone());
-    let response = ConversionResponse::for_request(request);
-    let (mut converted, mut lost) = (Vec::new(), Vec::new());
-    for (i, object) in objects.into_iter().enumerate() {
-        match SmiObject::from_value(object)
-            .map_err(ConvertError::from)
-            .and_then(|o| o.convert_to(&desired, Lossy::Report))
-        {
-            Ok(c) => {
-                lost.extend(c.lost.iter().map(|l| format!("object {i}: {l}")));
-                converted.push(c.value.to_value());
-            }
-            Err(e) => {
-                return response
-                    .failure(Status::failure(
-                        &format!("object {i}: {e}"),
-                        "ConversionFailed",
-                    ))
-                    .into_review();
-            }
-        }
-    }
-    let mut response = response.success(converted);
-    if !lost.is_empty() {
-        response.result.message = format!("converted with losses: {}", lost.join("; "));
-    }
-    response.into_review()
 }
