@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, ObjectFieldSelector, PodSpec, PodTemplateSpec, SecurityContext, Volume,
-    VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, ObjectFieldSelector,
+    PodSpec, PodTemplateSpec, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use smi_types::perf::{PerformanceTest, RunLength};
@@ -98,7 +98,8 @@ pub struct JobManifests {
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -106,7 +107,13 @@ fn is_dns_label(s: &str) -> bool {
 fn env_from_field(name: &str, field_path: String) -> EnvVar {
     EnvVar {
         name: name.to_owned(),
-        value_from: Some(EnvVarSource { field_ref: Some(ObjectFieldSelector { field_path, ..Default::default() }), ..Default::default() }),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -115,7 +122,8 @@ fn env_from_field(name: &str, field_path: String) -> EnvVar {
 /// JSON; stored verbatim in the ConfigMap). The shard count is the test's `spec.parallelism`
 /// (default 1); the test must be valid as a whole, have a name, and the image must be set.
 pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests> {
-    let test: PerformanceTest = serde_saphyr::from_str(test_text).map_err(|e| Error::Other(format!("test manifest: {e}")))?;
+    let test: PerformanceTest = serde_saphyr::from_str(test_text)
+        .map_err(|e| Error::Other(format!("test manifest: {e}")))?;
     let errors = test.spec.validate();
     if !errors.is_empty() {
         return Err(Error::InvalidSpec(errors));
@@ -123,25 +131,47 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
     if opts.image.trim().is_empty() {
         return Err(Error::Other("an image is required (--image)".into()));
     }
-    let test_name = test.metadata.name.clone().filter(|n| !n.is_empty()).ok_or_else(|| Error::Other("the test needs metadata.name".into()))?;
-    let name = opts.name.clone().unwrap_or_else(|| format!("{test_name}-perf"));
+    let test_name = test
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Error::Other("the test needs metadata.name".into()))?;
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{test_name}-perf"));
     // The Job name is also the value of the pods' job-name label: a DNS label of at most 63.
     if !is_dns_label(&name) {
-        return Err(Error::Other(format!("job name {name:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters); use --name")));
+        return Err(Error::Other(format!(
+            "job name {name:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters); use --name"
+        )));
     }
     let cm_name = format!("{name}-test");
     if cm_name.len() > 253 {
-        return Err(Error::Other(format!("ConfigMap name {cm_name:?} is too long")));
+        return Err(Error::Other(format!(
+            "ConfigMap name {cm_name:?} is too long"
+        )));
     }
     if let Some(s) = &opts.start_at {
         crate::shard::parse_start_at(s)?;
     }
     let n = test.spec.parallelism.unwrap_or(1);
-    let namespace = opts.namespace.clone().or_else(|| test.metadata.namespace.clone());
+    let namespace = opts
+        .namespace
+        .clone()
+        .or_else(|| test.metadata.namespace.clone());
     let labels = BTreeMap::from([
         ("app.kubernetes.io/name".to_owned(), "smi-perf".to_owned()),
         ("app.kubernetes.io/component".to_owned(), "shard".to_owned()),
-        ("perf.smi-spec.io/test".to_owned(), if test_name.len() <= 63 { test_name.clone() } else { test_name[..63].trim_end_matches(['-', '.', '_']).to_owned() }),
+        (
+            "perf.smi-spec.io/test".to_owned(),
+            if test_name.len() <= 63 {
+                test_name.clone()
+            } else {
+                test_name[..63].trim_end_matches(['-', '.', '_']).to_owned()
+            },
+        ),
     ]);
     let meta = |object_name: &str| ObjectMeta {
         name: Some(object_name.to_owned()),
@@ -149,7 +179,14 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    let config_map = ConfigMap { metadata: meta(&cm_name), data: Some(BTreeMap::from([(TEST_KEY.to_owned(), test_text.to_owned())])), ..Default::default() };
+    let config_map = ConfigMap {
+        metadata: meta(&cm_name),
+        data: Some(BTreeMap::from([(
+            TEST_KEY.to_owned(),
+            test_text.to_owned(),
+        )])),
+        ..Default::default()
+    };
 
     let mut args = vec![
         "run".to_owned(),
@@ -164,10 +201,12 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
     if let Some(s) = &opts.start_at {
         args.extend(["--start-at".to_owned(), s.clone()]);
     }
-    let deadline = opts.active_deadline_seconds.unwrap_or_else(|| match test.spec.run_length() {
-        RunLength::Duration(d) => (d + test.spec.effective_warmup()).as_secs() as i64 + 600,
-        RunLength::Requests(_) => 3600,
-    });
+    let deadline = opts
+        .active_deadline_seconds
+        .unwrap_or_else(|| match test.spec.run_length() {
+            RunLength::Duration(d) => (d + test.spec.effective_warmup()).as_secs() as i64 + 600,
+            RunLength::Requests(_) => 3600,
+        });
     let container = Container {
         name: "smi-perf".to_owned(),
         image: Some(opts.image.clone()),
@@ -175,10 +214,21 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
         command: Some(vec!["smi-perf".to_owned()]),
         args: Some(args),
         env: Some(vec![
-            env_from_field("JOB_COMPLETION_INDEX", format!("metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']")),
-            env_from_field("SMI_PERF_RUN_ID", format!("metadata.labels['{CONTROLLER_UID_LABEL}']")),
+            env_from_field(
+                "JOB_COMPLETION_INDEX",
+                format!("metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"),
+            ),
+            env_from_field(
+                "SMI_PERF_RUN_ID",
+                format!("metadata.labels['{CONTROLLER_UID_LABEL}']"),
+            ),
         ]),
-        volume_mounts: Some(vec![VolumeMount { name: "test".to_owned(), mount_path: MOUNT_DIR.to_owned(), read_only: Some(true), ..Default::default() }]),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "test".to_owned(),
+            mount_path: MOUNT_DIR.to_owned(),
+            read_only: Some(true),
+            ..Default::default()
+        }]),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
@@ -195,13 +245,19 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
             backoff_limit: Some(opts.backoff_limit),
             active_deadline_seconds: Some(deadline),
             template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..Default::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.clone()),
+                    ..Default::default()
+                }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".to_owned()),
                     containers: vec![container],
                     volumes: Some(vec![Volume {
                         name: "test".to_owned(),
-                        config_map: Some(ConfigMapVolumeSource { name: cm_name.clone(), ..Default::default() }),
+                        config_map: Some(ConfigMapVolumeSource {
+                            name: cm_name.clone(),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }]),
                     ..Default::default()
@@ -211,15 +267,30 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
         }),
         ..Default::default()
     };
-    Ok(JobManifests { config_map, job, shards: n })
+    Ok(JobManifests {
+        config_map,
+        job,
+        shards: n,
+    })
 }
 
 /// The shell commands that wait for the Job, collect the shards' marked result lines from the
 /// pod logs and merge them.
 pub fn collect_command(m: &JobManifests) -> String {
     let name = m.job.metadata.name.as_deref().unwrap_or_default();
-    let ns = m.job.metadata.namespace.as_deref().map(|n| format!(" -n {n}")).unwrap_or_default();
-    let wait = m.job.spec.as_ref().and_then(|s| s.active_deadline_seconds).unwrap_or(3600);
+    let ns = m
+        .job
+        .metadata
+        .namespace
+        .as_deref()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
+    let wait = m
+        .job
+        .spec
+        .as_ref()
+        .and_then(|s| s.active_deadline_seconds)
+        .unwrap_or(3600);
     format!(
         "kubectl{ns} wait --for=condition=complete --timeout={wait}s job/{name}\n\
          kubectl{ns} logs -l job-name={name} --tail=-1 --max-log-requests={} | smi-perf merge - > {name}-merged.json",
@@ -240,7 +311,10 @@ impl JobManifests {
         for line in collect_command(self).lines() {
             out.push_str(&format!("#   {line}\n"));
         }
-        for doc in [serde_saphyr::to_string(&self.config_map), serde_saphyr::to_string(&self.job)] {
+        for doc in [
+            serde_saphyr::to_string(&self.config_map),
+            serde_saphyr::to_string(&self.job),
+        ] {
             out.push_str("---\n");
             out.push_str(&doc.map_err(|e| Error::Other(format!("yaml: {e}")))?);
         }
@@ -249,8 +323,14 @@ impl JobManifests {
 
     /// A `v1` `List` holding the ConfigMap and the Job, as pretty JSON.
     pub fn to_json_list(&self) -> Result<String> {
-        let items = vec![serde_json::to_value(&self.config_map), serde_json::to_value(&self.job)];
-        let items = items.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::Other(e.to_string()))?;
+        let items = vec![
+            serde_json::to_value(&self.config_map),
+            serde_json::to_value(&self.job),
+        ];
+        let items = items
+            .into_iter()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Other(e.to_string()))?;
         let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
         serde_json::to_string_pretty(&list).map_err(|e| Error::Other(e.to_string()))
     }

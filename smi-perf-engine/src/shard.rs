@@ -25,7 +25,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use smi_types::perf::{MAX_PARALLELISM, PerformanceTestResult, PerformanceTestSpec, ShardRef};
+use smi_types::perf::{
+    MAX_PARALLELISM, PerformanceTest, PerformanceTestResult, PerformanceTestSpec, ShardRef,
+};
+
+use crate::driver::RunContext;
 
 use crate::error::{Error, Result};
 
@@ -59,17 +63,25 @@ impl Shard {
     /// Shard `index` of `count`, checked (`count` in 1..=1000, `index < count`).
     pub fn new(index: u32, count: u32) -> Result<Shard> {
         if count == 0 || count > MAX_PARALLELISM as u32 {
-            return Err(Error::Other(format!("shard count {count} must be in [1, {MAX_PARALLELISM}]")));
+            return Err(Error::Other(format!(
+                "shard count {count} must be in [1, {MAX_PARALLELISM}]"
+            )));
         }
         if index >= count {
-            return Err(Error::Other(format!("shard index {index} must be less than the shard count {count} (indices are 0-based)")));
+            return Err(Error::Other(format!(
+                "shard index {index} must be less than the shard count {count} (indices are 0-based)"
+            )));
         }
         Ok(Shard { index, count })
     }
 
     /// Parses `i/N` (0-based `i`, e.g. `0/3`, `2/3`).
     pub fn parse(s: &str) -> Result<Shard> {
-        let bad = || Error::Other(format!("shard {s:?}: expected INDEX/COUNT with a 0-based index, e.g. 0/3"));
+        let bad = || {
+            Error::Other(format!(
+                "shard {s:?}: expected INDEX/COUNT with a 0-based index, e.g. 0/3"
+            ))
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let i: u32 = i.trim().parse().map_err(|_| bad())?;
         let n: u32 = n.trim().parse().map_err(|_| bad())?;
@@ -91,7 +103,10 @@ impl Shard {
         if let Some(p) = spec.parallelism
             && p != n
         {
-            return Err(Error::Other(format!("spec.parallelism is {p} but the shard is {}/{n}", self.index)));
+            return Err(Error::Other(format!(
+                "spec.parallelism is {p} but the shard is {}/{n}",
+                self.index
+            )));
         }
         let mut whole = spec.clone();
         whole.parallelism = Some(n);
@@ -120,7 +135,11 @@ impl std::fmt::Display for Shard {
 
 /// Parses an RFC 3339 instant (`2026-11-30T18:00:00Z`).
 pub fn parse_start_at(s: &str) -> Result<SystemTime> {
-    let t: k8s_openapi::jiff::Timestamp = s.trim().parse().map_err(|e| Error::Other(format!("start instant {s:?}: {e} (expected RFC 3339, e.g. 2026-11-30T18:00:00Z)")))?;
+    let t: k8s_openapi::jiff::Timestamp = s.trim().parse().map_err(|e| {
+        Error::Other(format!(
+            "start instant {s:?}: {e} (expected RFC 3339, e.g. 2026-11-30T18:00:00Z)"
+        ))
+    })?;
     Ok(SystemTime::from(t))
 }
 
@@ -129,9 +148,11 @@ pub fn parse_start_at(s: &str) -> Result<SystemTime> {
 /// longer ago.
 pub fn wait_for(start: SystemTime, now: SystemTime) -> Result<Duration> {
     match start.duration_since(now) {
-        Ok(ahead) if ahead > MAX_START_AHEAD => {
-            Err(Error::Other(format!("start instant is {}s ahead; at most {}s is allowed", ahead.as_secs(), MAX_START_AHEAD.as_secs())))
-        }
+        Ok(ahead) if ahead > MAX_START_AHEAD => Err(Error::Other(format!(
+            "start instant is {}s ahead; at most {}s is allowed",
+            ahead.as_secs(),
+            MAX_START_AHEAD.as_secs()
+        ))),
         Ok(ahead) => Ok(ahead),
         Err(e) if e.duration() > MAX_START_LATE => Err(Error::Other(format!(
             "start instant passed {:.1}s ago; a shard starts at most {}s late",
@@ -179,7 +200,10 @@ impl ShardRun {
             index: self.shard.index as i32,
             count: self.shard.count as i32,
             run_id: self.run_id.clone().filter(|r| !r.is_empty()),
-            start_at: self.start_at.and_then(|t| k8s_openapi::jiff::Timestamp::try_from(t).ok()).map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time),
+            start_at: self
+                .start_at
+                .and_then(|t| k8s_openapi::jiff::Timestamp::try_from(t).ok())
+                .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time),
         }
     }
 
@@ -187,16 +211,46 @@ impl ShardRun {
     pub fn stamp(&self, result: &mut PerformanceTestResult) {
         result.record.shard = Some(self.shard_ref());
         let base = result.metadata.name.clone().unwrap_or_default();
-        result.metadata.name = Some(if base.is_empty() { format!("shard-{}", self.shard.index) } else { format!("{base}-shard-{}", self.shard.index) });
+        result.metadata.name = Some(if base.is_empty() {
+            format!("shard-{}", self.shard.index)
+        } else {
+            format!("{base}-shard-{}", self.shard.index)
+        });
     }
+}
+
+/// Runs shard `run` of `test` in this process with the built-in generators: applies the shard's
+/// share, checks and waits for the common start instant, runs, and stamps the result.
+pub async fn run_test_shard(
+    test: &PerformanceTest,
+    run: &ShardRun,
+    ctx: RunContext,
+) -> Result<PerformanceTestResult> {
+    let mut t = test.clone();
+    t.spec = run.shard.apply(&test.spec)?;
+    run.check_start()?;
+    run.wait().await?;
+    let mut r = crate::run_test(&t, ctx).await?;
+    run.stamp(&mut r);
+    Ok(r)
 }
 
 /// Shard indices missing from a merged result (`perClient[].shard`), given the shard count the
 /// blocks declare; empty when the result is not sharded or complete.
 pub fn missing_shards(result: &PerformanceTestResult) -> Vec<i32> {
-    let shards: Vec<&ShardRef> = result.record.per_client.iter().filter_map(|c| c.shard.as_ref()).chain(result.record.shard.as_ref()).collect();
-    let Some(n) = shards.iter().map(|s| s.count).max() else { return Vec::new() };
-    (0..n).filter(|i| !shards.iter().any(|s| s.index == *i)).collect()
+    let shards: Vec<&ShardRef> = result
+        .record
+        .per_client
+        .iter()
+        .filter_map(|c| c.shard.as_ref())
+        .chain(result.record.shard.as_ref())
+        .collect();
+    let Some(n) = shards.iter().map(|s| s.count).max() else {
+        return Vec::new();
+    };
+    (0..n)
+        .filter(|i| !shards.iter().any(|s| s.index == *i))
+        .collect()
 }
 
 /// The line prefix a shard prints before its one-line JSON result (`--result-marker`), so the
@@ -207,20 +261,33 @@ pub const RESULT_MARKER: &str = "SMI-PERF-RESULT ";
 /// there is no such line, the whole text is one result (JSON, or YAML) or a stream of JSON
 /// results.
 pub fn results_from_text(text: &str) -> Result<Vec<PerformanceTestResult>> {
-    let marked: Vec<&str> = text.lines().filter_map(|l| l.trim_start().strip_prefix(RESULT_MARKER)).collect();
+    let marked: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix(RESULT_MARKER))
+        .collect();
     if !marked.is_empty() {
         return marked
             .iter()
             .enumerate()
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| Error::Other(format!("marked result line {}: {e}", i + 1))))
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .map_err(|e| Error::Other(format!("marked result line {}: {e}", i + 1)))
+            })
             .collect();
     }
-    let json: std::result::Result<Vec<PerformanceTestResult>, _> = serde_json::Deserializer::from_str(text).into_iter().collect();
+    let json: std::result::Result<Vec<PerformanceTestResult>, _> =
+        serde_json::Deserializer::from_str(text)
+            .into_iter()
+            .collect();
     match json {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => serde_saphyr::from_str::<PerformanceTestResult>(text)
             .map(|r| vec![r])
-            .map_err(|e| Error::Other(format!("no {RESULT_MARKER:?} lines and not a result document: {e}"))),
+            .map_err(|e| {
+                Error::Other(format!(
+                    "no {RESULT_MARKER:?} lines and not a result document: {e}"
+                ))
+            }),
     }
 }
 
@@ -236,7 +303,10 @@ mod tests {
                 let v = split(total, n);
                 assert_eq!(v.len(), n as usize);
                 assert_eq!(v.iter().sum::<u64>(), total, "{total}/{n}");
-                assert!(v.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1), "{v:?}");
+                assert!(
+                    v.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1),
+                    "{v:?}"
+                );
                 for (i, s) in v.iter().enumerate() {
                     assert_eq!(Shard::new(i as u32, n).unwrap().share(total), *s);
                 }
@@ -248,7 +318,10 @@ mod tests {
     #[test]
     fn shard_parse_is_zero_based_and_checked() {
         assert_eq!(Shard::parse("0/1").unwrap(), Shard { index: 0, count: 1 });
-        assert_eq!(Shard::parse(" 2 / 3 ").unwrap(), Shard { index: 2, count: 3 });
+        assert_eq!(
+            Shard::parse(" 2 / 3 ").unwrap(),
+            Shard { index: 2, count: 3 }
+        );
         for bad in ["3/3", "1/0", "0/1001", "-1/3", "1", "a/3", "1/3/4"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
@@ -256,37 +329,86 @@ mod tests {
 
     #[test]
     fn apply_splits_rate_connections_requests_and_in_flight() {
-        let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/").load_model(LoadModel::Open).rps(1001).connections(10).max_in_flight(33).duration("1s");
-        let shards: Vec<_> = (0..3).map(|i| Shard::new(i, 3).unwrap().apply(&spec).unwrap()).collect();
-        assert_eq!(shards.iter().map(|s| s.rps.unwrap()).collect::<Vec<_>>(), [334, 334, 333]);
-        assert_eq!(shards.iter().map(|s| s.connections.unwrap()).collect::<Vec<_>>(), [4, 3, 3]);
-        assert_eq!(shards.iter().map(|s| s.max_in_flight.unwrap()).collect::<Vec<_>>(), [11, 11, 11]);
+        let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/")
+            .load_model(LoadModel::Open)
+            .rps(1001)
+            .connections(10)
+            .max_in_flight(33)
+            .duration("1s");
+        let shards: Vec<_> = (0..3)
+            .map(|i| Shard::new(i, 3).unwrap().apply(&spec).unwrap())
+            .collect();
+        assert_eq!(
+            shards.iter().map(|s| s.rps.unwrap()).collect::<Vec<_>>(),
+            [334, 334, 333]
+        );
+        assert_eq!(
+            shards
+                .iter()
+                .map(|s| s.connections.unwrap())
+                .collect::<Vec<_>>(),
+            [4, 3, 3]
+        );
+        assert_eq!(
+            shards
+                .iter()
+                .map(|s| s.max_in_flight.unwrap())
+                .collect::<Vec<_>>(),
+            [11, 11, 11]
+        );
         for s in &shards {
             assert_eq!(s.duration, spec.duration);
             assert!(s.validate().is_empty(), "{:?}", s.validate());
             assert_eq!(s.parallelism, None);
         }
         // requests split exactly
-        let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/").requests(7).connections(3);
-        let r: Vec<_> = (0..3).map(|i| Shard::new(i, 3).unwrap().apply(&spec).unwrap().requests.unwrap()).collect();
+        let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/")
+            .requests(7)
+            .connections(3);
+        let r: Vec<_> = (0..3)
+            .map(|i| {
+                Shard::new(i, 3)
+                    .unwrap()
+                    .apply(&spec)
+                    .unwrap()
+                    .requests
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(r, [3, 2, 2]);
     }
 
     #[test]
     fn apply_refuses_too_few_connections_and_a_different_parallelism() {
         let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/").connections(2);
-        assert!(matches!(Shard::new(0, 3).unwrap().apply(&spec), Err(Error::InvalidSpec(_))));
-        let spec = PerformanceTestSpec { parallelism: Some(2), ..spec };
+        assert!(matches!(
+            Shard::new(0, 3).unwrap().apply(&spec),
+            Err(Error::InvalidSpec(_))
+        ));
+        let spec = PerformanceTestSpec {
+            parallelism: Some(2),
+            ..spec
+        };
         assert!(Shard::new(0, 2).unwrap().apply(&spec).is_ok());
-        let err = Shard::new(0, 1).unwrap().apply(&spec).unwrap_err().to_string();
+        let err = Shard::new(0, 1)
+            .unwrap()
+            .apply(&spec)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("spec.parallelism is 2"), "{err}");
     }
 
     #[test]
     fn start_instant_bounds() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert_eq!(wait_for(now + Duration::from_secs(5), now).unwrap(), Duration::from_secs(5));
-        assert_eq!(wait_for(now - Duration::from_secs(2), now).unwrap(), Duration::ZERO);
+        assert_eq!(
+            wait_for(now + Duration::from_secs(5), now).unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            wait_for(now - Duration::from_secs(2), now).unwrap(),
+            Duration::ZERO
+        );
         assert!(wait_for(now + MAX_START_AHEAD + Duration::from_secs(1), now).is_err());
         assert!(wait_for(now - MAX_START_LATE - Duration::from_secs(1), now).is_err());
         let t = parse_start_at("2027-01-15T08:00:00Z").unwrap();
@@ -301,7 +423,12 @@ mod tests {
         let logs = format!("warning: x\n{RESULT_MARKER}{line}\nsummary\n{RESULT_MARKER}{line}\n");
         assert_eq!(results_from_text(&logs).unwrap().len(), 2);
         let pretty = serde_json::to_string_pretty(&r).unwrap();
-        assert_eq!(results_from_text(&format!("{pretty}\n{pretty}")).unwrap().len(), 2);
+        assert_eq!(
+            results_from_text(&format!("{pretty}\n{pretty}"))
+                .unwrap()
+                .len(),
+            2
+        );
         assert!(results_from_text("hello\n").is_err());
     }
 }

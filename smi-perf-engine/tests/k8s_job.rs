@@ -8,7 +8,9 @@ use std::process::Command;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::ConfigMap;
-use smi_perf_engine::k8s::{COMPLETION_INDEX_ANNOTATION, JobOptions, MOUNT_DIR, TEST_KEY, collect_command, job_manifests};
+use smi_perf_engine::k8s::{
+    COMPLETION_INDEX_ANNOTATION, JobOptions, MOUNT_DIR, TEST_KEY, collect_command, job_manifests,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smi-perf");
 
@@ -28,15 +30,28 @@ spec:
 ";
 
 fn smi_perf(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).current_dir(dir).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 /// Deserializes `v` into `T`, re-serializes it and demands the same JSON.
 #[track_caller]
 fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(v: &serde_json::Value) -> T {
-    let t: T = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not a valid object: {e}\n{v:#}"));
-    assert_eq!(&serde_json::to_value(&t).unwrap(), v, "fields lost on the round trip through the k8s-openapi type");
+    let t: T = serde_json::from_value(v.clone())
+        .unwrap_or_else(|e| panic!("not a valid object: {e}\n{v:#}"));
+    assert_eq!(
+        &serde_json::to_value(&t).unwrap(),
+        v,
+        "fields lost on the round trip through the k8s-openapi type"
+    );
     t
 }
 
@@ -44,7 +59,11 @@ fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(v: &serde_json::Valu
 fn check(cm: &ConfigMap, job: &Job, image: &str) {
     assert_eq!(cm.metadata.name.as_deref(), Some("checkout-perf-test"));
     assert_eq!(cm.metadata.namespace.as_deref(), Some("perf"));
-    assert_eq!(cm.data.as_ref().unwrap()[TEST_KEY], TEST, "the ConfigMap carries the manifest verbatim");
+    assert_eq!(
+        cm.data.as_ref().unwrap()[TEST_KEY],
+        TEST,
+        "the ConfigMap carries the manifest verbatim"
+    );
     assert_eq!(job.metadata.name.as_deref(), Some("checkout-perf"));
     let spec = job.spec.as_ref().unwrap();
     assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
@@ -62,24 +81,81 @@ fn check(cm: &ConfigMap, job: &Job, image: &str) {
     assert!(args.contains(&"--result-marker".to_owned()));
     assert!(args.contains(&format!("{MOUNT_DIR}/{TEST_KEY}")));
     let env = c.env.as_ref().unwrap();
-    let index = env.iter().find(|e| e.name == "JOB_COMPLETION_INDEX").unwrap();
-    let field = &index.value_from.as_ref().unwrap().field_ref.as_ref().unwrap().field_path;
-    assert_eq!(field, &format!("metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"));
+    let index = env
+        .iter()
+        .find(|e| e.name == "JOB_COMPLETION_INDEX")
+        .unwrap();
+    let field = &index
+        .value_from
+        .as_ref()
+        .unwrap()
+        .field_ref
+        .as_ref()
+        .unwrap()
+        .field_path;
+    assert_eq!(
+        field,
+        &format!("metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']")
+    );
+    let run_id = env.iter().find(|e| e.name == "SMI_PERF_RUN_ID").unwrap();
+    let field = &run_id
+        .value_from
+        .as_ref()
+        .unwrap()
+        .field_ref
+        .as_ref()
+        .unwrap()
+        .field_path;
+    assert_eq!(
+        field,
+        "metadata.labels['batch.kubernetes.io/controller-uid']"
+    );
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--run-id", "$(SMI_PERF_RUN_ID)"]),
+        "{args:?}"
+    );
     let mount = &c.volume_mounts.as_ref().unwrap()[0];
     assert_eq!(mount.mount_path, MOUNT_DIR);
-    let vol = pod.volumes.as_ref().unwrap().iter().find(|v| v.name == mount.name).unwrap();
-    assert_eq!(vol.config_map.as_ref().unwrap().name, cm.metadata.name.clone().unwrap());
+    let vol = pod
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.name == mount.name)
+        .unwrap();
+    assert_eq!(
+        vol.config_map.as_ref().unwrap().name,
+        cm.metadata.name.clone().unwrap()
+    );
 }
 
 #[test]
 fn printed_json_list_is_a_valid_configmap_and_indexed_job() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("test.yaml"), TEST).unwrap();
-    let (code, out, err) = smi_perf(dir.path(), &["k8s", "job", "test.yaml", "--image", "registry.example/smi-perf:0.1", "-o", "json"]);
+    let (code, out, err) = smi_perf(
+        dir.path(),
+        &[
+            "k8s",
+            "job",
+            "test.yaml",
+            "--image",
+            "registry.example/smi-perf:0.1",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("smi-perf merge -"), "collection recipe on stderr: {err}");
+    assert!(
+        err.contains("smi-perf merge -"),
+        "collection recipe on stderr: {err}"
+    );
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((list["apiVersion"].as_str(), list["kind"].as_str()), (Some("v1"), Some("List")));
+    assert_eq!(
+        (list["apiVersion"].as_str(), list["kind"].as_str()),
+        (Some("v1"), Some("List"))
+    );
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["kind"], "ConfigMap");
@@ -103,7 +179,10 @@ fn printed_yaml_documents_match_the_json() {
     let cm: ConfigMap = typed(&docs[0]);
     let job: Job = typed(&docs[1]);
     check(&cm, &job, "img:1");
-    let (_, json, _) = smi_perf(dir.path(), &["k8s", "job", "test.yaml", "--image", "img:1", "-o", "json"]);
+    let (_, json, _) = smi_perf(
+        dir.path(),
+        &["k8s", "job", "test.yaml", "--image", "img:1", "-o", "json"],
+    );
     let list: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(list["items"][0], docs[0]);
     assert_eq!(list["items"][1], docs[1]);
@@ -113,14 +192,29 @@ fn printed_yaml_documents_match_the_json() {
 fn refuses_invalid_tests_and_missing_image() {
     let dir = tempfile::tempdir().unwrap();
     // 3 shards but one connection: some shard would have none
-    std::fs::write(dir.path().join("bad.yaml"), TEST.replace("connections: 30", "connections: 1")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        TEST.replace("connections: 30", "connections: 1"),
+    )
+    .unwrap();
     let (code, _, err) = smi_perf(dir.path(), &["k8s", "job", "bad.yaml", "--image", "img:1"]);
     assert_eq!(code, 2);
     assert!(err.contains("spec.parallelism"), "{err}");
     std::fs::write(dir.path().join("test.yaml"), TEST).unwrap();
     let (code, _, _) = smi_perf(dir.path(), &["k8s", "job", "test.yaml"]);
     assert_eq!(code, 2, "--image is required");
-    let (code, _, err) = smi_perf(dir.path(), &["k8s", "job", "test.yaml", "--image", "img:1", "--name", "Not_A_Label"]);
+    let (code, _, err) = smi_perf(
+        dir.path(),
+        &[
+            "k8s",
+            "job",
+            "test.yaml",
+            "--image",
+            "img:1",
+            "--name",
+            "Not_A_Label",
+        ],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("DNS label"), "{err}");
 }
@@ -137,12 +231,39 @@ fn library_options_reach_the_job() {
     let m = job_manifests(TEST, &opts).unwrap();
     assert_eq!(m.shards, 3);
     let spec = m.job.spec.as_ref().unwrap();
-    assert_eq!((spec.backoff_limit, spec.active_deadline_seconds), (Some(2), Some(120)));
+    assert_eq!(
+        (spec.backoff_limit, spec.active_deadline_seconds),
+        (Some(2), Some(120))
+    );
     assert_eq!(m.job.metadata.namespace.as_deref(), Some("load"));
     assert_eq!(m.config_map.metadata.namespace.as_deref(), Some("load"));
-    let args = spec.template.spec.as_ref().unwrap().containers[0].args.clone().unwrap();
-    assert!(args.windows(2).any(|w| w == ["--start-at", "2030-01-01T00:00:00Z"]), "{args:?}");
-    assert!(collect_command(&m).contains("kubectl -n load wait --for=condition=complete --timeout=120s job/checkout-perf"));
-    assert!(job_manifests(TEST, &JobOptions { start_at: Some("soon".into()), ..JobOptions::new("img") }).is_err());
-    assert!(job_manifests(&TEST.replace("  name: checkout\n", ""), &JobOptions::new("img")).is_err());
+    let args = spec.template.spec.as_ref().unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--start-at", "2030-01-01T00:00:00Z"]),
+        "{args:?}"
+    );
+    assert!(collect_command(&m).contains(
+        "kubectl -n load wait --for=condition=complete --timeout=120s job/checkout-perf"
+    ));
+    assert!(
+        job_manifests(
+            TEST,
+            &JobOptions {
+                start_at: Some("soon".into()),
+                ..JobOptions::new("img")
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        job_manifests(
+            &TEST.replace("  name: checkout\n", ""),
+            &JobOptions::new("img")
+        )
+        .is_err()
+    );
 }

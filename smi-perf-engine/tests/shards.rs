@@ -15,16 +15,27 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 use smi_perf_engine::serve::{ServeOptions, Server, start};
-use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun, results_from_text};
-use smi_perf_engine::{HistogramSettings, Outcome, Recorder, RunStats, build_result, decode_histogram, merge};
-use smi_types::perf::{LoadModel, PerformanceTestResult, PerformanceTestSpec};
+use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun, results_from_text, run_test_shard};
+use smi_perf_engine::{
+    HistogramSettings, Outcome, Recorder, RunStats, build_result, decode_histogram, merge,
+};
+use smi_types::perf::{LoadModel, PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smi-perf");
 
 /// The embedded target (2 ms fixed delay) on a runtime that lives as long as the returned pair.
 fn target() -> (tokio::runtime::Runtime, Server) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = rt.block_on(start(ServeOptions { delay: Duration::from_millis(2), ..Default::default() })).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(start(ServeOptions {
+            delay: Duration::from_millis(2),
+            ..Default::default()
+        }))
+        .unwrap();
     (rt, server)
 }
 
@@ -74,7 +85,11 @@ fn merge_cli(dir: &Path, stdin_text: Option<&str>, files: &[PathBuf]) -> (i32, S
     if stdin_text.is_some() {
         cmd.arg("-");
     }
-    cmd.args(files).current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(files)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     {
         use std::io::Write;
@@ -84,7 +99,11 @@ fn merge_cli(dir: &Path, stdin_text: Option<&str>, files: &[PathBuf]) -> (i32, S
         }
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 fn load(p: &Path) -> PerformanceTestResult {
@@ -92,8 +111,11 @@ fn load(p: &Path) -> PerformanceTestResult {
 }
 
 fn start_in(secs: u64) -> String {
-    let t = k8s_openapi::jiff::Timestamp::try_from(SystemTime::now() + Duration::from_secs(secs)).unwrap();
-    k8s_openapi::jiff::Timestamp::from_second(t.as_second() + 1).unwrap().to_string()
+    let t = k8s_openapi::jiff::Timestamp::try_from(SystemTime::now() + Duration::from_secs(secs))
+        .unwrap();
+    k8s_openapi::jiff::Timestamp::from_second(t.as_second() + 1)
+        .unwrap()
+        .to_string()
 }
 
 fn p(r: &PerformanceTestResult, q: f64) -> i64 {
@@ -103,7 +125,10 @@ fn p(r: &PerformanceTestResult, q: f64) -> i64 {
 #[track_caller]
 fn close(a: i64, b: i64, abs: i64, rel: f64, what: &str) {
     let d = (a - b).abs();
-    assert!(d <= abs || d as f64 <= rel * a.max(b) as f64, "{what}: {a} vs {b}");
+    assert!(
+        d <= abs || d as f64 <= rel * a.max(b) as f64,
+        "{what}: {a} vs {b}"
+    );
 }
 
 /// The merged histogram must be exactly the sum of the shards' histograms, and the merged
@@ -121,13 +146,28 @@ fn check_exact_merge(merged: &PerformanceTestResult, shards: &[PerformanceTestRe
     let sum = sum.unwrap();
     let m = decode_histogram(merged.record.histogram.as_ref().unwrap()).unwrap();
     assert_eq!(m.len(), sum.len());
-    assert_eq!(m.len() as i64, shards.iter().map(|s| s.record.latency.count).sum::<i64>());
+    assert_eq!(
+        m.len() as i64,
+        shards.iter().map(|s| s.record.latency.count).sum::<i64>()
+    );
     for pv in &merged.record.latency.percentiles {
         let q: f64 = pv.percentile.parse().unwrap();
-        assert_eq!(pv.value_micros, sum.value_at_quantile(q / 100.0) as i64, "p{q} not from the merged histogram");
-        let per: Vec<i64> = shards.iter().map(|s| s.record.latency.percentile(q).unwrap()).collect();
+        assert_eq!(
+            pv.value_micros,
+            sum.value_at_quantile(q / 100.0) as i64,
+            "p{q} not from the merged histogram"
+        );
+        let per: Vec<i64> = shards
+            .iter()
+            .map(|s| s.record.latency.percentile(q).unwrap())
+            .collect();
         // a quantile of a mixture lies between the components' quantiles
-        assert!(pv.value_micros >= *per.iter().min().unwrap() && pv.value_micros <= *per.iter().max().unwrap(), "p{q}: {} vs {per:?}", pv.value_micros);
+        assert!(
+            pv.value_micros >= *per.iter().min().unwrap()
+                && pv.value_micros <= *per.iter().max().unwrap(),
+            "p{q}: {} vs {per:?}",
+            pv.value_micros
+        );
     }
 }
 
@@ -135,53 +175,122 @@ fn check_exact_merge(merged: &PerformanceTestResult, shards: &[PerformanceTestRe
 fn three_shard_processes_with_an_exact_request_count_equal_one_run() {
     let (_rt, server) = target();
     let dir = tempfile::tempdir().unwrap();
-    let test = write_test(dir.path(), &format!("  endpoints: [\"http://{}/\"]\n  connections: 6\n  requests: 601\n  parallelism: 3\n", server.http_addr));
+    let test = write_test(
+        dir.path(),
+        &format!(
+            "  endpoints: [\"http://{}/\"]\n  connections: 6\n  requests: 601\n  parallelism: 3\n",
+            server.http_addr
+        ),
+    );
     let test = test.to_str().unwrap().to_owned();
     let start_at = start_in(2);
     let shard_runs: Vec<Vec<String>> = (0..3)
         .map(|i| {
             let save = dir.path().join(format!("shard-{i}.json"));
-            ["run", &test, "--shard", &format!("{i}/3"), "--start-at", &start_at, "--run-id", "t1", "-q", "--save", save.to_str().unwrap()].map(String::from).to_vec()
+            [
+                "run",
+                &test,
+                "--shard",
+                &format!("{i}/3"),
+                "--start-at",
+                &start_at,
+                "--run-id",
+                "t1",
+                "-q",
+                "--save",
+                save.to_str().unwrap(),
+            ]
+            .map(String::from)
+            .to_vec()
         })
         .collect();
     for (code, _) in run_all(dir.path(), &shard_runs) {
         assert_eq!(code, 0);
     }
-    let shards: Vec<_> = (0..3).map(|i| load(&dir.path().join(format!("shard-{i}.json")))).collect();
-    let files: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("shard-{i}.json"))).collect();
+    let shards: Vec<_> = (0..3)
+        .map(|i| load(&dir.path().join(format!("shard-{i}.json"))))
+        .collect();
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("shard-{i}.json")))
+        .collect();
     let (code, out, err) = merge_cli(dir.path(), None, &files);
     assert_eq!(code, 0, "{err}");
     let merged: PerformanceTestResult = serde_json::from_str(&out).unwrap();
 
     // the single run of the whole load (parallelism is ignored without --shard)
     let single_path = dir.path().join("single.json");
-    let single = run_all(dir.path(), &[["run", &test, "-q", "--save", single_path.to_str().unwrap()].map(String::from).to_vec()]);
+    let single = run_all(
+        dir.path(),
+        &[
+            ["run", &test, "-q", "--save", single_path.to_str().unwrap()]
+                .map(String::from)
+                .to_vec(),
+        ],
+    );
     assert_eq!(single[0].0, 0);
     let single = load(&single_path);
 
     // exact: counts and the requested load
-    assert_eq!(shards.iter().map(|s| s.record.requests_total).collect::<Vec<_>>(), [201, 200, 200]);
-    assert_eq!(shards.iter().map(|s| s.record.requested.connections).collect::<Vec<_>>(), [2, 2, 2]);
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.record.requests_total)
+            .collect::<Vec<_>>(),
+        [201, 200, 200]
+    );
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.record.requested.connections)
+            .collect::<Vec<_>>(),
+        [2, 2, 2]
+    );
     assert_eq!(merged.record.requests_total, 601);
     assert_eq!(single.record.requests_total, 601);
     assert_eq!(merged.record.requested.requests, Some(601));
     assert_eq!(merged.record.requested.connections, 6);
     assert_eq!(merged.record.status_codes.get("200"), Some(&601));
     assert_eq!(merged.record.latency.count, 601);
-    assert!(merged.consistency_errors().is_empty(), "{:?}", merged.consistency_errors());
+    assert!(
+        merged.consistency_errors().is_empty(),
+        "{:?}",
+        merged.consistency_errors()
+    );
     // shard identity: per-shard blocks in index order, none at the top level
     assert_eq!(merged.record.shard, None);
-    let idx: Vec<_> = merged.record.per_client.iter().map(|c| c.shard.as_ref().map(|s| (s.index, s.count, s.run_id.clone()))).collect();
-    assert_eq!(idx, (0..3).map(|i| Some((i, 3, Some("t1".to_owned())))).collect::<Vec<_>>());
+    let idx: Vec<_> = merged
+        .record
+        .per_client
+        .iter()
+        .map(|c| {
+            c.shard
+                .as_ref()
+                .map(|s| (s.index, s.count, s.run_id.clone()))
+        })
+        .collect();
+    assert_eq!(
+        idx,
+        (0..3)
+            .map(|i| Some((i, 3, Some("t1".to_owned()))))
+            .collect::<Vec<_>>()
+    );
     // aligned start: nobody started before the common instant
     let t0: k8s_openapi::jiff::Timestamp = start_at.parse().unwrap();
     for s in &shards {
-        assert!(s.record.start_time.0 >= t0, "shard started at {} before {start_at}", s.record.start_time.0);
+        assert!(
+            s.record.start_time.0 >= t0,
+            "shard started at {} before {start_at}",
+            s.record.start_time.0
+        );
     }
     check_exact_merge(&merged, &shards);
     // merged vs single: the 2 ms delay floor, then noise
     for r in [&merged, &single] {
-        assert!(p(r, 50.0) >= 2000, "p50 {} below the target's 2 ms delay", p(r, 50.0));
+        assert!(
+            p(r, 50.0) >= 2000,
+            "p50 {} below the target's 2 ms delay",
+            p(r, 50.0)
+        );
     }
     close(p(&merged, 50.0), p(&single, 50.0), 2000, 0.5, "p50");
     close(p(&merged, 99.0), p(&single, 99.0), 10_000, 1.0, "p99");
@@ -193,32 +302,68 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     let dir = tempfile::tempdir().unwrap();
     let test = write_test(
         dir.path(),
-        &format!("  endpoints: [\"http://{}/\"]\n  loadModel: Open\n  rps: 401\n  connections: 4\n  duration: 1s\n  parallelism: 2\n", server.http_addr),
+        &format!(
+            "  endpoints: [\"http://{}/\"]\n  loadModel: Open\n  rps: 401\n  connections: 4\n  duration: 1s\n  parallelism: 2\n",
+            server.http_addr
+        ),
     );
     let test = test.to_str().unwrap().to_owned();
     let start_at = start_in(2);
-    let runs: Vec<Vec<String>> =
-        (0..2).map(|i| ["run", &test, "--shard", &format!("{i}/2"), "--start-at", &start_at, "-q", "--result-marker"].map(String::from).to_vec()).collect();
+    let runs: Vec<Vec<String>> = (0..2)
+        .map(|i| {
+            [
+                "run",
+                &test,
+                "--shard",
+                &format!("{i}/2"),
+                "--start-at",
+                &start_at,
+                "-q",
+                "--result-marker",
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .collect();
     let outs = run_all(dir.path(), &runs);
     // like `kubectl logs`: the text summaries and the marked lines of both shards, one stream
     let mut logs = String::from("some other pod output\n");
     for (code, out) in &outs {
         assert_eq!(*code, 0);
-        assert_eq!(out.lines().filter(|l| l.starts_with(RESULT_MARKER)).count(), 1);
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with(RESULT_MARKER)).count(),
+            1
+        );
         logs.push_str(out);
     }
     let shards = results_from_text(&logs).unwrap();
-    assert_eq!(shards.iter().map(|s| s.record.requested.rps).collect::<Vec<_>>(), [201, 200]);
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.record.requested.rps)
+            .collect::<Vec<_>>(),
+        [201, 200]
+    );
     let (code, out, err) = merge_cli(dir.path(), Some(&logs), &[]);
     assert_eq!(code, 0, "{err}");
     let merged: PerformanceTestResult = serde_json::from_str(&out).unwrap();
     assert_eq!(merged.record.requested.rps, 401);
     check_exact_merge(&merged, &shards);
     // uncorrected (service time) histograms merge too
-    assert_eq!(merged.record.uncorrected_latency.as_ref().unwrap().count, merged.record.latency.count);
+    assert_eq!(
+        merged.record.uncorrected_latency.as_ref().unwrap().count,
+        merged.record.latency.count
+    );
 
     let single_path = dir.path().join("single.json");
-    let single = run_all(dir.path(), &[["run", &test, "-q", "--save", single_path.to_str().unwrap()].map(String::from).to_vec()]);
+    let single = run_all(
+        dir.path(),
+        &[
+            ["run", &test, "-q", "--save", single_path.to_str().unwrap()]
+                .map(String::from)
+                .to_vec(),
+        ],
+    );
     assert_eq!(single[0].0, 0);
     let single = load(&single_path);
     let rate = |r: &PerformanceTestResult| r.record.actual_rps.parse::<f64>().unwrap();
@@ -227,26 +372,117 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     for r in [rate(&merged), rate(&single)] {
         assert!((r - 401.0).abs() <= 0.05 * 401.0, "rate {r}");
     }
-    let scheduled = |r: &PerformanceTestResult| (r.record.requests_total + r.record.dropped_or_late) as f64;
+    let scheduled =
+        |r: &PerformanceTestResult| (r.record.requests_total + r.record.dropped_or_late) as f64;
     assert!((scheduled(&merged) - scheduled(&single)).abs() <= 0.05 * 401.0);
     close(p(&merged, 50.0), p(&single, 50.0), 2000, 0.5, "p50");
     close(p(&merged, 99.0), p(&single, 99.0), 10_000, 1.0, "p99");
 }
 
+#[test]
+fn in_process_shards_through_the_library() {
+    let (rt, server) = target();
+    let spec = PerformanceTestSpec {
+        parallelism: Some(2),
+        ..PerformanceTestSpec::http(format!("http://{}/", server.http_addr))
+            .requests(41)
+            .connections(2)
+    };
+    let test = PerformanceTest::new("lib", spec);
+    let start_at = SystemTime::now() + Duration::from_millis(500);
+    let shards: Vec<_> = rt.block_on(async {
+        let runs = (0..2).map(|i| ShardRun {
+            shard: Shard::new(i, 2).unwrap(),
+            start_at: Some(start_at),
+            run_id: Some("lib-1".into()),
+        });
+        let tasks: Vec<_> = runs
+            .map(|r| {
+                let t = test.clone();
+                tokio::spawn(async move { run_test_shard(&t, &r, Default::default()).await })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(
+                tokio::time::timeout(Duration::from_secs(30), t)
+                    .await
+                    .expect("shard did not end")
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        out
+    });
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.record.requests_total)
+            .collect::<Vec<_>>(),
+        [21, 20]
+    );
+    assert_eq!(
+        shards
+            .iter()
+            .map(|s| s.metadata.name.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["lib-shard-0", "lib-shard-1"]
+    );
+    let m = merge(&shards).unwrap();
+    assert_eq!(m.record.requests_total, 41);
+    check_exact_merge(&m, &shards);
+    // a start instant too far ahead is refused before any traffic
+    let late = ShardRun {
+        shard: Shard::new(0, 2).unwrap(),
+        start_at: Some(SystemTime::now() + Duration::from_secs(7200)),
+        run_id: None,
+    };
+    assert!(
+        rt.block_on(run_test_shard(&test, &late, Default::default()))
+            .is_err()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // merge on synthetic results (no traffic)
 
-fn synthetic(test: &str, shard: Option<(u32, u32, &str)>, settings: HistogramSettings, latencies_us: &[u64]) -> PerformanceTestResult {
+fn synthetic(
+    test: &str,
+    shard: Option<(u32, u32, &str)>,
+    settings: HistogramSettings,
+    latencies_us: &[u64],
+) -> PerformanceTestResult {
     let mut rec = Recorder::new(settings, false);
     for l in latencies_us {
-        rec.record(Outcome::Response { status: 200, sent: 10, received: 20 }, Duration::from_micros(*l), None);
+        rec.record(
+            Outcome::Response {
+                status: 200,
+                sent: 10,
+                received: 20,
+            },
+            Duration::from_micros(*l),
+            None,
+        );
     }
     let now = SystemTime::now();
-    let stats = RunStats { recorder: rec, started_at: now, ended_at: now + Duration::from_secs(1), measured: Duration::from_secs(1), lanes: 1 };
-    let spec = PerformanceTestSpec::http("http://127.0.0.1:1/").requests(latencies_us.len().max(1) as i64).load_model(LoadModel::Closed);
+    let stats = RunStats {
+        recorder: rec,
+        started_at: now,
+        ended_at: now + Duration::from_secs(1),
+        measured: Duration::from_secs(1),
+        lanes: 1,
+    };
+    let spec = PerformanceTestSpec::http("http://127.0.0.1:1/")
+        .requests(latencies_us.len().max(1) as i64)
+        .load_model(LoadModel::Closed);
     let mut r = build_result(test, test, &spec, &stats, "builtin").unwrap();
     if let Some((index, count, run)) = shard {
-        ShardRun { shard: Shard::new(index, count).unwrap(), start_at: None, run_id: Some(run.to_owned()) }.stamp(&mut r);
+        ShardRun {
+            shard: Shard::new(index, count).unwrap(),
+            start_at: None,
+            run_id: Some(run.to_owned()),
+        }
+        .stamp(&mut r);
     }
     r
 }
@@ -260,7 +496,10 @@ fn merge_is_exact_on_histograms() {
     let d = HistogramSettings::default();
     let a: Vec<u64> = (1..=1000).collect();
     let b: Vec<u64> = (1..=3000).map(|x| x * 10).collect();
-    let shards = [synthetic("t", Some((0, 2, "r")), d, &a), synthetic("t", Some((1, 2, "r")), d, &b)];
+    let shards = [
+        synthetic("t", Some((0, 2, "r")), d, &a),
+        synthetic("t", Some((1, 2, "r")), d, &b),
+    ];
     let m = merge(&shards).unwrap();
     assert_eq!(m.record.latency.count, 4000);
     assert_eq!(m.record.requests_total, 4000);
@@ -269,8 +508,14 @@ fn merge_is_exact_on_histograms() {
     let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
     all.sort_unstable();
     let p50 = m.record.latency.percentile(50.0).unwrap() as f64;
-    assert!((p50 - all[1999] as f64).abs() <= all[1999] as f64 * 0.001 + 1.0, "{p50} vs {}", all[1999]);
-    let averaged = (shards[0].record.latency.percentile(50.0).unwrap() + shards[1].record.latency.percentile(50.0).unwrap()) / 2;
+    assert!(
+        (p50 - all[1999] as f64).abs() <= all[1999] as f64 * 0.001 + 1.0,
+        "{p50} vs {}",
+        all[1999]
+    );
+    let averaged = (shards[0].record.latency.percentile(50.0).unwrap()
+        + shards[1].record.latency.percentile(50.0).unwrap())
+        / 2;
     assert_ne!(p50 as i64, averaged);
     assert_eq!(m.record.requested.requests, Some(4000));
     assert_eq!(m.metadata.name.as_deref(), Some("t-merged"));
@@ -280,20 +525,38 @@ fn merge_is_exact_on_histograms() {
 fn merge_refuses_mixed_tests_incompatible_histograms_and_duplicate_shards() {
     let d = HistogramSettings::default();
     let lat = [100, 200, 300];
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("u", Some((1, 2, "r")), d, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("u", Some((1, 2, "r")), d, &lat),
+    ]);
     assert!(e.contains("belongs to test"), "{e}");
     let coarse = HistogramSettings { sigfig: 2, ..d };
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("t", Some((1, 2, "r")), coarse, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", Some((1, 2, "r")), coarse, &lat),
+    ]);
     assert!(e.contains("settings") && e.contains("digits"), "{e}");
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("t", Some((0, 2, "r")), d, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+    ]);
     assert!(e.contains("duplicate shard"), "{e}");
     let same = synthetic("t", Some((0, 2, "r")), d, &lat);
     assert!(err(&[same.clone(), same]).contains("given twice"));
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("t", Some((1, 3, "r")), d, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", Some((1, 3, "r")), d, &lat),
+    ]);
     assert!(e.contains("shards of 2"), "{e}");
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("t", Some((1, 2, "other")), d, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", Some((1, 2, "other")), d, &lat),
+    ]);
     assert!(e.contains("run"), "{e}");
-    let e = err(&[synthetic("t", Some((0, 2, "r")), d, &lat), synthetic("t", None, d, &lat)]);
+    let e = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", None, d, &lat),
+    ]);
     assert!(e.contains("mix"), "{e}");
     // a merged result of shard 0 plus shard 0 again is a duplicate too
     let m = merge(&[synthetic("t", Some((0, 2, "r")), d, &lat)]).unwrap();
@@ -317,5 +580,12 @@ fn merge_cli_refuses_with_a_clear_error_and_warns_on_missing_shards() {
     let (code, out, e) = merge_cli(dir.path(), None, &[a]);
     assert_eq!(code, 0);
     assert!(e.contains("[1, 2] are missing"), "{e}");
-    assert_eq!(serde_json::from_str::<PerformanceTestResult>(&out).unwrap().record.per_client.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<PerformanceTestResult>(&out)
+            .unwrap()
+            .record
+            .per_client
+            .len(),
+        1
+    );
 }
