@@ -2004,11 +2004,12 @@ impl PerformanceTestResult {
         if r.start_time.0 > r.end_time.0 {
             v.err("startTime", "startTime is after endTime");
         }
-        if r.requests_succeeded + r.requests_failed != r.requests_total {
+        // Sums in i128: the counts come from documents and may be anywhere in i64.
+        if i128::from(r.requests_succeeded) + i128::from(r.requests_failed) != i128::from(r.requests_total) {
             v.err("requestsTotal", "requestsSucceeded + requestsFailed != requestsTotal");
         }
-        let codes: i64 = r.status_codes.values().sum();
-        if codes != r.requests_total {
+        let codes: i128 = r.status_codes.values().map(|&n| i128::from(n)).sum();
+        if codes != i128::from(r.requests_total) {
             v.err("statusCodes", format!("status codes add up to {codes}, not requestsTotal {}", r.requests_total));
         }
         for (name, n) in [
@@ -2039,8 +2040,8 @@ impl PerformanceTestResult {
             }
         }
         if !r.per_client.is_empty() {
-            let sum: i64 = r.per_client.iter().map(|c| c.latency.count).sum();
-            if sum != r.latency.count {
+            let sum: i128 = r.per_client.iter().map(|c| i128::from(c.latency.count)).sum();
+            if sum != i128::from(r.latency.count) {
                 v.err("latency.count", format!("merged count {} != sum of perClient counts {sum}", r.latency.count));
             }
         }
