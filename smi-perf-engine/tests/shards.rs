@@ -303,7 +303,7 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     let test = write_test(
         dir.path(),
         &format!(
-            "  endpoints: [\"http://{}/\"]\n  loadModel: Open\n  rps: 401\n  connections: 4\n  duration: 1s\n  parallelism: 2\n",
+            "  endpoints: [\"http://{}/\"]\n  loadModel: Open\n  rps: 401\n  connections: 4\n  duration: 1s\n  parallelism: 2\n  thresholds: [{{metric: rps, min: \"350\"}}]\n",
             server.http_addr
         ),
     );
@@ -348,6 +348,10 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     assert_eq!(code, 0, "{err}");
     let merged: PerformanceTestResult = serde_json::from_str(&out).unwrap();
     assert_eq!(merged.record.requested.rps, 401);
+    // the rate threshold fails on each shard's share (the shards still exit 0, asserted above)
+    // and is judged on the merge
+    assert!(shards.iter().all(|s| !s.record.passed));
+    assert!(merged.record.passed, "{:?}", merged.record.thresholds);
     check_exact_merge(&merged, &shards);
     // uncorrected (service time) histograms merge too
     assert_eq!(
