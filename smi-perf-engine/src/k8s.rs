@@ -306,7 +306,7 @@ impl JobManifests {
         out.push_str(&format!(
             "# smi-perf: {} shard(s); each prints its result as one `{}{{json}}` line.\n# Collect and merge:\n",
             self.shards,
-            RESULT_MARKER.trim_end()
+            RESULT_MARKER
         ));
         for line in collect_command(self).lines() {
             out.push_str(&format!("#   {line}\n"));
