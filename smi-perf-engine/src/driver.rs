@@ -339,31 +339,35 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     let mut k: u64 = 0;
     let mut remaining = c.quota;
     let mut last = c.start;
+    // Sends [from, to) refused because the lane's backlog was at its cap when they came due.
+    let mut refused: Option<(u64, u64)> = None;
     loop {
-        let mut intended = at(k);
+        if let Some((from, to)) = refused
+            && k >= from
+        {
+            for j in k..to {
+                if at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e) {
+                    rec.dropped += 1;
+                }
+            }
+            k = k.max(to);
+            refused = None;
+        }
+        let intended = at(k);
         if c.end.is_some_and(|e| intended >= e) || remaining == Some(0) {
             break;
         }
         let now = Instant::now();
         if intended > now {
             tokio::time::sleep_until(intended).await;
-        } else {
-            // Sends scheduled up to now that have not started, this one included.
+        } else if refused.is_none() {
+            // Sends scheduled up to now that have not started, this one included. The oldest
+            // `cap` of them were queued (in flight, their latency counts from their intended
+            // time); the later ones came due while the backlog was full and are refused.
             let elapsed = now.saturating_duration_since(c.start).as_secs_f64();
             let due = if elapsed >= offset { ((elapsed - offset) / step) as u64 + 1 } else { 0 };
-            let overdue = due.saturating_sub(k);
-            if overdue > cap {
-                let skip = overdue - cap;
-                for j in 0..skip {
-                    if at(k + j) >= c.record_from {
-                        rec.dropped += 1;
-                    }
-                }
-                k += skip;
-                intended = at(k);
-                if c.end.is_some_and(|e| intended >= e) {
-                    break;
-                }
+            if due.saturating_sub(k) > cap {
+                refused = Some((k + cap, due));
             }
         }
         let recording = intended >= c.record_from;

@@ -259,3 +259,19 @@ fn compare_reports_added_latency() {
     assert!(text.contains("p50") && text.contains("added"));
     assert!(text.lines().any(|l| l.starts_with("mean") && l.contains("+1.0")), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_corrected_latency_shows_a_stall_that_service_time_hides() {
+    // The target holds every response for 500 ms, 300 ms into the run.
+    let s = start(ServeOptions { stall_after: Some(Duration::from_millis(300)), stall_for: Duration::from_millis(500), ..Default::default() }).await.unwrap();
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(400).connections(2).duration("1500ms");
+    let r = run(&spec).await;
+    let x = &r.record;
+    let corrected = x.latency.percentile(99.0).unwrap();
+    let uncorrected = x.uncorrected_latency.as_ref().unwrap().percentile(99.0).unwrap();
+    // 2 lanes × 10 queued sends waited for the stall (≈3% of samples); only the 2 requests on
+    // the wire during the stall saw it as service time (≈0.3%).
+    assert!(corrected > 300_000, "corrected p99 {corrected} µs");
+    assert!(uncorrected < 100_000, "uncorrected p99 {uncorrected} µs");
+    assert!(x.dropped_or_late > 100, "{}", x.dropped_or_late);
+}
