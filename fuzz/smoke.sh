@@ -36,7 +36,7 @@ cargo fuzz build "${build_flags[@]}"
 status=0
 for t in "${targets[@]}"; do
   echo "==> $t for ${FUZZ_SECONDS}s ($(date -u +%H:%M:%S))"
-  if ! cargo fuzz run "${build_flags[@]}" "$t" "corpus/$t" -- \
+  if ! cargo fuzz run "${build_flags[@]}" "$t" "$PWD/corpus/$t" -- \
       -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" \
       -print_final_stats=1 2>"corpus/$t.log"; then
     status=1
