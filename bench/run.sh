@@ -25,7 +25,7 @@ OUT=${OUT:-$HERE/results}
 mkdir -p "$OUT"
 STAMP=$(date +%Y%m%d-%H%M%S)
 LOG=$OUT/run-$STAMP.txt
-BIN=$ROOT/target/release/smi-perf
+BIN=${BIN:-$ROOT/target/release/smi-perf}
 
 log() { printf '[bench] %s\n' "$*" | tee -a "$LOG" >&2; }
 
