@@ -122,8 +122,9 @@ codes! {
     InvalidPathRegex = "SMI1305", Error, 4, "pathRegex does not compile";
     /// A header value regex that does not compile.
     InvalidHeaderRegex = "SMI1306", Error, 4, "header value regex does not compile";
-    /// A headers list entry with more or less than one key (smi-sdk-go rejects it).
-    HeaderEntryShape = "SMI1307", Error, 4, "headers list entry must have exactly one key";
+    /// A headers list entry with more or less than one key (smi-sdk-go rejects it), or a header
+    /// listed twice (the typed headers are a map).
+    HeaderEntryShape = "SMI1307", Error, 4, "malformed headers list entry (not one key, or a repeated header)";
     /// A PerformanceTest rule failed.
     PerformanceTest = "SMI1308", Error, 4, "PerformanceTest rule failed";
     /// A TCPRoute/UDPRoute port outside 1–65535.

@@ -103,7 +103,7 @@
 //! | SMI1304 | error | 4 | duplicate match name in HTTPRouteGroup |
 //! | SMI1305 | error | 4 | pathRegex does not compile |
 //! | SMI1306 | error | 4 | header value regex does not compile |
-//! | SMI1307 | error | 4 | headers list entry must have exactly one key |
+//! | SMI1307 | error | 4 | malformed headers list entry (not one key, or a repeated header) |
 //! | SMI1308 | error | 4 | PerformanceTest rule failed (some are warnings) |
 //! | SMI1309 | error | 4 | port out of range |
 //! | SMI1401 | warning | 5 | route reference not found in the input set (error with `require_refs`) |

@@ -283,11 +283,18 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
                         .hint("write a map: `headers: {user-agent: \".*\"}`"),
                 );
             }
+            let mut seen = HashSet::new();
             for (i, e) in list.iter().enumerate() {
                 let ep = p.index(i);
                 match e.as_object() {
                     Some(m) if m.len() == 1 => {
                         let (k, val) = m.iter().next().expect("one entry");
+                        if !seen.insert(k.to_ascii_lowercase()) {
+                            out.push(
+                                Finding::new(Code::HeaderEntryShape, ep.key(k), format!("header `{k}` is listed twice"))
+                                    .hint("the header conditions are a map: give each header one regex"),
+                            );
+                        }
                         header_value(k, val, ep.key(k), out);
                     }
                     _ => out.push(
