@@ -57,9 +57,10 @@
 //!   [`Summary::skipped`]). A kuttl `TestStep` listing SMI objects under `delete:` is therefore
 //!   skipped: its own apiVersion/kind is kuttl's.
 //! * `metrics.smi-spec.io` objects are API-server responses, not manifests: [`Code::ReadOnlyApi`].
-//! * `headers` is accepted in both wire shapes (list of one-key maps, and map). With
-//!   [`Target::Sdk`] the map form is a warning ([`Code::HeadersMapForm`]); with
-//!   [`Target::ControllerSdk`] the list form is ([`Code::HeadersListForm`]).
+//! * `headers` is accepted in both wire shapes (list of one-key maps, and map). The map form is a
+//!   warning by default ([`Code::HeadersMapForm`]: the smi-sdk-go/OSM CRDs and the CRDs
+//!   smi-types generates reject it), an error with [`Target::Sdk`], and accepted silently with
+//!   [`Target::ControllerSdk`], where the list form is the warning ([`Code::HeadersListForm`]).
 //! * Weights are relative: no sum rule; weight 0, backend == apex, dotted apex names and
 //!   server-returned metadata are accepted.
 //! * Scalars resolve by the YAML 1.2 core schema (`yes`/`no` are strings, as in JSON-minded
@@ -120,7 +121,7 @@
 //! | SMI1505 | error | 6 | open load model without rps (B.4 makes it an error) |
 //! | SMI1506 | warning | 6 | template placeholder in a value |
 //! | SMI1507 | warning | 6 | template placeholder in a name or namespace |
-//! | SMI1508 | warning | 6 | headers in map form (with `--target sdk`) |
+//! | SMI1508 | warning | 6 | headers in map form: rejected by the smi-sdk-go/OSM CRDs and the generated CRDs (an error with `--target sdk`, silent with `--target controller-sdk`) |
 //! | SMI1509 | warning | 6 | headers in list form (with `--target controller-sdk`) |
 //! | SMI1510 | warning | 6 | TrafficTarget without rules or sources |
 //! | SMI1511 | warning | 6 | negative weight (v1alpha1) |

@@ -305,11 +305,17 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
             }
         }
         Value::Object(m) => {
-            if opts.target == Target::Sdk {
-                out.push(
-                    Finding::new(Code::HeadersMapForm, p.clone(), "headers in map form are rejected by smi-sdk-go/OSM CRDs (`type: array`)")
-                        .hint("write a list of one-key maps: `headers: [{user-agent: \".*\"}]`"),
-                );
+            // The map form is what the spec text and smi-controller-sdk use, but the CRDs most
+            // meshes ship (smi-sdk-go, OSM, Traefik) and the ones smi-types generates take a
+            // list: a warning by default, an error when targeting those CRDs.
+            if opts.target != Target::ControllerSdk {
+                let f = Finding::new(
+                    Code::HeadersMapForm,
+                    p.clone(),
+                    "headers in map form are rejected by the smi-sdk-go/OSM CRDs and by the CRDs smi-types generates (`type: array`)",
+                )
+                .hint("write a list of one-key maps: `headers: [{user-agent: \".*\"}]`; with CRDs that take the map form (smi-controller-sdk, NGINX Service Mesh) use --target controller-sdk");
+                out.push(if opts.target == Target::Sdk { f.error() } else { f });
             }
             for (k, val) in m {
                 header_value(k, val, p.key(k), out);

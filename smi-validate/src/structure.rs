@@ -32,6 +32,10 @@ impl Finding {
         self.severity = Some(Severity::Warning);
         self
     }
+    pub fn error(mut self) -> Self {
+        self.severity = Some(Severity::Error);
+        self
+    }
     pub fn hint(mut self, h: impl Into<String>) -> Self {
         self.hint = Some(h.into());
         self
