@@ -160,7 +160,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let docs: usize = std::env::var("SMI_BENCH_DOCS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let docs: usize = std::env::var("SMI_BENCH_DOCS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
     let groups = docs.div_ceil(DOCS_PER_GROUP);
     let text = corpus(groups);
     let n = groups * DOCS_PER_GROUP;
@@ -172,7 +175,8 @@ fn main() {
     let mut parse = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let v: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(&text, opts.clone()).expect("parse");
+        let v: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple_with_options(&text, opts.clone()).expect("parse");
         assert_eq!(v.len(), n);
         parse.push(t.elapsed());
     }
@@ -189,14 +193,25 @@ fn main() {
     }
     let r = last.expect("ran");
     assert_eq!(r.summary.smi_objects, n, "{:?}", r.summary);
-    assert!(r.is_valid(), "{:#?}", &r.diagnostics[..r.diagnostics.len().min(5)]);
+    assert!(
+        r.is_valid(),
+        "{:#?}",
+        &r.diagnostics[..r.diagnostics.len().min(5)]
+    );
 
     let report = |name: &str, d: Duration| {
         let s = d.as_secs_f64();
-        println!("{name:>9}: median {s:.3} s  {:>9.0} docs/s  {:>6.1} MB/s", n as f64 / s, mb / s);
+        println!(
+            "{name:>9}: median {s:.3} s  {:>9.0} docs/s  {:>6.1} MB/s",
+            n as f64 / s,
+            mb / s
+        );
     };
     let (p, v) = (median(parse), median(validate));
     report("parse", p);
     report("validate", v);
-    println!("ratio validate/parse: {:.2}", v.as_secs_f64() / p.as_secs_f64());
+    println!(
+        "ratio validate/parse: {:.2}",
+        v.as_secs_f64() / p.as_secs_f64()
+    );
 }

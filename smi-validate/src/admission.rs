@@ -26,10 +26,15 @@ use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview}
 
 /// Validates the object of an admission request. Errors deny (all messages, one per line);
 /// warnings are returned as admission warnings. A review without request is answered as invalid.
-pub fn validate_admission(review: AdmissionReview<DynamicObject>, options: &Options) -> AdmissionReview<DynamicObject> {
+pub fn validate_admission(
+    review: AdmissionReview<DynamicObject>,
+    options: &Options,
+) -> AdmissionReview<DynamicObject> {
     let req: AdmissionRequest<DynamicObject> = match review.try_into() {
         Ok(r) => r,
-        Err(_) => return AdmissionResponse::invalid("AdmissionReview without request").into_review(),
+        Err(_) => {
+            return AdmissionResponse::invalid("AdmissionReview without request").into_review();
+        }
     };
     let mut resp = AdmissionResponse::from(&req);
     let Some(obj) = &req.object else {
@@ -37,7 +42,9 @@ pub fn validate_admission(review: AdmissionReview<DynamicObject>, options: &Opti
     };
     let value = match serde_json::to_value(obj) {
         Ok(v) => v,
-        Err(e) => return AdmissionResponse::invalid(format!("cannot read object: {e}")).into_review(),
+        Err(e) => {
+            return AdmissionResponse::invalid(format!("cannot read object: {e}")).into_review();
+        }
     };
     let mut v = Validator::new(options.clone());
     v.validate_value("<admission>", value);
@@ -64,5 +71,8 @@ pub fn validate_admission(review: AdmissionReview<DynamicObject>, options: &Opti
 }
 
 fn is_reference(d: &crate::Diagnostic) -> bool {
-    matches!(d.code, crate::Code::UnresolvedRoute | crate::Code::UnresolvedSplitMatch)
+    matches!(
+        d.code,
+        crate::Code::UnresolvedRoute | crate::Code::UnresolvedSplitMatch
+    )
 }

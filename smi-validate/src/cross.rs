@@ -89,11 +89,25 @@ fn s(v: Option<&Value>) -> Option<String> {
 
 impl Index {
     /// Records an object (already routed to `kind`/`version`).
-    pub fn add(&mut self, kind: &'static str, version: &str, file: &Arc<str>, doc_index: usize, doc: &Doc) {
+    pub fn add(
+        &mut self,
+        kind: &'static str,
+        version: &str,
+        file: &Arc<str>,
+        doc_index: usize,
+        doc: &Doc,
+    ) {
         let v = &doc.value;
-        let Some(name) = s(v.pointer("/metadata/name")) else { return };
+        let Some(name) = s(v.pointer("/metadata/name")) else {
+            return;
+        };
         let namespace = s(v.pointer("/metadata/namespace")).unwrap_or_default();
-        let loc = Loc::new(file, doc_index, doc, &Path::root().key("metadata").key("name"));
+        let loc = Loc::new(
+            file,
+            doc_index,
+            doc,
+            &Path::root().key("metadata").key("name"),
+        );
         let mut e = Entry {
             kind,
             namespace,
@@ -106,7 +120,11 @@ impl Index {
             rules: Vec::new(),
         };
         let pre_spec = version == "v1alpha1" || (version == "v1alpha2" && kind == "HTTPRouteGroup");
-        let spec = if pre_spec { Path::root() } else { Path::root().key("spec") };
+        let spec = if pre_spec {
+            Path::root()
+        } else {
+            Path::root().key("spec")
+        };
         match kind {
             "HTTPRouteGroup" => {
                 if let Some(Value::Array(ms)) = spec.key("matches").lookup(v) {
@@ -119,7 +137,10 @@ impl Index {
                 if let Some(Value::Array(bs)) = bp.lookup(v) {
                     for (i, b) in bs.iter().enumerate() {
                         if let Some(svc) = s(b.get("service")) {
-                            e.backends.push((svc, Loc::new(file, doc_index, doc, &bp.index(i).key("service"))));
+                            e.backends.push((
+                                svc,
+                                Loc::new(file, doc_index, doc, &bp.index(i).key("service")),
+                            ));
                         }
                     }
                 }
@@ -127,21 +148,43 @@ impl Index {
                 if let Some(Value::Array(ms)) = mp.lookup(v) {
                     for (i, m) in ms.iter().enumerate() {
                         if let Some(n) = s(m.get("name")) {
-                            e.split_matches.push((n, Loc::new(file, doc_index, doc, &mp.index(i).key("name"))));
+                            e.split_matches.push((
+                                n,
+                                Loc::new(file, doc_index, doc, &mp.index(i).key("name")),
+                            ));
                         }
                     }
                 }
             }
             "TrafficTarget" => {
-                let rp = spec.key(if version == "v1alpha1" { "specs" } else { "rules" });
+                let rp = spec.key(if version == "v1alpha1" {
+                    "specs"
+                } else {
+                    "rules"
+                });
                 if let Some(Value::Array(rs)) = rp.lookup(v) {
                     for (i, r) in rs.iter().enumerate() {
-                        let (Some(kind), Some(name)) = (s(r.get("kind")), s(r.get("name"))) else { continue };
-                        let mut rr = RouteRef { kind, name, loc: Loc::new(file, doc_index, doc, &rp.index(i).key("name")), matches: Vec::new() };
+                        let (Some(kind), Some(name)) = (s(r.get("kind")), s(r.get("name"))) else {
+                            continue;
+                        };
+                        let mut rr = RouteRef {
+                            kind,
+                            name,
+                            loc: Loc::new(file, doc_index, doc, &rp.index(i).key("name")),
+                            matches: Vec::new(),
+                        };
                         if let Some(Value::Array(ms)) = r.get("matches") {
                             for (j, m) in ms.iter().enumerate() {
                                 if let Some(m) = m.as_str() {
-                                    rr.matches.push((m.to_owned(), Loc::new(file, doc_index, doc, &rp.index(i).key("matches").index(j))));
+                                    rr.matches.push((
+                                        m.to_owned(),
+                                        Loc::new(
+                                            file,
+                                            doc_index,
+                                            doc,
+                                            &rp.index(i).key("matches").index(j),
+                                        ),
+                                    ));
                                 }
                             }
                         }
@@ -157,14 +200,27 @@ impl Index {
     /// Runs the cross-object rules.
     pub fn check(&self, require_refs: bool) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let unresolved = if require_refs { Severity::Error } else { Severity::Warning };
+        let unresolved = if require_refs {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         let mut by_key: HashMap<(&str, &str, &str), &Entry> = HashMap::new();
         for e in &self.entries {
             let key = (e.kind, e.namespace.as_str(), e.name.as_str());
             if let Some(first) = by_key.get(&key) {
                 out.push(
                     e.loc
-                        .diag(Code::DuplicateObject, format!("{} is defined twice (first at {}:{})", e.id(), first.loc.file, first.loc.line.unwrap_or(0)), &e.id())
+                        .diag(
+                            Code::DuplicateObject,
+                            format!(
+                                "{} is defined twice (first at {}:{})",
+                                e.id(),
+                                first.loc.file,
+                                first.loc.line.unwrap_or(0)
+                            ),
+                            &e.id(),
+                        )
                         .with_hint("the later definition replaces the earlier one when applied"),
                 );
             } else {
@@ -180,7 +236,9 @@ impl Index {
                 .copied()
                 .or_else(|| {
                     if ns.is_empty() {
-                        self.entries.iter().find(|e| e.kind == kind && e.name == name)
+                        self.entries
+                            .iter()
+                            .find(|e| e.kind == kind && e.name == name)
                     } else {
                         None
                     }
@@ -194,7 +252,10 @@ impl Index {
                     if first.name != e.name {
                         out.push(e.loc.diag(
                             Code::DuplicateApex,
-                            format!("TrafficSplits `{}` and `{}` both split apex service `{apex}`", first.name, e.name),
+                            format!(
+                                "TrafficSplits `{}` and `{}` both split apex service `{apex}`",
+                                first.name, e.name
+                            ),
                             &e.id(),
                         ));
                     }
@@ -237,27 +298,41 @@ impl Index {
                             .iter()
                             .find(|k| **k == r.kind)
                             .and_then(|k| find(k, &e.namespace, &r.name));
-                        let route_kind = ["HTTPRouteGroup", "TCPRoute", "UDPRoute"].contains(&r.kind.as_str());
+                        let route_kind =
+                            ["HTTPRouteGroup", "TCPRoute", "UDPRoute"].contains(&r.kind.as_str());
                         match target {
                             // an unknown rule kind is already a schema error (SMI1203)
                             None if !route_kind => {}
                             None => out.push(
                                 r.loc
-                                    .diag(Code::UnresolvedRoute, format!("{} `{}` is not in the input set", r.kind, r.name), &e.id())
+                                    .diag(
+                                        Code::UnresolvedRoute,
+                                        format!("{} `{}` is not in the input set", r.kind, r.name),
+                                        &e.id(),
+                                    )
                                     .with_severity(unresolved)
-                                    .with_hint("include the route (same namespace) in the validated files"),
+                                    .with_hint(
+                                        "include the route (same namespace) in the validated files",
+                                    ),
                             ),
                             Some(t) if t.kind == "HTTPRouteGroup" => {
-                                let known: HashSet<&str> = t.match_names.iter().map(String::as_str).collect();
+                                let known: HashSet<&str> =
+                                    t.match_names.iter().map(String::as_str).collect();
                                 for (m, loc) in &r.matches {
                                     if !known.contains(m.as_str()) {
                                         out.push(
                                             loc.diag(
                                                 Code::UnknownMatchName,
-                                                format!("HTTPRouteGroup `{}` has no match named `{m}`", r.name),
+                                                format!(
+                                                    "HTTPRouteGroup `{}` has no match named `{m}`",
+                                                    r.name
+                                                ),
                                                 &e.id(),
                                             )
-                                            .with_hint(format!("its matches are: {}", t.match_names.join(", "))),
+                                            .with_hint(format!(
+                                                "its matches are: {}",
+                                                t.match_names.join(", ")
+                                            )),
                                         );
                                     }
                                 }

@@ -267,7 +267,14 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}[{}]: {}", self.location(), self.severity, self.code, self.message)?;
+        write!(
+            f,
+            "{}: {}[{}]: {}",
+            self.location(),
+            self.severity,
+            self.code,
+            self.message
+        )?;
         if let Some(p) = &self.path {
             write!(f, " (at {p})")?;
         }
@@ -327,12 +334,16 @@ impl Report {
 
     /// Error diagnostics.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 
     /// Warning diagnostics.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 
     /// Diagnostics with the given code.

@@ -36,7 +36,9 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("opts", &self.opts).finish_non_exhaustive()
+        f.debug_struct("Validator")
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,10 @@ impl Validator {
     /// Only I/O errors of the reader; everything else is a diagnostic.
     pub fn validate_reader(&mut self, file: &str, reader: impl BufRead) -> io::Result<()> {
         let file: Arc<str> = Arc::from(file);
-        let mut rec = FileRecord { name: file.to_string(), ..FileRecord::default() };
+        let mut rec = FileRecord {
+            name: file.to_string(),
+            ..FileRecord::default()
+        };
         self.report.summary.files += 1;
         let mut split = Splitter::new(reader, self.opts.limits);
         let mut idx = 0usize;
@@ -88,7 +93,10 @@ impl Validator {
                 if idx >= self.opts.limits.max_documents {
                     let mut d = Diagnostic::new(
                         Code::LimitExceeded,
-                        format!("more than {} documents in one stream; the rest is not read", self.opts.limits.max_documents),
+                        format!(
+                            "more than {} documents in one stream; the rest is not read",
+                            self.opts.limits.max_documents
+                        ),
                     );
                     d.file = file.to_string();
                     d.document = Some(idx);
@@ -131,7 +139,11 @@ impl Validator {
     /// an admission request's object). Diagnostics carry paths but no line numbers.
     pub fn validate_value(&mut self, name: &str, value: Value) {
         let file: Arc<str> = Arc::from(name);
-        let mut rec = FileRecord { name: name.to_owned(), documents: 1, ..FileRecord::default() };
+        let mut rec = FileRecord {
+            name: name.to_owned(),
+            documents: 1,
+            ..FileRecord::default()
+        };
         self.report.summary.files += 1;
         self.report.summary.documents += 1;
         let doc = Doc::from_value(value);
@@ -144,7 +156,11 @@ impl Validator {
     ///
     /// # Errors
     /// When an object does not serialize to JSON.
-    pub fn validate_object<T: serde::Serialize>(&mut self, name: &str, object: &T) -> Result<(), serde_json::Error> {
+    pub fn validate_object<T: serde::Serialize>(
+        &mut self,
+        name: &str,
+        object: &T,
+    ) -> Result<(), serde_json::Error> {
         let v = serde_json::to_value(object)?;
         self.validate_value(name, v);
         Ok(())
@@ -186,7 +202,14 @@ impl Validator {
         self.doc_dropped = 0;
     }
 
-    fn push(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, f: Finding, object: Option<&str>) {
+    fn push(
+        &mut self,
+        file: &Arc<str>,
+        idx: usize,
+        doc: Option<&Doc>,
+        f: Finding,
+        object: Option<&str>,
+    ) {
         if !self.admit() {
             return;
         }
@@ -199,8 +222,15 @@ impl Validator {
         d.hint = f.hint;
         d.object = object.map(str::to_owned);
         if let Some(doc) = doc {
-            let key_codes = matches!(f.code, Code::UnknownField | Code::MissingField | Code::DuplicateObject);
-            let pos = if key_codes { doc.locate(&f.path) } else { doc.locate_value(&f.path) };
+            let key_codes = matches!(
+                f.code,
+                Code::UnknownField | Code::MissingField | Code::DuplicateObject
+            );
+            let pos = if key_codes {
+                doc.locate(&f.path)
+            } else {
+                doc.locate_value(&f.path)
+            };
             if let Some(p) = pos {
                 d.line = Some(p.line as usize);
                 d.column = Some(p.col as usize);
@@ -223,7 +253,9 @@ impl Validator {
         if let Some(p) = i.pos {
             d.line = Some(p.line as usize);
             d.column = Some(p.col as usize);
-            d.source_line = doc.and_then(|doc| doc.source_line(p.line)).or(i.source_line);
+            d.source_line = doc
+                .and_then(|doc| doc.source_line(p.line))
+                .or(i.source_line);
         }
         d.path = i.path;
         self.report.diagnostics.push(d);
@@ -237,7 +269,17 @@ impl Validator {
                 Value::String(_) => "a string",
                 _ => "a scalar",
             };
-            self.push(file, idx, Some(doc), Finding::new(Code::NotAnObject, Path::root(), format!("document is {what}, not a Kubernetes object")), None);
+            self.push(
+                file,
+                idx,
+                Some(doc),
+                Finding::new(
+                    Code::NotAnObject,
+                    Path::root(),
+                    format!("document is {what}, not a Kubernetes object"),
+                ),
+                None,
+            );
             return;
         };
         let av = obj.get("apiVersion").and_then(Value::as_str);
@@ -263,7 +305,17 @@ impl Validator {
         let id = object_id(route.kind, v);
         rec.objects.push((id.clone(), idx));
         if self.opts.reject_kinds.iter().any(|k| k == route.kind) {
-            self.push(file, idx, Some(doc), Finding::new(Code::RejectedKind, Path::root().key("kind"), format!("kind {} is rejected", route.kind)), Some(&id));
+            self.push(
+                file,
+                idx,
+                Some(doc),
+                Finding::new(
+                    Code::RejectedKind,
+                    Path::root().key("kind"),
+                    format!("kind {} is rejected", route.kind),
+                ),
+                Some(&id),
+            );
             return;
         }
         if route.api == ApiKind::ReadOnly {
@@ -277,9 +329,18 @@ impl Validator {
             return;
         }
         let mut out = Vec::new();
-        structure::check(route.schema(), v, &mut Path::root(), self.opts.strict, &self.pats, &mut out);
+        structure::check(
+            route.schema(),
+            v,
+            &mut Path::root(),
+            self.opts.strict,
+            &self.pats,
+            &mut out,
+        );
         crate::rules::metadata(v, &mut out);
-        let structural_errors = out.iter().any(|f| f.code.default_severity() == Severity::Error && f.severity.is_none());
+        let structural_errors = out
+            .iter()
+            .any(|f| f.code.default_severity() == Severity::Error && f.severity.is_none());
         // PerformanceTest CEL rules repeat `PerformanceTestSpec::validate()` (SMI1308)
         let cel_covered = route.group == "perf.smi-spec.io";
         if !structural_errors && !self.opts.skip_cel && !cel_covered {
@@ -287,7 +348,11 @@ impl Validator {
         }
         crate::rules::object_rules(route, v, &self.opts, &mut out);
         // a port out of range is both a schema bound (SMI1206) and SMI1309: keep the specific one
-        let ports: Vec<Path> = out.iter().filter(|f| f.code == Code::InvalidPort).map(|f| f.path.clone()).collect();
+        let ports: Vec<Path> = out
+            .iter()
+            .filter(|f| f.code == Code::InvalidPort)
+            .map(|f| f.path.clone())
+            .collect();
         out.retain(|f| !(f.code == Code::OutOfRange && ports.contains(&f.path)));
         crate::rules::placeholders(v, &mut Path::root(), &mut out);
         for f in out {
@@ -303,13 +368,27 @@ impl Validator {
             has_rules.then(|| kube_cel::compile_schema(schema))
         });
         let Some(compiled) = compiled else { return };
-        let validator = self.cel_validator.get_or_insert_with(kube_cel::Validator::new);
+        let validator = self
+            .cel_validator
+            .get_or_insert_with(kube_cel::Validator::new);
         if let Err(errs) = validator.validate_compiled(compiled, v, None) {
             for e in errs.into_vec() {
-                let path = e.field_path.trim_start_matches('.').parse().unwrap_or_default();
+                let path = e
+                    .field_path
+                    .trim_start_matches('.')
+                    .parse()
+                    .unwrap_or_default();
                 let failed = e.kind == kube_cel::ErrorKind::ValidationFailure;
-                let code = if failed { Code::CelRule } else { Code::CelUnevaluable };
-                let msg = if failed { e.message.clone() } else { format!("rule `{}` could not be evaluated: {}", e.rule, e.message) };
+                let code = if failed {
+                    Code::CelRule
+                } else {
+                    Code::CelUnevaluable
+                };
+                let msg = if failed {
+                    e.message.clone()
+                } else {
+                    format!("rule `{}` could not be evaluated: {}", e.rule, e.message)
+                };
                 out.push(Finding::new(code, path, msg).hint(format!("CRD rule: {}", e.rule)));
             }
         }
@@ -317,7 +396,10 @@ impl Validator {
 }
 
 fn object_id(kind: &str, v: &Value) -> String {
-    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     match v.pointer("/metadata/namespace").and_then(Value::as_str) {
         Some(ns) => format!("{kind}/{ns}/{name}"),
         None => format!("{kind}/{name}"),
@@ -331,9 +413,15 @@ fn routing_finding(r: Routing<'_>, av: Option<&str>, kind: Option<&str>) -> Find
         Routing::UnknownVersion { group, known } => Finding::new(
             Code::UnknownVersion,
             Path::root().key("apiVersion"),
-            format!("unknown API version `{av}`; {group} has {}", known.join(", ")),
+            format!(
+                "unknown API version `{av}`; {group} has {}",
+                known.join(", ")
+            ),
         )
-        .hint(format!("known SMI API versions: {}", routing::known_api_versions().join(", "))),
+        .hint(format!(
+            "known SMI API versions: {}",
+            routing::known_api_versions().join(", ")
+        )),
         Routing::UnknownKind { known } => Finding::new(
             Code::UnknownKind,
             Path::root().key("kind"),
@@ -344,7 +432,14 @@ fn routing_finding(r: Routing<'_>, av: Option<&str>, kind: Option<&str>) -> Find
             Path::root().key("kind"),
             format!("{kind} without `apiVersion`"),
         )
-        .hint(format!("add one of: {}", candidates.iter().map(|c| format!("`apiVersion: {c}`")).collect::<Vec<_>>().join(", "))),
+        .hint(format!(
+            "add one of: {}",
+            candidates
+                .iter()
+                .map(|c| format!("`apiVersion: {c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         Routing::MissingKind => Finding::new(
             Code::MissingTypeMeta,
             Path::root().key("apiVersion"),

@@ -163,7 +163,10 @@ pub fn validate_str(file: &str, text: &str, options: &Options) -> Report {
 }
 
 /// Validates objects given as JSON values (e.g. typed objects serialized with `serde_json`).
-pub fn validate_values<I: IntoIterator<Item = serde_json::Value>>(values: I, options: &Options) -> Report {
+pub fn validate_values<I: IntoIterator<Item = serde_json::Value>>(
+    values: I,
+    options: &Options,
+) -> Report {
     let mut v = Validator::new(options.clone());
     for (i, value) in values.into_iter().enumerate() {
         v.validate_value(&format!("<object {i}>"), value);

@@ -127,12 +127,17 @@ fn main() -> ExitCode {
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
         entries.sort();
         for e in entries {
             if e.is_dir() {
                 collect(&e, out)?;
-            } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json")) {
+            } else if matches!(
+                e.extension().and_then(|x| x.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
                 out.push(e);
             }
         }
@@ -167,7 +172,11 @@ fn validate(a: ValidateArgs) -> ExitCode {
     opts.skip_cel = a.no_cel;
     let mut v = Validator::new(opts);
     let mut io_error = false;
-    let inputs = if a.files.is_empty() { vec![PathBuf::from("-")] } else { a.files };
+    let inputs = if a.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        a.files
+    };
     for input in inputs {
         if input.as_os_str() == "-" {
             if let Err(e) = v.validate_reader("<stdin>", io::stdin().lock()) {
@@ -185,7 +194,10 @@ fn validate(a: ValidateArgs) -> ExitCode {
         for f in files {
             match std::fs::File::open(&f) {
                 Ok(file) => {
-                    if let Err(e) = v.validate_reader(&f.display().to_string(), BufReader::with_capacity(64 << 10, file)) {
+                    if let Err(e) = v.validate_reader(
+                        &f.display().to_string(),
+                        BufReader::with_capacity(64 << 10, file),
+                    ) {
                         eprintln!("smi-validate: {}: {e}", f.display());
                         io_error = true;
                     }
@@ -221,7 +233,10 @@ fn validate(a: ValidateArgs) -> ExitCode {
     }
     if io_error {
         ExitCode::from(2)
-    } else if !report.is_valid() || (a.warnings_as_errors && report.warnings().next().is_some()) || (a.fail_on_empty && empty) {
+    } else if !report.is_valid()
+        || (a.warnings_as_errors && report.warnings().next().is_some())
+        || (a.fail_on_empty && empty)
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -259,13 +274,19 @@ fn convert(to: &str, lossy: Lossy, file: &Path) -> ExitCode {
         }
     };
     let Some((group, _)) = to.split_once('/') else {
-        eprintln!("smi-validate convert: --to must be GROUP/VERSION, e.g. split.smi-spec.io/v1alpha4");
+        eprintln!(
+            "smi-validate convert: --to must be GROUP/VERSION, e.g. split.smi-spec.io/v1alpha4"
+        );
         return ExitCode::from(2);
     };
     let docs = match smi_types::parse_yaml_stream(&text) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("smi-validate convert: {}: {e} (run `smi-validate {}` for details)", file.display(), file.display());
+            eprintln!(
+                "smi-validate convert: {}: {e} (run `smi-validate {}` for details)",
+                file.display(),
+                file.display()
+            );
             return ExitCode::from(1);
         }
     };
@@ -298,7 +319,9 @@ fn convert(to: &str, lossy: Lossy, file: &Path) -> ExitCode {
         }
     }
     if failed {
-        eprintln!("smi-validate convert: nothing written (use --lossy report to convert anyway and list the losses)");
+        eprintln!(
+            "smi-validate convert: nothing written (use --lossy report to convert anyway and list the losses)"
+        );
         return ExitCode::from(1);
     }
     match smi_types::to_yaml_stream(&out_docs) {

@@ -69,7 +69,8 @@ impl Path {
 
 fn simple(k: &str) -> bool {
     !k.is_empty()
-        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'$')
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'$')
 }
 
 impl fmt::Display for Path {
@@ -111,7 +112,8 @@ impl FromStr for Path {
                     if inner.starts_with('"') {
                         // quoted key; find the closing `"]`
                         let close = s[i..].find("\"]").ok_or_else(err)? + i;
-                        let k: String = serde_json::from_str(&s[i + 1..close + 1]).map_err(|_| err())?;
+                        let k: String =
+                            serde_json::from_str(&s[i + 1..close + 1]).map_err(|_| err())?;
                         out.push(Seg::Key(k));
                         i = close + 2;
                     } else {
@@ -135,7 +137,12 @@ mod tests {
     use super::*;
     #[test]
     fn round_trip() {
-        for s in ["spec.backends[1].weight", "metadata.annotations[\"a.b/c\"]", "[0].x", ""] {
+        for s in [
+            "spec.backends[1].weight",
+            "metadata.annotations[\"a.b/c\"]",
+            "[0].x",
+            "",
+        ] {
             let p: Path = s.parse().unwrap();
             assert_eq!(p.to_string(), s);
         }

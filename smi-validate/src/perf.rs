@@ -13,12 +13,18 @@ pub(crate) fn performance_test(v: &Value, out: &mut Vec<Finding>) {
     let typed: PerformanceTestSpec = match serde_json::from_value(spec.clone()) {
         Ok(t) => t,
         Err(e) => {
-            out.push(Finding::new(Code::WrongType, sp, format!("spec does not match the PerformanceTest schema: {e}")));
+            out.push(Finding::new(
+                Code::WrongType,
+                sp,
+                format!("spec does not match the PerformanceTest schema: {e}"),
+            ));
             return;
         }
     };
     let open = spec.get("loadModel").and_then(Value::as_str) == Some("Open");
-    let no_rate = spec.get("rps").is_none_or(|r| r.as_i64() == Some(0) || r.is_null());
+    let no_rate = spec
+        .get("rps")
+        .is_none_or(|r| r.as_i64() == Some(0) || r.is_null());
     let open_without_rate = open && no_rate;
     let errors = typed.validate();
     for e in errors {
@@ -37,8 +43,12 @@ pub(crate) fn performance_test(v: &Value, out: &mut Vec<Finding>) {
     }
     if open_without_rate {
         out.push(
-            Finding::new(Code::OpenModelWithoutRate, sp.key("loadModel"), "the open load model needs a request rate, but `rps` is not set")
-                .hint("set `rps` to the arrival rate, or use `loadModel: Closed`"),
+            Finding::new(
+                Code::OpenModelWithoutRate,
+                sp.key("loadModel"),
+                "the open load model needs a request rate, but `rps` is not set",
+            )
+            .hint("set `rps` to the arrival rate, or use `loadModel: Closed`"),
         );
     }
 }

@@ -68,13 +68,28 @@ pub fn routes() -> &'static [Route] {
         let mut schemas: HashMap<(String, String, String), Value> = HashMap::new();
         for crd in smi_types::crd::generate(smi_types::crd::Flavour::AllVersions) {
             for v in &crd.spec.versions {
-                let Some(s) = v.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()) else { continue };
-                let Ok(mut s) = serde_json::to_value(s) else { continue };
+                let Some(s) = v
+                    .schema
+                    .as_ref()
+                    .and_then(|s| s.open_api_v3_schema.as_ref())
+                else {
+                    continue;
+                };
+                let Ok(mut s) = serde_json::to_value(s) else {
+                    continue;
+                };
                 normalize(&mut s, 0);
                 if let Some(md) = s.pointer_mut("/properties/metadata") {
                     *md = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
                 }
-                schemas.insert((crd.spec.group.clone(), v.name.clone(), crd.spec.names.kind.clone()), s);
+                schemas.insert(
+                    (
+                        crd.spec.group.clone(),
+                        v.name.clone(),
+                        crd.spec.names.kind.clone(),
+                    ),
+                    s,
+                );
             }
         }
         let mut out = Vec::new();
@@ -88,7 +103,13 @@ pub fn routes() -> &'static [Route] {
                         // a kind without CRD schema: route it, check only what the rules check
                         None => (ApiKind::Crd, any_object()),
                     };
-                    out.push(Route { group, version, kind, api, schema });
+                    out.push(Route {
+                        group,
+                        version,
+                        kind,
+                        api,
+                        schema,
+                    });
                 }
             }
         }
@@ -144,13 +165,20 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
     let table = routes();
     let smi_kind = |k: &str| table.iter().any(|r| r.kind == k);
     let candidates = |k: &str| -> Vec<String> {
-        let mut c: Vec<String> = table.iter().filter(|r| r.kind == k).map(Route::api_version).collect();
+        let mut c: Vec<String> = table
+            .iter()
+            .filter(|r| r.kind == k)
+            .map(Route::api_version)
+            .collect();
         c.dedup();
         c
     };
     let Some(av) = api_version else {
         return match kind {
-            Some(k) if smi_kind(k) => Routing::MissingApiVersion { kind: k.to_owned(), candidates: candidates(k) },
+            Some(k) if smi_kind(k) => Routing::MissingApiVersion {
+                kind: k.to_owned(),
+                candidates: candidates(k),
+            },
             _ => Routing::NotSmi,
         };
     };
@@ -160,7 +188,9 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
             // core group (`v1`) or a group-less SMI version such as `v1alpha1`
             return match kind {
                 Some(k) if smi_kind(k) && av.starts_with("v1alpha") => {
-                    Routing::VersionWithoutGroup { candidates: candidates(k) }
+                    Routing::VersionWithoutGroup {
+                        candidates: candidates(k),
+                    }
                 }
                 _ => Routing::NotSmi,
             };
@@ -173,13 +203,25 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
     if !in_group.iter().any(|r| r.version == version) {
         let mut known: Vec<&str> = in_group.iter().map(|r| r.version).collect();
         known.dedup();
-        return Routing::UnknownVersion { group: group.to_owned(), known };
+        return Routing::UnknownVersion {
+            group: group.to_owned(),
+            known,
+        };
     }
-    let Some(kind) = kind else { return Routing::MissingKind };
-    match in_group.iter().find(|r| r.version == version && r.kind == kind) {
+    let Some(kind) = kind else {
+        return Routing::MissingKind;
+    };
+    match in_group
+        .iter()
+        .find(|r| r.version == version && r.kind == kind)
+    {
         Some(r) => Routing::Smi(r),
         None => Routing::UnknownKind {
-            known: in_group.iter().filter(|r| r.version == version).map(|r| r.kind).collect(),
+            known: in_group
+                .iter()
+                .filter(|r| r.version == version)
+                .map(|r| r.kind)
+                .collect(),
         },
     }
 }
@@ -190,7 +232,7 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
 /// precise position and its own code; they are not evaluated a second time.
 pub const COVERED_CEL_RULES: &[&str] = &[
     smi_types::specs::UNIQUE_MATCH_NAMES_RULE, // SMI1304
-    "self.all(p, p >= 1 && p <= 65535)",        // SMI1309
+    "self.all(p, p >= 1 && p <= 65535)",       // SMI1309
 ];
 
 /// Prepares a generated CRD schema for the structure walker:
@@ -222,15 +264,20 @@ pub fn normalize(v: &mut Value, depth: usize) {
         }
     }
     if let Some(Value::Array(rules)) = o.get_mut("x-kubernetes-validations") {
-        rules.retain(|r| !r.get("rule").and_then(Value::as_str).is_some_and(|r| COVERED_CEL_RULES.contains(&r)));
+        rules.retain(|r| {
+            !r.get("rule")
+                .and_then(Value::as_str)
+                .is_some_and(|r| COVERED_CEL_RULES.contains(&r))
+        });
         if rules.is_empty() {
             o.remove("x-kubernetes-validations");
         }
     }
     if let Some(Value::Object(props)) = o.get_mut("properties")
-        && let Some(h) = props.get_mut("headers") {
-            *h = json!({"x-kubernetes-preserve-unknown-fields": true});
-        }
+        && let Some(h) = props.get_mut("headers")
+    {
+        *h = json!({"x-kubernetes-preserve-unknown-fields": true});
+    }
     for (_, child) in o.iter_mut() {
         match child {
             Value::Object(_) => normalize(child, depth + 1),
@@ -253,12 +300,30 @@ mod tests {
 
     #[test]
     fn routes_smi_and_others() {
-        assert!(matches!(route(Some("split.smi-spec.io/v1alpha4"), Some("TrafficSplit")), Routing::Smi(_)));
-        assert!(matches!(route(Some("v1"), Some("Service")), Routing::NotSmi));
+        assert!(matches!(
+            route(Some("split.smi-spec.io/v1alpha4"), Some("TrafficSplit")),
+            Routing::Smi(_)
+        ));
+        assert!(matches!(
+            route(Some("v1"), Some("Service")),
+            Routing::NotSmi
+        ));
         assert!(matches!(route(None, None), Routing::NotSmi));
-        assert!(matches!(route(None, Some("TrafficSplit")), Routing::MissingApiVersion { .. }));
-        assert!(matches!(route(Some("access.smi-spec.io/v1alpha9"), Some("IdentityBinding")), Routing::UnknownVersion { .. }));
-        assert!(matches!(route(Some("specs.smi-spec.io/v1alpha3"), Some("UDPRoute")), Routing::UnknownKind { .. }));
-        assert!(matches!(route(Some("v1alpha1"), Some("HTTPRouteGroup")), Routing::VersionWithoutGroup { .. }));
+        assert!(matches!(
+            route(None, Some("TrafficSplit")),
+            Routing::MissingApiVersion { .. }
+        ));
+        assert!(matches!(
+            route(Some("access.smi-spec.io/v1alpha9"), Some("IdentityBinding")),
+            Routing::UnknownVersion { .. }
+        ));
+        assert!(matches!(
+            route(Some("specs.smi-spec.io/v1alpha3"), Some("UDPRoute")),
+            Routing::UnknownKind { .. }
+        ));
+        assert!(matches!(
+            route(Some("v1alpha1"), Some("HTTPRouteGroup")),
+            Routing::VersionWithoutGroup { .. }
+        ));
     }
 }

@@ -41,7 +41,9 @@ pub fn placeholder(s: &str) -> Option<&str> {
                 if let Some(end) = s[i + 1..].find('>') {
                     let inner = &s[i + 1..i + 1 + end];
                     if !inner.is_empty()
-                        && inner.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                        && inner
+                            .bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
                         && inner.bytes().any(|c| c.is_ascii_alphabetic())
                     {
                         return Some(&s[i..i + end + 2]);
@@ -58,7 +60,8 @@ pub fn placeholder(s: &str) -> Option<&str> {
 fn dns1123_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -71,7 +74,11 @@ fn dns1123_subdomain(s: &str) -> bool {
 pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
     let md = Path::root().key("metadata");
     let Some(m) = v.get("metadata").filter(|m| !m.is_null()) else {
-        out.push(Finding::new(Code::InvalidName, md.key("name"), "`metadata.name` is required"));
+        out.push(Finding::new(
+            Code::InvalidName,
+            md.key("name"),
+            "`metadata.name` is required",
+        ));
         return;
     };
     let Some(m) = m.as_object() else { return };
@@ -94,7 +101,11 @@ pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
             }
         }
         None | Some(Value::Null) if m.get("generateName").is_none() => {
-            out.push(Finding::new(Code::InvalidName, md.key("name"), "`metadata.name` is required"));
+            out.push(Finding::new(
+                Code::InvalidName,
+                md.key("name"),
+                "`metadata.name` is required",
+            ));
         }
         _ => {}
     }
@@ -110,8 +121,12 @@ pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
             );
         } else if !dns1123_label(ns) {
             out.push(
-                Finding::new(Code::InvalidName, md.key("namespace"), format!("namespace `{ns}` is not a valid namespace name"))
-                    .hint("lower-case letters, digits and `-`, at most 63 characters"),
+                Finding::new(
+                    Code::InvalidName,
+                    md.key("namespace"),
+                    format!("namespace `{ns}` is not a valid namespace name"),
+                )
+                .hint("lower-case letters, digits and `-`, at most 63 characters"),
             );
         }
     }
@@ -123,8 +138,12 @@ pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
         Value::String(s) => {
             if let Some(ph) = placeholder(s) {
                 out.push(
-                    Finding::new(Code::TemplatePlaceholder, path.clone(), format!("value contains the template placeholder `{ph}`"))
-                        .hint("substitute the template before applying"),
+                    Finding::new(
+                        Code::TemplatePlaceholder,
+                        path.clone(),
+                        format!("value contains the template placeholder `{ph}`"),
+                    )
+                    .hint("substitute the template before applying"),
                 );
             }
         }
@@ -137,8 +156,10 @@ pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
         }
         Value::Object(m) => {
             for (k, c) in m {
-                let top = path.segs().len() == 1 && matches!(&path.segs()[0], Seg::Key(x) if x == "metadata");
-                if k == "pathRegex" || k == "headers" || (top && (k == "name" || k == "namespace")) {
+                let top = path.segs().len() == 1
+                    && matches!(&path.segs()[0], Seg::Key(x) if x == "metadata");
+                if k == "pathRegex" || k == "headers" || (top && (k == "name" || k == "namespace"))
+                {
                     continue;
                 }
                 if path.is_empty() && (k == "apiVersion" || k == "kind" || k == "status") {
@@ -157,7 +178,11 @@ pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
 pub fn regex_never_matches(re: &str) -> Result<bool, String> {
     if let Err(e) = regex::Regex::new(re) {
         let msg = e.to_string();
-        let last = msg.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("invalid regex").to_owned();
+        let last = msg
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("invalid regex")
+            .to_owned();
         return Err(last.trim_start_matches("error: ").to_owned());
     }
     let hir = regex_syntax::parse(re).map_err(|e| e.to_string())?;
@@ -177,14 +202,25 @@ fn never(h: &Hir) -> bool {
             if items.iter().any(never) {
                 return true;
             }
-            let ends = |x: &Hir| matches!(x.kind(), HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF));
-            let starts = |x: &Hir| matches!(x.kind(), HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF));
+            let ends = |x: &Hir| {
+                matches!(
+                    x.kind(),
+                    HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF)
+                )
+            };
+            let starts = |x: &Hir| {
+                matches!(
+                    x.kind(),
+                    HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF)
+                )
+            };
             for (i, a) in items.iter().enumerate() {
                 for b in &items[i + 1..] {
                     if ends(a) && min_len(b) > 0 && matches!(a.kind(), HirKind::Look(Look::End)) {
                         return true; // `$x`
                     }
-                    if starts(b) && min_len(a) > 0 && matches!(b.kind(), HirKind::Look(Look::Start)) {
+                    if starts(b) && min_len(a) > 0 && matches!(b.kind(), HirKind::Look(Look::Start))
+                    {
                         return true; // `x^`
                     }
                 }
@@ -220,22 +256,33 @@ pub(crate) fn object_rules(route: &Route, v: &Value, opts: &Options, out: &mut V
 
 fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Finding>) {
     let base = matches_path(route);
-    let Some(Value::Array(matches)) = base.lookup(v) else { return };
+    let Some(Value::Array(matches)) = base.lookup(v) else {
+        return;
+    };
     let mut seen = HashSet::new();
     for (i, m) in matches.iter().enumerate() {
         let mp = base.index(i);
         if let Some(Value::String(n)) = m.get("name")
-            && !seen.insert(n.as_str()) {
-                out.push(
-                    Finding::new(Code::DuplicateMatchName, mp.key("name"), format!("match name `{n}` is used twice"))
-                        .hint("match names are the keys TrafficTargets reference; make them unique"),
-                );
-            }
+            && !seen.insert(n.as_str())
+        {
+            out.push(
+                Finding::new(
+                    Code::DuplicateMatchName,
+                    mp.key("name"),
+                    format!("match name `{n}` is used twice"),
+                )
+                .hint("match names are the keys TrafficTargets reference; make them unique"),
+            );
+        }
         if let Some(Value::String(re)) = m.get("pathRegex") {
             match regex_never_matches(re) {
                 Err(e) => out.push(
-                    Finding::new(Code::InvalidPathRegex, mp.key("pathRegex"), format!("pathRegex `{re}` does not compile: {e}"))
-                        .hint("pathRegex uses RE2 syntax (no look-around or back-references)"),
+                    Finding::new(
+                        Code::InvalidPathRegex,
+                        mp.key("pathRegex"),
+                        format!("pathRegex `{re}` does not compile: {e}"),
+                    )
+                    .hint("pathRegex uses RE2 syntax (no look-around or back-references)"),
                 ),
                 Ok(true) => out.push(Finding::new(
                     Code::RegexNeverMatches,
@@ -246,12 +293,18 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
             }
         }
         if let Some(Value::Array(methods)) = m.get("methods")
-            && methods.len() > 1 && methods.iter().any(|x| x == "*") {
-                out.push(
-                    Finding::new(Code::RedundantMethods, mp.key("methods"), "`*` already allows every method; the others are redundant")
-                        .hint("write `methods: [\"*\"]` alone"),
-                );
-            }
+            && methods.len() > 1
+            && methods.iter().any(|x| x == "*")
+        {
+            out.push(
+                Finding::new(
+                    Code::RedundantMethods,
+                    mp.key("methods"),
+                    "`*` already allows every method; the others are redundant",
+                )
+                .hint("write `methods: [\"*\"]` alone"),
+            );
+        }
         if let Some(h) = m.get("headers") {
             headers(h, &mp.key("headers"), opts, out);
         }
@@ -260,7 +313,11 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
 
 fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
     let Value::String(re) = val else {
-        out.push(Finding::new(Code::WrongType, p, format!("header `{name}` must map to a string (a regex)")));
+        out.push(Finding::new(
+            Code::WrongType,
+            p,
+            format!("header `{name}` must map to a string (a regex)"),
+        ));
         return;
     };
     match regex_never_matches(re) {
@@ -269,7 +326,11 @@ fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
             p,
             format!("regex for header `{name}` does not compile: {e}"),
         )),
-        Ok(true) => out.push(Finding::new(Code::RegexNeverMatches, p, format!("regex for header `{name}` can never match"))),
+        Ok(true) => out.push(Finding::new(
+            Code::RegexNeverMatches,
+            p,
+            format!("regex for header `{name}` can never match"),
+        )),
         Ok(false) => {}
     }
 }
@@ -291,15 +352,25 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
                         let (k, val) = m.iter().next().expect("one entry");
                         if !seen.insert(k.to_ascii_lowercase()) {
                             out.push(
-                                Finding::new(Code::HeaderEntryShape, ep.key(k), format!("header `{k}` is listed twice"))
-                                    .hint("the header conditions are a map: give each header one regex"),
+                                Finding::new(
+                                    Code::HeaderEntryShape,
+                                    ep.key(k),
+                                    format!("header `{k}` is listed twice"),
+                                )
+                                .hint(
+                                    "the header conditions are a map: give each header one regex",
+                                ),
                             );
                         }
                         header_value(k, val, ep.key(k), out);
                     }
                     _ => out.push(
-                        Finding::new(Code::HeaderEntryShape, ep, "a headers list entry must be a map with exactly one header")
-                            .hint("write one `- name: regex` entry per header"),
+                        Finding::new(
+                            Code::HeaderEntryShape,
+                            ep,
+                            "a headers list entry must be a map with exactly one header",
+                        )
+                        .hint("write one `- name: regex` entry per header"),
                     ),
                 }
             }
@@ -315,7 +386,11 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
                     "headers in map form are rejected by the smi-sdk-go/OSM CRDs and by the CRDs smi-types generates (`type: array`)",
                 )
                 .hint("write a list of one-key maps: `headers: [{user-agent: \".*\"}]`; with CRDs that take the map form (smi-controller-sdk, NGINX Service Mesh) use --target controller-sdk");
-                out.push(if opts.target == Target::Sdk { f.error() } else { f });
+                out.push(if opts.target == Target::Sdk {
+                    f.error()
+                } else {
+                    f
+                });
             }
             for (k, val) in m {
                 header_value(k, val, p.key(k), out);
@@ -335,9 +410,14 @@ fn l4_route(v: &Value, out: &mut Vec<Finding>) {
     if let Some(Value::Array(ports)) = p.lookup(v) {
         for (i, port) in ports.iter().enumerate() {
             if let Some(n) = port.as_i64()
-                && !(1..=65535).contains(&n) {
-                    out.push(Finding::new(Code::InvalidPort, p.index(i), format!("port {n} is outside 1–65535")));
-                }
+                && !(1..=65535).contains(&n)
+            {
+                out.push(Finding::new(
+                    Code::InvalidPort,
+                    p.index(i),
+                    format!("port {n} is outside 1–65535"),
+                ));
+            }
         }
     }
 }
@@ -372,24 +452,42 @@ fn quantity(v: &Value) -> Option<(f64, String)> {
 
 fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
     let bp = Path::root().key("spec").key("backends");
-    let Some(Value::Array(backends)) = bp.lookup(v) else { return };
+    let Some(Value::Array(backends)) = bp.lookup(v) else {
+        return;
+    };
     if backends.is_empty() {
         return;
     }
     if route.version == "v1alpha1" {
-        let q: Vec<Option<(f64, String)>> = backends.iter().map(|b| b.get("weight").and_then(quantity)).collect();
+        let q: Vec<Option<(f64, String)>> = backends
+            .iter()
+            .map(|b| b.get("weight").and_then(quantity))
+            .collect();
         for (i, x) in q.iter().enumerate() {
             if let Some((m, _)) = x
-                && *m < 0.0 {
-                    out.push(Finding::new(Code::NegativeWeight, bp.index(i).key("weight"), "weight is negative"));
-                }
+                && *m < 0.0
+            {
+                out.push(Finding::new(
+                    Code::NegativeWeight,
+                    bp.index(i).key("weight"),
+                    "weight is negative",
+                ));
+            }
         }
         if q.iter().all(|x| matches!(x, Some((m, _)) if *m == 0.0)) {
             out.push(all_zero(&bp));
         }
-        let scales: HashSet<&str> = q.iter().flatten().filter(|(m, _)| *m != 0.0).map(|(_, s)| s.as_str()).collect();
+        let scales: HashSet<&str> = q
+            .iter()
+            .flatten()
+            .filter(|(m, _)| *m != 0.0)
+            .map(|(_, s)| s.as_str())
+            .collect();
         if scales.len() > 1 {
-            let mut s: Vec<&str> = scales.into_iter().map(|s| if s.is_empty() { "(none)" } else { s }).collect();
+            let mut s: Vec<&str> = scales
+                .into_iter()
+                .map(|s| if s.is_empty() { "(none)" } else { s })
+                .collect();
             s.sort_unstable();
             out.push(
                 Finding::new(
@@ -401,7 +499,10 @@ fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
             );
         }
     } else {
-        let weights: Vec<Option<i64>> = backends.iter().map(|b| b.get("weight").and_then(Value::as_i64)).collect();
+        let weights: Vec<Option<i64>> = backends
+            .iter()
+            .map(|b| b.get("weight").and_then(Value::as_i64))
+            .collect();
         if weights.iter().all(|w| *w == Some(0)) {
             out.push(all_zero(&bp));
         }
@@ -414,12 +515,29 @@ fn all_zero(bp: &Path) -> Finding {
 }
 
 fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
-    let spec = if route.version == "v1alpha1" { Path::root() } else { Path::root().key("spec") };
-    let rules_key = if route.version == "v1alpha1" { "specs" } else { "rules" };
-    let Some(s) = spec.lookup(v).and_then(Value::as_object) else { return };
-    let empty = |k: &str| s.get(k).is_none_or(|x| x.as_array().is_some_and(Vec::is_empty) || x.is_null());
+    let spec = if route.version == "v1alpha1" {
+        Path::root()
+    } else {
+        Path::root().key("spec")
+    };
+    let rules_key = if route.version == "v1alpha1" {
+        "specs"
+    } else {
+        "rules"
+    };
+    let Some(s) = spec.lookup(v).and_then(Value::as_object) else {
+        return;
+    };
+    let empty = |k: &str| {
+        s.get(k)
+            .is_none_or(|x| x.as_array().is_some_and(Vec::is_empty) || x.is_null())
+    };
     if empty(rules_key) || empty("sources") {
-        let what = if empty(rules_key) { rules_key } else { "sources" };
+        let what = if empty(rules_key) {
+            rules_key
+        } else {
+            "sources"
+        };
         out.push(
             Finding::new(
                 Code::IneffectiveTrafficTarget,
@@ -430,10 +548,14 @@ fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
         );
     }
     let ns = v.pointer("/metadata/namespace").and_then(Value::as_str);
-    let dns = s.get("destination").and_then(|d| d.get("namespace")).and_then(Value::as_str);
+    let dns = s
+        .get("destination")
+        .and_then(|d| d.get("namespace"))
+        .and_then(Value::as_str);
     if let (Some(ns), Some(dns)) = (ns, dns)
-        && ns != dns {
-            out.push(
+        && ns != dns
+    {
+        out.push(
                 Finding::new(
                     Code::NamespaceMismatch,
                     spec.key("destination").key("namespace"),
@@ -441,7 +563,7 @@ fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {
                 )
                 .hint("create the TrafficTarget in the destination's namespace; OSM ignores it otherwise"),
             );
-        }
+    }
 }
 
 #[cfg(test)]
@@ -450,7 +572,10 @@ mod tests {
 
     #[test]
     fn placeholders_found() {
-        assert_eq!(placeholder("$BOOKSTORE_NAMESPACE"), Some("$BOOKSTORE_NAMESPACE"));
+        assert_eq!(
+            placeholder("$BOOKSTORE_NAMESPACE"),
+            Some("$BOOKSTORE_NAMESPACE")
+        );
         assert_eq!(placeholder("x-${NS}"), Some("${NS}"));
         assert_eq!(placeholder("<NAMESPACE>"), Some("<NAMESPACE>"));
         assert_eq!(placeholder("^/api$"), None);

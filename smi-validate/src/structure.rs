@@ -26,7 +26,13 @@ pub(crate) struct Finding {
 
 impl Finding {
     pub fn new(code: Code, path: Path, message: impl Into<String>) -> Self {
-        Finding { code, message: message.into(), path, hint: None, severity: None }
+        Finding {
+            code,
+            message: message.into(),
+            path,
+            hint: None,
+            severity: None,
+        }
     }
     pub fn warning(mut self) -> Self {
         self.severity = Some(Severity::Warning);
@@ -49,7 +55,9 @@ pub(crate) struct Patterns(Mutex<HashMap<String, Option<Regex>>>);
 impl Patterns {
     fn is_match(&self, pattern: &str, s: &str) -> bool {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let re = m.entry(pattern.to_owned()).or_insert_with(|| Regex::new(pattern).ok());
+        let re = m
+            .entry(pattern.to_owned())
+            .or_insert_with(|| Regex::new(pattern).ok());
         re.as_ref().is_none_or(|r| r.is_match(s))
     }
 }
@@ -68,7 +76,11 @@ fn type_name(v: &Value) -> &'static str {
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s }
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
 }
 
 fn type_ok(t: &str, v: &Value) -> bool {
@@ -110,11 +122,16 @@ pub(crate) fn check(
             let passing = results.iter().filter(|r| r.is_empty()).count();
             match key {
                 "allOf" => results.into_iter().for_each(|r| out.extend(r)),
-                "anyOf" if passing == 0 => out.extend(results.into_iter().next().unwrap_or_default()),
+                "anyOf" if passing == 0 => {
+                    out.extend(results.into_iter().next().unwrap_or_default())
+                }
                 "oneOf" if passing != 1 => out.push(Finding::new(
                     Code::WrongType,
                     path.clone(),
-                    format!("must match exactly one of {} alternatives, matches {passing}", branches.len()),
+                    format!(
+                        "must match exactly one of {} alternatives, matches {passing}",
+                        branches.len()
+                    ),
                 )),
                 _ => {}
             }
@@ -126,57 +143,89 @@ pub(crate) fn check(
             out.push(Finding::new(
                 Code::WrongType,
                 path.clone(),
-                format!("expected an integer or a string, found {} {}", type_name(v), short(v)),
+                format!(
+                    "expected an integer or a string, found {} {}",
+                    type_name(v),
+                    short(v)
+                ),
             ));
             return;
         }
     } else if let Some(t) = s.get("type").and_then(Value::as_str)
-        && !type_ok(t, v) {
-            let mut f = Finding::new(
-                Code::WrongType,
-                path.clone(),
-                format!("expected {t}, found {} {}", type_name(v), short(v)),
-            );
-            if t == "integer" && v.is_string() {
-                f = f.hint("write a plain number without quotes or unit suffix");
-            }
-            out.push(f);
-            return;
+        && !type_ok(t, v)
+    {
+        let mut f = Finding::new(
+            Code::WrongType,
+            path.clone(),
+            format!("expected {t}, found {} {}", type_name(v), short(v)),
+        );
+        if t == "integer" && v.is_string() {
+            f = f.hint("write a plain number without quotes or unit suffix");
         }
+        out.push(f);
+        return;
+    }
     if let Some(Value::Array(allowed)) = s.get("enum")
-        && !allowed.contains(v) {
-            let list: Vec<String> = allowed.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned)).collect();
-            out.push(
-                Finding::new(Code::NotInEnum, path.clone(), format!("{} is not allowed", short(v)))
-                    .hint(format!("allowed values: {}", list.join(", "))),
-            );
-        }
+        && !allowed.contains(v)
+    {
+        let list: Vec<String> = allowed
+            .iter()
+            .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned))
+            .collect();
+        out.push(
+            Finding::new(
+                Code::NotInEnum,
+                path.clone(),
+                format!("{} is not allowed", short(v)),
+            )
+            .hint(format!("allowed values: {}", list.join(", "))),
+        );
+    }
     match v {
         Value::String(st) => {
             if let Some(p) = s.get("pattern").and_then(Value::as_str)
-                && !pats.is_match(p, st) {
-                    out.push(Finding::new(
-                        Code::PatternMismatch,
-                        path.clone(),
-                        format!("{} does not match the pattern `{p}`", short(v)),
-                    ));
-                }
+                && !pats.is_match(p, st)
+            {
+                out.push(Finding::new(
+                    Code::PatternMismatch,
+                    path.clone(),
+                    format!("{} does not match the pattern `{p}`", short(v)),
+                ));
+            }
             let len = st.chars().count() as u64;
             bound(s, "minLength", "maxLength", len, "characters", path, out);
         }
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or(0.0);
             if let Some(min) = s.get("minimum").and_then(Value::as_f64)
-                && x < min {
-                    out.push(Finding::new(Code::OutOfRange, path.clone(), format!("{n} is less than the minimum {min}")));
-                }
+                && x < min
+            {
+                out.push(Finding::new(
+                    Code::OutOfRange,
+                    path.clone(),
+                    format!("{n} is less than the minimum {min}"),
+                ));
+            }
             if let Some(max) = s.get("maximum").and_then(Value::as_f64)
-                && x > max {
-                    out.push(Finding::new(Code::OutOfRange, path.clone(), format!("{n} is greater than the maximum {max}")));
-                }
+                && x > max
+            {
+                out.push(Finding::new(
+                    Code::OutOfRange,
+                    path.clone(),
+                    format!("{n} is greater than the maximum {max}"),
+                ));
+            }
         }
         Value::Array(items) => {
-            bound(s, "minItems", "maxItems", items.len() as u64, "items", path, out);
+            bound(
+                s,
+                "minItems",
+                "maxItems",
+                items.len() as u64,
+                "items",
+                path,
+                out,
+            );
             if let Some(item_schema) = s.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     path.push(Seg::Index(i));
@@ -190,15 +239,33 @@ pub(crate) fn check(
     }
 }
 
-fn bound(s: &Map<String, Value>, lo: &str, hi: &str, n: u64, what: &str, path: &Path, out: &mut Vec<Finding>) {
+fn bound(
+    s: &Map<String, Value>,
+    lo: &str,
+    hi: &str,
+    n: u64,
+    what: &str,
+    path: &Path,
+    out: &mut Vec<Finding>,
+) {
     if let Some(min) = s.get(lo).and_then(Value::as_u64)
-        && n < min {
-            out.push(Finding::new(Code::OutOfRange, path.clone(), format!("has {n} {what}, at least {min} required")));
-        }
+        && n < min
+    {
+        out.push(Finding::new(
+            Code::OutOfRange,
+            path.clone(),
+            format!("has {n} {what}, at least {min} required"),
+        ));
+    }
     if let Some(max) = s.get(hi).and_then(Value::as_u64)
-        && n > max {
-            out.push(Finding::new(Code::OutOfRange, path.clone(), format!("has {n} {what}, at most {max} allowed")));
-        }
+        && n > max
+    {
+        out.push(Finding::new(
+            Code::OutOfRange,
+            path.clone(),
+            format!("has {n} {what}, at most {max} allowed"),
+        ));
+    }
 }
 
 fn check_object(
@@ -212,7 +279,11 @@ fn check_object(
     if let Some(Value::Array(req)) = s.get("required") {
         for r in req.iter().filter_map(Value::as_str) {
             if m.get(r).is_none_or(Value::is_null) {
-                let where_ = if path.is_empty() { "the object".to_owned() } else { format!("`{path}`") };
+                let where_ = if path.is_empty() {
+                    "the object".to_owned()
+                } else {
+                    format!("`{path}`")
+                };
                 out.push(Finding::new(
                     Code::MissingField,
                     path.key(r),
@@ -221,10 +292,21 @@ fn check_object(
             }
         }
     }
-    bound(s, "minProperties", "maxProperties", m.len() as u64, "properties", path, out);
+    bound(
+        s,
+        "minProperties",
+        "maxProperties",
+        m.len() as u64,
+        "properties",
+        path,
+        out,
+    );
     let props = s.get("properties").and_then(Value::as_object);
     let additional = s.get("additionalProperties");
-    let preserve = s.get("x-kubernetes-preserve-unknown-fields").and_then(Value::as_bool) == Some(true);
+    let preserve = s
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true);
     for (k, child) in m {
         path.push(Seg::Key(k.clone()));
         if let Some(cs) = props.and_then(|p| p.get(k)) {
@@ -234,7 +316,9 @@ fn check_object(
         } else if additional == Some(&Value::Bool(true)) || preserve {
             // kept as is
         } else if strict && !(path.segs().len() == 1 && k == "status") {
-            let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+            let known: Vec<&str> = props
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
             let mut f = Finding::new(
                 Code::UnknownField,
                 path.clone(),
@@ -260,9 +344,24 @@ mod tests {
             "b": {"type": "integer"}, "c": {"type": "string", "enum": ["x"]}}});
         let v = json!({"b": "5", "c": "y", "d": 1});
         let mut out = Vec::new();
-        check(&schema, &v, &mut Path::root(), true, &Patterns::default(), &mut out);
+        check(
+            &schema,
+            &v,
+            &mut Path::root(),
+            true,
+            &Patterns::default(),
+            &mut out,
+        );
         let codes: Vec<Code> = out.iter().map(|f| f.code).collect();
-        assert_eq!(codes, vec![Code::MissingField, Code::WrongType, Code::NotInEnum, Code::UnknownField]);
+        assert_eq!(
+            codes,
+            vec![
+                Code::MissingField,
+                Code::WrongType,
+                Code::NotInEnum,
+                Code::UnknownField
+            ]
+        );
         assert_eq!(out[1].path.to_string(), "b");
     }
 }

@@ -103,8 +103,7 @@ pub(crate) struct Splitter<R> {
 }
 
 fn is_marker(line: &[u8], marker: &[u8]) -> bool {
-    line.starts_with(marker)
-        && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+    line.starts_with(marker) && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 fn is_content(line: &[u8]) -> bool {
@@ -114,7 +113,14 @@ fn is_content(line: &[u8]) -> bool {
 
 impl<R: BufRead> Splitter<R> {
     pub fn new(reader: R, limits: Limits) -> Self {
-        Splitter { reader, limits, line_no: 0, carry: None, done: false, first: true }
+        Splitter {
+            reader,
+            limits,
+            line_no: 0,
+            carry: None,
+            done: false,
+            first: true,
+        }
     }
 
     /// Reads one line (with its `\n`), keeping at most `cap` bytes; returns (bytes read, kept).
@@ -214,14 +220,21 @@ impl<R: BufRead> Splitter<R> {
                         "document is larger than the limit of {} bytes",
                         self.limits.max_document_bytes
                     ),
-                    pos: Some(Pos { line: first_line as u32, col: 1 }),
+                    pos: Some(Pos {
+                        line: first_line as u32,
+                        col: 1,
+                    }),
                     path: None,
                     source_line: None,
                 }),
             }));
         }
         match String::from_utf8(buf) {
-            Ok(text) => Some(Ok(RawDoc { text, first_line, issue: None })),
+            Ok(text) => Some(Ok(RawDoc {
+                text,
+                first_line,
+                issue: None,
+            })),
             Err(e) => {
                 let bytes = e.as_bytes();
                 let bad = e.utf8_error().valid_up_to();
@@ -232,7 +245,10 @@ impl<R: BufRead> Splitter<R> {
                     issue: Some(YamlIssue {
                         code: Code::Encoding,
                         message: "document is not valid UTF-8".into(),
-                        pos: Some(Pos { line: line as u32, col: 1 }),
+                        pos: Some(Pos {
+                            line: line as u32,
+                            col: 1,
+                        }),
                         path: None,
                         source_line: None,
                     }),
@@ -243,8 +259,18 @@ impl<R: BufRead> Splitter<R> {
 }
 
 enum Frame {
-    Seq { items: Vec<Value>, anchor: usize, start: usize },
-    Map { map: Map<String, Value>, key: Option<(String, Pos, usize)>, anchor: usize, start: usize, dup: Option<usize> },
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        start: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<(String, Pos, usize)>,
+        anchor: usize,
+        start: usize,
+        dup: Option<usize>,
+    },
 }
 
 /// The outcome of parsing one raw document (which may hold several YAML documents in odd cases).
@@ -292,9 +318,10 @@ fn resolve_plain(s: &str) -> Value {
             return Value::Number(v.into());
         }
         if let Ok(v) = digits.parse::<u64>()
-            && !neg {
-                return Value::Number(v.into());
-            }
+            && !neg
+        {
+            return Value::Number(v.into());
+        }
     } else if let Some(h) = s.strip_prefix("0x") {
         if let Ok(v) = i64::from_str_radix(h, 16) {
             return Value::Number(v.into());
@@ -305,9 +332,10 @@ fn resolve_plain(s: &str) -> Value {
         }
     } else if is_float(digits)
         && let Ok(f) = s.parse::<f64>()
-            && let Some(n) = Number::from_f64(f) {
-                return Value::Number(n);
-            }
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
     Value::String(s.to_owned())
 }
 
@@ -358,12 +386,25 @@ fn value_size(v: &Value) -> usize {
 
 impl<'l> Builder<'l> {
     fn pos(&self, m: &granit_parser::Marker) -> Pos {
-        Pos { line: (m.line() + self.first_line - 1) as u32, col: (m.col() + 1) as u32 }
+        Pos {
+            line: (m.line() + self.first_line - 1) as u32,
+            col: (m.col() + 1) as u32,
+        }
     }
 
     fn issue(&mut self, code: Code, message: String, pos: Pos) -> YamlIssue {
-        let path = if self.path.is_empty() { None } else { Some(self.path.to_string()) };
-        YamlIssue { code, message, pos: Some(pos), path, source_line: None }
+        let path = if self.path.is_empty() {
+            None
+        } else {
+            Some(self.path.to_string())
+        };
+        YamlIssue {
+            code,
+            message,
+            pos: Some(pos),
+            path,
+            source_line: None,
+        }
     }
 
     /// Adds a finished node to its parent. Returns Err on a fatal issue.
@@ -431,7 +472,10 @@ impl<'l> Builder<'l> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(self.issue(
                 Code::LimitExceeded,
-                format!("nesting deeper than the limit of {} levels", self.limits.max_depth),
+                format!(
+                    "nesting deeper than the limit of {} levels",
+                    self.limits.max_depth
+                ),
                 pos,
             ));
         }
@@ -452,14 +496,19 @@ impl<'l> Builder<'l> {
                 if text.len() > self.limits.max_scalar_bytes {
                     return Err(self.issue(
                         Code::LimitExceeded,
-                        format!("scalar of {} bytes is larger than the limit of {} bytes", text.len(), self.limits.max_scalar_bytes),
+                        format!(
+                            "scalar of {} bytes is larger than the limit of {} bytes",
+                            text.len(),
+                            self.limits.max_scalar_bytes
+                        ),
                         pos,
                     ));
                 }
                 if self.maybe_key(&text, pos) {
                     if anchor != 0 {
                         let n = self.positions.len();
-                        self.anchors.push((anchor, Value::String(text.into_owned()), n - 1, n));
+                        self.anchors
+                            .push((anchor, Value::String(text.into_owned()), n - 1, n));
                     }
                     return Ok(());
                 }
@@ -490,16 +539,26 @@ impl<'l> Builder<'l> {
                 self.check_complex_key(pos)?;
                 let start = self.positions.len();
                 self.positions.push(pos);
-                self.stack.push(Frame::Seq { items: Vec::new(), anchor, start });
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    start,
+                });
                 self.path.push(Seg::Index(0));
                 Ok(())
             }
             Event::SequenceEnd => {
                 self.path.pop();
-                if let Some(Frame::Seq { items, anchor, start }) = self.stack.pop() {
+                if let Some(Frame::Seq {
+                    items,
+                    anchor,
+                    start,
+                }) = self.stack.pop()
+                {
                     let v = Value::Array(items);
                     if anchor != 0 {
-                        self.anchors.push((anchor, v.clone(), start, self.positions.len()));
+                        self.anchors
+                            .push((anchor, v.clone(), start, self.positions.len()));
                     }
                     self.push_value(v)?;
                 }
@@ -509,14 +568,24 @@ impl<'l> Builder<'l> {
                 self.check_complex_key(pos)?;
                 let start = self.positions.len();
                 self.positions.push(pos);
-                self.stack.push(Frame::Map { map: Map::new(), key: None, anchor, start, dup: None });
+                self.stack.push(Frame::Map {
+                    map: Map::new(),
+                    key: None,
+                    anchor,
+                    start,
+                    dup: None,
+                });
                 Ok(())
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map { map, anchor, start, .. }) = self.stack.pop() {
+                if let Some(Frame::Map {
+                    map, anchor, start, ..
+                }) = self.stack.pop()
+                {
                     let v = Value::Object(map);
                     if anchor != 0 {
-                        self.anchors.push((anchor, v.clone(), start, self.positions.len()));
+                        self.anchors
+                            .push((anchor, v.clone(), start, self.positions.len()));
                     }
                     self.push_value(v)?;
                 }
@@ -524,7 +593,11 @@ impl<'l> Builder<'l> {
             }
             Event::Alias(id) => {
                 let Some((_, v, s, e)) = self.anchors.iter().rev().find(|a| a.0 == id) else {
-                    return Err(self.issue(Code::YamlSyntax, "alias to an unknown anchor".into(), pos));
+                    return Err(self.issue(
+                        Code::YamlSyntax,
+                        "alias to an unknown anchor".into(),
+                        pos,
+                    ));
                 };
                 let (v, n) = (v.clone(), e - s);
                 self.alias_nodes += n;
@@ -539,11 +612,16 @@ impl<'l> Builder<'l> {
                     ));
                 }
                 if let Some(Value::String(k)) = Some(&v)
-                    && self.maybe_key(&k.clone(), pos) {
-                        return Ok(());
-                    }
+                    && self.maybe_key(&k.clone(), pos)
+                {
+                    return Ok(());
+                }
                 if matches!(self.stack.last(), Some(Frame::Map { key: None, .. })) {
-                    return Err(self.issue(Code::UnsupportedYaml, "a non-string alias used as a key".into(), pos));
+                    return Err(self.issue(
+                        Code::UnsupportedYaml,
+                        "a non-string alias used as a key".into(),
+                        pos,
+                    ));
                 }
                 let size = value_size(&v);
                 debug_assert_eq!(size, n);
@@ -560,7 +638,10 @@ fn scan_issue(e: &ScanError, first_line: usize) -> YamlIssue {
     YamlIssue {
         code: Code::YamlSyntax,
         message: e.info(),
-        pos: Some(Pos { line: (m.line() + first_line - 1) as u32, col: (m.col() + 1) as u32 }),
+        pos: Some(Pos {
+            line: (m.line() + first_line - 1) as u32,
+            col: (m.col() + 1) as u32,
+        }),
         path: None,
         source_line: None,
     }
@@ -626,32 +707,42 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                 Event::StreamEnd => break,
                 ev => {
                     if let Some(bd) = b.as_mut()
-                        && let Err(issue) = bd.on_event(ev, span) {
-                            docs.push(Parsed::Failed(issue));
-                            b = None;
-                            // skip to the end of this document
-                            while let Some(Ok((ev, _))) = parser.next_event() {
-                                if matches!(ev, Event::DocumentEnd) {
-                                    break;
-                                }
+                        && let Err(issue) = bd.on_event(ev, span)
+                    {
+                        docs.push(Parsed::Failed(issue));
+                        b = None;
+                        // skip to the end of this document
+                        while let Some(Ok((ev, _))) = parser.next_event() {
+                            if matches!(ev, Event::DocumentEnd) {
+                                break;
                             }
                         }
+                    }
                 }
             }
         }
     }
     for d in &mut docs {
         if let Parsed::Failed(issue) = d
-            && let Some(p) = issue.pos {
-                let rel = (p.line as usize).saturating_sub(raw.first_line);
-                issue.source_line = raw.text.lines().nth(rel).map(|l| l.trim_end_matches('\r').to_owned());
-            }
+            && let Some(p) = issue.pos
+        {
+            let rel = (p.line as usize).saturating_sub(raw.first_line);
+            issue.source_line = raw
+                .text
+                .lines()
+                .nth(rel)
+                .map(|l| l.trim_end_matches('\r').to_owned());
+        }
     }
     let last = docs.iter().rposition(|d| matches!(d, Parsed::Doc(..)));
     let mut text = Some(raw.text);
     for (i, d) in docs.iter_mut().enumerate() {
         if let Parsed::Doc(doc, _) = d {
-            doc.text = if Some(i) == last { text.take().unwrap_or_default() } else { text.clone().unwrap_or_default() };
+            doc.text = if Some(i) == last {
+                text.take().unwrap_or_default()
+            } else {
+                text.clone().unwrap_or_default()
+            };
         }
     }
     docs
@@ -660,7 +751,14 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
 impl Doc {
     /// A document built from a value (no source positions).
     pub fn from_value(value: Value) -> Doc {
-        Doc { value, positions: Vec::new(), text: String::new(), first_line: 1, line_starts: std::cell::OnceCell::new(), dropped_issues: 0 }
+        Doc {
+            value,
+            positions: Vec::new(),
+            text: String::new(),
+            first_line: 1,
+            line_starts: std::cell::OnceCell::new(),
+            dropped_issues: 0,
+        }
     }
 
     /// Position of the node at `path` (the key, for a mapping entry). When the path does not
@@ -690,13 +788,17 @@ impl Doc {
                         }
                         cur += 1 + value_size(child);
                     }
-                    let Some((at, child)) = found else { return Some((best, false)) };
+                    let Some((at, child)) = found else {
+                        return Some((best, false));
+                    };
                     best = at;
                     idx = at + 1;
                     v = child;
                 }
                 (Seg::Index(i), Value::Array(a)) => {
-                    let Some(child) = a.get(*i) else { return Some((best, false)) };
+                    let Some(child) = a.get(*i) else {
+                        return Some((best, false));
+                    };
                     let mut cur = idx + 1;
                     for c in &a[..*i] {
                         cur += value_size(c);
@@ -716,7 +818,11 @@ impl Doc {
     pub fn locate_value(&self, path: &Path) -> Option<Pos> {
         let (i, exact) = self.locate_idx(path)?;
         let scalar = matches!(path.lookup(&self.value), Some(v) if !v.is_object() && !v.is_array());
-        let i = if exact && scalar && matches!(path.segs().last(), Some(Seg::Key(_))) { i + 1 } else { i };
+        let i = if exact && scalar && matches!(path.segs().last(), Some(Seg::Key(_))) {
+            i + 1
+        } else {
+            i
+        };
         self.positions.get(i).copied()
     }
 
@@ -724,7 +830,9 @@ impl Doc {
     pub fn source_line(&self, line: u32) -> Option<String> {
         let rel = (line as usize).checked_sub(self.first_line)?;
         let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
         });
         let start = *starts.get(rel)?;
         let end = starts.get(rel + 1).map_or(self.text.len(), |e| e - 1);
@@ -764,7 +872,9 @@ mod tests {
     #[test]
     fn positions_and_duplicates() {
         let d = docs("---\n# c\na: 1\nb:\n  - x\n  - {y: 2}\na: 3\n");
-        let Parsed::Doc(doc, issues) = &d[0] else { panic!() };
+        let Parsed::Doc(doc, issues) = &d[0] else {
+            panic!()
+        };
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].pos, Some(Pos { line: 7, col: 1 }));
         assert_eq!(doc.value["a"], Value::from(1));
@@ -784,7 +894,22 @@ mod tests {
     fn alias_bomb_is_stopped() {
         let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..10 {
-            s.push_str(&format!("a{i}: &a{i} [*a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}]\n", i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1).replace("*a0", "*a"));
+            s.push_str(
+                &format!(
+                    "a{i}: &a{i} [*a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}, *a{}]\n",
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1,
+                    i - 1
+                )
+                .replace("*a0", "*a"),
+            );
         }
         let d = docs(&s);
         let Parsed::Failed(i) = &d[0] else { panic!() };
@@ -795,6 +920,8 @@ mod tests {
     fn deep_nesting_is_an_error() {
         let s = "[".repeat(10_000);
         let d = docs(&s);
-        assert!(matches!(&d[0], Parsed::Failed(i) if i.code == Code::YamlSyntax || i.code == Code::LimitExceeded));
+        assert!(
+            matches!(&d[0], Parsed::Failed(i) if i.code == Code::YamlSyntax || i.code == Code::LimitExceeded)
+        );
     }
 }

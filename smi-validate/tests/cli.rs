@@ -43,7 +43,10 @@ fn invalid_input_exits_1_with_rustc_style_text() {
     assert!(out.starts_with("error[SMI1201]: expected integer"), "{out}");
     assert!(out.contains("SMI1201.yaml:12:13"));
     assert!(out.contains("    weight: 500m\n"));
-    assert!(!out.contains('\x1b'), "no colour when stdout is not a terminal");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
 }
 
 #[test]
@@ -111,13 +114,29 @@ fn crds_prints_generated_crds() {
 #[test]
 fn convert_refuses_or_reports_losses() {
     let tt = "apiVersion: access.smi-spec.io/v1alpha2\nkind: TrafficTarget\nmetadata: {name: t}\nspec:\n  destination: {kind: ServiceAccount, name: api, port: 8080}\n";
-    let o = run(&["convert", "--to", "access.smi-spec.io/v1alpha3", "-"], Some(tt));
+    let o = run(
+        &["convert", "--to", "access.smi-spec.io/v1alpha3", "-"],
+        Some(tt),
+    );
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("spec.destination.port"));
-    let o = run(&["convert", "--to", "access.smi-spec.io/v1alpha3", "--lossy", "report", "-"], Some(tt));
+    let o = run(
+        &[
+            "convert",
+            "--to",
+            "access.smi-spec.io/v1alpha3",
+            "--lossy",
+            "report",
+            "-",
+        ],
+        Some(tt),
+    );
     assert_eq!(code(&o), 0);
     let out = String::from_utf8(o.stdout).unwrap();
-    assert!(out.starts_with("apiVersion: access.smi-spec.io/v1alpha3\n"), "{out}");
+    assert!(
+        out.starts_with("apiVersion: access.smi-spec.io/v1alpha3\n"),
+        "{out}"
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("lost spec.destination.port"));
     let r = smi_validate::validate_str("converted.yaml", &out, &smi_validate::Options::default());
     assert_eq!(r.summary.smi_objects, 1);

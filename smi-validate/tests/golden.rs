@@ -23,7 +23,10 @@ fn check(name: &str, format: Format, summary: bool) -> String {
         std::fs::write(&path, &got).unwrap();
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(got, want, "{name} differs from the golden file; UPDATE_GOLDEN=1 to regenerate");
+    assert_eq!(
+        got, want,
+        "{name} differs from the golden file; UPDATE_GOLDEN=1 to regenerate"
+    );
     got
 }
 
@@ -44,20 +47,36 @@ fn json() {
 fn junit() {
     let s = check("output.junit.xml", Format::Junit, false);
     assert!(s.starts_with("<?xml"));
-    assert_eq!(s.matches("<testcase").count(), s.matches("<testcase").count());
-    assert_eq!(s.matches("<testsuite ").count(), s.matches("</testsuite>").count());
+    assert_eq!(
+        s.matches("<testcase").count(),
+        s.matches("<testcase").count()
+    );
+    assert_eq!(
+        s.matches("<testsuite ").count(),
+        s.matches("</testsuite>").count()
+    );
 }
 
 #[test]
 fn tap() {
     let s = check("output.tap", Format::Tap, false);
-    let plan: usize = s.lines().nth(1).unwrap().trim_start_matches("1..").parse().unwrap();
-    let points = s.lines().filter(|l| l.starts_with("ok ") || l.starts_with("not ok ")).count();
+    let plan: usize = s
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim_start_matches("1..")
+        .parse()
+        .unwrap();
+    let points = s
+        .lines()
+        .filter(|l| l.starts_with("ok ") || l.starts_with("not ok "))
+        .count();
     assert_eq!(plan, points);
 }
 
 fn req<'v>(v: &'v Value, key: &str, ctx: &str) -> &'v Value {
-    v.get(key).unwrap_or_else(|| panic!("SARIF: {ctx} lacks required property `{key}`"))
+    v.get(key)
+        .unwrap_or_else(|| panic!("SARIF: {ctx} lacks required property `{key}`"))
 }
 
 #[test]
@@ -66,7 +85,9 @@ fn sarif_has_the_required_2_1_0_structure() {
     let log: Value = serde_json::from_str(&s).unwrap();
     // sarifLog: version (const "2.1.0") and runs (array) are required
     assert_eq!(req(&log, "version", "sarifLog"), "2.1.0");
-    let runs = req(&log, "runs", "sarifLog").as_array().expect("runs is an array");
+    let runs = req(&log, "runs", "sarifLog")
+        .as_array()
+        .expect("runs is an array");
     assert!(!runs.is_empty());
     for run in runs {
         // run: tool required; tool: driver required; toolComponent: name required
@@ -85,7 +106,10 @@ fn sarif_has_the_required_2_1_0_structure() {
             assert!(msg.get("text").is_some() || msg.get("id").is_some());
             assert!(["none", "note", "warning", "error"].contains(&res["level"].as_str().unwrap()));
             let idx = res["ruleIndex"].as_u64().unwrap() as usize;
-            assert_eq!(rules[idx]["id"], res["ruleId"], "ruleIndex must point at ruleId");
+            assert_eq!(
+                rules[idx]["id"], res["ruleId"],
+                "ruleIndex must point at ruleId"
+            );
             for loc in res["locations"].as_array().unwrap() {
                 let phys = &loc["physicalLocation"];
                 assert!(phys["artifactLocation"]["uri"].is_string());

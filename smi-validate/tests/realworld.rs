@@ -28,84 +28,439 @@ use std::collections::BTreeSet;
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realworld");
 
 /// (file, errors, warnings, errors with --strict)
-type Verdict = (&'static str, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
+type Verdict = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 const EXPECTED: &[Verdict] = &[
-    ("flomesh-io-fsm__demo-deploy-mysql--block1.yaml", &[], &["SMI1506", "SMI1507"], &[]),
-    ("layer5io-learn-layer5__deploy-linkerd-traffic.yaml", &[], &["SMI1507"], &[]),
-    ("layer5io-learn-layer5__deploy-traffic-crd.yaml", &[], &["SMI1506", "SMI1507"], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-access-04-install.yaml", &[], &["SMI1506", "SMI1507"], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-access-06-install.yaml", &[], &[], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-spec-03-install.yaml", &["SMI1202", "SMI1402"], &["SMI1506", "SMI1507"], &["SMI1202", "SMI1204", "SMI1402"]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-spec-05-install.yaml", &[], &["SMI1506", "SMI1507"], &["SMI1204"]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-04-install.yaml", &[], &["SMI1507"], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-06-install.yaml", &[], &["SMI1507"], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-08-install.yaml", &[], &["SMI1507"], &[]),
-    ("layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-10-install.yaml", &[], &["SMI1507"], &[]),
-    ("linkerd-linkerd-smi__test-testdata-traffic-split-leaf-weights.yaml", &[], &[], &[]),
-    ("linkerd-linkerd-smi__test-testdata-updated-traffic-split-leaf-weights.yaml", &[], &[], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-guides-smi-traffic-policies--block1.yaml", &["SMI1001"], &["SMI1403"], &["SMI1001"]),
-    ("nginxinc-nginx-service-mesh__docs-content-guides-smi-traffic-policies--block2.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block1.yaml", &[], &["SMI1401"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block2.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block3.yaml", &[], &["SMI1401"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-ratelimit-walkthrough--block1.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block1.yaml", &[], &[], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block2.yaml", &[], &[], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block3.yaml", &[], &[], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block4.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block5.yaml", &[], &["SMI1403"], &[]),
-    ("nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block6.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__examples-access.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__examples-clustered-application.yaml", &["SMI1305"], &["SMI1507"], &["SMI1305"]),
-    ("nginxinc-nginx-service-mesh__examples-rate-limit-ratelimit-rules.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__examples-traffic-split-trafficsplit-matches.yaml", &[], &["SMI1508"], &[]),
-    ("nginxinc-nginx-service-mesh__examples-traffic-split-trafficsplit.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-canary_rollout--block1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-canary_rollout--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-egress_policy--block1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-egress_policy--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-statefulsets--block1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-statefulsets--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-demos-tcp_traffic_routing--block1.yaml", &["SMI1001", "SMI1202", "SMI1205"], &[], &["SMI1001", "SMI1202", "SMI1204", "SMI1205"]),
-    ("openservicemesh-osm-docs__content-en-docs-getting_started-traffic_policies--block1.yaml", &[], &["SMI1401"], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-getting_started-traffic_policies--block2.yaml", &[], &["SMI1401"], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-guides-integrations-dapr--block1.yaml", &[], &["SMI1401"], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-guides-integrations-dapr--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-guides-traffic_management-traffic_split--block1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-overview-osm_components--block1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__content-en-docs-overview-osm_components--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-access-traffic-access-v1-allow-bookthief.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-access-traffic-access-v1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-apps-bookstore-v2.yaml", &[], &["SMI1401"], &[]),
-    ("openservicemesh-osm-docs__manifests-samples-canary-httpbin-split.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-split-traffic-split-50-50.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-split-traffic-split-v1.yaml", &[], &[], &[]),
-    ("openservicemesh-osm-docs__manifests-split-traffic-split-v2.yaml", &[], &[], &[]),
+    (
+        "flomesh-io-fsm__demo-deploy-mysql--block1.yaml",
+        &[],
+        &["SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__deploy-linkerd-traffic.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__deploy-traffic-crd.yaml",
+        &[],
+        &["SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-access-04-install.yaml",
+        &[],
+        &["SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-access-06-install.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-spec-03-install.yaml",
+        &["SMI1202", "SMI1402"],
+        &["SMI1506", "SMI1507"],
+        &["SMI1202", "SMI1204", "SMI1402"],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-spec-05-install.yaml",
+        &[],
+        &["SMI1506", "SMI1507"],
+        &["SMI1204"],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-04-install.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-06-install.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-08-install.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "layer5io-learn-layer5__smi-conformance-test-gen-test-yamls-traffic-split-10-install.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "linkerd-linkerd-smi__test-testdata-traffic-split-leaf-weights.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "linkerd-linkerd-smi__test-testdata-updated-traffic-split-leaf-weights.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-guides-smi-traffic-policies--block1.yaml",
+        &["SMI1001"],
+        &["SMI1403"],
+        &["SMI1001"],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-guides-smi-traffic-policies--block2.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block1.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block2.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-accesscontrol-walkthrough--block3.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-ratelimit-walkthrough--block1.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block3.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block4.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block5.yaml",
+        &[],
+        &["SMI1403"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__docs-content-tutorials-trafficsplit-deployments--block6.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__examples-access.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__examples-clustered-application.yaml",
+        &["SMI1305"],
+        &["SMI1507"],
+        &["SMI1305"],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__examples-rate-limit-ratelimit-rules.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__examples-traffic-split-trafficsplit-matches.yaml",
+        &[],
+        &["SMI1508"],
+        &[],
+    ),
+    (
+        "nginxinc-nginx-service-mesh__examples-traffic-split-trafficsplit.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-canary_rollout--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-canary_rollout--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-egress_policy--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-egress_policy--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-statefulsets--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-statefulsets--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-demos-tcp_traffic_routing--block1.yaml",
+        &["SMI1001", "SMI1202", "SMI1205"],
+        &[],
+        &["SMI1001", "SMI1202", "SMI1204", "SMI1205"],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-getting_started-traffic_policies--block1.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-getting_started-traffic_policies--block2.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-guides-integrations-dapr--block1.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-guides-integrations-dapr--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-guides-traffic_management-traffic_split--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-overview-osm_components--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__content-en-docs-overview-osm_components--block2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-access-traffic-access-v1-allow-bookthief.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-access-traffic-access-v1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-apps-bookstore-v2.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-samples-canary-httpbin-split.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-split-traffic-split-50-50.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-split-traffic-split-v1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "openservicemesh-osm-docs__manifests-split-traffic-split-v2.yaml",
+        &[],
+        &[],
+        &[],
+    ),
     ("openservicemesh-osm__DESIGN--block1.yaml", &[], &[], &[]),
     ("openservicemesh-osm__DESIGN--block2.yaml", &[], &[], &[]),
-    ("openservicemesh-osm__demo-deploy-mysql--block1.yaml", &[], &["SMI1506", "SMI1507"], &[]),
-    ("openservicemesh-osm__demo-deploy-traffic-specs--block1.yaml", &[], &["SMI1507"], &[]),
-    ("openservicemesh-osm__demo-deploy-traffic-specs--block2.yaml", &[], &["SMI1507"], &[]),
-    ("openservicemesh-osm__demo-deploy-traffic-split--block1.yaml", &[], &["SMI1507"], &[]),
-    ("openservicemesh-osm__demo-deploy-traffic-target--block1.yaml", &[], &["SMI1401", "SMI1506", "SMI1507"], &[]),
-    ("openservicemesh-osm__demo-deploy-traffic-target-with-same-sa--block1.yaml", &[], &["SMI1401", "SMI1506", "SMI1507"], &[]),
-    ("openservicemesh-osm__docs-identity--block1.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-02-traffic-split-1000-0.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-04-traffic-split-900-100.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-05-traffic-split-750-250.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-06-traffic-split-200-800.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-07-traffic-split-0-1000.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-overview--block1.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-traffictarget-manifests-traffictarget-reviews-v2.yaml", &[], &["SMI1401"], &[]),
-    ("servicemeshinterface-smi-adapter-istio__docs-smi-traffictarget-manifests-traffictarget.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__test-manual-02-traffic-split-1000-0.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__test-manual-04-traffic-split-1000-500.yaml", &[], &[], &[]),
-    ("servicemeshinterface-smi-adapter-istio__test-manual-05-traffic-split-0-1000.yaml", &[], &[], &[]),
+    (
+        "openservicemesh-osm__demo-deploy-mysql--block1.yaml",
+        &[],
+        &["SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__demo-deploy-traffic-specs--block1.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__demo-deploy-traffic-specs--block2.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__demo-deploy-traffic-split--block1.yaml",
+        &[],
+        &["SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__demo-deploy-traffic-target--block1.yaml",
+        &[],
+        &["SMI1401", "SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__demo-deploy-traffic-target-with-same-sa--block1.yaml",
+        &[],
+        &["SMI1401", "SMI1506", "SMI1507"],
+        &[],
+    ),
+    (
+        "openservicemesh-osm__docs-identity--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-02-traffic-split-1000-0.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-04-traffic-split-900-100.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-05-traffic-split-750-250.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-06-traffic-split-200-800.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-manifests-07-traffic-split-0-1000.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-trafficsplit-overview--block1.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-traffictarget-manifests-traffictarget-reviews-v2.yaml",
+        &[],
+        &["SMI1401"],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__docs-smi-traffictarget-manifests-traffictarget.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__test-manual-02-traffic-split-1000-0.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__test-manual-04-traffic-split-1000-500.yaml",
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "servicemeshinterface-smi-adapter-istio__test-manual-05-traffic-split-0-1000.yaml",
+        &[],
+        &[],
+        &[],
+    ),
 ];
 
 fn codes(r: &smi_validate::Report, sev: Severity) -> Vec<String> {
-    let s: BTreeSet<String> = r.diagnostics.iter().filter(|d| d.severity == sev).map(|d| d.code.to_string()).collect();
+    let s: BTreeSet<String> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == sev)
+        .map(|d| d.code.to_string())
+        .collect();
     s.into_iter().collect()
 }
 
@@ -124,11 +479,18 @@ fn every_realworld_file_has_its_verdict() {
         let text = std::fs::read_to_string(format!("{DIR}/{file}")).unwrap();
         let r = validate_str(file, &text, &Options::default());
         if codes(&r, Severity::Error) != *errors || codes(&r, Severity::Warning) != *warnings {
-            failures.push(format!("{file}: got {:?} / {:?}", codes(&r, Severity::Error), codes(&r, Severity::Warning)));
+            failures.push(format!(
+                "{file}: got {:?} / {:?}",
+                codes(&r, Severity::Error),
+                codes(&r, Severity::Warning)
+            ));
         }
         let r = validate_str(file, &text, &Options::default().strict(true));
         if codes(&r, Severity::Error) != *strict {
-            failures.push(format!("{file} --strict: got {:?}", codes(&r, Severity::Error)));
+            failures.push(format!(
+                "{file} --strict: got {:?}",
+                codes(&r, Severity::Error)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -3,7 +3,7 @@
 //! `# options: …` line sets options (`strict`, `require-refs`, `reject=KIND`, `target=sdk`,
 //! `target=controller-sdk`, `max-depth=N`).
 
-use smi_validate::{Code, Limits, Options, Target, Validator};
+use smi_validate::{Code, Limits, Options, Severity, Target, Validator};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 
@@ -49,9 +49,14 @@ fn every_rule_has_a_fixture_that_breaks_only_that_rule() {
             continue;
         };
         let text = String::from_utf8_lossy(&bytes);
-        let expect = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("first line `# expect: …`");
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .expect("first line `# expect: …`");
         let mut parts = expect.split_whitespace();
-        let (want_code, want_pos, want_path) = (parts.next().unwrap(), parts.next().unwrap(), parts.next());
+        let (want_code, want_pos, want_path) =
+            (parts.next().unwrap(), parts.next().unwrap(), parts.next());
         assert_eq!(want_code, id, "{file}: fixture for another code");
         let mut v = Validator::new(options(&text));
         v.validate_bytes(&format!("{id}.yaml"), &bytes);
@@ -59,13 +64,25 @@ fn every_rule_has_a_fixture_that_breaks_only_that_rule() {
         let got: Vec<String> = report
             .diagnostics
             .iter()
-            .map(|d| format!("{} {}:{} {}", d.code, d.line.unwrap_or(0), d.column.unwrap_or(0), d.path.clone().unwrap_or_default()))
+            .map(|d| {
+                format!(
+                    "{} {}:{} {}",
+                    d.code,
+                    d.line.unwrap_or(0),
+                    d.column.unwrap_or(0),
+                    d.path.clone().unwrap_or_default()
+                )
+            })
             .collect();
         let want = format!("{want_code} {want_pos} {}", want_path.unwrap_or_default());
         if got != [want.clone()] {
             failures.push(format!("{id}: want [{want}], got {got:?}"));
         }
-        if report.diagnostics.iter().any(|d| d.severity != code.default_severity()) {
+        if report
+            .diagnostics
+            .iter()
+            .any(|d| d.severity != code.default_severity())
+        {
             failures.push(format!("{id}: severity differs from the code's default"));
         }
     }
@@ -76,7 +93,10 @@ fn every_rule_has_a_fixture_that_breaks_only_that_rule() {
 fn require_refs_turns_unresolved_references_into_errors() {
     let text = std::fs::read_to_string(format!("{DIR}/SMI1401.yaml")).unwrap();
     let r = smi_validate::validate_str("x.yaml", &text, &Options::default().require_refs(true));
-    assert_eq!(r.errors().map(|d| d.code).collect::<Vec<_>>(), vec![Code::UnresolvedRoute]);
+    assert_eq!(
+        r.errors().map(|d| d.code).collect::<Vec<_>>(),
+        vec![Code::UnresolvedRoute]
+    );
 }
 
 #[test]
@@ -138,5 +158,44 @@ spec:
       cookie: "^(.*?;)?(type=insider)(;.*)?$"
 "#;
     let r = smi_validate::validate_str("tricky.yaml", text, &Options::default().strict(true));
-    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
+    // Accepted: the only finding is the portability warning on the map-form headers.
+    let found: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.code, d.path.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            Severity::Warning,
+            Code::HeadersMapForm,
+            Some("spec.matches[1].headers".to_owned())
+        )],
+        "{:#?}",
+        r.diagnostics
+    );
+}
+
+#[test]
+fn headers_map_form_severity_follows_the_target() {
+    let text = std::fs::read_to_string(format!("{DIR}/SMI1508.yaml")).unwrap();
+    let severities = |o: Options| -> Vec<(Severity, Code)> {
+        smi_validate::validate_str("h.yaml", &text, &o)
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.code))
+            .collect()
+    };
+    assert_eq!(
+        severities(Options::default()),
+        vec![(Severity::Warning, Code::HeadersMapForm)]
+    );
+    assert_eq!(
+        severities(Options::new().target(Target::Sdk)),
+        vec![(Severity::Error, Code::HeadersMapForm)]
+    );
+    assert_eq!(
+        severities(Options::new().target(Target::ControllerSdk)),
+        vec![]
+    );
 }

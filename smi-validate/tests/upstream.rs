@@ -25,74 +25,272 @@
 use smi_validate::{Options, Severity, validate_str};
 use std::collections::BTreeSet;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream/examples");
-const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream/SOURCES.md");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/upstream/examples"
+);
+const SOURCES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/upstream/SOURCES.md"
+);
 
 /// (file, error codes as-is, error codes at the implied apiVersion)
 const EXPECTED: &[(&str, &[&str], &[&str])] = &[
-    ("traffic-access-v1alpha1-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha1-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha1-traffictarget-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha1-traffictarget-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha1-traffictarget-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha2-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha2-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha2-traffictarget-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha2-traffictarget-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha2-traffictarget-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-httproutegroup-2.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-access-v1alpha1-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha1-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha1-traffictarget-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha1-traffictarget-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha1-traffictarget-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha2-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha2-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha2-traffictarget-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha2-traffictarget-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha2-traffictarget-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha3-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha3-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-access-v1alpha3-tcproute-1.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha3-tcproute-2.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha3-tcproute-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-traffictarget-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-traffictarget-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-traffictarget-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha3-traffictarget-4.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-access-v1alpha3-traffictarget-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha3-traffictarget-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha3-traffictarget-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha3-traffictarget-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-access-v1alpha3-udproute-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-identitybinding-1.yaml", &["SMI1301"], &["SMI1301"]),
+    (
+        "traffic-access-v1alpha4-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha4-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha4-identitybinding-1.yaml",
+        &["SMI1301"],
+        &["SMI1301"],
+    ),
     ("traffic-access-v1alpha4-tcproute-1.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha4-tcproute-2.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha4-tcproute-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-traffictarget-1.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-traffictarget-2.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-traffictarget-3.yaml", &["SMI1101"], &[]),
-    ("traffic-access-v1alpha4-traffictarget-4.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-access-v1alpha4-traffictarget-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha4-traffictarget-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha4-traffictarget-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-access-v1alpha4-traffictarget-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-access-v1alpha4-udproute-1.yaml", &["SMI1101"], &[]),
-    ("traffic-metrics-v1alpha1-apiresourcelist-1.yaml", &["SMI1004"], &["SMI1004"]),
+    (
+        "traffic-metrics-v1alpha1-apiresourcelist-1.yaml",
+        &["SMI1004"],
+        &["SMI1004"],
+    ),
     ("traffic-metrics-v1alpha1-apiservice-1.yaml", &[], &[]),
-    ("traffic-metrics-v1alpha1-fragment-1.yaml", &[], &["SMI1101"]),
-    ("traffic-metrics-v1alpha1-fragment-2.yaml", &[], &["SMI1101"]),
-    ("traffic-metrics-v1alpha1-fragment-3.yaml", &[], &["SMI1101"]),
+    (
+        "traffic-metrics-v1alpha1-fragment-1.yaml",
+        &[],
+        &["SMI1101"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-fragment-2.yaml",
+        &[],
+        &["SMI1101"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-fragment-3.yaml",
+        &[],
+        &["SMI1101"],
+    ),
     ("traffic-metrics-v1alpha1-role-1.yaml", &[], &[]),
     ("traffic-metrics-v1alpha1-role-2.yaml", &[], &[]),
-    ("traffic-metrics-v1alpha1-trafficmetrics-1.yaml", &["SMI1101"], &["SMI1104"]),
-    ("traffic-metrics-v1alpha1-trafficmetrics-2.yaml", &["SMI1101"], &["SMI1104"]),
-    ("traffic-metrics-v1alpha1-trafficmetricslist-1.yaml", &["SMI1101"], &["SMI1104"]),
-    ("traffic-metrics-v1alpha1-trafficmetricslist-2.yaml", &["SMI1101"], &["SMI1104"]),
-    ("traffic-metrics-v1alpha1-trafficmetricslist-3.yaml", &["SMI1101"], &["SMI1104"]),
+    (
+        "traffic-metrics-v1alpha1-trafficmetrics-1.yaml",
+        &["SMI1101"],
+        &["SMI1104"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-trafficmetrics-2.yaml",
+        &["SMI1101"],
+        &["SMI1104"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-trafficmetricslist-1.yaml",
+        &["SMI1101"],
+        &["SMI1104"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-trafficmetricslist-2.yaml",
+        &["SMI1101"],
+        &["SMI1104"],
+    ),
+    (
+        "traffic-metrics-v1alpha1-trafficmetricslist-3.yaml",
+        &["SMI1101"],
+        &["SMI1104"],
+    ),
     ("traffic-specs-v1alpha1-httproutegroup-1.yaml", &[], &[]),
-    ("traffic-specs-v1alpha1-httproutegroup-2.yaml", &["SMI1105"], &[]),
+    (
+        "traffic-specs-v1alpha1-httproutegroup-2.yaml",
+        &["SMI1105"],
+        &[],
+    ),
     ("traffic-specs-v1alpha1-tcproute-1.yaml", &[], &[]),
-    ("traffic-specs-v1alpha2-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha2-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha2-httproutegroup-3.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha2-httproutegroup-4.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha2-httproutegroup-5.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-specs-v1alpha2-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha2-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha2-httproutegroup-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha2-httproutegroup-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha2-httproutegroup-5.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-specs-v1alpha2-tcproute-1.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha3-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha3-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha3-httproutegroup-3.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha3-httproutegroup-4.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha3-httproutegroup-5.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-specs-v1alpha3-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha3-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha3-httproutegroup-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha3-httproutegroup-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha3-httproutegroup-5.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-specs-v1alpha3-tcproute-1.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha4-httproutegroup-1.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha4-httproutegroup-2.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha4-httproutegroup-3.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha4-httproutegroup-4.yaml", &["SMI1101"], &[]),
-    ("traffic-specs-v1alpha4-httproutegroup-5.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-specs-v1alpha4-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha4-httproutegroup-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha4-httproutegroup-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha4-httproutegroup-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-specs-v1alpha4-httproutegroup-5.yaml",
+        &["SMI1101"],
+        &[],
+    ),
     ("traffic-specs-v1alpha4-tcproute-1.yaml", &["SMI1101"], &[]),
     ("traffic-specs-v1alpha4-tcproute-2.yaml", &["SMI1101"], &[]),
     ("traffic-specs-v1alpha4-udproute-1.yaml", &["SMI1101"], &[]),
@@ -121,38 +319,107 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
     ("traffic-split-v1alpha2-trafficsplit-4.yaml", &[], &[]),
     ("traffic-split-v1alpha2-trafficsplit-5.yaml", &[], &[]),
     ("traffic-split-v1alpha2-trafficsplit-6.yaml", &[], &[]),
-    ("traffic-split-v1alpha3-httproutegroup-1.yaml", &["SMI1101"], &["SMI1202"]),
+    (
+        "traffic-split-v1alpha3-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &["SMI1202"],
+    ),
     ("traffic-split-v1alpha3-service-1.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-2.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-3.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-4.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-5.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-6.yaml", &[], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-1.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-2.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-3.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-4.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-5.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-6.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha3-trafficsplit-7.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-httproutegroup-1.yaml", &["SMI1101"], &["SMI1202"]),
+    (
+        "traffic-split-v1alpha3-trafficsplit-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-5.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-6.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha3-trafficsplit-7.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-httproutegroup-1.yaml",
+        &["SMI1101"],
+        &["SMI1202"],
+    ),
     ("traffic-split-v1alpha4-service-1.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-2.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-3.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-4.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-5.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-6.yaml", &[], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-1.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-2.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-3.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-4.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-5.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-6.yaml", &["SMI1101"], &[]),
-    ("traffic-split-v1alpha4-trafficsplit-7.yaml", &["SMI1101"], &[]),
+    (
+        "traffic-split-v1alpha4-trafficsplit-1.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-2.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-3.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-4.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-5.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-6.yaml",
+        &["SMI1101"],
+        &[],
+    ),
+    (
+        "traffic-split-v1alpha4-trafficsplit-7.yaml",
+        &["SMI1101"],
+        &[],
+    ),
 ];
 
 fn errors(r: &smi_validate::Report) -> Vec<String> {
-    let s: BTreeSet<String> = r.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.code.to_string()).collect();
+    let s: BTreeSet<String> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.code.to_string())
+        .collect();
     s.into_iter().collect()
 }
 
@@ -183,13 +450,20 @@ fn with_api_version(text: &str, gv: &str) -> String {
             out.push('\n');
         }
     }
-    if replaced { out } else { format!("apiVersion: {gv}\n{text}") }
+    if replaced {
+        out
+    } else {
+        format!("apiVersion: {gv}\n{text}")
+    }
 }
 
 #[test]
 fn every_upstream_example_has_its_documented_verdict() {
     let implied = implied();
-    let mut files: Vec<String> = std::fs::read_dir(DIR).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut files: Vec<String> = std::fs::read_dir(DIR)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     files.sort();
     let listed: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
     assert_eq!(files, listed, "the table must list every example file");
@@ -203,7 +477,10 @@ fn every_upstream_example_has_its_documented_verdict() {
         let gv = &implied[*file];
         let r = validate_str(file, &with_api_version(&text, gv), &Options::default());
         if errors(&r) != *at_gv {
-            failures.push(format!("{file} at {gv}: got {:?}, want {at_gv:?}", errors(&r)));
+            failures.push(format!(
+                "{file} at {gv}: got {:?}, want {at_gv:?}",
+                errors(&r)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -214,7 +491,11 @@ fn all_examples_of_one_doc_resolve_their_references() {
     // The traffic-access v1alpha3 doc's examples, validated together, reference each other.
     let implied = implied();
     let mut v = smi_validate::Validator::new(Options::default().require_refs(true));
-    for f in ["traffic-access-v1alpha3-tcproute-2.yaml", "traffic-access-v1alpha3-httproutegroup-2.yaml", "traffic-access-v1alpha3-traffictarget-2.yaml"] {
+    for f in [
+        "traffic-access-v1alpha3-tcproute-2.yaml",
+        "traffic-access-v1alpha3-httproutegroup-2.yaml",
+        "traffic-access-v1alpha3-traffictarget-2.yaml",
+    ] {
         let text = std::fs::read_to_string(format!("{DIR}/{f}")).unwrap();
         v.validate_str(f, &with_api_version(&text, &implied[f]));
     }

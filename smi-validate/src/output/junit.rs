@@ -29,21 +29,44 @@ pub(crate) fn render(report: &Report) -> String {
         }
     }
     let total = cs.len();
-    let failures = cs.iter().filter(|c| c.diagnostics.iter().any(|d| d.severity == Severity::Error)).count();
+    let failures = cs
+        .iter()
+        .filter(|c| c.diagnostics.iter().any(|d| d.severity == Severity::Error))
+        .count();
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(s, "<testsuites name=\"smi-validate\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"smi-validate\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">"
+    );
     for f in files {
         let fc: Vec<_> = cs.iter().filter(|c| c.file == f).collect();
-        let ff = fc.iter().filter(|c| c.diagnostics.iter().any(|d| d.severity == Severity::Error)).count();
-        let _ = writeln!(s, "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{ff}\" errors=\"0\" skipped=\"0\">", esc(f), fc.len());
+        let ff = fc
+            .iter()
+            .filter(|c| c.diagnostics.iter().any(|d| d.severity == Severity::Error))
+            .count();
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{ff}\" errors=\"0\" skipped=\"0\">",
+            esc(f),
+            fc.len()
+        );
         for c in fc {
-            let _ = write!(s, "    <testcase classname=\"{}\" name=\"{}\"", esc(f), esc(&c.name));
+            let _ = write!(
+                s,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                esc(f),
+                esc(&c.name)
+            );
             if c.diagnostics.is_empty() {
                 s.push_str("/>\n");
                 continue;
             }
             s.push_str(">\n");
-            for d in c.diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+            for d in c
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+            {
                 let _ = writeln!(
                     s,
                     "      <failure message=\"{}\" type=\"{}\">{}</failure>",
@@ -52,9 +75,18 @@ pub(crate) fn render(report: &Report) -> String {
                     esc(&d.to_string())
                 );
             }
-            let warnings: Vec<String> = c.diagnostics.iter().filter(|d| d.severity == Severity::Warning).map(|d| d.to_string()).collect();
+            let warnings: Vec<String> = c
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .map(|d| d.to_string())
+                .collect();
             if !warnings.is_empty() {
-                let _ = writeln!(s, "      <system-out>{}</system-out>", esc(&warnings.join("\n")));
+                let _ = writeln!(
+                    s,
+                    "      <system-out>{}</system-out>",
+                    esc(&warnings.join("\n"))
+                );
             }
             s.push_str("    </testcase>\n");
         }

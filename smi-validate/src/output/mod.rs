@@ -36,7 +36,11 @@ impl FromStr for Format {
             "junit" => Format::Junit,
             "sarif" => Format::Sarif,
             "tap" => Format::Tap,
-            _ => return Err(format!("unknown output format `{s}` (text, json, junit, sarif, tap)")),
+            _ => {
+                return Err(format!(
+                    "unknown output format `{s}` (text, json, junit, sarif, tap)"
+                ));
+            }
         })
     }
 }
@@ -106,7 +110,11 @@ pub(crate) fn cases(report: &Report) -> Vec<Case<'_>> {
                     d
                 })
                 .collect();
-            out.push(Case { file: &f.name, name: format!("{id} (document {doc})"), diagnostics });
+            out.push(Case {
+                file: &f.name,
+                name: format!("{id} (document {doc})"),
+                diagnostics,
+            });
         }
     }
     for (i, d) in report.diagnostics.iter().enumerate() {
@@ -120,7 +128,11 @@ pub(crate) fn cases(report: &Report) -> Vec<Case<'_>> {
         if let Some(c) = out.iter_mut().find(|c| c.file == d.file && c.name == name) {
             c.diagnostics.push(d);
         } else {
-            out.push(Case { file: &d.file, name, diagnostics: vec![d] });
+            out.push(Case {
+                file: &d.file,
+                name,
+                diagnostics: vec![d],
+            });
         }
     }
     out

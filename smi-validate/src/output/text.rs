@@ -3,7 +3,11 @@ use crate::{Report, Severity};
 use std::fmt::Write;
 
 fn paint(on: bool, code: &str, s: &str) -> String {
-    if on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() }
+    if on {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Renders rustc-style text:
@@ -24,7 +28,12 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
             Severity::Error => ("error", "1;31"),
             Severity::Warning => ("warning", "1;33"),
         };
-        let _ = writeln!(s, "{}{}", paint(c, col, &format!("{sev}[{}]", d.code)), paint(c, "1", &format!(": {}", d.message)));
+        let _ = writeln!(
+            s,
+            "{}{}",
+            paint(c, col, &format!("{sev}[{}]", d.code)),
+            paint(c, "1", &format!(": {}", d.message))
+        );
         let mut ctx = Vec::new();
         if let Some(doc) = d.document {
             ctx.push(format!("document {doc}"));
@@ -35,7 +44,11 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
         if let Some(o) = &d.object {
             ctx.push(o.clone());
         }
-        let ctx = if ctx.is_empty() { String::new() } else { format!(" ({})", ctx.join(", ")) };
+        let ctx = if ctx.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ctx.join(", "))
+        };
         let width = d.line.map_or(1, |l| l.to_string().len());
         let pad = " ".repeat(width);
         let _ = writeln!(s, "{pad}{} {}{ctx}", paint(c, "1;34", "-->"), d.location());
@@ -43,9 +56,16 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
             let bar = paint(c, "1;34", "|");
             let _ = writeln!(s, "{pad} {bar}");
             let _ = writeln!(s, "{} {bar} {src}", paint(c, "1;34", &line.to_string()));
-            let start: String = src.chars().take(col0.saturating_sub(1)).map(|ch| if ch == '\t' { '\t' } else { ' ' }).collect();
+            let start: String = src
+                .chars()
+                .take(col0.saturating_sub(1))
+                .map(|ch| if ch == '\t' { '\t' } else { ' ' })
+                .collect();
             let rest: Vec<char> = src.chars().skip(col0.saturating_sub(1)).collect();
-            let mut n = rest.iter().take_while(|ch| !ch.is_whitespace() && **ch != ':' && **ch != ',').count();
+            let mut n = rest
+                .iter()
+                .take_while(|ch| !ch.is_whitespace() && **ch != ':' && **ch != ',')
+                .count();
             if rest.first() == Some(&'-') || n == 0 {
                 n = 1;
             }
