@@ -373,12 +373,14 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     let rate = |r: &PerformanceTestResult| r.record.actual_rps.parse::<f64>().unwrap();
     // actualRps of the merge is the sum of the shards' rates
     assert!((rate(&merged) - shards.iter().map(rate).sum::<f64>()).abs() < 0.01);
+    // 1 s runs in separate processes on a shared CI machine: 10 % covers scheduling noise,
+    // while a shard running the whole rate (or none of it) would be off by 50 % or more.
     for r in [rate(&merged), rate(&single)] {
-        assert!((r - 401.0).abs() <= 0.05 * 401.0, "rate {r}");
+        assert!((r - 401.0).abs() <= 0.10 * 401.0, "rate {r}");
     }
     let scheduled =
         |r: &PerformanceTestResult| (r.record.requests_total + r.record.dropped_or_late) as f64;
-    assert!((scheduled(&merged) - scheduled(&single)).abs() <= 0.05 * 401.0);
+    assert!((scheduled(&merged) - scheduled(&single)).abs() <= 0.10 * 401.0);
     close(p(&merged, 50.0), p(&single, 50.0), 2000, 0.5, "p50");
     close(p(&merged, 99.0), p(&single, 99.0), 10_000, 1.0, "p99");
 }
