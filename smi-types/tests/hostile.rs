@@ -2,7 +2,7 @@
 //! (mostly [`Error::Limit`], naming the limit) or a bounded result, in bounded time and memory.
 //!
 //! Inputs are generated in memory. Each case runs on its own thread with a generous wall-clock
-//! guard of 120 s (a hang guard, not a performance assertion: `cargo test` builds are unoptimized).
+//! guard of 180 s (a hang guard, not a performance assertion: `cargo test` builds are unoptimized).
 
 use std::sync::mpsc;
 use std::thread;
@@ -27,7 +27,7 @@ fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) 
 }
 
 fn parse(input: String, limits: Limits) -> Result<Vec<Document>, Error> {
-    within(120, move || parse_yaml_stream_with(&input, &limits))
+    within(180, move || parse_yaml_stream_with(&input, &limits))
 }
 
 fn limit_message(r: Result<Vec<Document>, Error>) -> String {
@@ -308,7 +308,7 @@ fn result_counts_that_overflow_i64_are_an_inconsistency_not_a_panic() {
         )
         .replace("  \"200\": 9\n", "  \"200\": 9223372036854775807\n");
     assert_ne!(huge, seed);
-    let errors = within(120, move || {
+    let errors = within(180, move || {
         let docs = parse_yaml_stream_with(&huge, &Limits::default()).expect("a well-formed result");
         let Document::Smi(o) = &docs[0] else {
             panic!("{docs:?}")
