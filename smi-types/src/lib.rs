@@ -91,3 +91,8 @@ pub use dynamic::{
     parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream,
 };
 pub use error::{Error, Location};
+
+/// The workspace README's Rust snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
