@@ -80,7 +80,10 @@ impl Live {
             errors: AtomicU64::new(0),
             window: Mutex::new(settings.new_histogram()),
         });
-        self.lanes.lock().unwrap_or_else(|e| e.into_inner()).push(slot.clone());
+        self.lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot.clone());
         slot
     }
 
@@ -184,7 +187,11 @@ impl Publisher {
 /// start during the warm-up are sent but not recorded. Duration mode: no request starts after
 /// the end; requests still in flight at the end are abandoned and not recorded (Open model:
 /// they get a grace of `min(timeout, 1 s)`). Requests mode: each lane completes an exact share.
-pub async fn drive<F: LaneFactory>(factory: Arc<F>, plan: Arc<RunPlan>, ctx: RunContext) -> RunStats {
+pub async fn drive<F: LaneFactory>(
+    factory: Arc<F>,
+    plan: Arc<RunPlan>,
+    ctx: RunContext,
+) -> RunStats {
     let mut lanes = Vec::new();
     for c in 0..plan.connections {
         lanes.extend(factory.lanes(&plan, c));
@@ -221,7 +228,8 @@ pub async fn drive<F: LaneFactory>(factory: Arc<F>, plan: Arc<RunPlan>, ctx: Run
     let mut tasks = Vec::with_capacity(prepared.len());
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;
-        let quota = quota_total.map(|q| q / u64::from(n) + u64::from(u64::from(i) < q % u64::from(n)));
+        let quota =
+            quota_total.map(|q| q / u64::from(n) + u64::from(u64::from(i) < q % u64::from(n)));
         let lctx = LaneCtx {
             index: i,
             lanes: n,
@@ -268,10 +276,17 @@ pub async fn drive<F: LaneFactory>(factory: Arc<F>, plan: Arc<RunPlan>, ctx: Run
 
 async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     let mut rec = Recorder::new(c.settings, false);
-    let mut publisher = c.live.clone().map(|slot| Publisher { slot, window: c.settings.new_histogram(), next: c.start });
+    let mut publisher = c.live.clone().map(|slot| Publisher {
+        slot,
+        window: c.settings.new_histogram(),
+        next: c.start,
+    });
     // Optional ceiling: this lane's share of `rps`, never catching up after a slow response.
     let interval = (c.rps > 0).then(|| Duration::from_secs_f64(f64::from(c.lanes) / c.rps as f64));
-    let mut next = c.start + interval.map(|iv| iv.mul_f64(f64::from(c.index) / f64::from(c.lanes))).unwrap_or_default();
+    let mut next = c.start
+        + interval
+            .map(|iv| iv.mul_f64(f64::from(c.index) / f64::from(c.lanes)))
+            .unwrap_or_default();
     let mut remaining = c.quota;
     let mut last = c.start;
     loop {
@@ -328,7 +343,11 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
 
 async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     let mut rec = Recorder::new(c.settings, true);
-    let mut publisher = c.live.clone().map(|slot| Publisher { slot, window: c.settings.new_histogram(), next: c.start });
+    let mut publisher = c.live.clone().map(|slot| Publisher {
+        slot,
+        window: c.settings.new_histogram(),
+        next: c.start,
+    });
     // Lane i owns arrivals i, i + L, i + 2L, ... of the global schedule start + k / rps.
     let rate = c.rps.max(1) as f64;
     let step = f64::from(c.lanes) / rate;
@@ -365,7 +384,11 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
             // `cap` of them were queued (in flight, their latency counts from their intended
             // time); the later ones came due while the backlog was full and are refused.
             let elapsed = now.saturating_duration_since(c.start).as_secs_f64();
-            let due = if elapsed >= offset { ((elapsed - offset) / step) as u64 + 1 } else { 0 };
+            let due = if elapsed >= offset {
+                ((elapsed - offset) / step) as u64 + 1
+            } else {
+                0
+            };
             if due.saturating_sub(k) > cap {
                 refused = Some((k + cap, due));
             }

@@ -18,7 +18,9 @@ pub enum Error {
         known: String,
     },
     /// The generator does not support the protocol / load model combination.
-    #[error("load generator {generator:?} does not support {protocol} with the {model} load model; it supports protocols [{protocols}] and load models [{models}]")]
+    #[error(
+        "load generator {generator:?} does not support {protocol} with the {model} load model; it supports protocols [{protocols}] and load models [{models}]"
+    )]
     Unsupported {
         /// Generator name.
         generator: String,

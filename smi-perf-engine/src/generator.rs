@@ -108,7 +108,8 @@ impl Registry {
 
     /// Adds (or replaces) a generator under its name.
     pub fn register(&mut self, generator: Arc<dyn LoadGenerator>) {
-        self.generators.insert(generator.name().to_owned(), generator);
+        self.generators
+            .insert(generator.name().to_owned(), generator);
     }
 
     /// Registered names.
@@ -127,10 +128,13 @@ impl Registry {
     /// ```
     pub fn resolve(&self, spec: &PerformanceTestSpec) -> Result<Arc<dyn LoadGenerator>> {
         let name = spec.effective_load_generator();
-        let g = self.generators.get(name).ok_or_else(|| Error::UnknownGenerator {
-            name: name.to_owned(),
-            known: self.names().join(", "),
-        })?;
+        let g = self
+            .generators
+            .get(name)
+            .ok_or_else(|| Error::UnknownGenerator {
+                name: name.to_owned(),
+                known: self.names().join(", "),
+            })?;
         let caps = g.capabilities();
         let (protocol, model) = (spec.effective_protocol(), spec.effective_load_model());
         if !caps.supports(protocol, model) {
@@ -138,8 +142,18 @@ impl Registry {
                 generator: name.to_owned(),
                 protocol,
                 model,
-                protocols: caps.protocols.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
-                models: caps.load_models.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+                protocols: caps
+                    .protocols
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                models: caps
+                    .load_models
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         Ok(g.clone())
@@ -165,12 +179,21 @@ impl LoadGenerator for Builtin {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            if matches!(plan.spec.rate_shape, Some(RateShape::Linear | RateShape::Step)) {
-                return Err(Error::Other("the builtin generator supports only the Constant rate shape".into()));
+            if matches!(
+                plan.spec.rate_shape,
+                Some(RateShape::Linear | RateShape::Step)
+            ) {
+                return Err(Error::Other(
+                    "the builtin generator supports only the Constant rate shape".into(),
+                ));
             }
             match plan.protocol {
-                Protocol::Http => Ok(drive(Arc::new(crate::http::Http1Factory::new(&plan)?), plan, ctx).await),
-                Protocol::Http2 => Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await),
+                Protocol::Http => {
+                    Ok(drive(Arc::new(crate::http::Http1Factory::new(&plan)?), plan, ctx).await)
+                }
+                Protocol::Http2 => {
+                    Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await)
+                }
                 Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
                 p => Err(Error::Other(format!("builtin generator cannot run {p}"))),
             }

@@ -41,7 +41,10 @@ struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("targets", &self.targets).field("method", &self.method).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("targets", &self.targets)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,13 +55,22 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
         let authority = e.authority();
         let host_header = match (tls, e.port) {
             (false, None | Some(80)) | (true, None | Some(443)) => {
-                if e.host.contains(':') { format!("[{}]", e.host) } else { e.host.clone() }
+                if e.host.contains(':') {
+                    format!("[{}]", e.host)
+                } else {
+                    e.host.clone()
+                }
             }
             _ => authority.clone(),
         };
         // HTTP/2 needs the absolute form (scheme and :authority); HTTP/1.1 sends origin form + Host.
         let uri: Uri = if h2 {
-            format!("{}://{}{}", if tls { "https" } else { "http" }, host_header, e.path)
+            format!(
+                "{}://{}{}",
+                if tls { "https" } else { "http" },
+                host_header,
+                e.path
+            )
         } else {
             e.path.clone()
         }
@@ -66,19 +78,35 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
         .map_err(|err| Error::Other(format!("endpoint path {:?}: {err}", e.path)))?;
         let mut headers = HeaderMap::new();
         if !h2 {
-            headers.insert(http::header::HOST, http::HeaderValue::from_str(&host_header).map_err(|err| Error::Other(err.to_string()))?);
+            headers.insert(
+                http::header::HOST,
+                http::HeaderValue::from_str(&host_header)
+                    .map_err(|err| Error::Other(err.to_string()))?,
+            );
         }
         for (k, v) in &plan.headers {
             headers.append(k.clone(), v.clone());
         }
         if !plan.body.is_empty() && !headers.contains_key(http::header::CONTENT_TYPE) {
-            headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/octet-stream"));
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/octet-stream"),
+            );
         }
         // Request line + headers + CRLFs, the HTTP/1.1 wire size (an estimate for HTTP/2).
-        let head_len = plan.method.as_str().len() + e.path.len() + 11
-            + headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>()
+        let head_len = plan.method.as_str().len()
+            + e.path.len()
+            + 11
+            + headers
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len() + 4)
+                .sum::<usize>()
             + 2
-            + if plan.body.is_empty() { 0 } else { 18 + plan.body.len().to_string().len() };
+            + if plan.body.is_empty() {
+                0
+            } else {
+                18 + plan.body.len().to_string().len()
+            };
         targets.push(Target {
             connect_addr: authority,
             host: e.host.clone(),
@@ -89,7 +117,11 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
         });
     }
     #[cfg(feature = "tls")]
-    let tls = if targets.iter().any(|t| t.tls) { Some(crate::tls::connector(&plan.tls, h2)?) } else { None };
+    let tls = if targets.iter().any(|t| t.tls) {
+        Some(crate::tls::connector(&plan.tls, h2)?)
+    } else {
+        None
+    };
     #[cfg(not(feature = "tls"))]
     if targets.iter().any(|t| t.tls) {
         return Err(Error::Tls("https endpoints need the `tls` feature".into()));
@@ -115,28 +147,43 @@ impl Shared {
     }
 
     async fn tcp(&self, t: &Target) -> Result<TcpStream, ErrorKind> {
-        let s = TcpStream::connect(&t.connect_addr).await.map_err(|e| ErrorKind::from_io(&e))?;
+        let s = TcpStream::connect(&t.connect_addr)
+            .await
+            .map_err(|e| ErrorKind::from_io(&e))?;
         let _ = s.set_nodelay(true);
         Ok(s)
     }
 
     #[cfg(feature = "tls")]
-    async fn tls_stream(&self, t: &Target, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorKind> {
+    async fn tls_stream(
+        &self,
+        t: &Target,
+        tcp: TcpStream,
+    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorKind> {
         let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
         let name = self.server_name.clone().unwrap_or_else(|| t.host.clone());
         let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
-        connector.connect(name, tcp).await.map_err(|e| match ErrorKind::from_io(&e) {
-            ErrorKind::Reset => ErrorKind::Reset,
-            _ => ErrorKind::Tls,
-        })
+        connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| match ErrorKind::from_io(&e) {
+                ErrorKind::Reset => ErrorKind::Reset,
+                _ => ErrorKind::Tls,
+            })
     }
 
     async fn connect_h1(&self, t: &Target) -> Result<H1, ErrorKind> {
         let tcp = self.tcp(t).await?;
         macro_rules! handshake {
             ($io:expr) => {{
-                let (sender, conn) = http1::handshake(TokioIo::new($io)).await.map_err(|e| classify(&e))?;
-                Ok(H1 { sender, conn: Box::pin(conn), served: 0 })
+                let (sender, conn) = http1::handshake(TokioIo::new($io))
+                    .await
+                    .map_err(|e| classify(&e))?;
+                Ok(H1 {
+                    sender,
+                    conn: Box::pin(conn),
+                    served: 0,
+                })
             }};
         }
         if t.tls {
@@ -197,7 +244,11 @@ pub fn classify(e: &hyper::Error) -> ErrorKind {
             if let Some(io) = h2e.get_io() {
                 return ErrorKind::from_io(io);
             }
-            return if h2e.is_go_away() || h2e.is_reset() { ErrorKind::Reset } else { ErrorKind::Protocol };
+            return if h2e.is_go_away() || h2e.is_reset() {
+                ErrorKind::Reset
+            } else {
+                ErrorKind::Protocol
+            };
         }
         src = s.source();
     }
@@ -208,7 +259,12 @@ pub fn classify(e: &hyper::Error) -> ErrorKind {
 }
 
 fn head_size(res: &http::response::Parts) -> u64 {
-    (17 + res.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>() + 2) as u64
+    (17 + res
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + 2) as u64
 }
 
 /// Reads a response body to the end without keeping it.
@@ -240,7 +296,9 @@ pub struct Http1Factory {
 impl Http1Factory {
     /// Prepares the request templates (and TLS config) of `plan`.
     pub fn new(plan: &RunPlan) -> Result<Self> {
-        Ok(Http1Factory { shared: shared(plan, false)? })
+        Ok(Http1Factory {
+            shared: shared(plan, false)?,
+        })
     }
 }
 
@@ -266,7 +324,9 @@ struct H1 {
 
 impl std::fmt::Debug for H1 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("H1").field("served", &self.served).finish_non_exhaustive()
+        f.debug_struct("H1")
+            .field("served", &self.served)
+            .finish_non_exhaustive()
     }
 }
 
@@ -287,7 +347,11 @@ impl Http1Lane {
         if conns[i].is_none() {
             conns[i] = Some(shared.connect_h1(t).await.map_err(|k| (k, false))?);
         }
-        let H1 { sender, conn, served } = conns[i].as_mut().expect("connected above");
+        let H1 {
+            sender,
+            conn,
+            served,
+        } = conns[i].as_mut().expect("connected above");
         let reused = *served > 0;
         let exchange = async {
             sender.ready().await?;
@@ -322,7 +386,11 @@ impl Http1Lane {
                 if conn_done {
                     conns[i] = None;
                 }
-                Ok(Outcome::Response { status, sent: t.head_len + shared.body.len() as u64, received })
+                Ok(Outcome::Response {
+                    status,
+                    sent: t.head_len + shared.body.len() as u64,
+                    received,
+                })
             }
             Err(e) => {
                 conns[i] = None;
@@ -350,7 +418,14 @@ impl Lane for Http1Lane {
                 Ok(o) => o,
                 Err((kind, _)) => Outcome::Error { kind, sent },
             },
-            Err((kind, false)) => Outcome::Error { kind, sent: if kind == ErrorKind::ConnectRefused { 0 } else { sent } },
+            Err((kind, false)) => Outcome::Error {
+                kind,
+                sent: if kind == ErrorKind::ConnectRefused {
+                    0
+                } else {
+                    sent
+                },
+            },
         }
     }
 
@@ -379,7 +454,9 @@ pub struct Http2Factory {
 impl Http2Factory {
     /// Prepares the request templates (and TLS config with ALPN `h2`) of `plan`.
     pub fn new(plan: &RunPlan) -> Result<Self> {
-        Ok(Http2Factory { shared: shared(plan, true)? })
+        Ok(Http2Factory {
+            shared: shared(plan, true)?,
+        })
     }
 }
 
@@ -467,7 +544,11 @@ impl Lane for Http2Lane {
         let (parts, body) = res.into_parts();
         let head = head_size(&parts);
         match drain(body).await {
-            Ok(n) => Outcome::Response { status: parts.status.as_u16(), sent: sent + shared.body.len() as u64, received: head + n },
+            Ok(n) => Outcome::Response {
+                status: parts.status.as_u16(),
+                sent: sent + shared.body.len() as u64,
+                received: head + n,
+            },
             Err(kind) => Outcome::Error { kind, sent },
         }
     }

@@ -53,8 +53,8 @@ pub use generator::{BoxFuture, Builtin, Capabilities, LoadGenerator, Registry};
 pub use http::{Http1Factory, Http1Lane, Http2Factory, Http2Lane, classify};
 pub use plan::{RunPlan, TlsOptions};
 pub use result::{
-    ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,
-    percentile_label, summarize,
+    ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge,
+    merge_recorders, new_uuid, observe, percentile_label, summarize,
 };
 pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
 pub use tcp::{TcpFactory, TcpLane};
@@ -62,14 +62,24 @@ pub use tcp::{TcpFactory, TcpLane};
 pub use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
 
 /// Runs `spec` with the generator `registry` resolves for it. The result is unnamed.
-pub async fn run_spec_with(registry: &Registry, spec: &PerformanceTestSpec, ctx: RunContext) -> Result<PerformanceTestResult> {
+pub async fn run_spec_with(
+    registry: &Registry,
+    spec: &PerformanceTestSpec,
+    ctx: RunContext,
+) -> Result<PerformanceTestResult> {
     let plan = RunPlan::from_spec(spec)?;
     run_plan(registry, plan, "", "", ctx).await
 }
 
 /// Runs an already-built plan (e.g. one whose TLS CA bundle the caller filled in).
 /// `name` becomes the result's `metadata.name`, `test_name` its `testRef.name` (either may be empty).
-pub async fn run_plan(registry: &Registry, plan: RunPlan, name: &str, test_name: &str, ctx: RunContext) -> Result<PerformanceTestResult> {
+pub async fn run_plan(
+    registry: &Registry,
+    plan: RunPlan,
+    name: &str,
+    test_name: &str,
+    ctx: RunContext,
+) -> Result<PerformanceTestResult> {
     let generator = registry.resolve(&plan.spec)?;
     let plan = Arc::new(plan);
     let stats = generator.run(plan.clone(), ctx).await?;
@@ -92,10 +102,19 @@ pub async fn run_test(test: &PerformanceTest, ctx: RunContext) -> Result<Perform
 /// A tokio runtime sized by `threads` (`None` = CPUs available to this process; 1 = a
 /// current-thread runtime, the cheapest for a generator pinned to one core).
 pub fn runtime(threads: Option<u32>) -> std::io::Result<tokio::runtime::Runtime> {
-    let n = threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let n = threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     if n <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()
     }
 }

@@ -16,8 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun};
 use smi_perf_engine::{Live, Registry, RunContext, RunPlan, report, serve, smp};
 use smi_types::perf::{
-    Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult, PerformanceTestSpec, Protocol, RequestSpec, RunLength, Threshold,
-    ThresholdMetric,
+    Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult,
+    PerformanceTestSpec, Protocol, RequestSpec, RunLength, Threshold, ThresholdMetric,
 };
 
 /// The quick-start manifest, also used by `smi-perf demo`.
@@ -27,7 +27,11 @@ const EXIT_THRESHOLD: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "smi-perf", version, about = "Performance tests for service meshes: open/closed load, HdrHistogram latency, mergeable results")]
+#[command(
+    name = "smi-perf",
+    version,
+    about = "Performance tests for service meshes: open/closed load, HdrHistogram latency, mergeable results"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -273,7 +277,9 @@ fn main() -> ExitCode {
 type CliResult<T> = Result<T, String>;
 
 fn dur(s: &str, what: &str) -> CliResult<Duration> {
-    GepDuration::parse(s).and_then(|d| d.to_std()).map_err(|e| format!("{what}: {e}"))
+    GepDuration::parse(s)
+        .and_then(|d| d.to_std())
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 fn parse_threshold(s: &str) -> CliResult<Threshold> {
@@ -282,12 +288,18 @@ fn parse_threshold(s: &str) -> CliResult<Threshold> {
     } else if let Some((m, l)) = s.split_once(">=") {
         (m, ">=", l)
     } else {
-        return Err(format!("threshold {s:?}: expected METRIC<=LIMIT or METRIC>=LIMIT"));
+        return Err(format!(
+            "threshold {s:?}: expected METRIC<=LIMIT or METRIC>=LIMIT"
+        ));
     };
     let metric: ThresholdMetric = serde_json::from_value(serde_json::Value::String(metric.trim().to_owned()))
         .map_err(|_| format!("threshold {s:?}: unknown metric (latencyP50, latencyP90, latencyP95, latencyP99, latencyP999, latencyMean, latencyMax, errorRate, droppedRate, rps)"))?;
     let limit = limit.trim().to_owned();
-    Ok(if op == "<=" { Threshold::max(metric, limit) } else { Threshold::min(metric, limit) })
+    Ok(if op == "<=" {
+        Threshold::max(metric, limit)
+    } else {
+        Threshold::min(metric, limit)
+    })
 }
 
 fn load_test(target: &str) -> CliResult<PerformanceTest> {
@@ -297,7 +309,9 @@ fn load_test(target: &str) -> CliResult<PerformanceTest> {
 
 fn load_result(path: &PathBuf) -> CliResult<PerformanceTestResult> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).or_else(|_| serde_saphyr::from_str(&text)).map_err(|e| format!("{}: {e}", path.display()))
+    serde_json::from_str(&text)
+        .or_else(|_| serde_saphyr::from_str(&text))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
@@ -338,7 +352,8 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
     if let Some(t) = a.threads {
         spec.threads = Some(t);
     }
-    let needs_request = a.timeout.is_some() || a.method.is_some() || !a.headers.is_empty() || a.body.is_some();
+    let needs_request =
+        a.timeout.is_some() || a.method.is_some() || !a.headers.is_empty() || a.body.is_some();
     if needs_request {
         let r = spec.request.get_or_insert_with(RequestSpec::default);
         if let Some(t) = &a.timeout {
@@ -348,7 +363,9 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
             r.method = Some(m.clone());
         }
         for h in &a.headers {
-            let (k, v) = h.split_once(':').ok_or_else(|| format!("header {h:?}: expected `Name: value`"))?;
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("header {h:?}: expected `Name: value`"))?;
             r.headers.insert(k.trim().to_owned(), v.trim().to_owned());
         }
         if let Some(b) = &a.body {
@@ -359,7 +376,9 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
         spec.thresholds.push(parse_threshold(t)?);
     }
     if a.insecure {
-        spec.tls.get_or_insert_with(Default::default).insecure_skip_verify = Some(true);
+        spec.tls
+            .get_or_insert_with(Default::default)
+            .insecure_skip_verify = Some(true);
     }
     Ok(())
 }
@@ -386,7 +405,9 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
 fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<ShardRun>> {
     let Some(s) = &a.shard else {
         if spec.parallelism.unwrap_or(1) > 1 || a.start_at.is_some() || spec.start_at.is_some() {
-            eprintln!("note: no --shard given: spec.parallelism/startAt are ignored and this process applies the whole load");
+            eprintln!(
+                "note: no --shard given: spec.parallelism/startAt are ignored and this process applies the whole load"
+            );
         }
         return Ok(None);
     };
@@ -396,14 +417,19 @@ fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<Sh
         (None, Some(t)) => Some(std::time::SystemTime::from(t.0)),
         (None, None) => None,
     };
-    let run = ShardRun { shard, start_at, run_id: a.run_id.clone().filter(|r| !r.trim().is_empty()) };
+    let run = ShardRun {
+        shard,
+        start_at,
+        run_id: a.run_id.clone().filter(|r| !r.trim().is_empty()),
+    };
     *spec = shard.apply(spec).map_err(|e| e.to_string())?;
     run.check_start().map_err(|e| e.to_string())?;
     Ok(Some(run))
 }
 
 fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
-    let mut test: PerformanceTest = serde_saphyr::from_str(QUICKSTART).map_err(|e| format!("quickstart manifest: {e}"))?;
+    let mut test: PerformanceTest =
+        serde_saphyr::from_str(QUICKSTART).map_err(|e| format!("quickstart manifest: {e}"))?;
     if let Some(d) = a.duration {
         test.spec.duration = Some(GepDuration::new_unchecked(d));
         test.spec.requests = None;
@@ -423,7 +449,13 @@ fn rewrite_endpoints(spec: &mut PerformanceTestSpec, server: &serve::Server) {
     }
 }
 
-fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, out: &Outputs, shard: Option<&ShardRun>) -> CliResult<u8> {
+fn execute(
+    mut test: PerformanceTest,
+    serve_target: bool,
+    ca: Option<Vec<u8>>,
+    out: &Outputs,
+    shard: Option<&ShardRun>,
+) -> CliResult<u8> {
     let errors = test.spec.validate();
     if !errors.is_empty() && !serve_target {
         return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
@@ -431,14 +463,24 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
     for w in test.spec.warnings() {
         eprintln!("warning: {w}");
     }
-    let rt = smi_perf_engine::runtime(test.spec.effective_threads()).map_err(|e| format!("runtime: {e}"))?;
+    let rt = smi_perf_engine::runtime(test.spec.effective_threads())
+        .map_err(|e| format!("runtime: {e}"))?;
     let mut result = rt.block_on(async {
         let server = if serve_target {
-            let opts = serve::ServeOptions { tcp: Some(([127, 0, 0, 1], 0).into()), ..Default::default() };
-            let s = serve::start(opts).await.map_err(|e| format!("embedded target: {e}"))?;
+            let opts = serve::ServeOptions {
+                tcp: Some(([127, 0, 0, 1], 0).into()),
+                ..Default::default()
+            };
+            let s = serve::start(opts)
+                .await
+                .map_err(|e| format!("embedded target: {e}"))?;
             rewrite_endpoints(&mut test.spec, &s);
             if !out.quiet {
-                eprintln!("embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}", s.http_addr, s.tcp_addr.map(|a| a.to_string()).unwrap_or_default());
+                eprintln!(
+                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}",
+                    s.http_addr,
+                    s.tcp_addr.map(|a| a.to_string()).unwrap_or_default()
+                );
             }
             Some(s)
         } else {
@@ -456,7 +498,14 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
         let live = Live::new();
         let (stop, reporter) = cli::progress::spawn(live.clone(), total, out.quiet);
         let name = test.metadata.name.clone().unwrap_or_default();
-        let r = smi_perf_engine::run_plan(&Registry::with_builtins(), plan, &name, &name, RunContext { live: Some(live) }).await;
+        let r = smi_perf_engine::run_plan(
+            &Registry::with_builtins(),
+            plan,
+            &name,
+            &name,
+            RunContext { live: Some(live) },
+        )
+        .await;
         let _ = stop.send(());
         let _ = reporter.await;
         drop(server);
@@ -470,40 +519,65 @@ fn execute(mut test: PerformanceTest, serve_target: bool, ca: Option<Vec<u8>>, o
         // A shard sees only its share of the load (e.g. of the rate): the verdict belongs to
         // the merged result, and a shard pod must not fail its Job over it.
         if !result.record.passed && !out.quiet {
-            eprintln!("note: thresholds are judged on the merged result (smi-perf merge), not per shard");
+            eprintln!(
+                "note: thresholds are judged on the merged result (smi-perf merge), not per shard"
+            );
         }
         return Ok(0);
     }
-    Ok(if result.record.passed { 0 } else { EXIT_THRESHOLD })
+    Ok(if result.record.passed {
+        0
+    } else {
+        EXIT_THRESHOLD
+    })
 }
 
-fn emit(result: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>, out: &Outputs) -> CliResult<()> {
+fn emit(
+    result: &PerformanceTestResult,
+    spec: Option<&PerformanceTestSpec>,
+    out: &Outputs,
+) -> CliResult<()> {
     if let Some(p) = &out.hgrm {
         let text = report::hgrm_of(result).ok_or("result has no histogram")?;
         std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     if let Some(p) = &out.html {
-        std::fs::write(p, report::html(result, spec)).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(p, report::html(result, spec))
+            .map_err(|e| format!("{}: {e}", p.display()))?;
     }
     let json = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
     if let Some(p) = &out.save {
         std::fs::write(p, &json).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     if out.smp {
-        let details = out.save.as_ref().map(|p| format!("file://{}", p.display())).unwrap_or_default();
-        println!("{}", serde_json::to_string_pretty(&smp::export(result, &details)).map_err(|e| e.to_string())?);
+        let details = out
+            .save
+            .as_ref()
+            .map(|p| format!("file://{}", p.display()))
+            .unwrap_or_default();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&smp::export(result, &details))
+                .map_err(|e| e.to_string())?
+        );
     } else {
         match out.output.unwrap_or(Output::Text) {
             Output::Text => print!("{}", report::summary(result)),
             Output::Json => println!("{json}"),
-            Output::Yaml => print!("{}", serde_saphyr::to_string(result).map_err(|e| e.to_string())?),
+            Output::Yaml => print!(
+                "{}",
+                serde_saphyr::to_string(result).map_err(|e| e.to_string())?
+            ),
         }
     }
     if out.peers_line {
         println!("{}", report::peers_line(result));
     }
     if out.result_marker {
-        println!("{RESULT_MARKER}{}", serde_json::to_string(result).map_err(|e| e.to_string())?);
+        println!(
+            "{RESULT_MARKER}{}",
+            serde_json::to_string(result).map_err(|e| e.to_string())?
+        );
     }
     Ok(())
 }
@@ -513,17 +587,37 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
         http: ([127, 0, 0, 1], a.port).into(),
         tcp: a.tcp_port.map(|p| ([127, 0, 0, 1], p).into()),
         delay: dur(&a.delay, "--delay")?,
-        delay_max: a.delay_max.as_deref().map(|d| dur(d, "--delay-max")).transpose()?,
+        delay_max: a
+            .delay_max
+            .as_deref()
+            .map(|d| dur(d, "--delay-max"))
+            .transpose()?,
         status_mix: serve::parse_status_mix(&a.status_mix)?,
         response_size: a.size,
-        stall_after: a.stall_after.as_deref().map(|d| dur(d, "--stall-after")).transpose()?,
+        stall_after: a
+            .stall_after
+            .as_deref()
+            .map(|d| dur(d, "--stall-after"))
+            .transpose()?,
         stall_for: dur(&a.stall_for, "--stall-for")?,
     };
-    let lifetime = a.lifetime.as_deref().map(|d| dur(d, "--lifetime")).transpose()?;
+    let lifetime = a
+        .lifetime
+        .as_deref()
+        .map(|d| dur(d, "--lifetime"))
+        .transpose()?;
     let rt = smi_perf_engine::runtime(None).map_err(|e| format!("runtime: {e}"))?;
     rt.block_on(async {
-        let s = serve::start(opts).await.map_err(|e| format!("serve: {e}"))?;
-        eprintln!("serving http://{} (HTTP/1.1 + h2c){}", s.http_addr, s.tcp_addr.map(|t| format!(", tcp echo on {t}")).unwrap_or_default());
+        let s = serve::start(opts)
+            .await
+            .map_err(|e| format!("serve: {e}"))?;
+        eprintln!(
+            "serving http://{} (HTTP/1.1 + h2c){}",
+            s.http_addr,
+            s.tcp_addr
+                .map(|t| format!(", tcp echo on {t}"))
+                .unwrap_or_default()
+        );
         match lifetime {
             Some(l) => tokio::select! {
                 _ = tokio::time::sleep(l) => {}
@@ -549,25 +643,42 @@ fn cmd_merge(paths: &[PathBuf]) -> CliResult<u8> {
     for p in paths {
         let (what, text) = if p.as_os_str() == "-" {
             let mut t = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map_err(|e| format!("stdin: {e}"))?;
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                .map_err(|e| format!("stdin: {e}"))?;
             ("stdin".to_owned(), t)
         } else {
-            (p.display().to_string(), std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?)
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )
         };
-        results.extend(smi_perf_engine::shard::results_from_text(&text).map_err(|e| format!("{what}: {e}"))?);
+        results.extend(
+            smi_perf_engine::shard::results_from_text(&text).map_err(|e| format!("{what}: {e}"))?,
+        );
     }
     let merged = smi_perf_engine::merge(&results).map_err(|e| e.to_string())?;
     let missing = smi_perf_engine::shard::missing_shards(&merged);
     if !missing.is_empty() {
-        eprintln!("warning: merged {} result(s); shard(s) {missing:?} are missing", results.len());
+        eprintln!(
+            "warning: merged {} result(s); shard(s) {missing:?} are missing",
+            results.len()
+        );
     }
-    println!("{}", serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?);
-    Ok(if merged.record.passed { 0 } else { EXIT_THRESHOLD })
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?
+    );
+    Ok(if merged.record.passed {
+        0
+    } else {
+        EXIT_THRESHOLD
+    })
 }
 
 fn cmd_k8s_job(a: K8sJobArgs) -> CliResult<u8> {
     use smi_perf_engine::k8s;
-    let text = std::fs::read_to_string(&a.test).map_err(|e| format!("{}: {e}", a.test.display()))?;
+    let text =
+        std::fs::read_to_string(&a.test).map_err(|e| format!("{}: {e}", a.test.display()))?;
     let opts = k8s::JobOptions {
         image: a.image,
         name: a.name,

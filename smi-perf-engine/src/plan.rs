@@ -86,28 +86,49 @@ impl RunPlan {
             .collect::<Result<Vec<_>>>()?;
         let req = spec.request.clone().unwrap_or_default();
         if req.body_from.is_some() {
-            return Err(Error::Other("request.bodyFrom must be resolved to an inline body before the run".into()));
+            return Err(Error::Other(
+                "request.bodyFrom must be resolved to an inline body before the run".into(),
+            ));
         }
         let mut headers = Vec::new();
         for (k, v) in &req.headers {
-            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
-            let value = http::HeaderValue::from_str(v).map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+            let name = http::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+            let value = http::HeaderValue::from_str(v)
+                .map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
             headers.push((name, value));
         }
         if !req.cookies.is_empty() {
-            let cookie = req.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-            headers.push((http::header::COOKIE, http::HeaderValue::from_str(&cookie).map_err(|e| Error::Other(format!("cookies: {e}")))?));
+            let cookie = req
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            headers.push((
+                http::header::COOKIE,
+                http::HeaderValue::from_str(&cookie)
+                    .map_err(|e| Error::Other(format!("cookies: {e}")))?,
+            ));
         }
         if let Some(ct) = &req.content_type {
-            headers.push((http::header::CONTENT_TYPE, http::HeaderValue::from_str(ct).map_err(|e| Error::Other(format!("contentType: {e}")))?));
+            headers.push((
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_str(ct)
+                    .map_err(|e| Error::Other(format!("contentType: {e}")))?,
+            ));
         }
         let body = match (&req.body, protocol) {
             (Some(b), _) => Bytes::from(b.clone()),
             (None, Protocol::Tcp | Protocol::Udp) => Bytes::from_static(b"smi-perf ping\n"),
             (None, _) => Bytes::new(),
         };
-        let expect_bytes = req.expect_bytes.map(|n| n.max(0) as u64).unwrap_or(body.len() as u64);
-        let method = http::Method::from_bytes(spec.effective_method().as_bytes()).map_err(|e| Error::Other(format!("method: {e}")))?;
+        let expect_bytes = req
+            .expect_bytes
+            .map(|n| n.max(0) as u64)
+            .unwrap_or(body.len() as u64);
+        let method = http::Method::from_bytes(spec.effective_method().as_bytes())
+            .map_err(|e| Error::Other(format!("method: {e}")))?;
         let (lowest, highest, sigfig) = spec.effective_histogram();
         let tls = spec.tls.clone().unwrap_or_default();
         Ok(RunPlan {
@@ -123,7 +144,11 @@ impl RunPlan {
             streams: spec.effective_streams_per_connection(),
             max_in_flight: spec.effective_max_in_flight(),
             threads: spec.effective_threads(),
-            histogram: HistogramSettings { lowest, highest, sigfig },
+            histogram: HistogramSettings {
+                lowest,
+                highest,
+                sigfig,
+            },
             percentiles: spec.effective_percentiles(),
             method,
             headers,

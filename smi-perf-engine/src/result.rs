@@ -9,8 +9,10 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use smi_types::perf::{
-    ClientResult, Duration as GepDuration, ShardRef, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis, LatencySummary, LoadModel, PercentileValue,
-    PerformanceTestResult, PerformanceTestSpec, RequestedLoad, ResultRecord, RunLength, TestRef, Threshold, ThresholdMetric, ThresholdResult,
+    ClientResult, Duration as GepDuration, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis,
+    LatencySummary, LoadModel, PercentileValue, PerformanceTestResult, PerformanceTestSpec,
+    RequestedLoad, ResultRecord, RunLength, ShardRef, TestRef, Threshold, ThresholdMetric,
+    ThresholdResult,
 };
 
 use crate::driver::RunStats;
@@ -23,17 +25,29 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Encodes a histogram as HdrHistogram V2 + deflate, base64.
 pub fn encode_histogram(h: &Histogram<u64>) -> Result<EncodedHistogram> {
     let mut buf = Vec::new();
-    V2DeflateSerializer::new().serialize(h, &mut buf).map_err(|e| Error::Histogram(format!("{e:?}")))?;
-    Ok(EncodedHistogram { encoding: HISTOGRAM_ENCODING.into(), data: base64::engine::general_purpose::STANDARD.encode(buf) })
+    V2DeflateSerializer::new()
+        .serialize(h, &mut buf)
+        .map_err(|e| Error::Histogram(format!("{e:?}")))?;
+    Ok(EncodedHistogram {
+        encoding: HISTOGRAM_ENCODING.into(),
+        data: base64::engine::general_purpose::STANDARD.encode(buf),
+    })
 }
 
 /// Decodes an [`EncodedHistogram`].
 pub fn decode_histogram(e: &EncodedHistogram) -> Result<Histogram<u64>> {
     if e.encoding != HISTOGRAM_ENCODING {
-        return Err(Error::Histogram(format!("unknown encoding {:?}", e.encoding)));
+        return Err(Error::Histogram(format!(
+            "unknown encoding {:?}",
+            e.encoding
+        )));
     }
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&e.data).map_err(|err| Error::Histogram(err.to_string()))?;
-    Deserializer::new().deserialize(&mut bytes.as_slice()).map_err(|err| Error::Histogram(format!("{err:?}")))
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&e.data)
+        .map_err(|err| Error::Histogram(err.to_string()))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|err| Error::Histogram(format!("{err:?}")))
 }
 
 /// Percentile label: `50`, `99.9`, `99.99`.
@@ -47,7 +61,13 @@ pub fn percentile_label(p: f64) -> String {
 pub fn summarize(h: &Histogram<u64>, percentiles: &[f64]) -> LatencySummary {
     if h.is_empty() {
         return LatencySummary {
-            percentiles: percentiles.iter().map(|p| PercentileValue { percentile: percentile_label(*p), value_micros: 0 }).collect(),
+            percentiles: percentiles
+                .iter()
+                .map(|p| PercentileValue {
+                    percentile: percentile_label(*p),
+                    value_micros: 0,
+                })
+                .collect(),
             ..Default::default()
         };
     }
@@ -60,13 +80,19 @@ pub fn summarize(h: &Histogram<u64>, percentiles: &[f64]) -> LatencySummary {
         max_micros: max,
         percentiles: percentiles
             .iter()
-            .map(|p| PercentileValue { percentile: percentile_label(*p), value_micros: (h.value_at_quantile(p / 100.0) as i64).clamp(min, max) })
+            .map(|p| PercentileValue {
+                percentile: percentile_label(*p),
+                value_micros: (h.value_at_quantile(p / 100.0) as i64).clamp(min, max),
+            })
             .collect(),
     }
 }
 
 fn time(t: SystemTime) -> Time {
-    Time(k8s_openapi::jiff::Timestamp::try_from(t).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+    Time(
+        k8s_openapi::jiff::Timestamp::try_from(t)
+            .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+    )
 }
 
 /// A random UUID v4 (from the standard library's randomly seeded hasher; not cryptographic).
@@ -75,14 +101,26 @@ pub fn new_uuid() -> String {
     let mut bytes = [0u8; 16];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        h.write_u128(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
         h.write_usize(i);
         chunk.copy_from_slice(&h.finish().to_le_bytes());
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn rps_string(n: u64, secs: f64) -> String {
@@ -90,7 +128,13 @@ fn rps_string(n: u64, secs: f64) -> String {
 }
 
 /// Builds the result of one run. `name` is the result's `metadata.name` (may be empty).
-pub fn build_result(name: &str, test_name: &str, spec: &PerformanceTestSpec, stats: &RunStats, generator: &str) -> Result<PerformanceTestResult> {
+pub fn build_result(
+    name: &str,
+    test_name: &str,
+    spec: &PerformanceTestSpec,
+    stats: &RunStats,
+    generator: &str,
+) -> Result<PerformanceTestResult> {
     let r = &stats.recorder;
     let percentiles = spec.effective_percentiles();
     let mut status_codes = BTreeMap::new();
@@ -117,7 +161,10 @@ pub fn build_result(name: &str, test_name: &str, spec: &PerformanceTestSpec, sta
         RunLength::Requests(n) => (None, Some(n as i64)),
     };
     let mut record = ResultRecord {
-        test_ref: (!test_name.is_empty()).then(|| TestRef { name: test_name.to_owned(), uid: None }),
+        test_ref: (!test_name.is_empty()).then(|| TestRef {
+            name: test_name.to_owned(),
+            uid: None,
+        }),
         id: new_uuid(),
         smp_version: spec.smp_version.clone(),
         labels: spec.labels.clone(),
@@ -145,7 +192,11 @@ pub fn build_result(name: &str, test_name: &str, spec: &PerformanceTestSpec, sta
         status_codes,
         errors,
         latency: summarize(&r.latency, &percentiles),
-        latency_basis: if open { LatencyBasis::Intended } else { LatencyBasis::Actual },
+        latency_basis: if open {
+            LatencyBasis::Intended
+        } else {
+            LatencyBasis::Actual
+        },
         uncorrected_latency: r.uncorrected.as_ref().map(|h| summarize(h, &percentiles)),
         histogram: Some(encode_histogram(&r.latency)?),
         uncorrected_histogram: r.uncorrected.as_ref().map(encode_histogram).transpose()?,
@@ -158,17 +209,29 @@ pub fn build_result(name: &str, test_name: &str, spec: &PerformanceTestSpec, sta
 }
 
 /// Observed value of `metric` in the limit's unit (µs, ratio, rps).
-pub fn observe(metric: ThresholdMetric, record: &ResultRecord, histogram: Option<&Histogram<u64>>) -> f64 {
+pub fn observe(
+    metric: ThresholdMetric,
+    record: &ResultRecord,
+    histogram: Option<&Histogram<u64>>,
+) -> f64 {
     let l = &record.latency;
     match metric {
         ThresholdMetric::LatencyMean => l.mean_micros as f64,
         ThresholdMetric::LatencyMax => l.max_micros as f64,
         ThresholdMetric::ErrorRate => {
-            if record.requests_total > 0 { record.requests_failed as f64 / record.requests_total as f64 } else { 0.0 }
+            if record.requests_total > 0 {
+                record.requests_failed as f64 / record.requests_total as f64
+            } else {
+                0.0
+            }
         }
         ThresholdMetric::DroppedRate => {
             let scheduled = record.requests_total + record.dropped_or_late;
-            if scheduled > 0 { record.dropped_or_late as f64 / scheduled as f64 } else { 0.0 }
+            if scheduled > 0 {
+                record.dropped_or_late as f64 / scheduled as f64
+            } else {
+                0.0
+            }
         }
         ThresholdMetric::Rps => record.actual_rps.parse().unwrap_or(0.0),
         m => {
@@ -192,7 +255,11 @@ fn fmt_observed(metric: ThresholdMetric, v: f64) -> String {
 }
 
 /// Evaluates thresholds; returns the verdicts and whether all held.
-pub fn evaluate_thresholds(thresholds: &[Threshold], record: &ResultRecord, histogram: Option<&Histogram<u64>>) -> (Vec<ThresholdResult>, bool) {
+pub fn evaluate_thresholds(
+    thresholds: &[Threshold],
+    record: &ResultRecord,
+    histogram: Option<&Histogram<u64>>,
+) -> (Vec<ThresholdResult>, bool) {
     let mut out = Vec::new();
     for t in thresholds {
         let observed = observe(t.metric, record, histogram);
@@ -200,11 +267,20 @@ pub fn evaluate_thresholds(thresholds: &[Threshold], record: &ResultRecord, hist
             let Some(limit) = limit else { continue };
             let passed = match t.parse_limit(limit) {
                 Ok(l) => {
-                    if op == "<=" { observed <= l } else { observed >= l }
+                    if op == "<=" {
+                        observed <= l
+                    } else {
+                        observed >= l
+                    }
                 }
                 Err(_) => false,
             };
-            out.push(ThresholdResult { metric: t.metric.as_str().into(), limit: format!("{op} {limit}"), observed: fmt_observed(t.metric, observed), passed });
+            out.push(ThresholdResult {
+                metric: t.metric.as_str().into(),
+                limit: format!("{op} {limit}"),
+                observed: fmt_observed(t.metric, observed),
+                passed,
+            });
         }
     }
     let passed = out.iter().all(|t| t.passed);
@@ -214,7 +290,11 @@ pub fn evaluate_thresholds(thresholds: &[Threshold], record: &ResultRecord, hist
 fn thresholds_of(results: &[ThresholdResult]) -> Vec<Threshold> {
     let mut out: Vec<Threshold> = Vec::new();
     for r in results {
-        let Ok(metric) = serde_json::from_value::<ThresholdMetric>(serde_json::Value::String(r.metric.clone())) else { continue };
+        let Ok(metric) =
+            serde_json::from_value::<ThresholdMetric>(serde_json::Value::String(r.metric.clone()))
+        else {
+            continue;
+        };
         let (max, min) = match r.limit.split_once(' ') {
             Some(("<=", l)) => (Some(l.to_owned()), None),
             Some((">=", l)) => (None, Some(l.to_owned())),
@@ -231,7 +311,11 @@ fn thresholds_of(results: &[ThresholdResult]) -> Vec<Threshold> {
 fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
     let x = &r.record;
     ClientResult {
-        name: r.metadata.name.clone().unwrap_or_else(|| fallback.to_owned()),
+        name: r
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_else(|| fallback.to_owned()),
         shard: x.shard.clone(),
         requests_total: x.requests_total,
         requests_succeeded: x.requests_succeeded,
@@ -272,11 +356,16 @@ fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>) {
 /// counts, a mix of shard results and unsharded results, the same shard (or the same result
 /// `id`) twice, and histograms with different settings (lowest, highest, significant digits).
 pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult> {
-    let first = results.first().ok_or_else(|| Error::Merge("nothing to merge".into()))?;
+    let first = results
+        .first()
+        .ok_or_else(|| Error::Merge("nothing to merge".into()))?;
     let f = &first.record;
     let mut latency: Option<Histogram<u64>> = None;
     let mut uncorrected: Option<Histogram<u64>> = None;
-    let mut rec = ResultRecord { id: new_uuid(), ..f.clone() };
+    let mut rec = ResultRecord {
+        id: new_uuid(),
+        ..f.clone()
+    };
     rec.per_client = Vec::new();
     rec.requests_total = 0;
     rec.requests_succeeded = 0;
@@ -296,26 +385,42 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     for (i, r) in results.iter().enumerate() {
         let x = &r.record;
         if x.test_ref != f.test_ref {
-            return Err(Error::Merge(format!("result {i} belongs to test {:?}, not {:?}", x.test_ref, f.test_ref)));
+            return Err(Error::Merge(format!(
+                "result {i} belongs to test {:?}, not {:?}",
+                x.test_ref, f.test_ref
+            )));
         }
-        if x.requested.load_model != f.requested.load_model || x.requested.protocol != f.requested.protocol {
-            return Err(Error::Merge(format!("result {i} ran a different load model or protocol")));
+        if x.requested.load_model != f.requested.load_model
+            || x.requested.protocol != f.requested.protocol
+        {
+            return Err(Error::Merge(format!(
+                "result {i} ran a different load model or protocol"
+            )));
         }
         if x.requested.endpoints != f.requested.endpoints
             || x.requested.duration != f.requested.duration
             || x.requested.requests.is_some() != f.requested.requests.is_some()
         {
-            return Err(Error::Merge(format!("result {i} ran other endpoints or another duration than result 0: not the same test")));
+            return Err(Error::Merge(format!(
+                "result {i} ran other endpoints or another duration than result 0: not the same test"
+            )));
         }
         if !x.id.is_empty() {
             if seen_ids.contains(&x.id.as_str()) {
-                return Err(Error::Merge(format!("result {i} (id {}) is given twice", x.id)));
+                return Err(Error::Merge(format!(
+                    "result {i} (id {}) is given twice",
+                    x.id
+                )));
             }
             seen_ids.push(&x.id);
         }
         let shards: Vec<&ShardRef> = match &x.shard {
             Some(s) => vec![s],
-            None => x.per_client.iter().filter_map(|c| c.shard.as_ref()).collect(),
+            None => x
+                .per_client
+                .iter()
+                .filter_map(|c| c.shard.as_ref())
+                .collect(),
         };
         if shards.is_empty() {
             unsharded += 1;
@@ -323,19 +428,30 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         for s in shards {
             if let Some(o) = seen_shards.first() {
                 if o.count != s.count {
-                    return Err(Error::Merge(format!("result {i} is shard {}/{}, but other results are shards of {}", s.index, s.count, o.count)));
+                    return Err(Error::Merge(format!(
+                        "result {i} is shard {}/{}, but other results are shards of {}",
+                        s.index, s.count, o.count
+                    )));
                 }
                 if o.run_id != s.run_id {
-                    return Err(Error::Merge(format!("result {i} is from run {:?}, other results from run {:?}", s.run_id, o.run_id)));
+                    return Err(Error::Merge(format!(
+                        "result {i} is from run {:?}, other results from run {:?}",
+                        s.run_id, o.run_id
+                    )));
                 }
             }
             if seen_shards.iter().any(|o| o.index == s.index) {
-                return Err(Error::Merge(format!("result {i} repeats shard {}/{} (duplicate shard)", s.index, s.count)));
+                return Err(Error::Merge(format!(
+                    "result {i} repeats shard {}/{} (duplicate shard)",
+                    s.index, s.count
+                )));
             }
             seen_shards.push(s);
         }
         if unsharded > 0 && !seen_shards.is_empty() {
-            return Err(Error::Merge(format!("result {i}: cannot mix shard results with unsharded results of the same test")));
+            return Err(Error::Merge(format!(
+                "result {i}: cannot mix shard results with unsharded results of the same test"
+            )));
         }
         uncorrected_everywhere &= x.uncorrected_histogram.is_some();
         for p in &x.latency.percentiles {
@@ -345,10 +461,19 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
                 percentiles.push(v);
             }
         }
-        for (acc, enc, what) in [(&mut latency, &x.histogram, "histogram"), (&mut uncorrected, &x.uncorrected_histogram, "uncorrectedHistogram")] {
+        for (acc, enc, what) in [
+            (&mut latency, &x.histogram, "histogram"),
+            (
+                &mut uncorrected,
+                &x.uncorrected_histogram,
+                "uncorrectedHistogram",
+            ),
+        ] {
             let Some(enc) = enc else {
                 if what == "histogram" {
-                    return Err(Error::Merge(format!("result {i} carries no histogram; cannot merge exactly")));
+                    return Err(Error::Merge(format!(
+                        "result {i} carries no histogram; cannot merge exactly"
+                    )));
                 }
                 continue;
             };
@@ -386,7 +511,9 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         if x.end_time.0 > rec.end_time.0 {
             rec.end_time = x.end_time.clone();
         }
-        if x.actual_duration.to_std().unwrap_or_default() > rec.actual_duration.to_std().unwrap_or_default() {
+        if x.actual_duration.to_std().unwrap_or_default()
+            > rec.actual_duration.to_std().unwrap_or_default()
+        {
             rec.actual_duration = x.actual_duration.clone();
         }
         if x.per_client.is_empty() {
@@ -408,9 +535,16 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.actual_rps = format!("{rps_sum:.3}");
     rec.requested.rps = results.iter().map(|r| r.record.requested.rps).sum();
     rec.requested.connections = results.iter().map(|r| r.record.requested.connections).sum();
-    rec.requested.requests = f.requested.requests.map(|_| results.iter().filter_map(|r| r.record.requested.requests).sum());
-    rec.per_client.sort_by_key(|c| c.shard.as_ref().map(|s| s.index));
-    let (thresholds, passed) = evaluate_thresholds(&thresholds_of(&f.thresholds), &rec, Some(&latency));
+    rec.requested.requests = f.requested.requests.map(|_| {
+        results
+            .iter()
+            .filter_map(|r| r.record.requested.requests)
+            .sum()
+    });
+    rec.per_client
+        .sort_by_key(|c| c.shard.as_ref().map(|s| s.index));
+    let (thresholds, passed) =
+        evaluate_thresholds(&thresholds_of(&f.thresholds), &rec, Some(&latency));
     rec.thresholds = thresholds;
     rec.passed = passed;
     let base = match (&f.test_ref, seen_shards.is_empty()) {

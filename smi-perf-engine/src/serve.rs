@@ -62,11 +62,17 @@ pub fn parse_status_mix(s: &str) -> Result<Vec<(u16, u32)>, String> {
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
             let (code, w) = p.split_once(':').unwrap_or((p, "1"));
-            let code: u16 = code.trim().parse().map_err(|_| format!("bad status code in {p:?}"))?;
+            let code: u16 = code
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad status code in {p:?}"))?;
             if !(100..=999).contains(&code) {
                 return Err(format!("status {code} out of range"));
             }
-            let w: u32 = w.trim().parse().map_err(|_| format!("bad weight in {p:?}"))?;
+            let w: u32 = w
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad weight in {p:?}"))?;
             Ok((code, w))
         })
         .collect()
@@ -101,7 +107,10 @@ struct Rng(u64);
 
 impl Rng {
     fn seeded(extra: u64) -> Rng {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
         Rng((t ^ extra.rotate_left(17)) | 1)
     }
     fn next(&mut self) -> u64 {
@@ -148,7 +157,10 @@ impl Behaviour {
             tokio::time::sleep(d).await;
         }
         if let Some(after) = self.opts.stall_after {
-            let (s, e) = (self.started + after, self.started + after + self.opts.stall_for);
+            let (s, e) = (
+                self.started + after,
+                self.started + after + self.opts.stall_for,
+            );
             let now = Instant::now();
             if now >= s && now < e {
                 tokio::time::sleep_until(e).await;
@@ -161,7 +173,10 @@ fn check_loopback(a: SocketAddr) -> std::io::Result<()> {
     if a.ip().is_loopback() {
         Ok(())
     } else {
-        Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the embedded target only binds loopback addresses, not {a}")))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("the embedded target only binds loopback addresses, not {a}"),
+        ))
     }
 }
 
@@ -187,12 +202,21 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
     };
     let tcp_addr = tcp.as_ref().map(|l| l.local_addr()).transpose()?;
     let total_weight = opts.status_mix.iter().map(|(_, w)| u64::from(*w)).sum();
-    let behaviour = Arc::new(Behaviour { body: Bytes::from(vec![b'x'; opts.response_size]), started: Instant::now(), total_weight, opts });
+    let behaviour = Arc::new(Behaviour {
+        body: Bytes::from(vec![b'x'; opts.response_size]),
+        started: Instant::now(),
+        total_weight,
+        opts,
+    });
     tokio::spawn(accept_http(http, behaviour, stop_rx.clone()));
     if let Some(l) = tcp {
         tokio::spawn(accept_tcp(l, stop_rx));
     }
-    Ok(Server { http_addr, tcp_addr, stop })
+    Ok(Server {
+        http_addr,
+        tcp_addr,
+        stop,
+    })
 }
 
 async fn accept_http(listener: TcpListener, b: Arc<Behaviour>, mut stop: watch::Receiver<bool>) {
@@ -214,7 +238,8 @@ async fn accept_http(listener: TcpListener, b: Arc<Behaviour>, mut stop: watch::
                     let mut rng = Rng::seeded(seed);
                     b.wait(&mut rng).await;
                     let mut res = Response::new(Full::new(b.body.clone()));
-                    *res.status_mut() = hyper::StatusCode::from_u16(b.pick_status(&mut rng)).unwrap_or(hyper::StatusCode::OK);
+                    *res.status_mut() = hyper::StatusCode::from_u16(b.pick_status(&mut rng))
+                        .unwrap_or(hyper::StatusCode::OK);
                     Ok::<_, Infallible>(res)
                 }
             });

@@ -66,7 +66,11 @@ pub fn micros_to_ms(us: i64) -> f64 {
 pub fn export(r: &PerformanceTestResult, details_uri: &str) -> SmpResult {
     let x = &r.record;
     let l = &x.latency;
-    let hist = x.histogram.as_ref().and_then(|h| decode_histogram(h).ok()).filter(|h| !h.is_empty());
+    let hist = x
+        .histogram
+        .as_ref()
+        .and_then(|h| decode_histogram(h).ok())
+        .filter(|h| !h.is_empty());
     let at = |p: f64| -> i64 {
         match &hist {
             Some(h) => h.value_at_quantile(p / 100.0) as i64,
@@ -74,7 +78,10 @@ pub fn export(r: &PerformanceTestResult, details_uri: &str) -> SmpResult {
         }
     };
     let mut labels = x.labels.clone();
-    labels.insert("smi-perf/load-model".into(), x.requested.load_model.to_string());
+    labels.insert(
+        "smi-perf/load-model".into(),
+        x.requested.load_model.to_string(),
+    );
     labels.insert("smi-perf/protocol".into(), x.requested.protocol.to_string());
     SmpResult {
         smp_version: x.smp_version.clone().unwrap_or_else(|| "v0.0.1".into()),
@@ -92,7 +99,11 @@ pub fn export(r: &PerformanceTestResult, details_uri: &str) -> SmpResult {
         },
         actual_qps: x.actual_rps.parse().unwrap_or(0.0),
         details_uri: details_uri.to_owned(),
-        test_id: x.test_ref.as_ref().map(|t| t.uid.clone().unwrap_or_else(|| t.name.clone())).unwrap_or_default(),
+        test_id: x
+            .test_ref
+            .as_ref()
+            .map(|t| t.uid.clone().unwrap_or_else(|| t.name.clone()))
+            .unwrap_or_default(),
         mesh_config_id: String::new(),
         env_id: String::new(),
     }

@@ -58,10 +58,16 @@ impl ErrorKind {
         use std::io::ErrorKind as K;
         match e.kind() {
             K::ConnectionRefused => ErrorKind::ConnectRefused,
-            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof | K::NotConnected => ErrorKind::Reset,
+            K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::NotConnected => ErrorKind::Reset,
             K::TimedOut => ErrorKind::Timeout,
             K::InvalidData => ErrorKind::Protocol,
-            K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable | K::AddrInUse => ErrorKind::Connect,
+            K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable | K::AddrInUse => {
+                ErrorKind::Connect
+            }
             _ => ErrorKind::Other,
         }
     }
@@ -107,15 +113,21 @@ pub struct HistogramSettings {
 
 impl Default for HistogramSettings {
     fn default() -> Self {
-        HistogramSettings { lowest: 1, highest: 60_000_000, sigfig: 3 }
+        HistogramSettings {
+            lowest: 1,
+            highest: 60_000_000,
+            sigfig: 3,
+        }
     }
 }
 
 impl HistogramSettings {
     /// A new empty histogram with these settings.
     pub fn new_histogram(&self) -> Histogram<u64> {
-        Histogram::new_with_bounds(self.lowest, self.highest, self.sigfig)
-            .unwrap_or_else(|_| Histogram::new_with_bounds(1, 60_000_000, 3).expect("default histogram bounds are valid"))
+        Histogram::new_with_bounds(self.lowest, self.highest, self.sigfig).unwrap_or_else(|_| {
+            Histogram::new_with_bounds(1, 60_000_000, 3)
+                .expect("default histogram bounds are valid")
+        })
     }
 }
 
@@ -163,7 +175,11 @@ impl Recorder {
     #[inline]
     pub fn record(&mut self, outcome: Outcome, latency: Duration, service: Option<Duration>) {
         match outcome {
-            Outcome::Response { status, sent, received } => {
+            Outcome::Response {
+                status,
+                sent,
+                received,
+            } => {
                 self.status[usize::from(status).min(999)] += 1;
                 if status < 400 {
                     self.succeeded += 1;

@@ -38,12 +38,16 @@ pub struct TcpLane {
 impl TcpLane {
     async fn exchange(&mut self) -> Result<u64, (ErrorKind, u64)> {
         if self.stream.is_none() {
-            let s = TcpStream::connect(&self.addr).await.map_err(|e| (ErrorKind::from_io(&e), 0))?;
+            let s = TcpStream::connect(&self.addr)
+                .await
+                .map_err(|e| (ErrorKind::from_io(&e), 0))?;
             let _ = s.set_nodelay(true);
             self.stream = Some(s);
         }
         let s = self.stream.as_mut().expect("connected above");
-        s.write_all(&self.payload).await.map_err(|e| (ErrorKind::from_io(&e), 0))?;
+        s.write_all(&self.payload)
+            .await
+            .map_err(|e| (ErrorKind::from_io(&e), 0))?;
         let sent = self.payload.len() as u64;
         let mut got = 0u64;
         while got < self.expect {
@@ -68,7 +72,11 @@ impl Lane for TcpLane {
 
     async fn request(&mut self) -> Outcome {
         match self.exchange().await {
-            Ok(received) => Outcome::Response { status: 200, sent: self.payload.len() as u64, received },
+            Ok(received) => Outcome::Response {
+                status: 200,
+                sent: self.payload.len() as u64,
+                received,
+            },
             Err((kind, sent)) => {
                 self.stream = None;
                 Outcome::Error { kind, sent }

@@ -5,26 +5,48 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use smi_perf_engine::serve::{ServeOptions, start};
-use smi_perf_engine::{HistogramSettings, Outcome, Recorder, Registry, RunContext, RunStats, build_result, decode_histogram, merge, report, run_spec_with, smp};
-use smi_types::perf::{LoadModel, PerformanceTestResult, PerformanceTestSpec, Protocol, Threshold, ThresholdMetric};
+use smi_perf_engine::{
+    HistogramSettings, Outcome, Recorder, Registry, RunContext, RunStats, build_result,
+    decode_histogram, merge, report, run_spec_with, smp,
+};
+use smi_types::perf::{
+    LoadModel, PerformanceTestResult, PerformanceTestSpec, Protocol, Threshold, ThresholdMetric,
+};
 
 async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
-    let r = tokio::time::timeout(Duration::from_secs(10), run_spec_with(&Registry::with_builtins(), spec, RunContext::default()))
-        .await
-        .expect("run did not end")
-        .expect("run failed");
-    assert!(r.consistency_errors().is_empty(), "{:?}", r.consistency_errors());
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
+    )
+    .await
+    .expect("run did not end")
+    .expect("run failed");
+    assert!(
+        r.consistency_errors().is_empty(),
+        "{:?}",
+        r.consistency_errors()
+    );
     r
 }
 
 async fn target() -> smi_perf_engine::serve::Server {
-    start(ServeOptions { tcp: Some(([127, 0, 0, 1], 0).into()), ..Default::default() }).await.unwrap()
+    start(ServeOptions {
+        tcp: Some(([127, 0, 0, 1], 0).into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_model_counts_add_up() {
     let s = target().await;
-    let r = run(&PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).duration("1s")).await;
+    let r = run(
+        &PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+            .connections(4)
+            .duration("1s"),
+    )
+    .await;
     let x = &r.record;
     assert!(x.requests_total > 100, "{x:?}");
     assert_eq!(x.requests_failed, 0);
@@ -37,7 +59,13 @@ async fn closed_model_counts_add_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_model_rate_ceiling_holds() {
     let s = target().await;
-    let r = run(&PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).rps(200).duration("1s")).await;
+    let r = run(
+        &PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+            .connections(4)
+            .rps(200)
+            .duration("1s"),
+    )
+    .await;
     let n = r.record.requests_total;
     assert!((180..=205).contains(&n), "{n}");
 }
@@ -45,10 +73,20 @@ async fn closed_model_rate_ceiling_holds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_hits_the_rate_and_keeps_both_latencies() {
     let s = target().await;
-    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(500).connections(4).duration("1s");
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+        .load_model(LoadModel::Open)
+        .rps(500)
+        .connections(4)
+        .duration("1s");
     let r = run(&spec).await;
     let x = &r.record;
-    assert!((490..=500).contains(&(x.requests_total + x.dropped_or_late)), "{} {} {:?}", x.requests_total, x.dropped_or_late, x.errors);
+    assert!(
+        (490..=500).contains(&(x.requests_total + x.dropped_or_late)),
+        "{} {} {:?}",
+        x.requests_total,
+        x.dropped_or_late,
+        x.errors
+    );
     assert_eq!(x.dropped_or_late, 0);
     assert_eq!(x.latency_basis, smi_types::perf::LatencyBasis::Intended);
     let u = x.uncorrected_latency.as_ref().unwrap();
@@ -62,7 +100,11 @@ async fn open_model_hits_the_rate_and_keeps_both_latencies() {
 async fn exact_request_count() {
     let s = target().await;
     for model in [LoadModel::Closed, LoadModel::Open] {
-        let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(4).requests(137).load_model(model).rps(2000);
+        let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+            .connections(4)
+            .requests(137)
+            .load_model(model)
+            .rps(2000);
         let r = run(&spec).await;
         assert_eq!(r.record.requests_total, 137, "{model:?}");
         assert_eq!(r.record.latency.count, 137);
@@ -72,28 +114,68 @@ async fn exact_request_count() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warmup_is_not_recorded() {
     let s = target().await;
-    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(200).connections(2).warmup("500ms").duration("1s");
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+        .load_model(LoadModel::Open)
+        .rps(200)
+        .connections(2)
+        .warmup("500ms")
+        .duration("1s");
     let r = run(&spec).await;
     // 1.5 s of traffic at 200/s, only the last second is recorded.
-    assert!((195..=200).contains(&r.record.requests_total), "{}", r.record.requests_total);
+    assert!(
+        (195..=200).contains(&r.record.requests_total),
+        "{}",
+        r.record.requests_total
+    );
     let d = r.record.actual_duration.to_std().unwrap();
-    assert!(d >= Duration::from_millis(950) && d <= Duration::from_millis(1100), "{d:?}");
+    assert!(
+        d >= Duration::from_millis(950) && d <= Duration::from_millis(1100),
+        "{d:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_with_streams_and_tcp_echo() {
     let s = target().await;
-    let h2 = run(&PerformanceTestSpec::http2(format!("http://{}/", s.http_addr)).connections(2).streams_per_connection(4).requests(200)).await;
-    assert_eq!(h2.record.status_codes.get("200").copied(), Some(200), "{:?}", h2.record.errors);
-    let tcp = run(&PerformanceTestSpec::tcp(format!("tcp://{}", s.tcp_addr.unwrap())).connections(2).requests(100)).await;
-    assert_eq!(tcp.record.requests_succeeded, 100, "{:?}", tcp.record.errors);
+    let h2 = run(
+        &PerformanceTestSpec::http2(format!("http://{}/", s.http_addr))
+            .connections(2)
+            .streams_per_connection(4)
+            .requests(200),
+    )
+    .await;
+    assert_eq!(
+        h2.record.status_codes.get("200").copied(),
+        Some(200),
+        "{:?}",
+        h2.record.errors
+    );
+    let tcp = run(
+        &PerformanceTestSpec::tcp(format!("tcp://{}", s.tcp_addr.unwrap()))
+            .connections(2)
+            .requests(100),
+    )
+    .await;
+    assert_eq!(
+        tcp.record.requests_succeeded, 100,
+        "{:?}",
+        tcp.record.errors
+    );
     assert_eq!(tcp.record.bytes_received, tcp.record.bytes_sent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_mix_counts_failures() {
-    let s = start(ServeOptions { status_mix: vec![(200, 1), (503, 1)], ..Default::default() }).await.unwrap();
-    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(2).requests(400).threshold(Threshold::max(ThresholdMetric::ErrorRate, "0.1"));
+    let s = start(ServeOptions {
+        status_mix: vec![(200, 1), (503, 1)],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+        .connections(2)
+        .requests(400)
+        .threshold(Threshold::max(ThresholdMetric::ErrorRate, "0.1"));
     let r = run(&spec).await;
     let x = &r.record;
     assert_eq!(x.status_codes.values().sum::<i64>(), 400);
@@ -105,16 +187,32 @@ async fn status_mix_counts_failures() {
 #[test]
 fn unsupported_combination_is_rejected_before_the_run() {
     let r = Registry::with_builtins();
-    let err = r.resolve(&PerformanceTestSpec::new(Protocol::Udp, "udp://127.0.0.1:9")).err().unwrap().to_string();
-    assert!(err.contains("does not support UDP") && err.contains("HTTP, HTTP2, TCP"), "{err}");
-    let err = r.resolve(&PerformanceTestSpec::http("http://127.0.0.1/").load_generator("fortio")).err().unwrap().to_string();
+    let err = r
+        .resolve(&PerformanceTestSpec::new(
+            Protocol::Udp,
+            "udp://127.0.0.1:9",
+        ))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("does not support UDP") && err.contains("HTTP, HTTP2, TCP"),
+        "{err}"
+    );
+    let err = r
+        .resolve(&PerformanceTestSpec::http("http://127.0.0.1/").load_generator("fortio"))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("unknown load generator \"fortio\""), "{err}");
 }
 
 // ---- results built from synthetic recorders (no network) ----
 
 fn lcg(seed: &mut u64) -> u64 {
-    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *seed >> 33
 }
 
@@ -125,11 +223,32 @@ fn synthetic(seed: u64, n: usize, settings: HistogramSettings) -> (RunStats, Vec
     for _ in 0..n {
         let us = 50 + lcg(&mut s) % 200_000;
         values.push(us);
-        let status = if lcg(&mut s).is_multiple_of(50) { 503 } else { 200 };
-        rec.record(Outcome::Response { status, sent: 10, received: 20 }, Duration::from_micros(us), None);
+        let status = if lcg(&mut s).is_multiple_of(50) {
+            503
+        } else {
+            200
+        };
+        rec.record(
+            Outcome::Response {
+                status,
+                sent: 10,
+                received: 20,
+            },
+            Duration::from_micros(us),
+            None,
+        );
     }
     let now = SystemTime::now();
-    (RunStats { recorder: rec, started_at: now, ended_at: now + Duration::from_secs(1), measured: Duration::from_secs(1), lanes: 1 }, values)
+    (
+        RunStats {
+            recorder: rec,
+            started_at: now,
+            ended_at: now + Duration::from_secs(1),
+            measured: Duration::from_secs(1),
+            lanes: 1,
+        },
+        values,
+    )
 }
 
 fn spec_with_thresholds() -> PerformanceTestSpec {
@@ -157,20 +276,45 @@ fn merge_is_exact() {
     assert_eq!(merged, union);
     assert_eq!(m.record.requests_total, 12_000);
     assert_eq!(m.record.latency.count, 12_000);
-    assert_eq!(m.record.latency.percentile(99.0).unwrap() as u64, union.value_at_quantile(0.99));
+    assert_eq!(
+        m.record.latency.percentile(99.0).unwrap() as u64,
+        union.value_at_quantile(0.99)
+    );
     assert_eq!(m.record.per_client.len(), 2);
     assert_eq!(m.record.status_codes.values().sum::<i64>(), 12_000);
-    assert!(m.consistency_errors().is_empty(), "{:?}", m.consistency_errors());
+    assert!(
+        m.consistency_errors().is_empty(),
+        "{:?}",
+        m.consistency_errors()
+    );
     assert_eq!(m.record.actual_rps, "12000.000");
     assert_eq!(m.record.thresholds.len(), 3);
 
     // A different test is refused.
     let other = build_result("u-0", "u", &spec, &a, "builtin").unwrap();
-    assert!(merge(&[ra.clone(), other]).unwrap_err().to_string().contains("belongs to test"));
+    assert!(
+        merge(&[ra.clone(), other])
+            .unwrap_err()
+            .to_string()
+            .contains("belongs to test")
+    );
     // Incompatible histogram settings are refused.
-    let (c, _) = synthetic(3, 100, HistogramSettings { lowest: 1, highest: 60_000_000, sigfig: 2 });
+    let (c, _) = synthetic(
+        3,
+        100,
+        HistogramSettings {
+            lowest: 1,
+            highest: 60_000_000,
+            sigfig: 2,
+        },
+    );
     let rc = build_result("t-2", "t", &spec, &c, "builtin").unwrap();
-    assert!(merge(&[ra, rc]).unwrap_err().to_string().contains("settings"));
+    assert!(
+        merge(&[ra, rc])
+            .unwrap_err()
+            .to_string()
+            .contains("settings")
+    );
 }
 
 #[test]
@@ -181,7 +325,10 @@ fn thresholds_give_the_verdict() {
     assert!(r.record.thresholds.iter().all(|t| t.passed));
     let mut sorted = values.clone();
     sorted.sort();
-    let strict = PerformanceTestSpec::http("http://127.0.0.1:1/").duration("1s").threshold(Threshold::max(ThresholdMetric::LatencyP99, "1ms")).threshold(Threshold::min(ThresholdMetric::Rps, "20000"));
+    let strict = PerformanceTestSpec::http("http://127.0.0.1:1/")
+        .duration("1s")
+        .threshold(Threshold::max(ThresholdMetric::LatencyP99, "1ms"))
+        .threshold(Threshold::min(ThresholdMetric::Rps, "20000"));
     let r = build_result("x", "x", &strict, &stats, "builtin").unwrap();
     assert!(!r.record.passed);
     assert_eq!(r.record.thresholds.iter().filter(|t| !t.passed).count(), 2);
@@ -196,11 +343,20 @@ fn smp_export_converts_micros_to_float_millis() {
     assert_eq!(s.latencies_ms.min, l.min_micros as f64 / 1000.0);
     assert_eq!(s.latencies_ms.max, l.max_micros as f64 / 1000.0);
     assert_eq!(s.latencies_ms.average, l.mean_micros as f64 / 1000.0);
-    assert_eq!(s.latencies_ms.p99, l.percentile(99.0).unwrap() as f64 / 1000.0);
+    assert_eq!(
+        s.latencies_ms.p99,
+        l.percentile(99.0).unwrap() as f64 / 1000.0
+    );
     let h = decode_histogram(r.record.histogram.as_ref().unwrap()).unwrap();
-    assert_eq!(s.latencies_ms.p90, h.value_at_quantile(0.90) as f64 / 1000.0);
+    assert_eq!(
+        s.latencies_ms.p90,
+        h.value_at_quantile(0.90) as f64 / 1000.0
+    );
     // Round-trip back to µs loses less than 1 µs.
-    for (ms, us) in [(s.latencies_ms.min, l.min_micros), (s.latencies_ms.max, l.max_micros)] {
+    for (ms, us) in [
+        (s.latencies_ms.min, l.min_micros),
+        (s.latencies_ms.max, l.max_micros),
+    ] {
         assert!(((ms * 1000.0).round() as i64 - us).abs() < 1);
     }
     assert_eq!(smp::micros_to_ms(1), 0.001);
@@ -250,25 +406,52 @@ fn compare_reports_added_latency() {
     for _ in 0..1000 {
         let us = 50 + lcg(&mut s) % 200_000 + 1000;
         let _ = lcg(&mut s);
-        shifted.record(Outcome::Response { status: 200, sent: 1, received: 1 }, Duration::from_micros(us), None);
+        shifted.record(
+            Outcome::Response {
+                status: 200,
+                sent: 1,
+                received: 1,
+            },
+            Duration::from_micros(us),
+            None,
+        );
     }
     b.recorder = shifted;
     let base = build_result("base", "base", &spec, &a, "builtin").unwrap();
     let mesh = build_result("mesh", "mesh", &spec, &b, "builtin").unwrap();
     let text = report::compare(&base, &mesh);
     assert!(text.contains("p50") && text.contains("added"));
-    assert!(text.lines().any(|l| l.starts_with("mean") && l.contains("+1.0")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("mean") && l.contains("+1.0")),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_corrected_latency_shows_a_stall_that_service_time_hides() {
     // The target holds every response for 500 ms, 300 ms into the run.
-    let s = start(ServeOptions { stall_after: Some(Duration::from_millis(300)), stall_for: Duration::from_millis(500), ..Default::default() }).await.unwrap();
-    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).load_model(LoadModel::Open).rps(400).connections(2).duration("1500ms");
+    let s = start(ServeOptions {
+        stall_after: Some(Duration::from_millis(300)),
+        stall_for: Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+        .load_model(LoadModel::Open)
+        .rps(400)
+        .connections(2)
+        .duration("1500ms");
     let r = run(&spec).await;
     let x = &r.record;
     let corrected = x.latency.percentile(99.0).unwrap();
-    let uncorrected = x.uncorrected_latency.as_ref().unwrap().percentile(99.0).unwrap();
+    let uncorrected = x
+        .uncorrected_latency
+        .as_ref()
+        .unwrap()
+        .percentile(99.0)
+        .unwrap();
     // 2 lanes × 10 queued sends waited for the stall (≈3% of samples); only the 2 requests on
     // the wire during the stall saw it as service time (≈0.3%).
     assert!(corrected > 300_000, "corrected p99 {corrected} µs");

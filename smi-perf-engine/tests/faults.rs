@@ -45,17 +45,27 @@ fn spec(url: &str, duration: &str, timeout: &str) -> PerformanceTestSpec {
     PerformanceTestSpec::http(url)
         .duration(duration)
         .connections(4)
-        .request(RequestSpec { timeout: Some(smi_types::perf::Duration::new_unchecked(timeout)), ..Default::default() })
+        .request(RequestSpec {
+            timeout: Some(smi_types::perf::Duration::new_unchecked(timeout)),
+            ..Default::default()
+        })
 }
 
 async fn run_timed(spec: &PerformanceTestSpec, limit: Duration) -> PerformanceTestResult {
     let t0 = Instant::now();
-    let r = tokio::time::timeout(limit, run_spec_with(&Registry::with_builtins(), spec, RunContext::default()))
-        .await
-        .expect("run did not end on time")
-        .expect("run failed");
+    let r = tokio::time::timeout(
+        limit,
+        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
+    )
+    .await
+    .expect("run did not end on time")
+    .expect("run failed");
     assert!(t0.elapsed() < limit, "took {:?}", t0.elapsed());
-    assert!(r.consistency_errors().is_empty(), "{:?}", r.consistency_errors());
+    assert!(
+        r.consistency_errors().is_empty(),
+        "{:?}",
+        r.consistency_errors()
+    );
     r
 }
 
@@ -72,14 +82,19 @@ async fn refused_connections_are_counted() {
     assert!(errors(&r, "connectRefused") > 0, "{:?}", r.record.errors);
     assert_eq!(r.record.requests_succeeded, 0);
     assert_eq!(r.record.requests_failed, r.record.requests_total);
-    assert_eq!(r.record.status_codes.get("error").copied(), Some(r.record.requests_total));
+    assert_eq!(
+        r.record.status_codes.get("error").copied(),
+        Some(r.record.requests_total)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_mid_response_is_counted() {
     let url = misbehaving(|mut s| async move {
         if read_head(&mut s).await {
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial").await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+                .await;
             // RST instead of FIN: the abortive close a crashing proxy produces.
             #[allow(deprecated)]
             let _ = s.set_linger(Some(Duration::ZERO));
@@ -124,21 +139,30 @@ async fn server_closing_keep_alive_reconnects() {
     let url = misbehaving(|mut s| async move {
         if read_head(&mut s).await {
             // A valid answer without `Connection: close`, then the socket closes.
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .await;
         }
     })
     .await;
     let r = run_timed(&spec(&url, "1s", "500ms"), Duration::from_secs(4)).await;
     assert!(r.record.requests_succeeded > 50, "{:?}", r.record);
     // Reconnecting is silent: at most a sliver of races show up as resets.
-    assert!(r.record.requests_failed * 20 <= r.record.requests_total, "{:?} {:?}", r.record.requests_failed, r.record.errors);
+    assert!(
+        r.record.requests_failed * 20 <= r.record.requests_total,
+        "{:?} {:?}",
+        r.record.requests_failed,
+        r.record.errors
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_ending_body_times_out_and_run_ends() {
     let url = misbehaving(|mut s| async move {
         if read_head(&mut s).await {
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await;
             for _ in 0..600 {
                 if s.write_all(b"1\r\nx\r\n").await.is_err() {
                     return;
@@ -160,7 +184,10 @@ async fn open_model_against_a_stalled_server_ends_on_time() {
         tokio::time::sleep(Duration::from_secs(30)).await;
     })
     .await;
-    let spec = spec(&url, "1s", "1s").load_model(smi_types::perf::LoadModel::Open).rps(200).max_in_flight(8);
+    let spec = spec(&url, "1s", "1s")
+        .load_model(smi_types::perf::LoadModel::Open)
+        .rps(200)
+        .max_in_flight(8);
     let r = run_timed(&spec, Duration::from_secs(4)).await;
     // Nothing answers: after the per-lane share of maxInFlight, scheduled sends are dropped.
     assert!(r.record.dropped_or_late > 100, "{:?}", r.record);

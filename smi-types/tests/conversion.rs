@@ -220,7 +220,9 @@ fn review_refuses_lossy_by_default_and_reports_when_asked() {
     assert_eq!(resp.converted_objects[0]["metadata"]["name"], "t");
     // The loss is reported in the result message, not dropped silently.
     assert!(
-        resp.result.message.contains("object 0: spec.destination.port = 80"),
+        resp.result
+            .message
+            .contains("object 0: spec.destination.port = 80"),
         "{}",
         resp.result.message
     );

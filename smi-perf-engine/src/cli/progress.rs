@@ -8,7 +8,11 @@ use smi_perf_engine::Live;
 use tokio::sync::oneshot;
 
 /// Spawns the reporter; send on the returned channel (or drop it) to stop it.
-pub fn spawn(live: Arc<Live>, total: Option<Duration>, quiet: bool) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+pub fn spawn(
+    live: Arc<Live>,
+    total: Option<Duration>,
+    quiet: bool,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         if quiet {
@@ -22,8 +26,10 @@ pub fn spawn(live: Arc<Live>, total: Option<Duration>, quiet: bool) -> (oneshot:
                 None => indicatif::ProgressBar::new_spinner(),
             };
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
         });
@@ -39,7 +45,8 @@ pub fn spawn(live: Arc<Live>, total: Option<Duration>, quiet: bool) -> (oneshot:
             }
             let s = live.snapshot();
             let now = Instant::now();
-            let rate = (s.requests.saturating_sub(last_requests)) as f64 / now.duration_since(last_at).as_secs_f64().max(1e-3);
+            let rate = (s.requests.saturating_sub(last_requests)) as f64
+                / now.duration_since(last_at).as_secs_f64().max(1e-3);
             last_requests = s.requests;
             last_at = now;
             let msg = format!(

@@ -88,7 +88,9 @@ pub struct Duration(String);
 
 /// Why a string is not a GEP-2257 duration.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {input:?}: {reason} (expected e.g. \"30s\", \"1m30s\", \"250ms\"; pattern {DURATION_PATTERN})")]
+#[error(
+    "invalid duration {input:?}: {reason} (expected e.g. \"30s\", \"1m30s\", \"250ms\"; pattern {DURATION_PATTERN})"
+)]
 pub struct DurationError {
     /// The rejected input.
     pub input: String,
@@ -176,7 +178,10 @@ impl JsonSchema for Duration {
 }
 
 fn parse_gep2257(s: &str) -> Result<std::time::Duration, DurationError> {
-    let err = |reason| DurationError { input: s.to_owned(), reason };
+    let err = |reason| DurationError {
+        input: s.to_owned(),
+        reason,
+    };
     let b = s.as_bytes();
     if b.is_empty() {
         return Err(err("empty"));
@@ -277,7 +282,9 @@ impl FromStr for Protocol {
             "GRPC" => Ok(Protocol::Grpc),
             "TCP" => Ok(Protocol::Tcp),
             "UDP" => Ok(Protocol::Udp),
-            _ => Err(format!("unknown protocol {s:?} (expected HTTP, HTTP2, GRPC, TCP or UDP)")),
+            _ => Err(format!(
+                "unknown protocol {s:?} (expected HTTP, HTTP2, GRPC, TCP or UDP)"
+            )),
         }
     }
 }
@@ -344,11 +351,17 @@ impl ThresholdMetric {
     /// Whether the limit is a GEP-2257 duration.
     pub fn is_latency(self) -> bool {
         self.latency_percentile().is_some()
-            || matches!(self, ThresholdMetric::LatencyMean | ThresholdMetric::LatencyMax)
+            || matches!(
+                self,
+                ThresholdMetric::LatencyMean | ThresholdMetric::LatencyMax
+            )
     }
     /// Whether the limit is a ratio in [0, 1].
     pub fn is_ratio(self) -> bool {
-        matches!(self, ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate)
+        matches!(
+            self,
+            ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate
+        )
     }
     /// The percentile a `latencyPNN` metric refers to.
     pub fn latency_percentile(self) -> Option<f64> {
@@ -728,11 +741,19 @@ pub struct Threshold {
 impl Threshold {
     /// `metric` ≤ `limit`.
     pub fn max(metric: ThresholdMetric, limit: impl Into<String>) -> Self {
-        Threshold { metric, max: Some(limit.into()), min: None }
+        Threshold {
+            metric,
+            max: Some(limit.into()),
+            min: None,
+        }
     }
     /// `metric` ≥ `limit`.
     pub fn min(metric: ThresholdMetric, limit: impl Into<String>) -> Self {
-        Threshold { metric, max: None, min: Some(limit.into()) }
+        Threshold {
+            metric,
+            max: None,
+            min: Some(limit.into()),
+        }
     }
     /// Parses a limit into the metric's unit: µs for latency, a ratio or rps otherwise.
     pub fn parse_limit(&self, limit: &str) -> Result<f64, String> {
@@ -742,7 +763,9 @@ impl Threshold {
                 .map(|d| d.as_secs_f64() * 1e6)
                 .map_err(|e| e.to_string())
         } else {
-            let v: f64 = limit.parse().map_err(|_| format!("{limit:?} is not a number"))?;
+            let v: f64 = limit
+                .parse()
+                .map_err(|_| format!("{limit:?} is not a number"))?;
             if !v.is_finite() || v < 0.0 || (self.metric.is_ratio() && v > 1.0) {
                 return Err(if self.metric.is_ratio() {
                     format!("{limit} is not in [0, 1]")
@@ -790,7 +813,10 @@ impl PerformanceTestSpec {
     }
     /// HTTP/1.1 test; `protocol` is left unset since `HTTP` is the default.
     pub fn http(endpoint: impl Into<String>) -> Self {
-        PerformanceTestSpec { endpoints: vec![endpoint.into()], ..Default::default() }
+        PerformanceTestSpec {
+            endpoints: vec![endpoint.into()],
+            ..Default::default()
+        }
     }
     /// HTTP/2 test (h2c for `http://`, ALPN for `https://`).
     pub fn http2(endpoint: impl Into<String>) -> Self {
@@ -905,13 +931,18 @@ impl PerformanceTestSpec {
     pub fn run_length(&self) -> RunLength {
         match (self.requests, &self.duration) {
             (Some(n), _) => RunLength::Requests(n.max(0) as u64),
-            (None, Some(d)) => RunLength::Duration(d.to_std().unwrap_or(std::time::Duration::from_secs(30))),
+            (None, Some(d)) => {
+                RunLength::Duration(d.to_std().unwrap_or(std::time::Duration::from_secs(30)))
+            }
             (None, None) => RunLength::Duration(std::time::Duration::from_secs(30)),
         }
     }
     /// `warmup` (default 0).
     pub fn effective_warmup(&self) -> std::time::Duration {
-        self.warmup.as_ref().and_then(|d| d.to_std().ok()).unwrap_or_default()
+        self.warmup
+            .as_ref()
+            .and_then(|d| d.to_std().ok())
+            .unwrap_or_default()
     }
     /// `request.timeout` (default 10 s).
     pub fn effective_timeout(&self) -> std::time::Duration {
@@ -954,7 +985,10 @@ impl PerformanceTestSpec {
     }
     /// `percentiles` sorted and de-duplicated (default `[50, 75, 90, 95, 99, 99.9]`).
     pub fn effective_percentiles(&self) -> Vec<f64> {
-        let mut p = self.percentiles.clone().unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec());
+        let mut p = self
+            .percentiles
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec());
         p.retain(|v| *v > 0.0 && *v <= 100.0);
         p.sort_by(|a, b| a.total_cmp(b));
         p.dedup();
@@ -1041,7 +1075,10 @@ impl PerformanceTestSpec {
                     if let Some(d) = duration
                         && t > d
                     {
-                        v.err("spec.request.timeout", format!("must be at most duration ({d:?})"));
+                        v.err(
+                            "spec.request.timeout",
+                            format!("must be at most duration ({d:?})"),
+                        );
                     }
                 }
                 Err(e) => v.err("spec.request.timeout", e.to_string()),
@@ -1073,7 +1110,10 @@ impl PerformanceTestSpec {
         if let Some(c) = self.connections
             && !(1..=MAX_CONNECTIONS).contains(&c)
         {
-            v.err("spec.connections", format!("must be in [1, {MAX_CONNECTIONS}]"));
+            v.err(
+                "spec.connections",
+                format!("must be in [1, {MAX_CONNECTIONS}]"),
+            );
         }
         if let Some(m) = self.max_in_flight
             && m < 1
@@ -1090,7 +1130,10 @@ impl PerformanceTestSpec {
             if s < 1 {
                 v.err("spec.streamsPerConnection", "must be at least 1");
             } else if s > 1 && !matches!(protocol, Protocol::Http2 | Protocol::Grpc) {
-                v.err("spec.streamsPerConnection", format!("values above 1 need HTTP2 or GRPC, not {protocol}"));
+                v.err(
+                    "spec.streamsPerConnection",
+                    format!("values above 1 need HTTP2 or GRPC, not {protocol}"),
+                );
             }
         }
         // Rule 5: endpoints.
@@ -1098,7 +1141,10 @@ impl PerformanceTestSpec {
             v.err("spec.endpoints", "at least one endpoint is required");
         }
         if self.endpoints.len() > MAX_ENDPOINTS {
-            v.err("spec.endpoints", format!("at most {MAX_ENDPOINTS} endpoints"));
+            v.err(
+                "spec.endpoints",
+                format!("at most {MAX_ENDPOINTS} endpoints"),
+            );
         }
         for (i, e) in self.endpoints.iter().enumerate() {
             if let Err(msg) = Endpoint::parse_for(protocol, e) {
@@ -1108,13 +1154,19 @@ impl PerformanceTestSpec {
         // Rule 6: percentiles.
         if let Some(ps) = &self.percentiles {
             if ps.len() > MAX_PERCENTILES {
-                v.err("spec.percentiles", format!("at most {MAX_PERCENTILES} entries"));
+                v.err(
+                    "spec.percentiles",
+                    format!("at most {MAX_PERCENTILES} entries"),
+                );
             }
             for (i, p) in ps.iter().enumerate() {
                 if !(p.is_finite() && *p > 0.0 && *p <= 100.0) {
                     v.err(format!("spec.percentiles[{i}]"), "must be in (0, 100]");
                 } else if ps[..i].contains(p) {
-                    v.err(format!("spec.percentiles[{i}]"), format!("duplicate percentile {p}"));
+                    v.err(
+                        format!("spec.percentiles[{i}]"),
+                        format!("duplicate percentile {p}"),
+                    );
                 }
             }
         }
@@ -1133,7 +1185,10 @@ impl PerformanceTestSpec {
             let lowest = h.lowest_micros.unwrap_or(1).max(1);
             let highest = h.highest_micros.unwrap_or(60_000_000);
             if highest < lowest.saturating_mul(2) {
-                v.err("spec.histogram.highestMicros", "must be at least 2 × lowestMicros");
+                v.err(
+                    "spec.histogram.highestMicros",
+                    "must be at least 2 × lowestMicros",
+                );
             }
         }
         // Rule 8: request shape.
@@ -1142,28 +1197,42 @@ impl PerformanceTestSpec {
                 let path = format!("spec.request.headers[{name:?}]");
                 if !is_token(name) {
                     v.err(path, "header name is not an RFC 9110 token");
-                } else if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("content-length") {
+                } else if name.eq_ignore_ascii_case("host")
+                    || name.eq_ignore_ascii_case("content-length")
+                {
                     v.err(path, "Host and Content-Length are set by the engine");
                 } else if name.eq_ignore_ascii_case("content-type") && r.content_type.is_some() {
                     v.err(path, "set contentType or a Content-Type header, not both");
                 }
             }
             if r.body.is_some() && r.body_from.is_some() {
-                v.err("spec.request.bodyFrom", "set at most one of body and bodyFrom");
+                v.err(
+                    "spec.request.bodyFrom",
+                    "set at most one of body and bodyFrom",
+                );
             }
             if let Some(b) = &r.body {
                 if b.len() > MAX_INLINE_BODY {
-                    v.err("spec.request.body", "inline body is larger than 64 KiB; use bodyFrom");
+                    v.err(
+                        "spec.request.body",
+                        "inline body is larger than 64 KiB; use bodyFrom",
+                    );
                 }
                 let m = self.effective_method();
                 if m == "GET" || m == "HEAD" {
-                    v.warn("spec.request.body", format!("a body with {m} is unusual and may be ignored by the server"));
+                    v.warn(
+                        "spec.request.body",
+                        format!("a body with {m} is unusual and may be ignored by the server"),
+                    );
                 }
             }
             if let Some(bf) = &r.body_from
                 && bf.config_map_key_ref.is_some() == bf.secret_key_ref.is_some()
             {
-                v.err("spec.request.bodyFrom", "set exactly one of configMapKeyRef and secretKeyRef");
+                v.err(
+                    "spec.request.bodyFrom",
+                    "set exactly one of configMapKeyRef and secretKeyRef",
+                );
             }
             if let Some(m) = &r.method
                 && (m.is_empty() || !is_token(m))
@@ -1178,7 +1247,9 @@ impl PerformanceTestSpec {
         }
         // Rule 9: protocol is an enum (serde rejects unknown names); plug-in support is checked
         // by the engine's registry. The rate shapes other than Constant need rampTo.
-        if matches!(self.rate_shape, Some(RateShape::Linear | RateShape::Step)) && self.ramp_to.is_none() {
+        if matches!(self.rate_shape, Some(RateShape::Linear | RateShape::Step))
+            && self.ramp_to.is_none()
+        {
             v.err("spec.rampTo", "Linear and Step rate shapes need rampTo");
         }
         // Rule 10: clients.
@@ -1186,19 +1257,28 @@ impl PerformanceTestSpec {
         let (mut n_percent, mut n_rps, mut rps_sum) = (0usize, 0usize, 0i64);
         for (i, c) in self.clients.iter().enumerate() {
             if self.clients[..i].iter().any(|o| o.name == c.name) {
-                v.err(format!("spec.clients[{i}].name"), format!("duplicate client name {:?}", c.name));
+                v.err(
+                    format!("spec.clients[{i}].name"),
+                    format!("duplicate client name {:?}", c.name),
+                );
             }
             match &c.share {
                 Some(IntOrString::Int(n)) => {
                     n_rps += 1;
                     rps_sum += i64::from(*n);
                 }
-                Some(IntOrString::String(s)) => match s.strip_suffix('%').and_then(|p| p.trim().parse::<i64>().ok()) {
+                Some(IntOrString::String(s)) => match s
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<i64>().ok())
+                {
                     Some(p) if (0..=100).contains(&p) => {
                         n_percent += 1;
                         percent_sum += p;
                     }
-                    _ => v.err(format!("spec.clients[{i}].share"), format!("{s:?} is not a percentage like \"25%\"")),
+                    _ => v.err(
+                        format!("spec.clients[{i}].share"),
+                        format!("{s:?} is not a percentage like \"25%\""),
+                    ),
                 },
                 None => {}
             }
@@ -1206,32 +1286,56 @@ impl PerformanceTestSpec {
         if !self.clients.is_empty() {
             let n = self.clients.len();
             if n_percent == n && percent_sum != 100 {
-                v.err("spec.clients", format!("shares add up to {percent_sum}%, not 100%"));
+                v.err(
+                    "spec.clients",
+                    format!("shares add up to {percent_sum}%, not 100%"),
+                );
             } else if n_rps == n && rps_sum != self.rps.unwrap_or(0) {
-                v.err("spec.clients", format!("shares add up to {rps_sum} rps, not spec.rps ({})", self.rps.unwrap_or(0)));
+                v.err(
+                    "spec.clients",
+                    format!(
+                        "shares add up to {rps_sum} rps, not spec.rps ({})",
+                        self.rps.unwrap_or(0)
+                    ),
+                );
             } else if n_percent + n_rps != n || (n_percent > 0 && n_rps > 0) {
-                v.err("spec.clients", "every client needs a share, either all percentages or all rps");
+                v.err(
+                    "spec.clients",
+                    "every client needs a share, either all percentages or all rps",
+                );
             }
         }
         // Scale-out (issue 6): every shard needs at least one connection, rps and request.
         if let Some(n) = self.parallelism {
             if !(1..=MAX_PARALLELISM).contains(&n) {
-                v.err("spec.parallelism", format!("must be in [1, {MAX_PARALLELISM}]"));
+                v.err(
+                    "spec.parallelism",
+                    format!("must be in [1, {MAX_PARALLELISM}]"),
+                );
             } else {
                 if n > self.connections.unwrap_or(1) {
-                    v.err("spec.parallelism", format!("{n} shards need connections >= {n} (every shard needs one)"));
+                    v.err(
+                        "spec.parallelism",
+                        format!("{n} shards need connections >= {n} (every shard needs one)"),
+                    );
                 }
                 if let Some(r) = self.rps
                     && r > 0
                     && r < i64::from(n)
                 {
-                    v.err("spec.parallelism", format!("{n} shards need rps 0 or >= {n} (every shard needs a share)"));
+                    v.err(
+                        "spec.parallelism",
+                        format!("{n} shards need rps 0 or >= {n} (every shard needs a share)"),
+                    );
                 }
                 if let Some(r) = self.requests
                     && r > 0
                     && r < i64::from(n)
                 {
-                    v.err("spec.parallelism", format!("{n} shards need requests >= {n} (every shard needs one)"));
+                    v.err(
+                        "spec.parallelism",
+                        format!("{n} shards need requests >= {n} (every shard needs one)"),
+                    );
                 }
             }
         }
@@ -1276,15 +1380,23 @@ struct Validator {
 
 impl Validator {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(SpecError { path: path.into(), message: message.into() });
+        self.errors.push(SpecError {
+            path: path.into(),
+            message: message.into(),
+        });
     }
     fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(SpecError { path: path.into(), message: message.into() });
+        self.warnings.push(SpecError {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A parsed endpoint: scheme, host, port and the path-and-query (B.4 rule 5).
@@ -1321,10 +1433,16 @@ impl Endpoint {
             return Err(if e.scheme.is_empty() {
                 format!("{url:?} has no scheme; {protocol} needs one of {allowed:?}")
             } else {
-                format!("scheme {:?} is not allowed for {protocol} (allowed: {allowed:?})", e.scheme)
+                format!(
+                    "scheme {:?} is not allowed for {protocol} (allowed: {allowed:?})",
+                    e.scheme
+                )
             });
         }
-        if matches!(protocol, Protocol::Tcp | Protocol::Udp | Protocol::Grpc) && e.port.is_none() && (e.scheme == "tcp" || e.scheme == "udp" || e.scheme.is_empty()) {
+        if matches!(protocol, Protocol::Tcp | Protocol::Udp | Protocol::Grpc)
+            && e.port.is_none()
+            && (e.scheme == "tcp" || e.scheme == "udp" || e.scheme.is_empty())
+        {
             return Err(format!("{url:?} needs a port"));
         }
         Ok(e)
@@ -1335,7 +1453,12 @@ impl Endpoint {
         let (scheme, rest) = match url.find("://") {
             Some(i) => {
                 let s = &url[..i];
-                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) || !s.as_bytes()[0].is_ascii_alphabetic() {
+                if s.is_empty()
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                    || !s.as_bytes()[0].is_ascii_alphabetic()
+                {
                     return Err(format!("{url:?} has an invalid scheme"));
                 }
                 (s.to_ascii_lowercase(), &url[i + 3..])
@@ -1348,15 +1471,24 @@ impl Endpoint {
             return Err(format!("{url:?}: credentials in the URL are not supported"));
         }
         let (host, port) = if let Some(r) = authority.strip_prefix('[') {
-            let close = r.find(']').ok_or_else(|| format!("{url:?}: unclosed '['"))?;
+            let close = r
+                .find(']')
+                .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
             let host = &r[..close];
-            if host.is_empty() || !host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            if host.is_empty()
+                || !host
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            {
                 return Err(format!("{url:?}: invalid IPv6 address"));
             }
             let after = &r[close + 1..];
             let port = match after {
                 "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| format!("{url:?}: junk after ']'"))?),
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{url:?}: junk after ']'"))?,
+                ),
             };
             (host, port)
         } else {
@@ -1368,7 +1500,10 @@ impl Endpoint {
         if host.is_empty() {
             return Err(format!("{url:?} has an empty host"));
         }
-        if host.bytes().any(|b| b.is_ascii_whitespace() || b == b':' && !authority.starts_with('[')) {
+        if host
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b == b':' && !authority.starts_with('['))
+        {
             return Err(format!("{url:?} has an invalid host"));
         }
         let port = match port {
@@ -1381,8 +1516,17 @@ impl Endpoint {
         if scheme.is_empty() && port.is_none() {
             return Err(format!("{url:?} is not an absolute URL"));
         }
-        let path = if path.is_empty() { "/".to_owned() } else { path.to_owned() };
-        Ok(Endpoint { scheme, host: host.to_owned(), port, path })
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        };
+        Ok(Endpoint {
+            scheme,
+            host: host.to_owned(),
+            port,
+            path,
+        })
     }
 
     /// The port, or the scheme's default (80 for http, 443 for https/grpc).
@@ -1540,7 +1684,10 @@ impl PerformanceTest {
         PerformanceTest {
             api_version: API_VERSION.into(),
             kind: Self::KIND.into(),
-            metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            },
             spec,
             status: None,
         }
@@ -2005,12 +2152,23 @@ impl PerformanceTestResult {
             v.err("startTime", "startTime is after endTime");
         }
         // Sums in i128: the counts come from documents and may be anywhere in i64.
-        if i128::from(r.requests_succeeded) + i128::from(r.requests_failed) != i128::from(r.requests_total) {
-            v.err("requestsTotal", "requestsSucceeded + requestsFailed != requestsTotal");
+        if i128::from(r.requests_succeeded) + i128::from(r.requests_failed)
+            != i128::from(r.requests_total)
+        {
+            v.err(
+                "requestsTotal",
+                "requestsSucceeded + requestsFailed != requestsTotal",
+            );
         }
         let codes: i128 = r.status_codes.values().map(|&n| i128::from(n)).sum();
         if codes != i128::from(r.requests_total) {
-            v.err("statusCodes", format!("status codes add up to {codes}, not requestsTotal {}", r.requests_total));
+            v.err(
+                "statusCodes",
+                format!(
+                    "status codes add up to {codes}, not requestsTotal {}",
+                    r.requests_total
+                ),
+            );
         }
         for (name, n) in [
             ("requestsTotal", r.requests_total),
@@ -2024,25 +2182,45 @@ impl PerformanceTestResult {
                 v.err(name, "must be at least 0");
             }
         }
-        for (path, l) in std::iter::once(("latency", &r.latency)).chain(r.uncorrected_latency.as_ref().map(|l| ("uncorrectedLatency", l))) {
+        for (path, l) in std::iter::once(("latency", &r.latency)).chain(
+            r.uncorrected_latency
+                .as_ref()
+                .map(|l| ("uncorrectedLatency", l)),
+        ) {
             if l.count == 0 {
                 continue;
             }
             let mut prev = l.min_micros;
             for (i, p) in l.percentiles.iter().enumerate() {
                 if p.value_micros < prev || p.value_micros > l.max_micros {
-                    v.err(format!("{path}.percentiles[{i}]"), "percentiles must lie in [min, max] and not decrease");
+                    v.err(
+                        format!("{path}.percentiles[{i}]"),
+                        "percentiles must lie in [min, max] and not decrease",
+                    );
                 }
                 prev = prev.max(p.value_micros);
             }
             if l.mean_micros < l.min_micros || l.mean_micros > l.max_micros {
-                v.err(format!("{path}.meanMicros"), "mean must lie between min and max");
+                v.err(
+                    format!("{path}.meanMicros"),
+                    "mean must lie between min and max",
+                );
             }
         }
         if !r.per_client.is_empty() {
-            let sum: i128 = r.per_client.iter().map(|c| i128::from(c.latency.count)).sum();
+            let sum: i128 = r
+                .per_client
+                .iter()
+                .map(|c| i128::from(c.latency.count))
+                .sum();
             if sum != i128::from(r.latency.count) {
-                v.err("latency.count", format!("merged count {} != sum of perClient counts {sum}", r.latency.count));
+                v.err(
+                    "latency.count",
+                    format!(
+                        "merged count {} != sum of perClient counts {sum}",
+                        r.latency.count
+                    ),
+                );
             }
         }
         v.errors
@@ -2093,7 +2271,8 @@ fn structural_schema<T: JsonSchema>() -> JSONSchemaProps {
         .with_transform(kube_core::schema::OptionalEnum)
         .with_transform(kube_core::schema::OptionalIntOrString)
         .into_generator();
-    let mut value = serde_json::to_value(generator.into_root_schema_for::<T>()).expect("schema serializes");
+    let mut value =
+        serde_json::to_value(generator.into_root_schema_for::<T>()).expect("schema serializes");
     if let Some(obj) = value.as_object_mut() {
         for k in ["$schema", "definitions", "$defs", "title", "description"] {
             obj.remove(k);
@@ -2128,9 +2307,19 @@ fn strip_doc_examples(v: &mut serde_json::Value) {
     }
 }
 
-fn crd(kind: &str, plural: &str, short: &str, schema: JSONSchemaProps, columns: Option<Vec<CustomResourceColumnDefinition>>, status: bool) -> CustomResourceDefinition {
+fn crd(
+    kind: &str,
+    plural: &str,
+    short: &str,
+    schema: JSONSchemaProps,
+    columns: Option<Vec<CustomResourceColumnDefinition>>,
+    status: bool,
+) -> CustomResourceDefinition {
     CustomResourceDefinition {
-        metadata: ObjectMeta { name: Some(format!("{plural}.{GROUP}")), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(format!("{plural}.{GROUP}")),
+            ..Default::default()
+        },
         spec: CustomResourceDefinitionSpec {
             group: GROUP.into(),
             names: CustomResourceDefinitionNames {
@@ -2146,7 +2335,9 @@ fn crd(kind: &str, plural: &str, short: &str, schema: JSONSchemaProps, columns: 
                 name: VERSION.into(),
                 served: true,
                 storage: true,
-                schema: Some(CustomResourceValidation { open_api_v3_schema: Some(schema) }),
+                schema: Some(CustomResourceValidation {
+                    open_api_v3_schema: Some(schema),
+                }),
                 additional_printer_columns: columns,
                 subresources: status.then(|| CustomResourceSubresources {
                     status: Some(CustomResourceSubresourceStatus(serde_json::json!({}))),
@@ -2192,7 +2383,14 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         column("Age", "date", ".metadata.creationTimestamp"),
     ];
     vec![
-        crd(PerformanceTest::KIND, PerformanceTest::PLURAL, PerformanceTest::SHORT_NAME, structural_schema::<PerformanceTest>(), Some(pt_columns), true),
+        crd(
+            PerformanceTest::KIND,
+            PerformanceTest::PLURAL,
+            PerformanceTest::SHORT_NAME,
+            structural_schema::<PerformanceTest>(),
+            Some(pt_columns),
+            true,
+        ),
         crd(
             PerformanceTestResult::KIND,
             PerformanceTestResult::PLURAL,

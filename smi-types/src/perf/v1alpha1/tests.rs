@@ -16,15 +16,40 @@ fn ok(spec: PerformanceTestSpec) {
 #[track_caller]
 fn bad(spec: PerformanceTestSpec, path: &str) {
     let p = paths(&spec);
-    assert!(p.iter().any(|x| x == path), "expected an error at {path}, got {p:?}");
+    assert!(
+        p.iter().any(|x| x == path),
+        "expected an error at {path}, got {p:?}"
+    );
 }
 
 #[test]
 fn duration_parse() {
-    for (s, ms) in [("0s", 0), ("30s", 30_000), ("1m30s", 90_000), ("250ms", 250), ("1h2m3s4ms", 3_723_004), ("99999ms", 99_999)] {
-        assert_eq!(Duration::parse(s).unwrap().to_std().unwrap(), std::time::Duration::from_millis(ms), "{s}");
+    for (s, ms) in [
+        ("0s", 0),
+        ("30s", 30_000),
+        ("1m30s", 90_000),
+        ("250ms", 250),
+        ("1h2m3s4ms", 3_723_004),
+        ("99999ms", 99_999),
+    ] {
+        assert_eq!(
+            Duration::parse(s).unwrap().to_std().unwrap(),
+            std::time::Duration::from_millis(ms),
+            "{s}"
+        );
     }
-    for s in ["", "1", "s", "1.5s", "100000s", "1d", "-1s", "1s1s1s1s1s", "1 s", "1S"] {
+    for s in [
+        "",
+        "1",
+        "s",
+        "1.5s",
+        "100000s",
+        "1d",
+        "-1s",
+        "1s1s1s1s1s",
+        "1 s",
+        "1S",
+    ] {
         assert!(Duration::parse(s).is_err(), "{s}");
     }
     for ms in [0u64, 1, 999, 1000, 61_001, 3_600_000, 7_384_005] {
@@ -53,18 +78,35 @@ fn rule2_warmup_and_timeout() {
     ok(base().duration("10s").warmup("2s"));
     bad(base().duration("10s").warmup("10s"), "spec.warmup");
     bad(base().warmup("1.5s"), "spec.warmup");
-    let t = |d: &str| RequestSpec { timeout: Some(Duration::new_unchecked(d)), ..Default::default() };
+    let t = |d: &str| RequestSpec {
+        timeout: Some(Duration::new_unchecked(d)),
+        ..Default::default()
+    };
     ok(base().duration("10s").request(t("10s")));
-    bad(base().duration("10s").request(t("11s")), "spec.request.timeout");
+    bad(
+        base().duration("10s").request(t("11s")),
+        "spec.request.timeout",
+    );
     bad(base().request(t("0s")), "spec.request.timeout");
 }
 
 // Rule 3
 #[test]
 fn rule3_load_model() {
-    ok(base().load_model(LoadModel::Open).rps(100).connections(5).max_in_flight(5));
+    ok(base()
+        .load_model(LoadModel::Open)
+        .rps(100)
+        .connections(5)
+        .max_in_flight(5));
     bad(base().load_model(LoadModel::Open), "spec.rps");
-    bad(base().load_model(LoadModel::Open).rps(100).connections(5).max_in_flight(4), "spec.maxInFlight");
+    bad(
+        base()
+            .load_model(LoadModel::Open)
+            .rps(100)
+            .connections(5)
+            .max_in_flight(4),
+        "spec.maxInFlight",
+    );
     ok(base().rps(0));
     bad(base().rps(-1), "spec.rps");
     bad(base().rps(MAX_RPS + 1), "spec.rps");
@@ -78,8 +120,14 @@ fn rule4_connections_threads_streams() {
     bad(base().connections(MAX_CONNECTIONS + 1), "spec.connections");
     bad(base().threads(0), "spec.threads");
     ok(PerformanceTestSpec::http2("http://127.0.0.1:8080/").streams_per_connection(10));
-    bad(base().streams_per_connection(10), "spec.streamsPerConnection");
-    bad(base().streams_per_connection(0), "spec.streamsPerConnection");
+    bad(
+        base().streams_per_connection(10),
+        "spec.streamsPerConnection",
+    );
+    bad(
+        base().streams_per_connection(0),
+        "spec.streamsPerConnection",
+    );
 }
 
 // Rule 5
@@ -89,14 +137,26 @@ fn rule5_endpoints() {
     ok(PerformanceTestSpec::tcp("tcp://127.0.0.1:9000"));
     ok(PerformanceTestSpec::grpc("127.0.0.1:9000"));
     ok(PerformanceTestSpec::grpc("grpc://svc.ns:9000"));
-    ok(PerformanceTestSpec::new(Protocol::Udp, "udp://127.0.0.1:53"));
+    ok(PerformanceTestSpec::new(
+        Protocol::Udp,
+        "udp://127.0.0.1:53",
+    ));
     bad(base().endpoint("ftp://127.0.0.1/"), "spec.endpoints[1]");
     bad(base().endpoint("http://:80/"), "spec.endpoints[1]");
     bad(base().endpoint("http://127.0.0.1:0/"), "spec.endpoints[1]");
-    bad(base().endpoint("http://127.0.0.1:70000/"), "spec.endpoints[1]");
+    bad(
+        base().endpoint("http://127.0.0.1:70000/"),
+        "spec.endpoints[1]",
+    );
     bad(base().endpoint("127.0.0.1:80"), "spec.endpoints[1]");
-    bad(PerformanceTestSpec::tcp("tcp://127.0.0.1"), "spec.endpoints[0]");
-    bad(PerformanceTestSpec::tcp("http://127.0.0.1:80"), "spec.endpoints[0]");
+    bad(
+        PerformanceTestSpec::tcp("tcp://127.0.0.1"),
+        "spec.endpoints[0]",
+    );
+    bad(
+        PerformanceTestSpec::tcp("http://127.0.0.1:80"),
+        "spec.endpoints[0]",
+    );
     let mut none = base();
     none.endpoints.clear();
     bad(none, "spec.endpoints");
@@ -109,21 +169,40 @@ fn rule5_endpoints() {
 #[test]
 fn rule6_percentiles() {
     ok(base().percentiles(vec![99.9, 50.0, 100.0]));
-    assert_eq!(base().percentiles(vec![99.9, 50.0]).effective_percentiles(), vec![50.0, 99.9]);
+    assert_eq!(
+        base().percentiles(vec![99.9, 50.0]).effective_percentiles(),
+        vec![50.0, 99.9]
+    );
     bad(base().percentiles(vec![0.0]), "spec.percentiles[0]");
     bad(base().percentiles(vec![100.1]), "spec.percentiles[0]");
     bad(base().percentiles(vec![50.0, 50.0]), "spec.percentiles[1]");
-    bad(base().percentiles((1..=33).map(f64::from).collect()), "spec.percentiles");
+    bad(
+        base().percentiles((1..=33).map(f64::from).collect()),
+        "spec.percentiles",
+    );
 }
 
 // Rule 7
 #[test]
 fn rule7_histogram() {
-    let h = |l, h, d| HistogramSpec { lowest_micros: l, highest_micros: h, significant_digits: d };
+    let h = |l, h, d| HistogramSpec {
+        lowest_micros: l,
+        highest_micros: h,
+        significant_digits: d,
+    };
     ok(base().histogram(h(Some(1), Some(2), Some(5))));
-    bad(base().histogram(h(None, None, Some(6))), "spec.histogram.significantDigits");
-    bad(base().histogram(h(Some(0), None, None)), "spec.histogram.lowestMicros");
-    bad(base().histogram(h(Some(10), Some(19), None)), "spec.histogram.highestMicros");
+    bad(
+        base().histogram(h(None, None, Some(6))),
+        "spec.histogram.significantDigits",
+    );
+    bad(
+        base().histogram(h(Some(0), None, None)),
+        "spec.histogram.lowestMicros",
+    );
+    bad(
+        base().histogram(h(Some(10), Some(19), None)),
+        "spec.histogram.highestMicros",
+    );
 }
 
 // Rule 8
@@ -139,9 +218,18 @@ fn rule8_request_shape() {
         r.content_type = Some("text/plain".into());
         r.body = Some("hi".into());
     }));
-    bad(r(|r| drop(r.headers.insert("Bad Header".into(), "1".into()))), "spec.request.headers[\"Bad Header\"]");
-    bad(r(|r| drop(r.headers.insert("host".into(), "x".into()))), "spec.request.headers[\"host\"]");
-    bad(r(|r| drop(r.headers.insert("Content-Length".into(), "1".into()))), "spec.request.headers[\"Content-Length\"]");
+    bad(
+        r(|r| drop(r.headers.insert("Bad Header".into(), "1".into()))),
+        "spec.request.headers[\"Bad Header\"]",
+    );
+    bad(
+        r(|r| drop(r.headers.insert("host".into(), "x".into()))),
+        "spec.request.headers[\"host\"]",
+    );
+    bad(
+        r(|r| drop(r.headers.insert("Content-Length".into(), "1".into()))),
+        "spec.request.headers[\"Content-Length\"]",
+    );
     bad(
         r(|r| {
             r.headers.insert("content-type".into(), "a/b".into());
@@ -152,11 +240,20 @@ fn rule8_request_shape() {
     bad(
         r(|r| {
             r.body = Some("x".into());
-            r.body_from = Some(BodySource { config_map_key_ref: Some(KeyRef { name: "c".into(), key: "k".into() }), secret_key_ref: None });
+            r.body_from = Some(BodySource {
+                config_map_key_ref: Some(KeyRef {
+                    name: "c".into(),
+                    key: "k".into(),
+                }),
+                secret_key_ref: None,
+            });
         }),
         "spec.request.bodyFrom",
     );
-    bad(r(|r| r.body = Some("x".repeat(MAX_INLINE_BODY + 1))), "spec.request.body");
+    bad(
+        r(|r| r.body = Some("x".repeat(MAX_INLINE_BODY + 1))),
+        "spec.request.body",
+    );
     // A body with GET is a warning, not an error.
     let get = r(|r| {
         r.method = Some("GET".into());
@@ -171,9 +268,15 @@ fn rule8_request_shape() {
 // Rule 9
 #[test]
 fn rule9_protocol_enum() {
-    let good: PerformanceTestSpec = serde_json::from_str(r#"{"endpoints":["http://a/"],"protocol":"HTTP2"}"#).unwrap();
+    let good: PerformanceTestSpec =
+        serde_json::from_str(r#"{"endpoints":["http://a/"],"protocol":"HTTP2"}"#).unwrap();
     assert_eq!(good.effective_protocol(), Protocol::Http2);
-    assert!(serde_json::from_str::<PerformanceTestSpec>(r#"{"endpoints":["http://a/"],"protocol":"SPDY"}"#).is_err());
+    assert!(
+        serde_json::from_str::<PerformanceTestSpec>(
+            r#"{"endpoints":["http://a/"],"protocol":"SPDY"}"#
+        )
+        .is_err()
+    );
     ok(base().load_generator("builtin"));
     let mut linear = base();
     linear.rate_shape = Some(RateShape::Linear);
@@ -183,9 +286,16 @@ fn rule9_protocol_enum() {
 // Rule 10
 #[test]
 fn rule10_clients() {
-    let c = |name: &str, share: IntOrString| ClientSpec { name: name.into(), share: Some(share), ..Default::default() };
+    let c = |name: &str, share: IntOrString| ClientSpec {
+        name: name.into(),
+        share: Some(share),
+        ..Default::default()
+    };
     let mut s = base();
-    s.clients = vec![c("a", IntOrString::String("60%".into())), c("b", IntOrString::String("40%".into()))];
+    s.clients = vec![
+        c("a", IntOrString::String("60%".into())),
+        c("b", IntOrString::String("40%".into())),
+    ];
     ok(s.clone());
     s.clients[1].share = Some(IntOrString::String("30%".into()));
     bad(s.clone(), "spec.clients");
@@ -202,23 +312,47 @@ fn rule10_clients() {
 #[test]
 fn rule11_thresholds() {
     use ThresholdMetric::*;
-    ok(base().threshold(Threshold::max(LatencyP99, "250ms")).threshold(Threshold::max(ErrorRate, "0.01")).threshold(Threshold::min(Rps, "900")));
-    bad(base().threshold(Threshold::max(LatencyP99, "0.25")), "spec.thresholds[0].max");
-    bad(base().threshold(Threshold::max(ErrorRate, "1.5")), "spec.thresholds[0].max");
-    bad(base().threshold(Threshold { metric: Rps, max: None, min: None }), "spec.thresholds[0]");
+    ok(base()
+        .threshold(Threshold::max(LatencyP99, "250ms"))
+        .threshold(Threshold::max(ErrorRate, "0.01"))
+        .threshold(Threshold::min(Rps, "900")));
+    bad(
+        base().threshold(Threshold::max(LatencyP99, "0.25")),
+        "spec.thresholds[0].max",
+    );
+    bad(
+        base().threshold(Threshold::max(ErrorRate, "1.5")),
+        "spec.thresholds[0].max",
+    );
+    bad(
+        base().threshold(Threshold {
+            metric: Rps,
+            max: None,
+            min: None,
+        }),
+        "spec.thresholds[0]",
+    );
     assert!(serde_json::from_str::<Threshold>(r#"{"metric":"latencyP42","max":"1s"}"#).is_err());
 }
 
 #[test]
 fn builder_and_defaults() {
-    let s = PerformanceTestSpec::http("http://127.0.0.1:8080/").rps(1000).duration("10s");
-    assert_eq!(s.run_length(), RunLength::Duration(std::time::Duration::from_secs(10)));
+    let s = PerformanceTestSpec::http("http://127.0.0.1:8080/")
+        .rps(1000)
+        .duration("10s");
+    assert_eq!(
+        s.run_length(),
+        RunLength::Duration(std::time::Duration::from_secs(10))
+    );
     assert_eq!(s.effective_load_model(), LoadModel::Closed);
     assert_eq!(s.effective_timeout(), std::time::Duration::from_secs(10));
     assert_eq!(s.effective_histogram(), (1, 60_000_000, 3));
     assert_eq!(s.effective_percentiles(), DEFAULT_PERCENTILES.to_vec());
     let t = PerformanceTest::new("x", s);
-    assert_eq!(PerformanceTest::url_path(&(), Some("ns")), "/apis/perf.smi-spec.io/v1alpha1/namespaces/ns/performancetests");
+    assert_eq!(
+        PerformanceTest::url_path(&(), Some("ns")),
+        "/apis/perf.smi-spec.io/v1alpha1/namespaces/ns/performancetests"
+    );
     assert_eq!(PerformanceTestResult::plural(&()), "performancetestresults");
     assert_eq!(t.kind, "PerformanceTest");
 }
@@ -271,7 +405,10 @@ status:
 fn yaml_round_trip_keeps_exactly_what_was_written() {
     let t: PerformanceTest = serde_saphyr::from_str(MANIFEST).unwrap();
     assert!(t.spec.validate().is_empty(), "{:?}", t.spec.validate());
-    assert_eq!(t.spec.clients[0].share, Some(IntOrString::String("50%".into())));
+    assert_eq!(
+        t.spec.clients[0].share,
+        Some(IntOrString::String("50%".into()))
+    );
     let yaml = serde_saphyr::to_string(&t).unwrap();
     let back: PerformanceTest = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(back, t);
@@ -301,16 +438,35 @@ fn result_json_round_trip_and_consistency() {
         mean_micros: 20,
         stddev_micros: 5,
         max_micros: 30,
-        percentiles: vec![PercentileValue { percentile: "50".into(), value_micros: 20 }, PercentileValue { percentile: "99.9".into(), value_micros: 30 }],
+        percentiles: vec![
+            PercentileValue {
+                percentile: "50".into(),
+                value_micros: 20,
+            },
+            PercentileValue {
+                percentile: "99.9".into(),
+                value_micros: 30,
+            },
+        ],
     };
-    r.record.histogram = Some(EncodedHistogram { encoding: HISTOGRAM_ENCODING.into(), data: "AAAA".into() });
-    assert!(r.consistency_errors().is_empty(), "{:?}", r.consistency_errors());
+    r.record.histogram = Some(EncodedHistogram {
+        encoding: HISTOGRAM_ENCODING.into(),
+        data: "AAAA".into(),
+    });
+    assert!(
+        r.consistency_errors().is_empty(),
+        "{:?}",
+        r.consistency_errors()
+    );
     assert_eq!(r.record.latency.percentile(99.9), Some(30));
     let json = serde_json::to_string(&r).unwrap();
     let back: PerformanceTestResult = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
     let yaml = serde_saphyr::to_string(&r).unwrap();
-    assert_eq!(serde_saphyr::from_str::<PerformanceTestResult>(&yaml).unwrap(), r);
+    assert_eq!(
+        serde_saphyr::from_str::<PerformanceTestResult>(&yaml).unwrap(),
+        r
+    );
     r.record.requests_failed = 0;
     assert!(!r.consistency_errors().is_empty());
 }
@@ -326,7 +482,12 @@ fn crds_are_structural_and_carry_rules() {
     assert_eq!(pt["spec"]["names"]["shortNames"][0], "pt");
     assert_eq!(pt["spec"]["scope"], "Namespaced");
     assert!(v["subresources"]["status"].is_object());
-    let cols: Vec<_> = v["additionalPrinterColumns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    let cols: Vec<_> = v["additionalPrinterColumns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(cols, ["Phase", "RPS", "P99", "Age"]);
     let text = schema.to_string();
     for forbidden in ["$schema", "$ref", "definitions", "anyOf", "oneOf", "allOf"] {
@@ -335,7 +496,12 @@ fn crds_are_structural_and_carry_rules() {
     let spec = &schema["properties"]["spec"];
     assert_eq!(spec["properties"]["duration"]["pattern"], DURATION_PATTERN);
     assert_eq!(spec["properties"]["connections"]["maximum"], 100_000.0);
-    let rules: Vec<_> = spec["x-kubernetes-validations"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    let rules: Vec<_> = spec["x-kubernetes-validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
     assert!(rules.contains(&RULE_OPEN_RPS));
     assert!(rules.contains(&RULE_DURATION_XOR_REQUESTS));
     assert!(schema["properties"]["metadata"].get("default").is_none());
@@ -347,16 +513,55 @@ fn crds_are_structural_and_carry_rules() {
 #[test]
 fn parallelism_rules() {
     ok(base().connections(3).requests(3));
-    ok(PerformanceTestSpec { parallelism: Some(1), ..base() });
-    ok(PerformanceTestSpec { parallelism: Some(3), ..base().connections(3).load_model(LoadModel::Open).rps(3) });
-    bad(PerformanceTestSpec { parallelism: Some(0), ..base() }, "spec.parallelism");
-    bad(PerformanceTestSpec { parallelism: Some(MAX_PARALLELISM + 1), ..base().connections(MAX_CONNECTIONS) }, "spec.parallelism");
+    ok(PerformanceTestSpec {
+        parallelism: Some(1),
+        ..base()
+    });
+    ok(PerformanceTestSpec {
+        parallelism: Some(3),
+        ..base().connections(3).load_model(LoadModel::Open).rps(3)
+    });
+    bad(
+        PerformanceTestSpec {
+            parallelism: Some(0),
+            ..base()
+        },
+        "spec.parallelism",
+    );
+    bad(
+        PerformanceTestSpec {
+            parallelism: Some(MAX_PARALLELISM + 1),
+            ..base().connections(MAX_CONNECTIONS)
+        },
+        "spec.parallelism",
+    );
     // every shard needs a connection, a share of a positive rate, and a request
-    bad(PerformanceTestSpec { parallelism: Some(2), ..base() }, "spec.parallelism");
-    bad(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).load_model(LoadModel::Open).rps(3) }, "spec.parallelism");
-    bad(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).requests(3) }, "spec.parallelism");
+    bad(
+        PerformanceTestSpec {
+            parallelism: Some(2),
+            ..base()
+        },
+        "spec.parallelism",
+    );
+    bad(
+        PerformanceTestSpec {
+            parallelism: Some(4),
+            ..base().connections(4).load_model(LoadModel::Open).rps(3)
+        },
+        "spec.parallelism",
+    );
+    bad(
+        PerformanceTestSpec {
+            parallelism: Some(4),
+            ..base().connections(4).requests(3)
+        },
+        "spec.parallelism",
+    );
     // Closed with rps 0 (unlimited) splits fine
-    ok(PerformanceTestSpec { parallelism: Some(4), ..base().connections(4).rps(0) });
+    ok(PerformanceTestSpec {
+        parallelism: Some(4),
+        ..base().connections(4).rps(0)
+    });
 }
 
 #[test]
@@ -364,19 +569,37 @@ fn parallelism_and_start_at_round_trip_and_reach_the_crd() {
     let yaml = "endpoints: [\"http://127.0.0.1/\"]\nconnections: 4\nparallelism: 4\nstartAt: 2026-11-30T18:00:00Z\n";
     let spec: PerformanceTestSpec = serde_saphyr::from_str(yaml).unwrap();
     assert_eq!(spec.parallelism, Some(4));
-    assert_eq!(spec.start_at.as_ref().unwrap().0.to_string(), "2026-11-30T18:00:00Z");
+    assert_eq!(
+        spec.start_at.as_ref().unwrap().0.to_string(),
+        "2026-11-30T18:00:00Z"
+    );
     let back = serde_json::to_value(&spec).unwrap();
     assert_eq!(back["startAt"], "2026-11-30T18:00:00Z");
     let crd = serde_json::to_value(&crds()[0]).unwrap();
     let props = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
-    assert_eq!(props["properties"]["parallelism"]["maximum"], f64::from(MAX_PARALLELISM));
+    assert_eq!(
+        props["properties"]["parallelism"]["maximum"],
+        f64::from(MAX_PARALLELISM)
+    );
     assert_eq!(props["properties"]["parallelism"]["minimum"], 1.0);
     assert_eq!(props["properties"]["startAt"]["format"], "date-time");
-    let rules: Vec<_> = props["x-kubernetes-validations"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
-    for r in [RULE_PARALLELISM_CONNECTIONS, RULE_PARALLELISM_RPS, RULE_PARALLELISM_REQUESTS] {
+    let rules: Vec<_> = props["x-kubernetes-validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    for r in [
+        RULE_PARALLELISM_CONNECTIONS,
+        RULE_PARALLELISM_RPS,
+        RULE_PARALLELISM_REQUESTS,
+    ] {
         assert!(rules.contains(&r), "{r}");
     }
     let ptr = serde_json::to_value(&crds()[1]).unwrap();
     let shard = &ptr["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["shard"];
-    assert_eq!(shard["properties"]["count"]["maximum"], f64::from(MAX_PARALLELISM));
+    assert_eq!(
+        shard["properties"]["count"]["maximum"],
+        f64::from(MAX_PARALLELISM)
+    );
 }
