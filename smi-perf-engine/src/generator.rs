@@ -123,8 +123,10 @@ impl Registry {
     /// use smi_perf_engine::Registry;
     /// use smi_types::perf::PerformanceTestSpec;
     /// let r = Registry::with_builtins();
-    /// let err = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")).unwrap_err();
-    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP]"));
+    /// let Err(err) = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")) else {
+    ///     panic!("gRPC is not built in")
+    /// };
+    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP]"), "{err}");
     /// ```
     pub fn resolve(&self, spec: &PerformanceTestSpec) -> Result<Arc<dyn LoadGenerator>> {
         let name = spec.effective_load_generator();
