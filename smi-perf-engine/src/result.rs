@@ -45,9 +45,48 @@ pub fn decode_histogram(e: &EncodedHistogram) -> Result<Histogram<u64>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(&e.data)
         .map_err(|err| Error::Histogram(err.to_string()))?;
+    let v2 = inflate_bounded(&bytes)?;
+    // hdrhistogram zero-fills the payload length the header declares before reading it: a
+    // 60-byte input could make it allocate 4 GiB (fuzz/FINDINGS.md F1). Check it first.
+    let declared = v2
+        .get(4..8)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(|| Error::Histogram("histogram header is truncated".into()))?;
+    let present = v2.len().saturating_sub(V2_HEADER_LEN);
+    if declared > present {
+        return Err(Error::Histogram(format!(
+            "histogram declares a {declared}-byte payload but only {present} bytes follow"
+        )));
+    }
     Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
+        .deserialize(&mut v2.as_slice())
         .map_err(|err| Error::Histogram(format!("{err:?}")))
+}
+
+/// Size of the V2 header before the counts payload.
+const V2_HEADER_LEN: usize = 40;
+/// Cookie of the deflate-compressed V2 form (HdrHistogram's `0x1c849304 | 0x10`).
+const V2_COMPRESSED_COOKIE: [u8; 4] = 0x1c84_9314_u32.to_be_bytes();
+/// Inflated V2 histograms larger than this are refused (a 60 s, 3-digit histogram is ~50 KiB).
+const MAX_INFLATED_HISTOGRAM: u64 = 64 << 20;
+
+/// The uncompressed V2 bytes of `bytes` (inflated with a size cap when compressed).
+fn inflate_bounded(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    if bytes.get(..4) != Some(&V2_COMPRESSED_COOKIE[..]) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(bytes.get(8..).unwrap_or_default())
+        .take(MAX_INFLATED_HISTOGRAM + 1)
+        .read_to_end(&mut out)
+        .map_err(|err| Error::Histogram(format!("histogram does not inflate: {err}")))?;
+    if out.len() as u64 > MAX_INFLATED_HISTOGRAM {
+        return Err(Error::Histogram(format!(
+            "inflated histogram is larger than {MAX_INFLATED_HISTOGRAM} bytes"
+        )));
+    }
+    Ok(out)
 }
 
 /// Percentile label: `50`, `99.9`, `99.99`.
@@ -333,10 +372,18 @@ fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
     }
 }
 
-fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>) {
+fn add_count(total: &mut i64, x: i64, what: &str) -> Result<()> {
+    *total = total
+        .checked_add(x)
+        .ok_or_else(|| Error::Merge(format!("the sum of {what} overflows")))?;
+    Ok(())
+}
+
+fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>, what: &str) -> Result<()> {
     for (k, v) in b {
-        *a.entry(k.clone()).or_default() += v;
+        add_count(a.entry(k.clone()).or_default(), *v, what)?;
     }
+    Ok(())
 }
 
 /// Merges results of shards of the same test exactly: counts add, histograms add, percentiles
@@ -496,14 +543,23 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
                 }
             }
         }
-        rec.requests_total += x.requests_total;
-        rec.requests_succeeded += x.requests_succeeded;
-        rec.requests_failed += x.requests_failed;
-        rec.dropped_or_late += x.dropped_or_late;
-        rec.bytes_sent += x.bytes_sent;
-        rec.bytes_received += x.bytes_received;
-        add_maps(&mut rec.status_codes, &x.status_codes);
-        add_maps(&mut rec.errors, &x.errors);
+        // Counts come from files: a sum that overflows is an error, not a panic or a wrap.
+        add_count(&mut rec.requests_total, x.requests_total, "requestsTotal")?;
+        add_count(
+            &mut rec.requests_succeeded,
+            x.requests_succeeded,
+            "requestsSucceeded",
+        )?;
+        add_count(
+            &mut rec.requests_failed,
+            x.requests_failed,
+            "requestsFailed",
+        )?;
+        add_count(&mut rec.dropped_or_late, x.dropped_or_late, "droppedOrLate")?;
+        add_count(&mut rec.bytes_sent, x.bytes_sent, "bytesSent")?;
+        add_count(&mut rec.bytes_received, x.bytes_received, "bytesReceived")?;
+        add_maps(&mut rec.status_codes, &x.status_codes, "statusCodes")?;
+        add_maps(&mut rec.errors, &x.errors, "errors")?;
         rps_sum += x.actual_rps.parse::<f64>().unwrap_or(0.0);
         if x.start_time.0 < rec.start_time.0 {
             rec.start_time = x.start_time.clone();
@@ -533,14 +589,25 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.histogram = Some(encode_histogram(&latency)?);
     rec.uncorrected_histogram = uncorrected.as_ref().map(encode_histogram).transpose()?;
     rec.actual_rps = format!("{rps_sum:.3}");
-    rec.requested.rps = results.iter().map(|r| r.record.requested.rps).sum();
-    rec.requested.connections = results.iter().map(|r| r.record.requested.connections).sum();
-    rec.requested.requests = f.requested.requests.map(|_| {
-        results
-            .iter()
-            .filter_map(|r| r.record.requested.requests)
-            .sum()
-    });
+    let overflow = |what: &str| Error::Merge(format!("the sum of requested.{what} overflows"));
+    rec.requested.rps = results
+        .iter()
+        .try_fold(0_i64, |a, r| a.checked_add(r.record.requested.rps))
+        .ok_or_else(|| overflow("rps"))?;
+    rec.requested.connections = results
+        .iter()
+        .try_fold(0_i32, |a, r| a.checked_add(r.record.requested.connections))
+        .ok_or_else(|| overflow("connections"))?;
+    rec.requested.requests = match f.requested.requests {
+        None => None,
+        Some(_) => Some(
+            results
+                .iter()
+                .filter_map(|r| r.record.requested.requests)
+                .try_fold(0_i64, i64::checked_add)
+                .ok_or_else(|| overflow("requests"))?,
+        ),
+    };
     rec.per_client
         .sort_by_key(|c| c.shard.as_ref().map(|s| s.index));
     let (thresholds, passed) =

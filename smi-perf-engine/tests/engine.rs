@@ -458,3 +458,56 @@ async fn open_model_corrected_latency_shows_a_stall_that_service_time_hides() {
     assert!(uncorrected < 100_000, "uncorrected p99 {uncorrected} µs");
     assert!(x.dropped_or_late > 100, "{}", x.dropped_or_late);
 }
+
+/// fuzz/FINDINGS.md F1: a histogram whose V2 header declares a 4 GiB payload is refused before
+/// anything that size is allocated, in the uncompressed and the deflate form.
+#[test]
+fn histogram_declaring_a_huge_payload_is_refused_without_allocating_it() {
+    use base64::Engine as _;
+    use smi_types::perf::EncodedHistogram;
+    use std::io::Write as _;
+    // V2 header: cookie, payload length, normalizing offset, digits, low, high, ratio 1.0.
+    let mut v2 = Vec::new();
+    v2.extend(0x1c84_9313_u32.to_be_bytes());
+    v2.extend(u32::MAX.to_be_bytes());
+    v2.extend(0_u32.to_be_bytes());
+    v2.extend(3_u32.to_be_bytes());
+    v2.extend(1_u64.to_be_bytes());
+    v2.extend(2_u64.to_be_bytes());
+    v2.extend(1.0_f64.to_be_bytes());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&v2).unwrap();
+    let deflated = z.finish().unwrap();
+    let mut compressed = Vec::new();
+    compressed.extend(0x1c84_9314_u32.to_be_bytes());
+    compressed.extend((deflated.len() as u32).to_be_bytes());
+    compressed.extend(deflated);
+    for bytes in [v2, compressed] {
+        let e = EncodedHistogram {
+            encoding: "HdrHistogramV2Deflate".into(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        };
+        let err = smi_perf_engine::decode_histogram(&e).unwrap_err();
+        assert!(err.to_string().contains("4294967295-byte payload"), "{err}");
+    }
+}
+
+/// fuzz/FINDINGS.md F3: counts read from result files that overflow when summed are a merge
+/// error, not an overflow panic (debug) or a wrapped total (release).
+#[test]
+fn merge_refuses_counts_that_overflow() {
+    let settings = HistogramSettings::default();
+    let spec = spec_with_thresholds();
+    let (a, _) = synthetic(1, 10, settings);
+    let (b, _) = synthetic(2, 10, settings);
+    let mut ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
+    let mut rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
+    ra.record.requests_total = i64::MAX;
+    rb.record.requests_total = 1;
+    let err = merge(&[ra.clone(), rb.clone()]).unwrap_err();
+    assert!(err.to_string().contains("requestsTotal overflows"), "{err}");
+    ra.record.requests_total = 10;
+    ra.record.status_codes.insert("200".into(), i64::MAX);
+    let err = merge(&[ra, rb]).unwrap_err();
+    assert!(err.to_string().contains("statusCodes overflows"), "{err}");
+}
