@@ -21,6 +21,8 @@ use crate::stats::{ErrorKind, Outcome};
 #[derive(Clone, Debug)]
 struct Target {
     connect_addr: String,
+    /// TLS server name when none is configured (read only with the `tls` feature).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     host: String,
     tls: bool,
     uri: Uri,
