@@ -35,7 +35,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube_core::{NamespaceResourceScope, ObjectList, ObjectMeta, Resource};
+use kube_core::{ObjectList, ObjectMeta};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
@@ -1666,16 +1666,6 @@ pub struct PerformanceTest {
 }
 
 impl PerformanceTest {
-    /// `PerformanceTest`.
-    pub const KIND: &'static str = "PerformanceTest";
-    /// `perf.smi-spec.io`.
-    pub const GROUP: &'static str = GROUP;
-    /// `v1alpha1`.
-    pub const VERSION: &'static str = VERSION;
-    /// `perf.smi-spec.io/v1alpha1`.
-    pub const API_VERSION: &'static str = API_VERSION;
-    /// `performancetests`.
-    pub const PLURAL: &'static str = "performancetests";
     /// `pt`.
     pub const SHORT_NAME: &'static str = "pt";
 
@@ -1694,31 +1684,15 @@ impl PerformanceTest {
     }
 }
 
-impl Resource for PerformanceTest {
-    type DynamicType = ();
-    type Scope = NamespaceResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        Self::KIND.into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        GROUP.into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        VERSION.into()
-    }
-    fn api_version(_: &()) -> Cow<'_, str> {
-        API_VERSION.into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        Self::PLURAL.into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+// The crate's one Resource mechanism (also the associated consts API_VERSION, GROUP, VERSION,
+// KIND, PLURAL).
+crate::macros::smi_resource!(
+    PerformanceTest,
+    group = "perf.smi-spec.io",
+    version = "v1alpha1",
+    kind = "PerformanceTest",
+    plural = "performancetests"
+);
 
 /// A list of [`PerformanceTest`]s.
 pub type PerformanceTestList = ObjectList<PerformanceTest>;
@@ -2113,16 +2087,6 @@ impl Default for PerformanceTestResult {
 }
 
 impl PerformanceTestResult {
-    /// `PerformanceTestResult`.
-    pub const KIND: &'static str = "PerformanceTestResult";
-    /// `perf.smi-spec.io`.
-    pub const GROUP: &'static str = GROUP;
-    /// `v1alpha1`.
-    pub const VERSION: &'static str = VERSION;
-    /// `perf.smi-spec.io/v1alpha1`.
-    pub const API_VERSION: &'static str = API_VERSION;
-    /// `performancetestresults`.
-    pub const PLURAL: &'static str = "performancetestresults";
     /// `ptr`.
     pub const SHORT_NAME: &'static str = "ptr";
 
@@ -2227,31 +2191,15 @@ impl PerformanceTestResult {
     }
 }
 
-impl Resource for PerformanceTestResult {
-    type DynamicType = ();
-    type Scope = NamespaceResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        Self::KIND.into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        GROUP.into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        VERSION.into()
-    }
-    fn api_version(_: &()) -> Cow<'_, str> {
-        API_VERSION.into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        Self::PLURAL.into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+// The crate's one Resource mechanism (also the associated consts API_VERSION, GROUP, VERSION,
+// KIND, PLURAL).
+crate::macros::smi_resource!(
+    PerformanceTestResult,
+    group = "perf.smi-spec.io",
+    version = "v1alpha1",
+    kind = "PerformanceTestResult",
+    plural = "performancetestresults"
+);
 
 /// A list of [`PerformanceTestResult`]s.
 pub type PerformanceTestResultList = ObjectList<PerformanceTestResult>;

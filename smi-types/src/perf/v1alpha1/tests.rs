@@ -1,4 +1,5 @@
 use super::*;
+use kube_core::Resource;
 
 fn base() -> PerformanceTestSpec {
     PerformanceTestSpec::http("http://127.0.0.1:8080/")
