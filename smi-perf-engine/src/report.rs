@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
-use smi_types::perf::{LatencySummary, PerformanceTestResult, PerformanceTestSpec};
+use smi_types::perf::{
+    EncodedHistogram, LatencySummary, PerformanceTestResult, PerformanceTestSpec,
+};
 
 use crate::result::decode_histogram;
 
@@ -198,64 +200,93 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Points (percentile, µs) along the distribution for plotting.
-fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
-    h.iter_quantiles(5)
-        .map(|v| {
-            (
-                v.quantile_iterated_to() * 100.0,
-                v.value_iterated_to() as f64,
-            )
-        })
-        .collect()
+/// A named, coloured latency curve: (percentile, µs) points and the number of values behind them.
+struct Series<'a> {
+    name: &'a str,
+    color: &'a str,
+    points: Vec<(f64, f64)>,
+    count: u64,
 }
 
-/// Inline SVG: latency (ms, linear) against percentile on a log "nines" axis (x = log10(1/(1-q))).
-/// A named, coloured curve of (percentile, µs) points.
-type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+impl<'a> Series<'a> {
+    fn of(name: &'a str, color: &'a str, h: &Histogram<u64>) -> Self {
+        let points = h
+            .iter_quantiles(5)
+            .map(|v| {
+                (
+                    v.quantile_iterated_to() * 100.0,
+                    v.value_iterated_to() as f64,
+                )
+            })
+            .collect();
+        Series {
+            name,
+            color,
+            points,
+            count: h.len(),
+        }
+    }
+}
 
-fn svg(series: &[Series<'_>]) -> String {
-    let (w, h, ml, mr, mt, mb) = (760.0, 380.0, 70.0, 20.0, 20.0, 50.0);
-    let max_nines: f64 = 5.0; // up to 99.999 %
-    let x_of = |p: f64| {
-        let q = (p / 100.0).min(1.0 - 1e-5);
-        let n = (1.0 / (1.0 - q)).log10().min(max_nines);
-        ml + n / max_nines * (w - ml - mr)
+/// 1, 2 or 5 × 10^k: the smallest such step of at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let m = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
     };
-    let ymax = series
+    m * mag
+}
+
+/// Inline SVG: latency (ms, linear) against percentile on a log "nines" axis
+/// (x = log10(1/(1-p))), with a dot per reported percentile (`marks`: label, percentile, µs).
+/// The axis ends at the nines the sample count can resolve (1000 values: 99.9 %), so a short
+/// run is not drawn as a long flat line of made-up precision.
+fn svg(series: &[Series<'_>], marks: &[(String, f64, f64)]) -> String {
+    let (w, h, ml, mr, mt, mb) = (760.0, 400.0, 70.0, 40.0, 36.0, 50.0);
+    let count = series.iter().map(|s| s.count).max().unwrap_or(0);
+    let nines = ((count.max(1) as f64).log10().ceil()).clamp(1.0, 5.0);
+    let x_of = |p: f64| {
+        let rest = (1.0 - p / 100.0).max(1e-12);
+        ml + (-rest.log10()).clamp(0.0, nines) / nines * (w - ml - mr)
+    };
+    let max_ms = series
         .iter()
-        .flat_map(|s| s.2.iter().map(|p| p.1))
-        .fold(1.0f64, f64::max)
-        / 1000.0
-        * 1.05;
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max)
+        / 1000.0;
+    let step = nice_step(max_ms.max(0.001) / 5.0);
+    let ticks = (max_ms / step).ceil().max(1.0);
+    let ymax = step * ticks;
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let y_of = |us: f64| mt + (1.0 - (us / 1000.0) / ymax) * (h - mt - mb);
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg role="img" aria-label="latency by percentile" viewBox="0 0 {w} {h}" width="{w}" height="{h}">"#
+        r##"<svg role="img" aria-label="latency by percentile" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/>"##
     );
-    let _ = write!(
-        out,
-        r##"<rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/>"##
-    );
-    for (i, label) in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
-        .iter()
-        .enumerate()
-    {
-        let x = ml + i as f64 / max_nines * (w - ml - mr);
+    let labels = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"];
+    for (i, label) in labels.iter().take(nines as usize + 1).enumerate() {
+        let x = ml + i as f64 / nines * (w - ml - mr);
         let _ = write!(
             out,
-            r##"<line x1="{x:.1}" y1="{mt}" x2="{x:.1}" y2="{:.1}" stroke="#ddd"/><text x="{x:.1}" y="{:.1}" font-size="12" text-anchor="middle">{label}</text>"##,
+            r##"<line x1="{x:.1}" y1="{mt}" x2="{x:.1}" y2="{:.1}" stroke="#ddd"/><text class="x-tick" x="{x:.1}" y="{:.1}" font-size="12" text-anchor="middle">{label}</text>"##,
             h - mb,
             h - mb + 16.0
         );
     }
-    for i in 0..=4 {
-        let v = ymax * f64::from(i) / 4.0;
-        let y = mt + (1.0 - f64::from(i) / 4.0) * (h - mt - mb);
+    for i in 0..=ticks as u32 {
+        let v = step * f64::from(i);
+        let y = y_of(v * 1000.0);
         let _ = write!(
             out,
-            r##"<line x1="{ml}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{v:.2} ms</text>"##,
+            r##"<line x1="{ml}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text class="y-tick" x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{v:.decimals$} ms</text>"##,
             w - mr,
             ml - 6.0,
             y + 4.0
@@ -263,27 +294,58 @@ fn svg(series: &[Series<'_>]) -> String {
     }
     let _ = write!(
         out,
-        r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">percentile (log scale of 1/(1-p))</text>"#,
-        (w + ml) / 2.0,
-        h - 8.0
+        r##"<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{b:.1}" stroke="#888"/><line x1="{ml}" y1="{b:.1}" x2="{r:.1}" y2="{b:.1}" stroke="#888"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">percentile (log scale of 1/(1-p))</text>"##,
+        (w + ml - mr) / 2.0,
+        h - 8.0,
+        b = h - mb,
+        r = w - mr,
     );
-    for (i, (name, color, pts)) in series.iter().enumerate() {
-        let d: Vec<String> = pts
+    if series.is_empty() {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle">no latency recorded</text>"#,
+            (w + ml - mr) / 2.0,
+            (h + mt - mb) / 2.0
+        );
+    }
+    // Legend in the top margin, where no curve can cover it.
+    let mut lx = ml;
+    for s in series {
+        let _ = write!(
+            out,
+            r#"<line x1="{lx:.1}" y1="14" x2="{:.1}" y2="14" stroke="{c}" stroke-width="2"/><text x="{:.1}" y="18" font-size="12" fill="{c}">{}</text>"#,
+            lx + 18.0,
+            lx + 24.0,
+            esc(s.name),
+            c = s.color
+        );
+        lx += 24.0 + 7.0 * s.name.chars().count() as f64 + 24.0;
+    }
+    for s in series {
+        let d: Vec<String> = s
+            .points
             .iter()
             .map(|(p, us)| format!("{:.1},{:.1}", x_of(*p), y_of(*us)))
             .collect();
         let _ = write!(
             out,
-            r#"<polyline class="curve" fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
+            r#"<polyline class="curve" fill="none" stroke="{}" stroke-width="2" stroke-linejoin="round" points="{}"/>"#,
+            s.color,
             d.join(" ")
         );
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" font-size="12" fill="{color}">{}</text>"#,
-            ml + 10.0,
-            mt + 14.0 + 16.0 * i as f64,
-            esc(name)
-        );
+    }
+    if let Some(s) = series.first() {
+        for (label, p, us) in marks {
+            let _ = write!(
+                out,
+                r##"<circle class="mark" cx="{:.1}" cy="{:.1}" r="4" fill="{}" stroke="#fff"><title>p{}: {}</title></circle>"##,
+                x_of(*p),
+                y_of(*us),
+                s.color,
+                esc(label),
+                ms(*us as i64)
+            );
+        }
     }
     out.push_str("</svg>");
     out
@@ -291,25 +353,30 @@ fn svg(series: &[Series<'_>]) -> String {
 
 /// A self-contained HTML report (no external resources): the chart, the summary and the spec.
 pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> String {
+    let decoded = |h: Option<&EncodedHistogram>| {
+        h.and_then(|h| decode_histogram(h).ok())
+            .filter(|h| !h.is_empty())
+    };
     let mut series = Vec::new();
-    if let Some(h) = r
-        .record
-        .histogram
-        .as_ref()
-        .and_then(|h| decode_histogram(h).ok())
-        .filter(|h| !h.is_empty())
-    {
-        series.push(("latency", "#1f77b4", curve(&h)));
+    if let Some(h) = decoded(r.record.histogram.as_ref()) {
+        series.push(Series::of("latency", "#1f77b4", &h));
     }
-    if let Some(h) = r
-        .record
-        .uncorrected_histogram
-        .as_ref()
-        .and_then(|h| decode_histogram(h).ok())
-        .filter(|h| !h.is_empty())
-    {
-        series.push(("service time (uncorrected)", "#ff7f0e", curve(&h)));
+    if let Some(h) = decoded(r.record.uncorrected_histogram.as_ref()) {
+        series.push(Series::of("service time (uncorrected)", "#ff7f0e", &h));
     }
+    let marks: Vec<(String, f64, f64)> = r
+        .record
+        .latency
+        .percentiles
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.percentile.clone(),
+                p.percentile.parse().ok()?,
+                p.value_micros as f64,
+            ))
+        })
+        .collect();
     let spec_yaml = spec
         .and_then(|s| serde_saphyr::to_string(s).ok())
         .unwrap_or_else(|| serde_saphyr::to_string(&r.record.requested).unwrap_or_default());
@@ -354,7 +421,7 @@ pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> St
         t = esc(&title),
         vc = if r.record.passed { "pass" } else { "fail" },
         verdict = if r.record.passed { "PASS" } else { "FAIL" },
-        svg = svg(&series),
+        svg = svg(&series, &marks),
         rows = rows,
         summary = esc(&summary(r)),
         spec = esc(&spec_yaml),
@@ -456,4 +523,38 @@ pub fn compare(base: &PerformanceTestResult, mesh: &PerformanceTestResult) -> St
         "rps", base.record.actual_rps, mesh.record.actual_rps
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_steps_are_1_2_5_times_a_power_of_ten() {
+        for (raw, step) in [
+            (0.3, 0.5),
+            (1.0, 1.0),
+            (1.95, 2.0),
+            (2.44, 5.0),
+            (7.0, 10.0),
+        ] {
+            assert!(
+                (nice_step(raw) - step).abs() < 1e-9,
+                "{raw} -> {}",
+                nice_step(raw)
+            );
+        }
+        assert!((nice_step(0.012) - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_nines_axis_ends_where_the_sample_count_resolves() {
+        let mut h = Histogram::<u64>::new(3).unwrap();
+        for v in 1..=500u64 {
+            h.record(v * 10).unwrap();
+        }
+        let chart = svg(&[Series::of("latency", "#000", &h)], &[]);
+        assert!(chart.contains(">99.9%</text>") && !chart.contains(">99.99%</text>"));
+        assert!(!svg(&[], &[]).contains("<polyline"));
+    }
 }
