@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use smi_types::perf::{LoadModel, RunLength};
-use tokio::time::Instant;
+use std::pin::Pin;
+
+use tokio::time::{Instant, Sleep};
 
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, HistogramSettings, Outcome, Recorder};
@@ -274,6 +276,37 @@ pub async fn drive<F: LaneFactory>(
     }
 }
 
+/// Runs `fut` until `deadline` (`None` when the deadline passed first) on the lane's one
+/// watchdog timer, instead of a new timer per request.
+///
+/// The watchdog is only moved earlier when it would fire too late. When it fires early (it was
+/// armed for an earlier request, whose deadline is necessarily earlier since requests of a lane
+/// are sequential) it is re-armed for this one. That is one timer registration per lane per
+/// `timeout`, not one per request: a per-request `tokio::time::timeout` (wheel insert + remove)
+/// cost about 2 % of the generator's CPU in the closed-loop profile (`bench/README.md`).
+async fn with_deadline<F: Future>(
+    watchdog: &mut Pin<Box<Sleep>>,
+    deadline: Instant,
+    fut: F,
+) -> Option<F::Output> {
+    if watchdog.deadline() > deadline {
+        watchdog.as_mut().reset(deadline);
+    }
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut fut => return Some(out),
+            () = watchdog.as_mut() => {
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                watchdog.as_mut().reset(deadline);
+            }
+        }
+    }
+}
+
 async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     let mut rec = Recorder::new(c.settings, false);
     let mut publisher = c.live.clone().map(|slot| Publisher {
@@ -289,6 +322,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
             .unwrap_or_default();
     let mut remaining = c.quota;
     let mut last = c.start;
+    let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
     loop {
         if let Some(iv) = interval {
             if next > Instant::now() {
@@ -302,10 +336,10 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
         }
         let recording = t0 >= c.record_from;
         let deadline = (t0 + c.timeout).min(c.hard_end);
-        let outcome = tokio::time::timeout_at(deadline, lane.request()).await;
+        let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
         let done = Instant::now();
         match outcome {
-            Ok(o) => {
+            Some(o) => {
                 if recording {
                     rec.record(o, done - t0, None);
                 }
@@ -314,7 +348,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
                     tokio::task::yield_now().await;
                 }
             }
-            Err(_) => {
+            None => {
                 lane.reset();
                 if deadline == c.hard_end && deadline < t0 + c.timeout {
                     break; // the run ended under this request: abandon it, do not record
@@ -330,7 +364,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
                 *r -= 1;
             }
             if let Some(p) = publisher.as_mut() {
-                let lat = matches!(outcome, Ok(Outcome::Response { .. })).then(|| done - t0);
+                let lat = matches!(outcome, Some(Outcome::Response { .. })).then(|| done - t0);
                 p.record(&rec, done, lat);
             }
         }
@@ -360,6 +394,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     let mut last = c.start;
     // Sends [from, to) refused because the lane's backlog was at its cap when they came due.
     let mut refused: Option<(u64, u64)> = None;
+    let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
     loop {
         if let Some((from, to)) = refused
             && k >= from
@@ -396,11 +431,11 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
         let recording = intended >= c.record_from;
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
-        let outcome = tokio::time::timeout_at(deadline, lane.request()).await;
+        let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
         let done = Instant::now();
         k += 1;
         match outcome {
-            Ok(o) => {
+            Some(o) => {
                 if recording {
                     rec.record(o, done - intended, Some(done - t_send));
                 }
@@ -408,7 +443,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
                     tokio::task::yield_now().await;
                 }
             }
-            Err(_) => {
+            None => {
                 lane.reset();
                 if deadline == c.hard_end && deadline < t_send + c.timeout {
                     // The run ended while this lane was blocked: the sends it still owed in the
@@ -434,7 +469,8 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
                 *r -= 1;
             }
             if let Some(p) = publisher.as_mut() {
-                let lat = matches!(outcome, Ok(Outcome::Response { .. })).then(|| done - intended);
+                let lat =
+                    matches!(outcome, Some(Outcome::Response { .. })).then(|| done - intended);
                 p.record(&rec, done, lat);
             }
         }

@@ -99,10 +99,11 @@ impl Registry {
         Self::default()
     }
 
-    /// A registry holding [`Builtin`] under `"builtin"`.
+    /// A registry holding [`Builtin`] under `"builtin"` and [`Hyper`] under `"hyper"`.
     pub fn with_builtins() -> Self {
         let mut r = Self::new();
         r.register(Arc::new(Builtin));
+        r.register(Arc::new(Hyper));
         r
     }
 
@@ -162,8 +163,9 @@ impl Registry {
     }
 }
 
-/// The built-in generator: HTTP/1.1 (keep-alive), HTTP/2 (h2c prior knowledge, or TLS + ALPN
-/// with the `tls` feature) and TCP, under both load models.
+/// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
+/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature) and TCP, under
+/// both load models.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builtin;
 
@@ -191,7 +193,7 @@ impl LoadGenerator for Builtin {
             }
             match plan.protocol {
                 Protocol::Http => {
-                    Ok(drive(Arc::new(crate::http::Http1Factory::new(&plan)?), plan, ctx).await)
+                    Ok(drive(Arc::new(crate::h1::Http1Factory::new(&plan)?), plan, ctx).await)
                 }
                 Protocol::Http2 => {
                     Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await)
@@ -199,6 +201,50 @@ impl LoadGenerator for Builtin {
                 Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
                 p => Err(Error::Other(format!("builtin generator cannot run {p}"))),
             }
+        })
+    }
+}
+
+/// HTTP/1.1 through hyper's client (`spec.loadGenerator: hyper`, `smi-perf run --generator
+/// hyper`): the same load models as [`Builtin`], for comparing the native HTTP/1.1 lane with a
+/// reference client on the same target (`bench/run.sh` runs both).
+///
+/// ```no_run
+/// use smi_perf_engine::{Registry, RunContext, run_spec_with};
+/// use smi_types::perf::PerformanceTestSpec;
+/// # async fn demo() -> smi_perf_engine::Result<()> {
+/// let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/").load_generator("hyper").requests(1000);
+/// let result = run_spec_with(&Registry::with_builtins(), &spec, RunContext::default()).await?;
+/// assert_eq!(result.record.load_generator, "hyper");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hyper;
+
+impl LoadGenerator for Hyper {
+    fn name(&self) -> &str {
+        "hyper"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            protocols: vec![Protocol::Http],
+            load_models: vec![LoadModel::Open, LoadModel::Closed],
+        }
+    }
+
+    fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
+        Box::pin(async move {
+            if matches!(
+                plan.spec.rate_shape,
+                Some(RateShape::Linear | RateShape::Step)
+            ) {
+                return Err(Error::Other(
+                    "the hyper generator supports only the Constant rate shape".into(),
+                ));
+            }
+            let factory = crate::http::HyperHttp1Factory::new(&plan)?;
+            Ok(drive(Arc::new(factory), plan, ctx).await)
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Built-in HTTP lanes: HTTP/1.1 (one hyper client connection per lane, keep-alive) and HTTP/2
+//! hyper-based HTTP lanes: HTTP/1.1 (one hyper client connection per lane, keep-alive; the `hyper`
+//! generator, kept for comparison with the native lane of the `builtin` generator) and HTTP/2
 //! (h2c prior knowledge or TLS with ALPN; `streamsPerConnection` lanes share a connection).
 
 use std::future::Future;
@@ -289,26 +290,27 @@ async fn drain(mut body: hyper::body::Incoming) -> Result<u64, ErrorKind> {
 // HTTP/1.1
 // ------------------------------------------------------------------------------------------
 
-/// Makes HTTP/1.1 lanes: one keep-alive connection per endpoint per lane.
+/// Makes hyper HTTP/1.1 lanes (the `hyper` generator): one keep-alive connection per endpoint
+/// per lane.
 #[derive(Debug)]
-pub struct Http1Factory {
+pub struct HyperHttp1Factory {
     shared: Arc<Shared>,
 }
 
-impl Http1Factory {
+impl HyperHttp1Factory {
     /// Prepares the request templates (and TLS config) of `plan`.
     pub fn new(plan: &RunPlan) -> Result<Self> {
-        Ok(Http1Factory {
+        Ok(HyperHttp1Factory {
             shared: shared(plan, false)?,
         })
     }
 }
 
-impl LaneFactory for Http1Factory {
-    type Lane = Http1Lane;
-    fn lanes(&self, _: &RunPlan, conn: u32) -> Vec<Http1Lane> {
+impl LaneFactory for HyperHttp1Factory {
+    type Lane = HyperHttp1Lane;
+    fn lanes(&self, _: &RunPlan, conn: u32) -> Vec<HyperHttp1Lane> {
         let n = self.shared.targets.len();
-        vec![Http1Lane {
+        vec![HyperHttp1Lane {
             shared: self.shared.clone(),
             conns: (0..n).map(|_| None).collect(),
             next: conn as usize % n.max(1),
@@ -334,17 +336,17 @@ impl std::fmt::Debug for H1 {
 
 /// An HTTP/1.1 lane.
 #[derive(Debug)]
-pub struct Http1Lane {
+pub struct HyperHttp1Lane {
     shared: Arc<Shared>,
     /// Per endpoint: the connection, if open.
     conns: Vec<Option<H1>>,
     next: usize,
 }
 
-impl Http1Lane {
+impl HyperHttp1Lane {
     async fn once(&mut self, i: usize) -> Result<Outcome, (ErrorKind, bool)> {
         // Borrow the fields apart: no Arc clone (a shared refcount) on the request path.
-        let Http1Lane { shared, conns, .. } = self;
+        let HyperHttp1Lane { shared, conns, .. } = self;
         let t = &shared.targets[i];
         if conns[i].is_none() {
             conns[i] = Some(shared.connect_h1(t).await.map_err(|k| (k, false))?);
@@ -402,7 +404,7 @@ impl Http1Lane {
     }
 }
 
-impl Lane for Http1Lane {
+impl Lane for HyperHttp1Lane {
     async fn prepare(&mut self) {
         let shared = self.shared.clone();
         if let Ok(c) = shared.connect_h1(&shared.targets[self.next]).await {

@@ -31,6 +31,7 @@
 mod driver;
 mod error;
 mod generator;
+mod h1;
 mod http;
 pub mod k8s;
 mod plan;
@@ -49,8 +50,9 @@ use std::sync::Arc;
 
 pub use driver::{Lane, LaneFactory, LaneLive, Live, LiveSnapshot, RunContext, RunStats, drive};
 pub use error::{Error, Result};
-pub use generator::{BoxFuture, Builtin, Capabilities, LoadGenerator, Registry};
-pub use http::{Http1Factory, Http1Lane, Http2Factory, Http2Lane, classify};
+pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
+pub use h1::{Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS};
+pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, classify};
 pub use plan::{RunPlan, TlsOptions};
 pub use result::{
     ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge,

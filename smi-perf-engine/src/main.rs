@@ -166,6 +166,10 @@ struct RunArgs {
     /// Load model (default closed).
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
+    /// Load generator (spec.loadGenerator): builtin (default) or hyper (HTTP/1.1 through
+    /// hyper's client, for comparison).
+    #[arg(long, short = 'g')]
+    generator: Option<String>,
     /// Unrecorded warm-up.
     #[arg(long)]
     warmup: Option<String>,
@@ -315,6 +319,9 @@ fn load_result(path: &PathBuf) -> CliResult<PerformanceTestResult> {
 }
 
 fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
+    if let Some(g) = &a.generator {
+        spec.load_generator = Some(g.clone());
+    }
     if let Some(p) = &a.protocol {
         spec.protocol = Some(p.parse::<Protocol>()?);
     }

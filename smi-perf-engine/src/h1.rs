@@ -1,0 +1,680 @@
+//! The built-in HTTP/1.1 lane: one keep-alive connection per endpoint, the request encoded once
+//! before the run, responses parsed with `httparse` and drained without being kept.
+//!
+//! Why not hyper's client here: on the closed-loop benchmark (`bench/README.md`, "Why a native
+//! HTTP/1.1 lane") hyper's client dispatch (request channel, response oneshot, `HeaderMap`
+//! building, per-request allocations) took about a quarter of the generator's CPU, and the
+//! generator's CPU is what bounds a load generator's rate. A load generator needs only a small
+//! part of HTTP/1.1: write fixed bytes, read a status line, find where the body ends. hyper stays
+//! available as the `hyper` generator ([`crate::HyperHttp1Factory`]) for comparison.
+//!
+//! What the reader handles: `Content-Length`, `Transfer-Encoding: chunked` (with trailers),
+//! bodies delimited by the connection closing, responses without a body (`HEAD`, 1xx, 204, 304),
+//! interim 1xx responses before the final one, `Connection: close` and HTTP/1.0 servers. What it
+//! refuses, as a `protocol` error: a head over [`MAX_HEAD`] bytes or with more than
+//! [`MAX_HEADERS`] fields, an unparsable head, conflicting `Content-Length`s, malformed chunks.
+//! Memory per lane is one read buffer of at most [`MAX_HEAD`] bytes whatever the body size.
+
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::driver::{Lane, LaneFactory};
+use crate::error::{Error, Result};
+use crate::plan::RunPlan;
+use crate::stats::{ErrorKind, Outcome};
+
+/// The largest response head (status line and fields) accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// The most header fields accepted in one response head.
+pub const MAX_HEADERS: usize = 128;
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// One endpoint: where to connect and the request, encoded once.
+#[derive(Debug)]
+struct Target {
+    connect_addr: String,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    host: String,
+    tls: bool,
+    /// The whole request: request line, fields, blank line, body.
+    request: Bytes,
+}
+
+struct Shared {
+    targets: Vec<Target>,
+    /// Whether responses to this method have no body (`HEAD`).
+    head_method: bool,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsConnector>,
+    #[cfg(feature = "tls")]
+    server_name: Option<String>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("targets", &self.targets)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fields the engine writes itself: a user value is accepted only when it agrees.
+fn check_user_header(
+    name: &http::HeaderName,
+    value: &http::HeaderValue,
+    body: &[u8],
+) -> Result<()> {
+    use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+    if *name == CONTENT_LENGTH && value.to_str().ok() != Some(body.len().to_string().as_str()) {
+        return Err(Error::Other(format!(
+            "header content-length: {value:?} disagrees with the body ({} bytes); the engine frames the body itself, remove the header",
+            body.len()
+        )));
+    }
+    if *name == TRANSFER_ENCODING {
+        return Err(Error::Other(
+            "header transfer-encoding: the engine sends the body with content-length; remove the header".into(),
+        ));
+    }
+    if *name == HOST {
+        return Ok(()); // replaces the default Host
+    }
+    Ok(())
+}
+
+/// Encodes the request for `path` on `host_header` once.
+fn encode(plan: &RunPlan, path: &str, host_header: &str) -> Result<Bytes> {
+    use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
+    let mut out = Vec::with_capacity(128 + plan.body.len());
+    out.extend_from_slice(plan.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let user_host = plan.headers.iter().any(|(k, _)| k == HOST);
+    if !user_host {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(host_header.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let mut has_length = false;
+    for (k, v) in &plan.headers {
+        check_user_header(k, v, &plan.body)?;
+        has_length |= *k == CONTENT_LENGTH;
+        out.extend_from_slice(k.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let sends_body = !plan.body.is_empty()
+        || matches!(
+            plan.method,
+            http::Method::POST | http::Method::PUT | http::Method::PATCH
+        );
+    if sends_body {
+        if !plan.body.is_empty() && !plan.headers.iter().any(|(k, _)| k == CONTENT_TYPE) {
+            out.extend_from_slice(b"content-type: application/octet-stream\r\n");
+        }
+        if !has_length {
+            out.extend_from_slice(format!("content-length: {}\r\n", plan.body.len()).as_bytes());
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&plan.body);
+    Ok(Bytes::from(out))
+}
+
+fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
+    let mut targets = Vec::with_capacity(plan.endpoints.len());
+    for e in &plan.endpoints {
+        let tls = e.scheme == "https";
+        let authority = e.authority();
+        let host = if e.host.contains(':') {
+            format!("[{}]", e.host)
+        } else {
+            e.host.clone()
+        };
+        let host_header = match (tls, e.port) {
+            (false, None | Some(80)) | (true, None | Some(443)) => host,
+            _ => authority.clone(),
+        };
+        if e.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(Error::Other(format!(
+                "endpoint path {:?}: spaces and control characters must be percent-encoded",
+                e.path
+            )));
+        }
+        targets.push(Target {
+            connect_addr: authority,
+            host: e.host.clone(),
+            tls,
+            request: encode(plan, &e.path, &host_header)?,
+        });
+    }
+    #[cfg(feature = "tls")]
+    let tls = if targets.iter().any(|t| t.tls) {
+        Some(crate::tls::connector(&plan.tls, false)?)
+    } else {
+        None
+    };
+    #[cfg(not(feature = "tls"))]
+    if targets.iter().any(|t| t.tls) {
+        return Err(Error::Tls("https endpoints need the `tls` feature".into()));
+    }
+    Ok(Arc::new(Shared {
+        targets,
+        head_method: plan.method == http::Method::HEAD,
+        #[cfg(feature = "tls")]
+        tls,
+        #[cfg(feature = "tls")]
+        server_name: plan.tls.server_name.clone(),
+    }))
+}
+
+/// A plain or TLS connection.
+enum Io {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Io {
+    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        match self {
+            Io::Plain(s) => s.write_all(b).await,
+            #[cfg(feature = "tls")]
+            Io::Tls(s) => {
+                s.write_all(b).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read_buf(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
+        match self {
+            Io::Plain(s) => s.read_buf(buf).await,
+            #[cfg(feature = "tls")]
+            Io::Tls(s) => s.read_buf(buf).await,
+        }
+    }
+}
+
+impl Shared {
+    async fn connect(&self, t: &Target) -> std::result::Result<Io, ErrorKind> {
+        let s = TcpStream::connect(&t.connect_addr)
+            .await
+            .map_err(|e| ErrorKind::from_io(&e))?;
+        let _ = s.set_nodelay(true);
+        if !t.tls {
+            return Ok(Io::Plain(s));
+        }
+        #[cfg(feature = "tls")]
+        {
+            let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
+            let name = self.server_name.clone().unwrap_or_else(|| t.host.clone());
+            let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
+            let s = connector
+                .connect(name, s)
+                .await
+                .map_err(|e| match ErrorKind::from_io(&e) {
+                    ErrorKind::Reset => ErrorKind::Reset,
+                    _ => ErrorKind::Tls,
+                })?;
+            Ok(Io::Tls(Box::new(s)))
+        }
+        #[cfg(not(feature = "tls"))]
+        Err(ErrorKind::Tls)
+    }
+}
+
+/// Makes native HTTP/1.1 lanes: one keep-alive connection per endpoint per lane.
+#[derive(Debug)]
+pub struct Http1Factory {
+    shared: Arc<Shared>,
+}
+
+impl Http1Factory {
+    /// Encodes the requests of `plan` (and prepares its TLS config).
+    ///
+    /// Fails when a header disagrees with the framing the engine writes (`content-length` other
+    /// than the body's length, any `transfer-encoding`) or a path holds raw spaces.
+    pub fn new(plan: &RunPlan) -> Result<Self> {
+        Ok(Http1Factory {
+            shared: shared(plan)?,
+        })
+    }
+}
+
+impl LaneFactory for Http1Factory {
+    type Lane = Http1Lane;
+    fn lanes(&self, _: &RunPlan, conn: u32) -> Vec<Http1Lane> {
+        let n = self.shared.targets.len();
+        vec![Http1Lane {
+            shared: self.shared.clone(),
+            conns: (0..n).map(|_| None).collect(),
+            next: conn as usize % n.max(1),
+            buf: BytesMut::new(),
+        }]
+    }
+}
+
+/// One open connection and how many responses it has carried.
+struct Conn {
+    io: Io,
+    served: u64,
+}
+
+/// A native HTTP/1.1 lane.
+pub struct Http1Lane {
+    shared: Arc<Shared>,
+    conns: Vec<Option<Conn>>,
+    next: usize,
+    /// Read buffer, reused for every response; never above [`MAX_HEAD`] + [`READ_CHUNK`].
+    buf: BytesMut,
+}
+
+impl std::fmt::Debug for Http1Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http1Lane")
+            .field("targets", &self.shared.targets.len())
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a failed exchange ended: the error and whether a retry on a new connection is safe.
+type Failure = (ErrorKind, bool);
+
+/// What a finished response said about its connection.
+struct Done {
+    status: u16,
+    received: u64,
+    keep_alive: bool,
+}
+
+/// How the body of a response is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// The parts of a response head the lane acts on.
+struct Head {
+    len: usize,
+    status: u16,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+fn has_token(value: &[u8], token: &str) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// Parses a head from `buf`: `Ok(None)` when more bytes are needed.
+fn parse_head(buf: &[u8], head_method: bool) -> std::result::Result<Option<Head>, ErrorKind> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut fields);
+    let len = match res.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(_) => return Err(ErrorKind::Protocol),
+    };
+    let status = res.code.ok_or(ErrorKind::Protocol)?;
+    let http10 = res.version == Some(0);
+    let mut keep_alive = !http10;
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    for h in res.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let v = std::str::from_utf8(h.value)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or(ErrorKind::Protocol)?;
+            if length.is_some_and(|l| l != v) {
+                return Err(ErrorKind::Protocol);
+            }
+            length = Some(v);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked must be the last coding; anything else is delimited by the close.
+            chunked = h
+                .value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            if !chunked {
+                keep_alive = false;
+            }
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            if has_token(h.value, "close") {
+                keep_alive = false;
+            } else if http10 && has_token(h.value, "keep-alive") {
+                keep_alive = true;
+            }
+        }
+    }
+    let framing = if head_method || (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::None
+    } else if chunked {
+        Framing::Chunked
+    } else if let Some(l) = length {
+        Framing::Length(l)
+    } else {
+        keep_alive = false;
+        Framing::UntilClose
+    };
+    Ok(Some(Head {
+        len,
+        status,
+        framing,
+        keep_alive,
+    }))
+}
+
+impl Http1Lane {
+    /// Reads more bytes into the buffer; `Ok(false)` on a clean end of stream.
+    async fn fill(io: &mut Io, buf: &mut BytesMut) -> std::result::Result<bool, ErrorKind> {
+        buf.reserve(READ_CHUNK);
+        match io.read_buf(buf).await {
+            Ok(0) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(e) => Err(ErrorKind::from_io(&e)),
+        }
+    }
+
+    /// Sends the request of endpoint `i` and reads its whole response.
+    async fn exchange(&mut self, i: usize) -> std::result::Result<Done, Failure> {
+        let Http1Lane {
+            shared, conns, buf, ..
+        } = self;
+        let t = &shared.targets[i];
+        if conns[i].is_none() {
+            buf.clear();
+            let io = shared.connect(t).await.map_err(|k| (k, false))?;
+            conns[i] = Some(Conn { io, served: 0 });
+        }
+        let conn = conns[i].as_mut().expect("connected above");
+        let reused = conn.served > 0;
+        // A reused connection the server closed while idle fails on the write or with an end of
+        // stream before any byte of the answer: nothing was processed, a new connection may retry.
+        conn.io
+            .write_all(&t.request)
+            .await
+            .map_err(|e| (ErrorKind::from_io(&e), reused))?;
+        let mut received = 0u64;
+        // Heads: skip interim 1xx answers until the final one.
+        let head = loop {
+            match parse_head(buf, shared.head_method).map_err(|k| (k, false))? {
+                Some(h) if (100..200).contains(&h.status) && h.status != 101 => {
+                    received += h.len as u64;
+                    buf.advance(h.len);
+                }
+                Some(h) if h.status == 101 => return Err((ErrorKind::Protocol, false)),
+                Some(h) => break h,
+                None => {
+                    if buf.len() >= MAX_HEAD {
+                        return Err((ErrorKind::Protocol, false));
+                    }
+                    let fresh = buf.is_empty() && received == 0;
+                    if !Self::fill(&mut conn.io, buf)
+                        .await
+                        .map_err(|k| (k, reused && fresh))?
+                    {
+                        return Err((ErrorKind::Reset, reused && fresh));
+                    }
+                }
+            }
+        };
+        received += head.len as u64;
+        buf.advance(head.len);
+        let mut keep_alive = head.keep_alive;
+        match head.framing {
+            Framing::None => {}
+            Framing::Length(mut left) => loop {
+                let take = (buf.len() as u64).min(left);
+                buf.advance(take as usize);
+                received += take;
+                left -= take;
+                if left == 0 {
+                    break;
+                }
+                if !Self::fill(&mut conn.io, buf)
+                    .await
+                    .map_err(|k| (k, false))?
+                {
+                    return Err((ErrorKind::Reset, false));
+                }
+            },
+            Framing::UntilClose => loop {
+                received += buf.len() as u64;
+                buf.clear();
+                if !Self::fill(&mut conn.io, buf)
+                    .await
+                    .map_err(|k| (k, false))?
+                {
+                    keep_alive = false;
+                    break;
+                }
+            },
+            Framing::Chunked => {
+                received += Self::chunked(&mut conn.io, buf).await?;
+            }
+        }
+        conn.served += 1;
+        Ok(Done {
+            status: head.status,
+            received,
+            keep_alive,
+        })
+    }
+
+    /// Drains a chunked body (and its trailers) from `buf` and `io`; returns the bytes consumed.
+    async fn chunked(io: &mut Io, buf: &mut BytesMut) -> std::result::Result<u64, Failure> {
+        let mut consumed = 0u64;
+        loop {
+            // The chunk-size line.
+            let size = loop {
+                match httparse::parse_chunk_size(buf) {
+                    Ok(httparse::Status::Complete((n, size))) => {
+                        consumed += n as u64;
+                        buf.advance(n);
+                        break size;
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if buf.len() >= MAX_HEAD {
+                            return Err((ErrorKind::Protocol, false));
+                        }
+                        if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
+                            return Err((ErrorKind::Reset, false));
+                        }
+                    }
+                    Err(_) => return Err((ErrorKind::Protocol, false)),
+                }
+            };
+            if size == 0 {
+                break;
+            }
+            // The data, then exactly CRLF.
+            let mut left = size;
+            while left > 0 {
+                if buf.is_empty() && !Self::fill(io, buf).await.map_err(|k| (k, false))? {
+                    return Err((ErrorKind::Reset, false));
+                }
+                let take = (buf.len() as u64).min(left);
+                buf.advance(take as usize);
+                consumed += take;
+                left -= take;
+            }
+            while buf.len() < 2 {
+                if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
+                    return Err((ErrorKind::Reset, false));
+                }
+            }
+            if &buf[..2] != b"\r\n" {
+                return Err((ErrorKind::Protocol, false));
+            }
+            buf.advance(2);
+            consumed += 2;
+        }
+        // Trailers: lines up to an empty one.
+        loop {
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    let empty = p == 0 || (p == 1 && buf[0] == b'\r');
+                    consumed += p as u64 + 1;
+                    buf.advance(p + 1);
+                    if empty {
+                        return Ok(consumed);
+                    }
+                }
+                None => {
+                    if buf.len() >= MAX_HEAD {
+                        return Err((ErrorKind::Protocol, false));
+                    }
+                    if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
+                        return Err((ErrorKind::Reset, false));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn once(&mut self, i: usize) -> std::result::Result<Outcome, Failure> {
+        match self.exchange(i).await {
+            Ok(d) => {
+                if !d.keep_alive {
+                    self.conns[i] = None;
+                }
+                Ok(Outcome::Response {
+                    status: d.status,
+                    sent: self.shared.targets[i].request.len() as u64,
+                    received: d.received,
+                })
+            }
+            Err(f) => {
+                self.conns[i] = None;
+                Err(f)
+            }
+        }
+    }
+}
+
+impl Lane for Http1Lane {
+    async fn prepare(&mut self) {
+        let t = &self.shared.targets[self.next];
+        if let Ok(io) = self.shared.connect(t).await {
+            self.conns[self.next] = Some(Conn { io, served: 0 });
+        }
+    }
+
+    async fn request(&mut self) -> Outcome {
+        let i = self.next;
+        self.next = (self.next + 1) % self.conns.len();
+        let sent = self.shared.targets[i].request.len() as u64;
+        match self.once(i).await {
+            Ok(o) => o,
+            Err((_, true)) => match self.once(i).await {
+                Ok(o) => o,
+                Err((kind, _)) => Outcome::Error { kind, sent },
+            },
+            Err((kind, false)) => Outcome::Error {
+                kind,
+                sent: if matches!(kind, ErrorKind::ConnectRefused | ErrorKind::Connect) {
+                    0
+                } else {
+                    sent
+                },
+            },
+        }
+    }
+
+    fn reset(&mut self) {
+        self.conns.iter_mut().for_each(|c| *c = None);
+        self.buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(s: &str) -> Head {
+        parse_head(s.as_bytes(), false).unwrap().unwrap()
+    }
+
+    #[test]
+    fn framing_follows_rfc9112() {
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n").framing,
+            Framing::Length(5)
+        );
+        let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(h.framing, Framing::Chunked);
+        assert!(h.keep_alive);
+        let h = head("HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(h.framing, Framing::UntilClose);
+        assert!(!h.keep_alive);
+        assert_eq!(
+            head("HTTP/1.1 204 No Content\r\ncontent-length: 9\r\n\r\n").framing,
+            Framing::None
+        );
+        assert_eq!(
+            head("HTTP/1.1 304 Not Modified\r\n\r\n").framing,
+            Framing::None
+        );
+        let h = parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.framing, Framing::None);
+    }
+
+    #[test]
+    fn connection_tokens() {
+        assert!(
+            !head("HTTP/1.1 200 OK\r\nConnection: Close\r\ncontent-length: 0\r\n\r\n").keep_alive
+        );
+        assert!(!head("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n").keep_alive);
+        assert!(
+            head("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n")
+                .keep_alive
+        );
+        assert!(
+            head("HTTP/1.1 200 OK\r\nconnection: x, upgrade\r\ncontent-length: 0\r\n\r\n")
+                .keep_alive
+        );
+    }
+
+    #[test]
+    fn bad_heads_are_protocol_errors() {
+        assert!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+                false
+            )
+            .is_err()
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", false).is_err());
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", false).is_err());
+        assert!(matches!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false),
+            Ok(None)
+        ));
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("x-{i}: y\r\n")).collect();
+        assert!(parse_head(format!("HTTP/1.1 200 OK\r\n{many}\r\n").as_bytes(), false).is_err());
+        // Equal duplicates are fine (RFC 9110 8.6).
+        assert!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n",
+                false
+            )
+            .is_ok()
+        );
+    }
+}
