@@ -5,8 +5,9 @@
 //! and the curves are actually painted. Chromium runs with every host name unresolvable and a
 //! dead proxy, so the page can only render from what the file itself holds.
 //!
-//! Needs Chromium: `apt-get install chromium` (`.ci/run` does it), or `SMI_CHROMIUM` set to a
-//! Chromium or Chrome binary. Without one the test fails; it does not skip. Set `SMI_HTML_OUT`
+//! Needs Chromium: `SMI_CHROMIUM` set to a Chromium or Chrome binary, or `chromium` on PATH; when
+//! neither is there the test runs `scripts/install-chromium.sh` (Debian's package, as `.ci/run`
+//! does). If that fails too the test fails; it never skips. Set `SMI_HTML_OUT`
 //! to a directory to keep the report and the screenshot for a look.
 #![cfg(unix)]
 
@@ -25,24 +26,36 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const LATENCY_RGB: [u8; 3] = [0x1f, 0x77, 0xb4];
 const SERVICE_TIME_RGB: [u8; 3] = [0xff, 0x7f, 0x0e];
 
+fn find_chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("SMI_CHROMIUM") {
         let p = PathBuf::from(p);
         assert!(p.is_file(), "SMI_CHROMIUM={} is not a file", p.display());
         return p;
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in ["chromium", "chromium-browser"] {
-        if let Some(p) = std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-        {
-            return p;
-        }
+    if let Some(p) = find_chromium() {
+        return p;
+    }
+    // A fresh machine: provision the browser the way .ci/run does (Debian's package, bounded).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-chromium.sh");
+    let installed = Command::new("bash")
+        .arg(&script)
+        .status()
+        .is_ok_and(|s| s.success());
+    if let Some(p) = find_chromium().filter(|_| installed) {
+        return p;
     }
     panic!(
         "this test renders the HTML report in headless Chromium, and no `chromium` is on PATH: \
-         install it (Debian/Ubuntu: `apt-get install -y chromium`; .ci/run does this) or set \
+         `scripts/install-chromium.sh` could not install it (Debian/Ubuntu: `apt-get install -y chromium`) or set \
          SMI_CHROMIUM to the path of a Chromium or Chrome binary"
     );
 }
