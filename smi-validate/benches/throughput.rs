@@ -2,12 +2,13 @@
 //!
 //! `cargo bench -p smi-validate --bench throughput` — generates a stream of ≥100,000 SMI
 //! documents of every kind and version (valid, cross-referencing each other), then times on one
-//! thread, median of 5 runs:
+//! thread, in rounds that run one parse and one validation side by side (median of 5 rounds,
+//! wall clock and the thread's CPU time):
 //! * parse: `serde_saphyr::from_multiple_with_options::<serde_json::Value>` (no budget);
 //! * validate: `smi_validate::Validator` over the same bytes (all layers, cross-object rules,
 //!   CEL, lints).
 //!
-//! Set `SMI_BENCH_DOCS` to change the corpus size.
+//! Set `SMI_BENCH_DOCS` to change the corpus size, `SMI_BENCH_RUNS` the number of rounds.
 
 use std::time::{Duration, Instant};
 
@@ -154,9 +155,29 @@ spec:
 
 const DOCS_PER_GROUP: usize = 10;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// CPU time of this thread (Linux `/proc/thread-self/schedstat`, nanoseconds on the CPU), so
+/// other processes sharing the core do not count; `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// (wall, cpu) seconds of `f`; cpu is wall where the CPU clock is unavailable.
+fn time<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
+    let (w, c) = (Instant::now(), cpu_time());
+    let out = f();
+    let wall = w.elapsed().as_secs_f64();
+    let cpu = match (c, cpu_time()) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => wall,
+    };
+    (wall, cpu, out)
 }
 
 fn main() {
@@ -164,31 +185,45 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
+    let runs: usize = std::env::var("SMI_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let groups = docs.div_ceil(DOCS_PER_GROUP);
     let text = corpus(groups);
     let n = groups * DOCS_PER_GROUP;
     let mb = text.len() as f64 / 1e6;
-    println!("corpus: {n} documents, {mb:.1} MB");
+    println!("corpus: {n} documents, {mb:.1} MB, {runs} rounds");
 
     let mut opts = serde_saphyr::Options::default();
     opts.budget = None;
-    let mut parse = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let v: Vec<serde_json::Value> =
-            serde_saphyr::from_multiple_with_options(&text, opts.clone()).expect("parse");
-        assert_eq!(v.len(), n);
-        parse.push(t.elapsed());
-    }
-
-    let mut validate = Vec::new();
+    // Parse and validate alternate within each round, so both see the same machine load.
+    let (mut parse, mut validate, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut parse_cpu, mut validate_cpu, mut ratios_cpu) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let mut v = smi_validate::Validator::new(smi_validate::Options::default());
-        v.validate_str("corpus.yaml", &text);
-        let r = v.finish();
-        validate.push(t.elapsed());
+    for round in 0..runs {
+        let (pw, pc, v) = time(|| {
+            serde_saphyr::from_multiple_with_options::<serde_json::Value>(&text, opts.clone())
+                .expect("parse")
+        });
+        assert_eq!(v.len(), n);
+        drop(v);
+        let (vw, vc, r) = time(|| {
+            let mut v = smi_validate::Validator::new(smi_validate::Options::default());
+            v.validate_str("corpus.yaml", &text);
+            v.finish()
+        });
+        println!(
+            "round {round}: parse {pw:.3} s (cpu {pc:.3}), validate {vw:.3} s (cpu {vc:.3}), ratio {:.2} (cpu {:.2})",
+            vw / pw,
+            vc / pc
+        );
+        parse.push(pw);
+        validate.push(vw);
+        ratios.push(vw / pw);
+        parse_cpu.push(pc);
+        validate_cpu.push(vc);
+        ratios_cpu.push(vc / pc);
         last = Some(r);
     }
     let r = last.expect("ran");
@@ -199,19 +234,20 @@ fn main() {
         &r.diagnostics[..r.diagnostics.len().min(5)]
     );
 
-    let report = |name: &str, d: Duration| {
-        let s = d.as_secs_f64();
+    let report = |name: &str, wall: f64, cpu: f64| {
         println!(
-            "{name:>9}: median {s:.3} s  {:>9.0} docs/s  {:>6.1} MB/s",
-            n as f64 / s,
-            mb / s
+            "{name:>9}: median {wall:.3} s  {:>9.0} docs/s  {:>6.1} MB/s   (cpu {cpu:.3} s  {:>9.0} docs/s  {:>6.1} MB/s)",
+            n as f64 / wall,
+            mb / wall,
+            n as f64 / cpu,
+            mb / cpu
         );
     };
-    let (p, v) = (median(parse), median(validate));
-    report("parse", p);
-    report("validate", v);
+    report("parse", median(parse), median(parse_cpu));
+    report("validate", median(validate), median(validate_cpu));
     println!(
-        "ratio validate/parse: {:.2}",
-        v.as_secs_f64() / p.as_secs_f64()
+        "ratio validate/parse (median of the per-round ratios): {:.2}  (cpu {:.2})",
+        median(ratios),
+        median(ratios_cpu)
     );
 }

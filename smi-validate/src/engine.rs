@@ -5,6 +5,7 @@ use crate::diagnostic::{Code, Diagnostic, FileRecord, Report, Severity};
 use crate::options::Options;
 use crate::path::Path;
 use crate::routing::{self, ApiKind, Route, Routing};
+use crate::rules::RegexVerdicts;
 use crate::structure::{self, Finding, Patterns};
 use crate::yaml::{self, Doc, Parsed, Splitter, YamlIssue};
 use serde_json::Value;
@@ -27,6 +28,7 @@ pub struct Validator {
     report: Report,
     index: Index,
     pats: Patterns,
+    regexes: RegexVerdicts,
     cel: HashMap<usize, Option<kube_cel::CompiledSchema>>,
     cel_validator: Option<kube_cel::Validator>,
     /// diagnostics of the current document, and how many were dropped over the limit
@@ -54,6 +56,7 @@ impl Validator {
             report: Report::default(),
             index: Index::default(),
             pats: Patterns::default(),
+            regexes: RegexVerdicts::default(),
             cel: HashMap::new(),
             cel_validator: None,
             doc_count: 0,
@@ -332,7 +335,7 @@ impl Validator {
         structure::check(
             route.schema(),
             v,
-            &mut Path::root(),
+            &mut structure::Trail::default(),
             self.opts.strict,
             &self.pats,
             &mut out,
@@ -346,7 +349,7 @@ impl Validator {
         if !structural_errors && !self.opts.skip_cel && !cel_covered {
             self.cel(route, v, &mut out);
         }
-        crate::rules::object_rules(route, v, &self.opts, &mut out);
+        crate::rules::object_rules(route, v, &self.opts, &mut self.regexes, &mut out);
         // a port out of range is both a schema bound (SMI1206) and SMI1309: keep the specific one
         let ports: Vec<Path> = out
             .iter()

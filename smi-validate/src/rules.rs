@@ -7,7 +7,7 @@ use crate::routing::Route;
 use crate::structure::Finding;
 use regex_syntax::hir::{Hir, HirKind, Look};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// `true` when `s` looks like a template placeholder: `$VAR`, `${VAR}` or `<NAME>`.
 pub fn placeholder(s: &str) -> Option<&str> {
@@ -174,6 +174,33 @@ pub(crate) fn placeholders(v: &Value, path: &mut Path, out: &mut Vec<Finding>) {
     }
 }
 
+/// Verdicts of [`regex_never_matches`], remembered across documents: compiling a regex costs
+/// more than parsing the document that holds it, and manifests repeat the same few regexes.
+/// Bounded (at most `CAPACITY` regexes of at most `MAX_LEN` bytes; when full it starts over),
+/// so memory does not grow with the input.
+#[derive(Debug, Default)]
+pub(crate) struct RegexVerdicts(HashMap<String, Result<bool, String>>);
+
+impl RegexVerdicts {
+    const CAPACITY: usize = 1024;
+    const MAX_LEN: usize = 1024;
+
+    fn check(&mut self, re: &str) -> Result<bool, String> {
+        if let Some(v) = self.0.get(re) {
+            return v.clone();
+        }
+        let v = regex_never_matches(re);
+        if re.len() > Self::MAX_LEN {
+            return v;
+        }
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        self.0.insert(re.to_owned(), v.clone());
+        v
+    }
+}
+
 /// Regex check: `Err(message)` when it does not compile, `Ok(true)` when it can never match.
 pub fn regex_never_matches(re: &str) -> Result<bool, String> {
     if let Err(e) = regex::Regex::new(re) {
@@ -243,9 +270,15 @@ fn matches_path(route: &Route) -> Path {
 }
 
 /// The rules of one object of a known kind.
-pub(crate) fn object_rules(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Finding>) {
+pub(crate) fn object_rules(
+    route: &Route,
+    v: &Value,
+    opts: &Options,
+    regexes: &mut RegexVerdicts,
+    out: &mut Vec<Finding>,
+) {
     match route.kind {
-        "HTTPRouteGroup" => http_route_group(route, v, opts, out),
+        "HTTPRouteGroup" => http_route_group(route, v, opts, regexes, out),
         "TCPRoute" | "UDPRoute" => l4_route(v, out),
         "TrafficSplit" => traffic_split(route, v, out),
         "TrafficTarget" => traffic_target(route, v, out),
@@ -254,7 +287,13 @@ pub(crate) fn object_rules(route: &Route, v: &Value, opts: &Options, out: &mut V
     }
 }
 
-fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Finding>) {
+fn http_route_group(
+    route: &Route,
+    v: &Value,
+    opts: &Options,
+    regexes: &mut RegexVerdicts,
+    out: &mut Vec<Finding>,
+) {
     let base = matches_path(route);
     let Some(Value::Array(matches)) = base.lookup(v) else {
         return;
@@ -275,7 +314,7 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
             );
         }
         if let Some(Value::String(re)) = m.get("pathRegex") {
-            match regex_never_matches(re) {
+            match regexes.check(re) {
                 Err(e) => out.push(
                     Finding::new(
                         Code::InvalidPathRegex,
@@ -306,12 +345,18 @@ fn http_route_group(route: &Route, v: &Value, opts: &Options, out: &mut Vec<Find
             );
         }
         if let Some(h) = m.get("headers") {
-            headers(h, &mp.key("headers"), opts, out);
+            headers(h, &mp.key("headers"), opts, regexes, out);
         }
     }
 }
 
-fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
+fn header_value(
+    name: &str,
+    val: &Value,
+    p: Path,
+    regexes: &mut RegexVerdicts,
+    out: &mut Vec<Finding>,
+) {
     let Value::String(re) = val else {
         out.push(Finding::new(
             Code::WrongType,
@@ -320,7 +365,7 @@ fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
         ));
         return;
     };
-    match regex_never_matches(re) {
+    match regexes.check(re) {
         Err(e) => out.push(Finding::new(
             Code::InvalidHeaderRegex,
             p,
@@ -335,7 +380,13 @@ fn header_value(name: &str, val: &Value, p: Path, out: &mut Vec<Finding>) {
     }
 }
 
-fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
+fn headers(
+    h: &Value,
+    p: &Path,
+    opts: &Options,
+    regexes: &mut RegexVerdicts,
+    out: &mut Vec<Finding>,
+) {
     match h {
         Value::Array(list) => {
             if opts.target == Target::ControllerSdk {
@@ -362,7 +413,7 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
                                 ),
                             );
                         }
-                        header_value(k, val, ep.key(k), out);
+                        header_value(k, val, ep.key(k), regexes, out);
                     }
                     _ => out.push(
                         Finding::new(
@@ -393,7 +444,7 @@ fn headers(h: &Value, p: &Path, opts: &Options, out: &mut Vec<Finding>) {
                 });
             }
             for (k, val) in m {
-                header_value(k, val, p.key(k), out);
+                header_value(k, val, p.key(k), regexes, out);
             }
         }
         Value::Null => {}

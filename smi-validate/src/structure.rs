@@ -48,6 +48,39 @@ impl Finding {
     }
 }
 
+/// The path of the node being checked, borrowed from the document: a [`Path`] (which owns its
+/// keys) is built only for a finding, and most nodes have none.
+#[derive(Debug, Default)]
+pub(crate) struct Trail<'v>(Vec<Step<'v>>);
+
+#[derive(Debug, Clone, Copy)]
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+impl<'v> Trail<'v> {
+    fn push(&mut self, s: Step<'v>) {
+        self.0.push(s);
+    }
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn path(&self) -> Path {
+        let mut p = Path::root();
+        for s in &self.0 {
+            p.push(match *s {
+                Step::Key(k) => Seg::Key(k.to_owned()),
+                Step::Index(i) => Seg::Index(i),
+            });
+        }
+        p
+    }
+}
+
 /// Compiled `pattern`s, shared by all documents.
 #[derive(Default)]
 pub(crate) struct Patterns(Mutex<HashMap<String, Option<Regex>>>);
@@ -96,10 +129,10 @@ fn type_ok(t: &str, v: &Value) -> bool {
 }
 
 /// Walks `v` against `schema`. `strict` reports unknown fields.
-pub(crate) fn check(
+pub(crate) fn check<'v>(
     schema: &Value,
-    v: &Value,
-    path: &mut Path,
+    v: &'v Value,
+    path: &mut Trail<'v>,
     strict: bool,
     pats: &Patterns,
     out: &mut Vec<Finding>,
@@ -127,7 +160,7 @@ pub(crate) fn check(
                 }
                 "oneOf" if passing != 1 => out.push(Finding::new(
                     Code::WrongType,
-                    path.clone(),
+                    path.path(),
                     format!(
                         "must match exactly one of {} alternatives, matches {passing}",
                         branches.len()
@@ -142,7 +175,7 @@ pub(crate) fn check(
         if !(v.is_i64() || v.is_u64() || v.is_string()) {
             out.push(Finding::new(
                 Code::WrongType,
-                path.clone(),
+                path.path(),
                 format!(
                     "expected an integer or a string, found {} {}",
                     type_name(v),
@@ -156,7 +189,7 @@ pub(crate) fn check(
     {
         let mut f = Finding::new(
             Code::WrongType,
-            path.clone(),
+            path.path(),
             format!("expected {t}, found {} {}", type_name(v), short(v)),
         );
         if t == "integer" && v.is_string() {
@@ -175,7 +208,7 @@ pub(crate) fn check(
         out.push(
             Finding::new(
                 Code::NotInEnum,
-                path.clone(),
+                path.path(),
                 format!("{} is not allowed", short(v)),
             )
             .hint(format!("allowed values: {}", list.join(", "))),
@@ -188,7 +221,7 @@ pub(crate) fn check(
             {
                 out.push(Finding::new(
                     Code::PatternMismatch,
-                    path.clone(),
+                    path.path(),
                     format!("{} does not match the pattern `{p}`", short(v)),
                 ));
             }
@@ -202,7 +235,7 @@ pub(crate) fn check(
             {
                 out.push(Finding::new(
                     Code::OutOfRange,
-                    path.clone(),
+                    path.path(),
                     format!("{n} is less than the minimum {min}"),
                 ));
             }
@@ -211,7 +244,7 @@ pub(crate) fn check(
             {
                 out.push(Finding::new(
                     Code::OutOfRange,
-                    path.clone(),
+                    path.path(),
                     format!("{n} is greater than the maximum {max}"),
                 ));
             }
@@ -228,7 +261,7 @@ pub(crate) fn check(
             );
             if let Some(item_schema) = s.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(i));
+                    path.push(Step::Index(i));
                     check(item_schema, item, path, strict, pats, out);
                     path.pop();
                 }
@@ -245,7 +278,7 @@ fn bound(
     hi: &str,
     n: u64,
     what: &str,
-    path: &Path,
+    path: &Trail<'_>,
     out: &mut Vec<Finding>,
 ) {
     if let Some(min) = s.get(lo).and_then(Value::as_u64)
@@ -253,7 +286,7 @@ fn bound(
     {
         out.push(Finding::new(
             Code::OutOfRange,
-            path.clone(),
+            path.path(),
             format!("has {n} {what}, at least {min} required"),
         ));
     }
@@ -262,16 +295,16 @@ fn bound(
     {
         out.push(Finding::new(
             Code::OutOfRange,
-            path.clone(),
+            path.path(),
             format!("has {n} {what}, at most {max} allowed"),
         ));
     }
 }
 
-fn check_object(
+fn check_object<'v>(
     s: &Map<String, Value>,
-    m: &Map<String, Value>,
-    path: &mut Path,
+    m: &'v Map<String, Value>,
+    path: &mut Trail<'v>,
     strict: bool,
     pats: &Patterns,
     out: &mut Vec<Finding>,
@@ -282,11 +315,11 @@ fn check_object(
                 let where_ = if path.is_empty() {
                     "the object".to_owned()
                 } else {
-                    format!("`{path}`")
+                    format!("`{}`", path.path())
                 };
                 out.push(Finding::new(
                     Code::MissingField,
-                    path.key(r),
+                    path.path().key(r),
                     format!("required field `{r}` is missing in {where_}"),
                 ));
             }
@@ -308,20 +341,20 @@ fn check_object(
         .and_then(Value::as_bool)
         == Some(true);
     for (k, child) in m {
-        path.push(Seg::Key(k.clone()));
+        path.push(Step::Key(k));
         if let Some(cs) = props.and_then(|p| p.get(k)) {
             check(cs, child, path, strict, pats, out);
         } else if let Some(a @ Value::Object(_)) = additional {
             check(a, child, path, strict, pats, out);
         } else if additional == Some(&Value::Bool(true)) || preserve {
             // kept as is
-        } else if strict && !(path.segs().len() == 1 && k == "status") {
+        } else if strict && !(path.0.len() == 1 && k == "status") {
             let known: Vec<&str> = props
                 .map(|p| p.keys().map(String::as_str).collect())
                 .unwrap_or_default();
             let mut f = Finding::new(
                 Code::UnknownField,
-                path.clone(),
+                path.path(),
                 format!("unknown field `{k}`: the API server would drop it"),
             );
             if !known.is_empty() {
@@ -347,7 +380,7 @@ mod tests {
         check(
             &schema,
             &v,
-            &mut Path::root(),
+            &mut Trail::default(),
             true,
             &Patterns::default(),
             &mut out,

@@ -292,7 +292,6 @@ struct Builder<'l> {
     alias_nodes: usize,
     issues: Vec<YamlIssue>,
     dropped: usize,
-    path: Path,
     root: Option<Value>,
 }
 
@@ -385,6 +384,22 @@ fn value_size(v: &Value) -> usize {
 }
 
 impl<'l> Builder<'l> {
+    /// The path of the node being read, from the open mappings' keys and sequences' lengths
+    /// (built only for an issue, so reading a key costs no copy of it).
+    fn path(&self) -> Path {
+        let mut p = Path::root();
+        for f in &self.stack {
+            match f {
+                Frame::Seq { items, .. } => p.push(Seg::Index(items.len())),
+                Frame::Map {
+                    key: Some((k, ..)), ..
+                } => p.push(Seg::Key(k.clone())),
+                Frame::Map { key: None, .. } => {}
+            }
+        }
+        p
+    }
+
     fn pos(&self, m: &granit_parser::Marker) -> Pos {
         Pos {
             line: (m.line() + self.first_line - 1) as u32,
@@ -393,10 +408,11 @@ impl<'l> Builder<'l> {
     }
 
     fn issue(&mut self, code: Code, message: String, pos: Pos) -> YamlIssue {
-        let path = if self.path.is_empty() {
+        let path = self.path();
+        let path = if path.is_empty() {
             None
         } else {
-            Some(self.path.to_string())
+            Some(path.to_string())
         };
         YamlIssue {
             code,
@@ -416,9 +432,6 @@ impl<'l> Builder<'l> {
             }
             Some(Frame::Seq { items, .. }) => {
                 items.push(v);
-                if let Some(Seg::Index(i)) = self.path.last_mut() {
-                    *i += 1;
-                }
                 Ok(())
             }
             Some(Frame::Map { map, key, dup, .. }) => {
@@ -429,7 +442,6 @@ impl<'l> Builder<'l> {
                 } else {
                     map.insert(k, v);
                 }
-                self.path.pop();
                 Ok(())
             }
         }
@@ -450,7 +462,7 @@ impl<'l> Builder<'l> {
         if duplicate && self.issues.len() >= self.limits.max_diagnostics_per_document {
             self.dropped += 1;
         } else if duplicate {
-            let mut p = self.path.clone();
+            let mut p = self.path();
             p.push(Seg::Key(text.to_owned()));
             self.issues.push(YamlIssue {
                 code: Code::DuplicateKey,
@@ -464,7 +476,6 @@ impl<'l> Builder<'l> {
             *key = Some((text.to_owned(), pos, cut));
             *dup = if duplicate { Some(cut) } else { None };
         }
-        self.path.push(Seg::Key(text.to_owned()));
         true
     }
 
@@ -544,11 +555,9 @@ impl<'l> Builder<'l> {
                     anchor,
                     start,
                 });
-                self.path.push(Seg::Index(0));
                 Ok(())
             }
             Event::SequenceEnd => {
-                self.path.pop();
                 if let Some(Frame::Seq {
                     items,
                     anchor,
@@ -681,7 +690,6 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                         alias_nodes: 0,
                         issues: Vec::new(),
                         dropped: 0,
-                        path: Path::default(),
                         root: None,
                     });
                 }
