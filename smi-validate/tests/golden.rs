@@ -1,7 +1,7 @@
 //! Golden output of every format for `tests/golden/input.yaml`. Regenerate with
 //! `UPDATE_GOLDEN=1 cargo test -p smi-validate --test golden` and review the diff.
-//! The SARIF is also checked against the required properties of SARIF 2.1.0 (the schema file
-//! itself cannot be fetched here, so the check is structural, written from the 2.1.0 spec).
+//! The SARIF is also validated against the official SARIF 2.1.0 JSON schema of the OASIS
+//! standard (vendored in `tests/data/`), plus the cross-references the schema cannot express.
 
 use serde_json::Value;
 use smi_validate::output::{Format, RenderOptions, render};
@@ -123,5 +123,88 @@ fn sarif_has_the_required_2_1_0_structure() {
                 }
             }
         }
+    }
+}
+
+/// The OASIS SARIF 2.1.0 schema (errata 01 OS), compiled as the draft it declares (draft-04),
+/// with `format` checked too.
+fn sarif_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sarif-schema-2.1.0.json"
+    ))
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF 2.1.0 schema compiles")
+}
+
+fn schema_errors(schema: &jsonschema::Validator, log: &Value) -> Vec<String> {
+    schema
+        .iter_errors(log)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn sarif_is_valid_against_the_oasis_2_1_0_schema() {
+    let schema = sarif_schema();
+    // the golden run, and a run over several files with errors and warnings and diagnostics
+    // without a position (a limit on the whole stream)
+    let golden: Value =
+        serde_json::from_str(&check("output.sarif.json", Format::Sarif, false)).unwrap();
+    let mut v = smi_validate::Validator::new(Options::default().strict(true));
+    v.validate_str(
+        "dir/with space/ü.yaml",
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec: {service: web, backends: [{service: web-v1, weight: 0}], extra: 1}\n",
+    );
+    v.validate_str("broken.yaml", "a: [\n");
+    v.validate_value(
+        "<object 0>",
+        serde_json::json!({"apiVersion": "split.smi-spec.io/v1alpha9", "kind": "TrafficSplit"}),
+    );
+    let other = v.finish();
+    let levels: Vec<&str> = other
+        .diagnostics
+        .iter()
+        .map(|d| d.severity.as_str())
+        .collect();
+    assert!(
+        levels.contains(&"error") && levels.contains(&"warning"),
+        "{levels:?}"
+    );
+    let other: Value =
+        serde_json::from_str(&render(&other, Format::Sarif, RenderOptions::default())).unwrap();
+    for (name, log) in [("golden", &golden), ("errors and warnings", &other)] {
+        let errors = schema_errors(&schema, log);
+        assert!(
+            errors.is_empty(),
+            "{name}: SARIF breaks the 2.1.0 schema: {errors:#?}"
+        );
+    }
+
+    // the check has teeth: copies that break the schema fail it
+    let mut no_version = golden.clone();
+    no_version.as_object_mut().unwrap().remove("version");
+    let mut bad_level = golden.clone();
+    bad_level["runs"][0]["results"][0]["level"] = "fatal".into();
+    let mut bad_line = golden.clone();
+    bad_line["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    let mut unknown = golden.clone();
+    unknown["runs"][0]["tool"]["driver"]["colour"] = "red".into();
+    for (name, log) in [
+        ("without version", &no_version),
+        ("with level fatal", &bad_level),
+        ("with startLine 0", &bad_line),
+        ("with an unknown driver property", &unknown),
+    ] {
+        assert!(
+            !schema_errors(&schema, log).is_empty(),
+            "a SARIF log {name} passed the schema"
+        );
     }
 }
