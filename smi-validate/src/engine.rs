@@ -374,26 +374,38 @@ impl Validator {
         let validator = self
             .cel_validator
             .get_or_insert_with(kube_cel::Validator::new);
-        if let Err(errs) = validator.validate_compiled(compiled, v, None) {
-            for e in errs.into_vec() {
-                let path = e
-                    .field_path
-                    .trim_start_matches('.')
-                    .parse()
-                    .unwrap_or_default();
-                let failed = e.kind == kube_cel::ErrorKind::ValidationFailure;
-                let code = if failed {
-                    Code::CelRule
-                } else {
-                    Code::CelUnevaluable
-                };
-                let msg = if failed {
-                    e.message.clone()
-                } else {
-                    format!("rule `{}` could not be evaluated: {}", e.rule, e.message)
-                };
-                out.push(Finding::new(code, path, msg).hint(format!("CRD rule: {}", e.rule)));
-            }
+        cel_findings(validator, compiled, v, out);
+    }
+}
+
+/// Evaluates the compiled CEL rules of a schema on `v`: a rule that is false is SMI1301, a rule
+/// that cannot be evaluated (does not compile, errors at run time, returns no boolean, uses a
+/// function kube-cel lacks) is SMI1302.
+fn cel_findings(
+    validator: &kube_cel::Validator,
+    compiled: &kube_cel::CompiledSchema,
+    v: &Value,
+    out: &mut Vec<Finding>,
+) {
+    if let Err(errs) = validator.validate_compiled(compiled, v, None) {
+        for e in errs.into_vec() {
+            let path = e
+                .field_path
+                .trim_start_matches('.')
+                .parse()
+                .unwrap_or_default();
+            let failed = e.kind == kube_cel::ErrorKind::ValidationFailure;
+            let code = if failed {
+                Code::CelRule
+            } else {
+                Code::CelUnevaluable
+            };
+            let msg = if failed {
+                e.message.clone()
+            } else {
+                format!("rule `{}` could not be evaluated: {}", e.rule, e.message)
+            };
+            out.push(Finding::new(code, path, msg).hint(format!("CRD rule: {}", e.rule)));
         }
     }
 }
@@ -455,5 +467,76 @@ fn routing_finding(r: Routing<'_>, av: Option<&str>, kind: Option<&str>) -> Find
         )
         .hint(format!("write one of: {}", candidates.join(", "))),
         Routing::Smi(_) | Routing::NotSmi => unreachable!("handled by the caller"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, Splitter};
+    use serde_json::json;
+
+    /// SMI1302 cannot be reached from a manifest: the only CEL rule of the generated CRDs left to
+    /// kube-cel (IdentityBinding's `!(has(self.podLabelSelector) && has(self.serviceAccount))`)
+    /// always evaluates, and CEL runs only on structurally valid objects. So this runs the same
+    /// path (`cel_findings`, then `push` for file, line, column and path) on a schema whose
+    /// rules cannot be evaluated.
+    #[test]
+    fn a_cel_rule_that_cannot_be_evaluated_is_smi1302_at_its_node() {
+        let schema = json!({"type": "object", "properties": {"spec": {
+            "type": "object",
+            "properties": {"replicas": {"type": "integer"}, "name": {"type": "string"}},
+            "x-kubernetes-validations": [
+                {"rule": "self.replicas > 1"},  // `replicas` is absent: a run-time error
+                {"rule": "self.name.size("},    // does not compile
+                {"rule": "self.name"},          // not a boolean
+                {"rule": "self.name == 'web'"}, // evaluates (true): no finding
+            ],
+        }}});
+        let text =
+            "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  name: web\n";
+        let mut split = Splitter::new(text.as_bytes(), Limits::default());
+        let raw = split.next_doc().unwrap().unwrap();
+        let Some(Parsed::Doc(doc, _)) = yaml::parse(raw, &Limits::default()).pop() else {
+            panic!("not parsed")
+        };
+        let mut out = Vec::new();
+        let compiled = kube_cel::compile_schema(&schema);
+        cel_findings(&kube_cel::Validator::new(), &compiled, &doc.value, &mut out);
+
+        let file: Arc<str> = Arc::from("thing.yaml");
+        let mut v = Validator::new(Options::default());
+        for f in out {
+            v.push(&file, 0, Some(&doc), f, Some("Thing/t"));
+        }
+        let report = v.finish();
+        let mut rules: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.hint.as_deref().unwrap_or_default())
+            .collect();
+        rules.sort_unstable();
+        assert_eq!(
+            rules,
+            [
+                "CRD rule: self.name",
+                "CRD rule: self.name.size(",
+                "CRD rule: self.replicas > 1"
+            ],
+            "{:#?}",
+            report.diagnostics
+        );
+        for d in &report.diagnostics {
+            assert_eq!(d.code, Code::CelUnevaluable, "{d:#?}");
+            assert_eq!(d.code.as_str(), "SMI1302");
+            assert_eq!(d.severity, Severity::Warning);
+            assert!(d.message.contains("could not be evaluated"), "{d:#?}");
+            assert_eq!(d.file, "thing.yaml");
+            assert_eq!((d.line, d.column), (Some(4), Some(1)), "{d:#?}");
+            assert_eq!(d.path.as_deref(), Some("spec"));
+            assert_eq!(d.object.as_deref(), Some("Thing/t"));
+        }
+        // a warning: the object is still valid
+        assert!(report.is_valid());
     }
 }
