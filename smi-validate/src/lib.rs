@@ -65,7 +65,13 @@
 //!   server-returned metadata are accepted.
 //! * Scalars resolve by the YAML 1.2 core schema (`yes`/`no` are strings, as in JSON-minded
 //!   tools; go-yaml v2 would read them as booleans). Custom tags and complex keys are errors
-//!   ([`Code::UnsupportedYaml`]); merge keys `<<` are not expanded.
+//!   ([`Code::UnsupportedYaml`]).
+//! * Merge keys (`<<: *base`, `<<: [*a, *b]`, `!!merge <<`) are expanded, as kubectl
+//!   (sigs.k8s.io/yaml, YAML 1.1) and serde-saphyr expand them: the mapping's own keys win over
+//!   merged ones, and of a list the earlier mapping wins. A merged field is located where it is
+//!   written, or at the alias it came through (like any aliased node). A merge key whose value
+//!   is not a mapping or a list of mappings is a [`Code::YamlSyntax`] error; a quoted `"<<"` is
+//!   an ordinary key.
 //! * A duplicated key keeps its first value (and is an error).
 //! * `access.smi-spec.io/v1alpha4` (the unreleased IdentityBinding draft) is known, because
 //!   smi-types models it.

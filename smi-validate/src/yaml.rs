@@ -270,6 +270,10 @@ enum Frame {
         anchor: usize,
         start: usize,
         dup: Option<usize>,
+        /// The current key is a merge key `<<`.
+        merging: bool,
+        /// Values of the merge keys read so far, with their positions (merged at the end).
+        merges: Vec<(Value, Vec<Pos>)>,
     },
 }
 
@@ -434,9 +438,36 @@ impl<'l> Builder<'l> {
                 items.push(v);
                 Ok(())
             }
-            Some(Frame::Map { map, key, dup, .. }) => {
-                let (k, _pos, _) = key.take().expect("value without key");
-                if let Some(cut) = dup.take() {
+            Some(Frame::Map {
+                map,
+                key,
+                dup,
+                merging,
+                merges,
+                ..
+            }) => {
+                let (k, key_pos, cut) = key.take().expect("value without key");
+                if std::mem::take(merging) {
+                    // `<<`: set the value aside (with its positions) until the mapping ends
+                    let mergeable = match &v {
+                        Value::Object(_) => true,
+                        Value::Array(items) => items.iter().all(Value::is_object),
+                        _ => false,
+                    };
+                    if !mergeable {
+                        let mut issue = self.issue(
+                            Code::YamlSyntax,
+                            "the value of a merge key `<<` must be a mapping or a list of mappings"
+                                .into(),
+                            key_pos,
+                        );
+                        issue.path = Some(self.path().key(&k).to_string());
+                        return Err(issue);
+                    }
+                    let value_positions = self.positions.split_off(cut + 1);
+                    self.positions.truncate(cut);
+                    merges.push((v, value_positions));
+                } else if let Some(cut) = dup.take() {
                     // keep the first value of a duplicated key; drop the positions of this one
                     self.positions.truncate(cut);
                 } else {
@@ -447,8 +478,48 @@ impl<'l> Builder<'l> {
         }
     }
 
+    /// Expands a merge key's value into `map` (YAML 1.1 merge, as go-yaml and serde-saphyr do):
+    /// keys the mapping already has win, and of a list of mappings the earlier one wins. Merged
+    /// entries keep the positions they were read with (for an alias, the alias's position) and
+    /// go after the mapping's own entries, so `positions` stays in pre-order.
+    fn merge(&mut self, map: &mut Map<String, Value>, source: Value, positions: &[Pos]) {
+        match source {
+            Value::Object(m) => self.merge_entries(map, m, &positions[1..]),
+            Value::Array(items) => {
+                let mut at = 1;
+                for item in items {
+                    let size = value_size(&item);
+                    if let Value::Object(m) = item {
+                        self.merge_entries(map, m, &positions[at + 1..at + size]);
+                    }
+                    at += size;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn merge_entries(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: Map<String, Value>,
+        positions: &[Pos],
+    ) {
+        let mut at = 0;
+        for (k, v) in source {
+            let size = value_size(&v);
+            if !map.contains_key(&k) {
+                self.positions
+                    .extend_from_slice(&positions[at..at + 1 + size]);
+                map.insert(k, v);
+            }
+            at += 1 + size;
+        }
+    }
+
     /// Handles a scalar in key position. Returns true when it was a key.
-    fn maybe_key(&mut self, text: &str, pos: Pos) -> bool {
+    /// `merge`: the key is a YAML merge key (plain `<<` or `!!merge <<`).
+    fn maybe_key(&mut self, text: &str, pos: Pos, merge: bool) -> bool {
         let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
         if !is_key {
             return false;
@@ -456,7 +527,7 @@ impl<'l> Builder<'l> {
         let cut = self.positions.len();
         self.positions.push(pos);
         let duplicate = match self.stack.last() {
-            Some(Frame::Map { map, .. }) => map.contains_key(text),
+            Some(Frame::Map { map, .. }) => !merge && map.contains_key(text),
             _ => false,
         };
         if duplicate && self.issues.len() >= self.limits.max_diagnostics_per_document {
@@ -472,9 +543,13 @@ impl<'l> Builder<'l> {
                 source_line: None,
             });
         }
-        if let Some(Frame::Map { key, dup, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            key, dup, merging, ..
+        }) = self.stack.last_mut()
+        {
             *key = Some((text.to_owned(), pos, cut));
             *dup = if duplicate { Some(cut) } else { None };
+            *merging = merge;
         }
         true
     }
@@ -515,7 +590,14 @@ impl<'l> Builder<'l> {
                         pos,
                     ));
                 }
-                if self.maybe_key(&text, pos) {
+                let merge = text == "<<"
+                    && match &tag {
+                        None => style == ScalarStyle::Plain,
+                        Some(t) => {
+                            t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("merge")
+                        }
+                    };
+                if self.maybe_key(&text, pos, merge) {
                     if anchor != 0 {
                         let n = self.positions.len();
                         self.anchors
@@ -583,14 +665,23 @@ impl<'l> Builder<'l> {
                     anchor,
                     start,
                     dup: None,
+                    merging: false,
+                    merges: Vec::new(),
                 });
                 Ok(())
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map {
-                    map, anchor, start, ..
+                    mut map,
+                    anchor,
+                    start,
+                    merges,
+                    ..
                 }) = self.stack.pop()
                 {
+                    for (source, positions) in merges {
+                        self.merge(&mut map, source, &positions);
+                    }
                     let v = Value::Object(map);
                     if anchor != 0 {
                         self.anchors
@@ -621,7 +712,7 @@ impl<'l> Builder<'l> {
                     ));
                 }
                 if let Some(Value::String(k)) = Some(&v)
-                    && self.maybe_key(&k.clone(), pos)
+                    && self.maybe_key(&k.clone(), pos, false)
                 {
                     return Ok(());
                 }
@@ -888,6 +979,47 @@ mod tests {
         assert_eq!(doc.value["a"], Value::from(1));
         let p: Path = "b[1].y".parse().unwrap();
         assert_eq!(doc.locate(&p), Some(Pos { line: 6, col: 6 }));
+    }
+
+    #[test]
+    fn merge_keys_expand_like_serde_saphyr() {
+        for text in [
+            "base: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\n",
+            "m:\n  b: 3\n  <<: {a: 1, b: 2}\n",
+            "x: &x {a: 1}\ny: &y {a: 2, c: 3}\nm: {<<: [*x, *y], d: 4}\n",
+            "m: {!!merge <<: {a: 1}}\n",
+            "m: {\"<<\": {a: 1}}\n",
+            "n: &n {<<: {a: 1}, b: 2}\nm: {<<: *n, c: 3}\n",
+        ] {
+            let d = docs(text);
+            let Parsed::Doc(doc, issues) = &d[0] else {
+                panic!("{text}")
+            };
+            assert!(issues.is_empty(), "{text}: {issues:?}");
+            let want: Value = serde_saphyr::from_str(text).unwrap();
+            assert_eq!(doc.value, want, "{text}");
+            assert_eq!(doc.positions.len(), value_size(&doc.value), "{text}");
+        }
+    }
+
+    #[test]
+    fn merged_entries_keep_their_positions() {
+        let d = docs("x: &x\n  a: 1\nm:\n  <<: *x\n  b: 2\nn:\n  <<: {c: 3}\n");
+        let Parsed::Doc(doc, _) = &d[0] else { panic!() };
+        let at = |p: &str| doc.locate_value(&p.parse().unwrap());
+        // from an alias: where the alias is (as for any aliased node)
+        assert_eq!(at("m.a"), Some(Pos { line: 4, col: 7 }));
+        assert_eq!(at("m.b"), Some(Pos { line: 5, col: 6 }));
+        // written in place: where it is written
+        assert_eq!(at("n.c"), Some(Pos { line: 7, col: 11 }));
+    }
+
+    #[test]
+    fn a_merge_key_without_a_mapping_is_an_error() {
+        let d = docs("m:\n  <<: [1]\n");
+        let Parsed::Failed(i) = &d[0] else { panic!() };
+        assert_eq!(i.code, Code::YamlSyntax);
+        assert_eq!(i.pos, Some(Pos { line: 2, col: 3 }));
     }
 
     #[test]
