@@ -374,7 +374,50 @@ impl Validator {
         let validator = self
             .cel_validator
             .get_or_insert_with(kube_cel::Validator::new);
-        cel_findings(validator, compiled, v, out);
+        // The API server drops `null` fields that the schema does not mark `nullable` before it
+        // evaluates the rules (the structure walk skips them likewise): CEL sees the same object.
+        let pruned = has_null(v).then(|| without_nulls(schema, v));
+        cel_findings(validator, compiled, pruned.as_ref().unwrap_or(v), out);
+    }
+}
+
+fn has_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.values().any(has_null),
+        Value::Array(a) => a.iter().any(has_null),
+        _ => false,
+    }
+}
+
+/// `v` without the `null` fields whose schema is not `nullable` (fields the schema does not
+/// describe are kept as they are).
+fn without_nulls(schema: &Value, v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties");
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            let mut out = serde_json::Map::new();
+            for (k, c) in m {
+                match props.and_then(|p| p.get(k)).or(additional) {
+                    Some(cs) => {
+                        let nullable = cs.get("nullable").and_then(Value::as_bool) == Some(true);
+                        if !(c.is_null() && !nullable) {
+                            out.insert(k.clone(), without_nulls(cs, c));
+                        }
+                    }
+                    None => {
+                        out.insert(k.clone(), c.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => {
+            let items = schema.get("items").unwrap_or(&Value::Null);
+            Value::Array(a.iter().map(|c| without_nulls(items, c)).collect())
+        }
+        other => other.clone(),
     }
 }
 

@@ -73,6 +73,8 @@
 //!   is not a mapping or a list of mappings is a [`Code::YamlSyntax`] error; a quoted `"<<"` is
 //!   an ordinary key.
 //! * A duplicated key keeps its first value (and is an error).
+//! * CEL rules see the object as the API server evaluates it: `null` fields the schema does not
+//!   mark `nullable` are dropped first (the structure walk skips them likewise).
 //! * `access.smi-spec.io/v1alpha4` (the unreleased IdentityBinding draft) is known, because
 //!   smi-types models it.
 //! * An object without `metadata.namespace` lands in whatever namespace it is applied to, so for

@@ -201,3 +201,18 @@ fn headers_map_form_severity_follows_the_target() {
         vec![]
     );
 }
+
+#[test]
+fn cel_rules_see_the_object_without_the_nulls_the_api_server_drops() {
+    // `podLabelSelector: null` is not nullable, so the API server drops it before evaluating
+    // `!(has(self.podLabelSelector) && has(self.serviceAccount))`: the object is valid.
+    let text = "apiVersion: access.smi-spec.io/v1alpha4\nkind: IdentityBinding\nmetadata: {name: a}\nspec:\n  schemes:\n    podLabelSelector: null\n    serviceAccount: sa\n";
+    let r = smi_validate::validate_str("ib.yaml", text, &Options::default());
+    assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
+    // with both set, the rule still fails (the SMI1301 fixture), and a null elsewhere does not
+    // hide it
+    let text = text.replace("null", "{matchLabels: {app: a}}") + "  extra: null\n";
+    let r = smi_validate::validate_str("ib.yaml", &text, &Options::default());
+    let codes: Vec<Code> = r.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec![Code::CelRule], "{:#?}", r.diagnostics);
+}
