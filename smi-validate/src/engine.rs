@@ -402,7 +402,7 @@ fn without_nulls(schema: &Value, v: &Value) -> Value {
                 match props.and_then(|p| p.get(k)).or(additional) {
                     Some(cs) => {
                         let nullable = cs.get("nullable").and_then(Value::as_bool) == Some(true);
-                        if !(c.is_null() && !nullable) {
+                        if nullable || !c.is_null() {
                             out.insert(k.clone(), without_nulls(cs, c));
                         }
                     }
