@@ -395,6 +395,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
     // Sends [from, to) refused because the lane's backlog was at its cap when they came due.
     let mut refused: Option<(u64, u64)> = None;
     let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
+    let mut pacer = crate::pacer::Pacer::new();
     loop {
         if let Some((from, to)) = refused
             && k >= from
@@ -413,7 +414,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> (Recorder, Instant) {
         }
         let now = Instant::now();
         if intended > now {
-            tokio::time::sleep_until(intended).await;
+            pacer.sleep_until(intended).await;
         } else if refused.is_none() {
             // Sends scheduled up to now that have not started, this one included. The oldest
             // `cap` of them were queued (in flight, their latency counts from their intended

@@ -34,6 +34,7 @@ mod generator;
 mod h1;
 mod http;
 pub mod k8s;
+mod pacer;
 mod plan;
 pub mod report;
 mod result;

@@ -259,7 +259,28 @@ struct DemoArgs {
     out: Outputs,
 }
 
+/// Each connection holds a socket and each Open-model lane a timerfd: lift the soft limit on open
+/// files towards the hard one (at most 2^20), as Go's runtime does for its programs, so a few
+/// thousand connections do not fail with "too many open files" under the usual soft limit of 1024.
+#[cfg(target_os = "linux")]
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let l = getrlimit(Resource::Nofile);
+    let target = l.maximum.map_or(1 << 20, |m| m.min(1 << 20));
+    if l.current.is_some_and(|c| c < target) {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(target),
+                maximum: l.maximum,
+            },
+        );
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
+    raise_open_files_limit();
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Run(a) => cmd_run(*a),

@@ -283,9 +283,21 @@ pub fn observe(
     }
 }
 
-fn fmt_observed(metric: ThresholdMetric, v: f64) -> String {
+/// Formats an observed value in the unit of `limit` (a latency limit of `100ms` gives `0.199ms`,
+/// one of `2s` gives `0.000199s`): a GEP-2257 duration cannot say anything below a millisecond.
+fn fmt_observed(metric: ThresholdMetric, v: f64, limit: &str) -> String {
     if metric.is_latency() {
-        GepDuration::from(std::time::Duration::from_micros(v as u64)).to_string()
+        let trim = |s: String| s.trim_end_matches('0').trim_end_matches('.').to_owned();
+        let l = limit.trim();
+        if l.ends_with("ms") {
+            format!("{}ms", trim(format!("{:.3}", v / 1e3)))
+        } else if l.ends_with('h') {
+            format!("{}h", trim(format!("{:.9}", v / 3.6e9)))
+        } else if l.ends_with('m') {
+            format!("{}m", trim(format!("{:.8}", v / 6e7)))
+        } else {
+            format!("{}s", trim(format!("{:.6}", v / 1e6)))
+        }
     } else if metric.is_ratio() {
         format!("{v:.6}")
     } else {
@@ -317,7 +329,7 @@ pub fn evaluate_thresholds(
             out.push(ThresholdResult {
                 metric: t.metric.as_str().into(),
                 limit: format!("{op} {limit}"),
-                observed: fmt_observed(t.metric, observed),
+                observed: fmt_observed(t.metric, observed, limit),
                 passed,
             });
         }

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 pub enum ErrorKind {
     /// The connection was refused.
     ConnectRefused,
-    /// Connecting failed otherwise (unreachable, DNS).
+    /// Connecting failed otherwise (unreachable, DNS, out of file descriptors).
     Connect,
     /// The peer reset or closed the connection mid-exchange.
     Reset,
@@ -56,6 +56,10 @@ impl ErrorKind {
     /// Classifies an I/O error.
     pub fn from_io(e: &std::io::Error) -> ErrorKind {
         use std::io::ErrorKind as K;
+        // EMFILE / ENFILE: no descriptor for a new socket (Linux and the BSDs agree on 23/24).
+        if cfg!(unix) && matches!(e.raw_os_error(), Some(23 | 24)) {
+            return ErrorKind::Connect;
+        }
         match e.kind() {
             K::ConnectionRefused => ErrorKind::ConnectRefused,
             K::ConnectionReset
@@ -246,4 +250,32 @@ impl Recorder {
 #[inline]
 pub fn micros(d: Duration) -> u64 {
     (d.as_nanos() / 1000).max(1).min(u128::from(u64::MAX)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_map_to_kinds() {
+        let io = std::io::Error::from;
+        assert_eq!(
+            ErrorKind::from_io(&io(std::io::ErrorKind::ConnectionRefused)),
+            ErrorKind::ConnectRefused
+        );
+        assert_eq!(
+            ErrorKind::from_io(&io(std::io::ErrorKind::ConnectionReset)),
+            ErrorKind::Reset
+        );
+        assert_eq!(
+            ErrorKind::from_io(&io(std::io::ErrorKind::InvalidData)),
+            ErrorKind::Protocol
+        );
+        #[cfg(unix)]
+        {
+            // EMFILE: the process ran out of descriptors for new sockets.
+            let emfile = std::io::Error::from_raw_os_error(24);
+            assert_eq!(ErrorKind::from_io(&emfile), ErrorKind::Connect);
+        }
+    }
 }

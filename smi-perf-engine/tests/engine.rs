@@ -332,6 +332,31 @@ fn thresholds_give_the_verdict() {
     let r = build_result("x", "x", &strict, &stats, "builtin").unwrap();
     assert!(!r.record.passed);
     assert_eq!(r.record.thresholds.iter().filter(|t| !t.passed).count(), 2);
+    // The observed latency is said in the limit's unit, below a millisecond too.
+    let p99 = r.record.latency.percentile(99.0).unwrap();
+    let t = &r.record.thresholds[0];
+    assert_eq!(t.limit, "<= 1ms");
+    let shown: f64 = t.observed.strip_suffix("ms").unwrap().parse().unwrap();
+    assert!(
+        (shown * 1000.0 - p99 as f64).abs() <= 0.5,
+        "{} vs {p99} µs",
+        t.observed
+    );
+    let in_seconds = PerformanceTestSpec::http("http://127.0.0.1:1/")
+        .duration("1s")
+        .threshold(Threshold::max(ThresholdMetric::LatencyP99, "2s"));
+    let r = build_result("x", "x", &in_seconds, &stats, "builtin").unwrap();
+    let shown: f64 = r.record.thresholds[0]
+        .observed
+        .strip_suffix('s')
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (shown * 1e6 - p99 as f64).abs() <= 0.5,
+        "{:?}",
+        r.record.thresholds[0]
+    );
 }
 
 #[test]
