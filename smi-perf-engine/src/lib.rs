@@ -8,7 +8,7 @@
 //!   omission is corrected; the service time is kept too; sends refused by `maxInFlight` are
 //!   counted as dropped);
 //! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN) and TCP transports;
-//! * one HdrHistogram per worker lane, merged at the end; results carry the histogram in V2
+//! * one HdrHistogram per runtime worker thread, merged at the end; results carry the histogram in V2
 //!   deflate form so [`merge`] of several shards is exact;
 //! * scale-out: [`shard`] splits a test's load into `parallelism` shards (one process each,
 //!   aligned on a common start instant), [`merge`] joins their results exactly, and [`k8s`]
