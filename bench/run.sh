@@ -8,7 +8,9 @@
 #   3. stall: same, with the target stalling for 1 s mid-run: corrected p99.9 vs uncorrected p99.9.
 #
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
-# Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
+#   4. h1-clients (H1=1): bench/h1-clients.sh — wrk vs the native HTTP/1.1 lane vs the hyper
+#      generator, requests/s and requests per client CPU-second, REPEAT rounds alternating.
+# Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 H1=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -105,5 +107,11 @@ for p in ["50", "99", "99.9"]:
     print(f"  p{p:<5} corrected {pct('latency', p):10.3f} ms   uncorrected {pct('uncorrectedLatency', p):10.3f} ms")
 print(f"  max    corrected {r['latency']['maxMicros']/1000:10.3f} ms   uncorrected {r['uncorrectedLatency']['maxMicros']/1000:10.3f} ms")
 EOF
+fi
+
+# ------------------------------------------------------------------ 4. h1-clients
+if [ "${H1:-1}" = 1 ]; then
+  log "h1-clients: wrk vs smi-perf (native lane) vs smi-perf --generator hyper, REPEAT=$REPEAT"
+  BUILD=0 BIN="$BIN" SECS=$SECS CONNS=$CONNS REPEAT=$REPEAT OUT="$OUT" bash "$HERE/h1-clients.sh" 2>&1 | tee -a "$LOG"
 fi
 log "done: $LOG"
