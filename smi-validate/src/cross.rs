@@ -1,8 +1,11 @@
 //! Layer 5: rules across the objects of the input set.
 //!
-//! Only a small index is kept per object (kind, namespace, name, match names, apex, references
-//! with their positions), never whole documents, so memory grows with the number of objects
-//! times a few strings.
+//! The rules need, until the end of the input, a little of every object: its kind, namespace
+//! and name, the names it defines (match names, apex) or references (backends, routes, match
+//! names), and where each of those is written. That is all the index keeps, compactly: one
+//! [`Entry`] per object whose strings share one allocation, positions as integers, file and
+//! namespace as interned ids, field paths rebuilt only for a diagnostic. No document, value or
+//! source text stays. `tests/memory.rs` bounds what an object costs.
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::path::Path;
@@ -11,69 +14,123 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-/// Where something is, resolved while its document was in memory.
-#[derive(Debug, Clone)]
-pub(crate) struct Loc {
-    pub file: Arc<str>,
-    pub doc: usize,
-    pub line: Option<usize>,
-    pub col: Option<usize>,
-    pub path: String,
-    pub source_line: Option<String>,
+/// The kinds a TrafficTarget rule can reference.
+const ROUTE_KINDS: [&str; 3] = ["HTTPRouteGroup", "TCPRoute", "UDPRoute"];
+
+/// What a string of an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum What {
+    /// A TrafficSplit's `service`.
+    Apex,
+    /// A match name an HTTPRouteGroup defines.
+    MatchName,
+    /// A TrafficSplit backend's `service`, at `backends[i].service`.
+    Backend,
+    /// A TrafficSplit's HTTPRouteGroup reference, at `matches[i].name`.
+    SplitMatch,
+    /// A TrafficTarget rule's route (`ROUTE_KINDS[k]`), at `rules[i].name`.
+    Rule(u8),
+    /// A match name of the rule before it, at `rules[i].matches[j]`.
+    RuleMatch,
 }
 
-impl Loc {
-    pub fn new(file: &Arc<str>, doc_index: usize, doc: &Doc, path: &Path) -> Loc {
-        let pos = doc.locate_value(path);
-        Loc {
-            file: file.clone(),
-            doc: doc_index,
-            line: pos.map(|p| p.line as usize),
-            col: pos.map(|p| p.col as usize),
-            path: path.to_string(),
-            source_line: pos.and_then(|p| doc.source_line(p.line)),
-        }
-    }
-    fn diag(&self, code: Code, message: String, object: &str) -> Diagnostic {
-        let mut d = Diagnostic::new(code, message).with_path(self.path.clone());
-        d.file = self.file.to_string();
-        d.document = Some(self.doc);
-        d.line = self.line;
-        d.column = self.col;
-        d.source_line = self.source_line.clone();
-        d.object = Some(object.to_owned());
-        d
-    }
-}
-
-#[derive(Debug)]
-struct RouteRef {
-    kind: String,
-    name: String,
-    loc: Loc,
-    matches: Vec<(String, Loc)>,
+/// One string of an entry: `text[start..end]`, with the indices of its field path and its
+/// position (line 0: unknown).
+#[derive(Debug, Clone, Copy)]
+struct Ref {
+    what: What,
+    start: u32,
+    end: u32,
+    i: u32,
+    j: u32,
+    line: u32,
+    col: u32,
 }
 
 #[derive(Debug)]
 struct Entry {
-    kind: &'static str,
-    namespace: String,
-    name: String,
-    loc: Loc,
-    match_names: Vec<String>,
-    apex: Option<String>,
-    backends: Vec<(String, Loc)>,
-    split_matches: Vec<(String, Loc)>,
-    rules: Vec<RouteRef>,
+    /// The name, then every string of `refs`.
+    text: Box<str>,
+    refs: Box<[Ref]>,
+    name_end: u32,
+    file: u32,
+    doc: u32,
+    /// Position of `metadata.name` (line 0: unknown).
+    line: u32,
+    col: u32,
+    ns: u32,
+    kind: u8,
+    /// The fields sit under `spec` (not in v1alpha1, nor in HTTPRouteGroup v1alpha2).
+    under_spec: bool,
+    /// TrafficTarget v1alpha1 calls its rules `specs`.
+    specs: bool,
 }
 
 impl Entry {
-    fn id(&self) -> String {
-        if self.namespace.is_empty() {
-            format!("{}/{}", self.kind, self.name)
+    fn name(&self) -> &str {
+        &self.text[..self.name_end as usize]
+    }
+    fn str(&self, r: &Ref) -> &str {
+        &self.text[r.start as usize..r.end as usize]
+    }
+    fn refs(&self, what: What) -> impl Iterator<Item = &Ref> {
+        self.refs.iter().filter(move |r| r.what == what)
+    }
+    /// Identity in the input set: kind, namespace, name.
+    fn key(&self) -> (u8, u32, &str) {
+        (self.kind, self.ns, self.name())
+    }
+    fn kind_name(&self) -> (u8, &str) {
+        (self.kind, self.name())
+    }
+    fn apex(&self) -> Option<&str> {
+        self.refs(What::Apex).next().map(|r| self.str(r))
+    }
+    /// The list a reference sits in (`spec.backends`, `spec.rules` …; for the apex, `spec`).
+    fn list(&self, what: What) -> Path {
+        let spec = if self.under_spec {
+            Path::root().key("spec")
         } else {
-            format!("{}/{}/{}", self.kind, self.namespace, self.name)
+            Path::root()
+        };
+        match what {
+            What::Apex => spec,
+            What::MatchName | What::SplitMatch => spec.key("matches"),
+            What::Backend => spec.key("backends"),
+            What::Rule(_) | What::RuleMatch => spec.key(if self.specs { "specs" } else { "rules" }),
         }
+    }
+    /// The field path of a reference, as [`Index::add`] located it.
+    fn path(&self, r: &Ref) -> Path {
+        let (list, i, j) = (self.list(r.what), r.i as usize, r.j as usize);
+        match r.what {
+            What::Apex => list.key("service"),
+            What::MatchName | What::SplitMatch | What::Rule(_) => list.index(i).key("name"),
+            What::Backend => list.index(i).key("service"),
+            What::RuleMatch => list.index(i).key("matches").index(j),
+        }
+    }
+}
+
+/// Interned strings (namespaces: few, repeated by every object).
+#[derive(Debug, Default)]
+struct Strings {
+    ids: HashMap<Box<str>, u32>,
+    list: Vec<Box<str>>,
+}
+
+impl Strings {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+    fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
     }
 }
 
@@ -81,10 +138,41 @@ impl Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     entries: Vec<Entry>,
+    files: Vec<Arc<str>>,
+    kinds: Vec<&'static str>,
+    namespaces: Strings,
 }
 
-fn s(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
+fn s(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+fn pos(doc: &Doc, path: &Path) -> (u32, u32) {
+    doc.locate_value(path).map_or((0, 0), |p| (p.line, p.col))
+}
+
+/// Builds one entry's text and references.
+struct Builder<'d> {
+    doc: &'d Doc,
+    text: String,
+    refs: Vec<Ref>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, what: What, s: &str, i: usize, j: usize, at: Option<&Path>) {
+        let (line, col) = at.map_or((0, 0), |p| pos(self.doc, p));
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        self.refs.push(Ref {
+            what,
+            start,
+            end: self.text.len() as u32,
+            i: i as u32,
+            j: j as u32,
+            line,
+            col,
+        });
+    }
 }
 
 impl Index {
@@ -101,100 +189,138 @@ impl Index {
         let Some(name) = s(v.pointer("/metadata/name")) else {
             return;
         };
-        let namespace = s(v.pointer("/metadata/namespace")).unwrap_or_default();
-        let loc = Loc::new(
-            file,
-            doc_index,
-            doc,
-            &Path::root().key("metadata").key("name"),
-        );
-        let mut e = Entry {
-            kind,
-            namespace,
-            name,
-            loc,
-            match_names: Vec::new(),
-            apex: None,
-            backends: Vec::new(),
-            split_matches: Vec::new(),
-            rules: Vec::new(),
+        let ns = self
+            .namespaces
+            .intern(s(v.pointer("/metadata/namespace")).unwrap_or_default());
+        let file_id = match self.files.last() {
+            Some(f) if Arc::ptr_eq(f, file) => self.files.len() - 1,
+            _ => {
+                self.files.push(file.clone());
+                self.files.len() - 1
+            }
         };
-        let pre_spec = version == "v1alpha1" || (version == "v1alpha2" && kind == "HTTPRouteGroup");
-        let spec = if pre_spec {
-            Path::root()
-        } else {
-            Path::root().key("spec")
+        let kind_id = match self.kinds.iter().position(|k| *k == kind) {
+            Some(k) => k,
+            None => {
+                self.kinds.push(kind);
+                self.kinds.len() - 1
+            }
+        };
+        let (line, col) = pos(doc, &Path::root().key("metadata").key("name"));
+        let under_spec =
+            !(version == "v1alpha1" || (version == "v1alpha2" && kind == "HTTPRouteGroup"));
+        let specs = version == "v1alpha1";
+        let mut e = Entry {
+            text: Box::default(),
+            refs: Box::default(),
+            name_end: name.len() as u32,
+            file: file_id as u32,
+            doc: doc_index as u32,
+            line,
+            col,
+            ns,
+            kind: kind_id as u8,
+            under_spec,
+            specs,
+        };
+        let mut b = Builder {
+            doc,
+            text: name.to_owned(),
+            refs: Vec::new(),
         };
         match kind {
             "HTTPRouteGroup" => {
-                if let Some(Value::Array(ms)) = spec.key("matches").lookup(v) {
-                    e.match_names = ms.iter().filter_map(|m| s(m.get("name"))).collect();
-                }
-            }
-            "TrafficSplit" => {
-                e.apex = s(spec.key("service").lookup(v));
-                let bp = spec.key("backends");
-                if let Some(Value::Array(bs)) = bp.lookup(v) {
-                    for (i, b) in bs.iter().enumerate() {
-                        if let Some(svc) = s(b.get("service")) {
-                            e.backends.push((
-                                svc,
-                                Loc::new(file, doc_index, doc, &bp.index(i).key("service")),
-                            ));
+                if let Some(Value::Array(ms)) = e.list(What::MatchName).lookup(v) {
+                    for (i, m) in ms.iter().enumerate() {
+                        if let Some(n) = s(m.get("name")) {
+                            b.push(What::MatchName, n, i, 0, None);
                         }
                     }
                 }
-                let mp = spec.key("matches");
+            }
+            "TrafficSplit" => {
+                let apex_path = e.list(What::Apex).key("service");
+                if let Some(apex) = s(apex_path.lookup(v)) {
+                    b.push(What::Apex, apex, 0, 0, None);
+                }
+                let bp = e.list(What::Backend);
+                if let Some(Value::Array(bs)) = bp.lookup(v) {
+                    for (i, x) in bs.iter().enumerate() {
+                        if let Some(svc) = s(x.get("service")) {
+                            let at = bp.index(i).key("service");
+                            b.push(What::Backend, svc, i, 0, Some(&at));
+                        }
+                    }
+                }
+                let mp = e.list(What::SplitMatch);
                 if let Some(Value::Array(ms)) = mp.lookup(v) {
                     for (i, m) in ms.iter().enumerate() {
                         if let Some(n) = s(m.get("name")) {
-                            e.split_matches.push((
-                                n,
-                                Loc::new(file, doc_index, doc, &mp.index(i).key("name")),
-                            ));
+                            let at = mp.index(i).key("name");
+                            b.push(What::SplitMatch, n, i, 0, Some(&at));
                         }
                     }
                 }
             }
             "TrafficTarget" => {
-                let rp = spec.key(if version == "v1alpha1" {
-                    "specs"
-                } else {
-                    "rules"
-                });
+                let rp = e.list(What::Rule(0));
                 if let Some(Value::Array(rs)) = rp.lookup(v) {
                     for (i, r) in rs.iter().enumerate() {
-                        let (Some(kind), Some(name)) = (s(r.get("kind")), s(r.get("name"))) else {
+                        let (Some(rk), Some(rn)) = (s(r.get("kind")), s(r.get("name"))) else {
                             continue;
                         };
-                        let mut rr = RouteRef {
-                            kind,
-                            name,
-                            loc: Loc::new(file, doc_index, doc, &rp.index(i).key("name")),
-                            matches: Vec::new(),
+                        // an unknown rule kind is already a schema error (SMI1203)
+                        let Some(k) = ROUTE_KINDS.iter().position(|k| *k == rk) else {
+                            continue;
                         };
+                        let at = rp.index(i).key("name");
+                        b.push(What::Rule(k as u8), rn, i, 0, Some(&at));
                         if let Some(Value::Array(ms)) = r.get("matches") {
                             for (j, m) in ms.iter().enumerate() {
                                 if let Some(m) = m.as_str() {
-                                    rr.matches.push((
-                                        m.to_owned(),
-                                        Loc::new(
-                                            file,
-                                            doc_index,
-                                            doc,
-                                            &rp.index(i).key("matches").index(j),
-                                        ),
-                                    ));
+                                    let at = rp.index(i).key("matches").index(j);
+                                    b.push(What::RuleMatch, m, i, j, Some(&at));
                                 }
                             }
                         }
-                        e.rules.push(rr);
                     }
                 }
             }
             _ => {}
         }
+        e.text = b.text.into_boxed_str();
+        e.refs = b.refs.into_boxed_slice();
         self.entries.push(e);
+    }
+
+    fn kind(&self, e: &Entry) -> &'static str {
+        self.kinds[e.kind as usize]
+    }
+
+    /// `Kind/namespace/name` (or `Kind/name`).
+    fn id(&self, e: &Entry) -> String {
+        let ns = &self.namespaces.list[e.ns as usize];
+        if ns.is_empty() {
+            format!("{}/{}", self.kind(e), e.name())
+        } else {
+            format!("{}/{ns}/{}", self.kind(e), e.name())
+        }
+    }
+
+    fn diag(&self, e: &Entry, at: Option<&Ref>, code: Code, message: String) -> Diagnostic {
+        let (path, line, col) = match at {
+            Some(r) => (e.path(r), r.line, r.col),
+            None => (Path::root().key("metadata").key("name"), e.line, e.col),
+        };
+        let mut d = Diagnostic::new(code, message).with_path(path.to_string());
+        d.file = self.files[e.file as usize].to_string();
+        d.document = Some(e.doc as usize);
+        if line > 0 {
+            d.line = Some(line as usize);
+            d.column = Some(col as usize);
+        }
+        d.object = Some(self.id(e));
+        d
     }
 
     /// Runs the cross-object rules.
@@ -205,145 +331,192 @@ impl Index {
         } else {
             Severity::Warning
         };
-        let mut by_key: HashMap<(&str, &str, &str), &Entry> = HashMap::new();
-        for e in &self.entries {
-            let key = (e.kind, e.namespace.as_str(), e.name.as_str());
-            if let Some(first) = by_key.get(&key) {
+        let es = &self.entries;
+        let at = |i: u32| &es[i as usize];
+        // Objects sorted by (kind, namespace, name), then input order: the first of equal keys
+        // is the one that counts. Sorted indices (4 bytes an object) rather than hash maps.
+        let key = Entry::key;
+        let mut by_key: Vec<u32> = (0..es.len() as u32).collect();
+        by_key.sort_unstable_by(|&a, &b| key(at(a)).cmp(&key(at(b))).then(a.cmp(&b)));
+        let first = |k: (u8, u32, &str)| -> Option<u32> {
+            let p = by_key.partition_point(|&i| key(at(i)) < k);
+            by_key.get(p).copied().filter(|&i| key(at(i)) == k)
+        };
+        // for a reference from an object without namespace: the first of that kind and name
+        let no_ns = self.namespaces.get("");
+        let mut by_name: Vec<u32> = Vec::new();
+        if no_ns.is_some() {
+            by_name = (0..es.len() as u32).collect();
+            by_name.sort_unstable_by(|&a, &b| {
+                at(a).kind_name().cmp(&at(b).kind_name()).then(a.cmp(&b))
+            });
+        }
+        let first_named = |k: (u8, &str)| -> Option<u32> {
+            let p = by_name.partition_point(|&i| at(i).kind_name() < k);
+            by_name.get(p).copied().filter(|&i| at(i).kind_name() == k)
+        };
+        for (i, e) in es.iter().enumerate() {
+            if let Some(f) = first(key(e)).filter(|&f| f != i as u32).map(at) {
                 out.push(
-                    e.loc
-                        .diag(
-                            Code::DuplicateObject,
-                            format!(
-                                "{} is defined twice (first at {}:{})",
-                                e.id(),
-                                first.loc.file,
-                                first.loc.line.unwrap_or(0)
-                            ),
-                            &e.id(),
-                        )
-                        .with_hint("the later definition replaces the earlier one when applied"),
+                    self.diag(
+                        e,
+                        None,
+                        Code::DuplicateObject,
+                        format!(
+                            "{} is defined twice (first at {}:{})",
+                            self.id(e),
+                            self.files[f.file as usize],
+                            f.line
+                        ),
+                    )
+                    .with_hint("the later definition replaces the earlier one when applied"),
                 );
-            } else {
-                by_key.insert(key, e);
             }
         }
         // An object without namespace lands in whatever namespace it is applied to, so it
         // resolves references from any namespace (and an unnamespaced reference matches any).
-        let find = |kind: &str, ns: &str, name: &str| -> Option<&Entry> {
-            by_key
-                .get(&(kind, ns, name))
-                .or_else(|| by_key.get(&(kind, "", name)))
-                .copied()
+        let find = |kind: &str, ns: u32, name: &str| -> Option<&Entry> {
+            let k = self.kinds.iter().position(|x| *x == kind)? as u8;
+            first((k, ns, name))
+                .or_else(|| no_ns.and_then(|n| first((k, n, name))))
                 .or_else(|| {
-                    if ns.is_empty() {
-                        self.entries
-                            .iter()
-                            .find(|e| e.kind == kind && e.name == name)
-                    } else {
-                        None
-                    }
+                    (Some(ns) == no_ns)
+                        .then(|| first_named((k, name)))
+                        .flatten()
                 })
+                .map(at)
         };
-        let mut apexes: HashMap<(&str, &str), &Entry> = HashMap::new();
-        for e in self.entries.iter().filter(|e| e.kind == "TrafficSplit") {
-            if let Some(apex) = &e.apex {
-                let key = (e.namespace.as_str(), apex.as_str());
-                if let Some(first) = apexes.get(&key) {
-                    if first.name != e.name {
-                        out.push(e.loc.diag(
-                            Code::DuplicateApex,
-                            format!(
-                                "TrafficSplits `{}` and `{}` both split apex service `{apex}`",
-                                first.name, e.name
-                            ),
-                            &e.id(),
-                        ));
-                    }
-                } else {
-                    apexes.insert(key, e);
-                }
+        let split = self.kinds.iter().position(|k| *k == "TrafficSplit");
+        let is_split = |e: &Entry| Some(e.kind as usize) == split;
+        // TrafficSplits by (namespace, apex), then input order
+        fn apex_key(e: &Entry) -> (u32, Option<&str>) {
+            (e.ns, e.apex())
+        }
+        let mut apexes: Vec<u32> = (0..es.len() as u32)
+            .filter(|&i| is_split(at(i)) && at(i).apex().is_some())
+            .collect();
+        apexes.sort_unstable_by(|&a, &b| apex_key(at(a)).cmp(&apex_key(at(b))).then(a.cmp(&b)));
+        let first_apex = |ns: u32, apex: &str| -> Option<&Entry> {
+            let k = (ns, Some(apex));
+            let p = apexes.partition_point(|&i| apex_key(at(i)) < k);
+            apexes
+                .get(p)
+                .copied()
+                .filter(|&i| apex_key(at(i)) == k)
+                .map(at)
+        };
+        for e in es.iter().filter(|e| is_split(e)) {
+            // the first split of this apex is `e` itself or an earlier one
+            if let Some(apex) = e.apex()
+                && let Some(first) = first_apex(e.ns, apex)
+                && !std::ptr::eq(first, e)
+                && first.name() != e.name()
+            {
+                out.push(self.diag(
+                    e,
+                    None,
+                    Code::DuplicateApex,
+                    format!(
+                        "TrafficSplits `{}` and `{}` both split apex service `{apex}`",
+                        first.name(),
+                        e.name()
+                    ),
+                ));
             }
         }
-        for e in &self.entries {
-            match e.kind {
-                "TrafficSplit" => {
-                    for (b, loc) in &e.backends {
-                        if e.apex.as_deref() == Some(b.as_str()) {
-                            continue; // backend == own apex is valid (failover)
-                        }
-                        if let Some(other) = apexes.get(&(e.namespace.as_str(), b.as_str())) {
-                            out.push(
-                                loc.diag(
-                                    Code::HierarchicalSplit,
-                                    format!("backend `{b}` is the apex of TrafficSplit `{}`; SMI splits are not hierarchical", other.name),
-                                    &e.id(),
-                                )
-                                .with_hint("point the backend at a leaf service"),
-                            );
-                        }
+        for e in es {
+            if is_split(e) {
+                for r in e.refs(What::Backend) {
+                    let b = e.str(r);
+                    if e.apex() == Some(b) {
+                        continue; // backend == own apex is valid (failover)
                     }
-                    for (m, loc) in &e.split_matches {
-                        if find("HTTPRouteGroup", &e.namespace, m).is_none() {
-                            out.push(
-                                loc.diag(Code::UnresolvedSplitMatch, format!("HTTPRouteGroup `{m}` is not in the input set"), &e.id())
-                                    .with_severity(unresolved)
-                                    .with_hint("include the HTTPRouteGroup (same namespace) in the validated files"),
-                            );
-                        }
+                    if let Some(other) = first_apex(e.ns, b) {
+                        out.push(
+                            self.diag(
+                                e,
+                                Some(r),
+                                Code::HierarchicalSplit,
+                                format!("backend `{b}` is the apex of TrafficSplit `{}`; SMI splits are not hierarchical", other.name()),
+                            )
+                            .with_hint("point the backend at a leaf service"),
+                        );
                     }
                 }
-                "TrafficTarget" => {
-                    for r in &e.rules {
-                        let target = ["HTTPRouteGroup", "TCPRoute", "UDPRoute"]
-                            .iter()
-                            .find(|k| **k == r.kind)
-                            .and_then(|k| find(k, &e.namespace, &r.name));
-                        let route_kind =
-                            ["HTTPRouteGroup", "TCPRoute", "UDPRoute"].contains(&r.kind.as_str());
-                        match target {
-                            // an unknown rule kind is already a schema error (SMI1203)
-                            None if !route_kind => {}
+                for r in e.refs(What::SplitMatch) {
+                    let m = e.str(r);
+                    if find("HTTPRouteGroup", e.ns, m).is_none() {
+                        out.push(
+                            self.diag(e, Some(r), Code::UnresolvedSplitMatch, format!("HTTPRouteGroup `{m}` is not in the input set"))
+                                .with_severity(unresolved)
+                                .with_hint("include the HTTPRouteGroup (same namespace) in the validated files"),
+                        );
+                    }
+                }
+            }
+            // the match names of a rule follow the rule
+            let mut target: Option<(&Entry, &str, HashSet<&str>)> = None;
+            for r in e.refs.iter() {
+                match r.what {
+                    What::Rule(k) => {
+                        let kind = ROUTE_KINDS[k as usize];
+                        let name = e.str(r);
+                        target = None;
+                        match find(kind, e.ns, name) {
                             None => out.push(
-                                r.loc
-                                    .diag(
-                                        Code::UnresolvedRoute,
-                                        format!("{} `{}` is not in the input set", r.kind, r.name),
-                                        &e.id(),
-                                    )
-                                    .with_severity(unresolved)
-                                    .with_hint(
-                                        "include the route (same namespace) in the validated files",
-                                    ),
+                                self.diag(
+                                    e,
+                                    Some(r),
+                                    Code::UnresolvedRoute,
+                                    format!("{kind} `{name}` is not in the input set"),
+                                )
+                                .with_severity(unresolved)
+                                .with_hint(
+                                    "include the route (same namespace) in the validated files",
+                                ),
                             ),
-                            Some(t) if t.kind == "HTTPRouteGroup" => {
-                                let known: HashSet<&str> =
-                                    t.match_names.iter().map(String::as_str).collect();
-                                for (m, loc) in &r.matches {
-                                    if !known.contains(m.as_str()) {
-                                        out.push(
-                                            loc.diag(
-                                                Code::UnknownMatchName,
-                                                format!(
-                                                    "HTTPRouteGroup `{}` has no match named `{m}`",
-                                                    r.name
-                                                ),
-                                                &e.id(),
-                                            )
-                                            .with_hint(format!(
-                                                "its matches are: {}",
-                                                t.match_names.join(", ")
-                                            )),
-                                        );
-                                    }
-                                }
+                            Some(t) if self.kind(t) == "HTTPRouteGroup" => {
+                                let known = t.refs(What::MatchName).map(|n| t.str(n)).collect();
+                                target = Some((t, name, known));
                             }
                             Some(_) => {}
                         }
                     }
+                    What::RuleMatch => {
+                        let Some((t, route, known)) = &target else {
+                            continue;
+                        };
+                        let m = e.str(r);
+                        if !known.contains(m) {
+                            let known: Vec<&str> =
+                                t.refs(What::MatchName).map(|n| t.str(n)).collect();
+                            out.push(
+                                self.diag(
+                                    e,
+                                    Some(r),
+                                    Code::UnknownMatchName,
+                                    format!("HTTPRouteGroup `{route}` has no match named `{m}`"),
+                                )
+                                .with_hint(format!("its matches are: {}", known.join(", "))),
+                            );
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What every object keeps until the end of the input (plus its strings and references).
+    #[test]
+    fn an_entry_stays_small() {
+        assert!(size_of::<Entry>() <= 64, "{}", size_of::<Entry>());
+        assert!(size_of::<Ref>() <= 28, "{}", size_of::<Ref>());
     }
 }

@@ -1,7 +1,9 @@
 //! The diagnostics model: [`Severity`], stable [`Code`]s, [`Diagnostic`] and the [`Report`].
 
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
+use std::io::{self, BufRead};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -322,7 +324,8 @@ pub struct FileRecord {
     pub name: String,
     /// Non-empty documents.
     pub documents: usize,
-    /// SMI objects (`Kind/namespace/name`, document index).
+    /// SMI objects (`Kind/namespace/name`, document index): all of them with
+    /// [`crate::Options::list_objects`], otherwise those with a finding in their document.
     pub objects: Vec<(String, usize)>,
 }
 
@@ -349,6 +352,46 @@ impl Report {
     /// Diagnostics with the given code.
     pub fn with_code(&self, code: Code) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(move |d| d.code == code)
+    }
+
+    /// Sets the source line of the cross-object diagnostics (layer 5) of `file`, which
+    /// [`crate::Validator::finish`] gives only a line and column, from `source`: the text of that
+    /// file again. Reads up to the last line needed and keeps only the lines needed.
+    ///
+    /// # Errors
+    /// I/O errors of `source`.
+    pub fn fill_source_lines(&mut self, file: &str, mut source: impl BufRead) -> io::Result<()> {
+        let wanted =
+            |d: &Diagnostic| d.file == file && d.code.layer() == 5 && d.source_line.is_none();
+        let mut want: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .filter(|d| wanted(d))
+            .filter_map(|d| d.line)
+            .collect();
+        want.sort_unstable();
+        want.dedup();
+        let mut lines = HashMap::new();
+        let mut buf = Vec::new();
+        let mut n = 0;
+        for &w in &want {
+            while n < w {
+                buf.clear();
+                if source.read_until(b'\n', &mut buf)? == 0 {
+                    break;
+                }
+                n += 1;
+            }
+            if n < w {
+                break;
+            }
+            let text = String::from_utf8_lossy(buf.strip_suffix(b"\n").unwrap_or(&buf));
+            lines.insert(w, text.trim_end_matches('\r').to_owned());
+        }
+        for d in self.diagnostics.iter_mut().filter(|d| wanted(d)) {
+            d.source_line = d.line.and_then(|l| lines.get(&l).cloned());
+        }
+        Ok(())
     }
 
     /// Recomputes the error/warning counts from the diagnostics.

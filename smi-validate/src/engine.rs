@@ -170,6 +170,10 @@ impl Validator {
     }
 
     /// Runs the cross-object rules and returns the report.
+    ///
+    /// Cross-object diagnostics (layer 5) come without [`Diagnostic::source_line`]: the index
+    /// keeps positions, not source text. [`Report::fill_source_lines`] adds them from the input
+    /// again ([`crate::validate_str`] does).
     pub fn finish(mut self) -> Report {
         let cross = self.index.check(self.opts.require_refs);
         self.report.diagnostics.extend(cross);
@@ -264,7 +268,18 @@ impl Validator {
         self.report.diagnostics.push(d);
     }
 
+    /// Validates one document and lists it in `rec` when it is an SMI object that
+    /// [`Options::list_objects`] or a finding asks to list.
     fn document(&mut self, file: &Arc<str>, idx: usize, doc: &Doc, rec: &mut FileRecord) {
+        if let Some(id) = self.layers(file, idx, doc)
+            && (self.opts.list_objects || self.doc_count > 0)
+        {
+            rec.objects.push((id, idx));
+        }
+    }
+
+    /// Layers 2–4 and the index entry for layer 5; the object's id when it is an SMI object.
+    fn layers(&mut self, file: &Arc<str>, idx: usize, doc: &Doc) -> Option<String> {
         let v = &doc.value;
         let Some(obj) = v.as_object() else {
             let what = match v {
@@ -283,7 +298,7 @@ impl Validator {
                 ),
                 None,
             );
-            return;
+            return None;
         };
         let av = obj.get("apiVersion").and_then(Value::as_str);
         let kind = obj.get("kind").and_then(Value::as_str);
@@ -292,21 +307,20 @@ impl Validator {
             Routing::Smi(r) => r,
             Routing::NotSmi => {
                 self.report.summary.skipped += 1;
-                return;
+                return None;
             }
             other => {
                 let f = routing_finding(other, av, kind);
                 self.push(file, idx, Some(doc), f, None);
-                return;
+                return None;
             }
         };
         if self.opts.skip_kinds.iter().any(|k| k == route.kind) {
             self.report.summary.skipped += 1;
-            return;
+            return None;
         }
         self.report.summary.smi_objects += 1;
         let id = object_id(route.kind, v);
-        rec.objects.push((id.clone(), idx));
         if self.opts.reject_kinds.iter().any(|k| k == route.kind) {
             self.push(
                 file,
@@ -319,7 +333,7 @@ impl Validator {
                 ),
                 Some(&id),
             );
-            return;
+            return Some(id);
         }
         if route.api == ApiKind::ReadOnly {
             let f = Finding::new(
@@ -329,7 +343,7 @@ impl Validator {
             )
             .hint("this is an API response (kubectl get), not a manifest");
             self.push(file, idx, Some(doc), f, Some(&id));
-            return;
+            return Some(id);
         }
         let mut out = Vec::new();
         structure::check(
@@ -362,6 +376,7 @@ impl Validator {
             self.push(file, idx, Some(doc), f, Some(&id));
         }
         self.index.add(route.kind, route.version, file, idx, doc);
+        Some(id)
     }
 
     fn cel(&mut self, route: &Route, v: &Value, out: &mut Vec<Finding>) {

@@ -44,7 +44,9 @@
 //! Input is read and validated document by document: a stream is cut at `---`/`...` lines
 //! before parsing, each document is parsed with `granit-parser` (the event parser under
 //! `serde-saphyr`, so there is one YAML implementation) into a `serde_json::Value` plus
-//! positions, validated, and dropped. Cross-object rules keep only a small index per object.
+//! positions, validated, and dropped. Cross-object rules keep only a small index per object
+//! (under 200 bytes for a TrafficSplit; no document, value or source text), and a valid object
+//! leaves nothing in the [`Report`] unless [`Options::list_objects`] asks for the object list.
 //! [`Limits`] bounds documents per stream, bytes per document, nesting depth, scalar size,
 //! alias expansion and diagnostics per document; exceeding one is a [`Code::LimitExceeded`]
 //! error, never a panic or a hang.
@@ -160,14 +162,18 @@ pub use yaml::{Limits, Pos};
 pub fn validate_bytes(bytes: &[u8], options: &Options) -> Report {
     let mut v = Validator::new(options.clone());
     v.validate_bytes("<input>", bytes);
-    v.finish()
+    let mut r = v.finish();
+    let _ = r.fill_source_lines("<input>", bytes);
+    r
 }
 
 /// Validates one in-memory stream with a file name.
 pub fn validate_str(file: &str, text: &str, options: &Options) -> Report {
     let mut v = Validator::new(options.clone());
     v.validate_str(file, text);
-    v.finish()
+    let mut r = v.finish();
+    let _ = r.fill_source_lines(file, text.as_bytes());
+    r
 }
 
 /// Validates objects given as JSON values (e.g. typed objects serialized with `serde_json`).

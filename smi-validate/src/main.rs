@@ -170,6 +170,8 @@ fn validate(a: ValidateArgs) -> ExitCode {
         })
         .limits(limits);
     opts.skip_cel = a.no_cel;
+    // JUnit and TAP give every object its test case; otherwise a valid object leaves nothing
+    opts.list_objects = matches!(a.output, OutputFormat::Junit | OutputFormat::Tap);
     let mut v = Validator::new(opts);
     let mut io_error = false;
     let inputs = if a.files.is_empty() {
@@ -209,7 +211,23 @@ fn validate(a: ValidateArgs) -> ExitCode {
             }
         }
     }
-    let report = v.finish();
+    let mut report = v.finish();
+    if a.output == OutputFormat::Text {
+        // the text output shows the source line, which the cross-object index does not keep
+        let mut files: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.layer() == 5 && d.line.is_some() && d.file != "<stdin>")
+            .map(|d| d.file.clone())
+            .collect();
+        files.sort();
+        files.dedup();
+        for f in files {
+            if let Ok(file) = std::fs::File::open(&f) {
+                let _ = report.fill_source_lines(&f, BufReader::new(file));
+            }
+        }
+    }
     let color = a.output == OutputFormat::Text
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -33,6 +33,10 @@ pub struct Options {
     pub limits: Limits,
     /// Do not evaluate CEL rules.
     pub skip_cel: bool,
+    /// List every SMI object in [`crate::FileRecord::objects`], valid ones included (the JUnit
+    /// and TAP outputs give each its test case). Off, only objects with a finding in their own
+    /// document are listed, so a valid object leaves nothing in the report.
+    pub list_objects: bool,
 }
 
 impl Options {
@@ -58,6 +62,11 @@ impl Options {
     /// Sets [`Options::limits`].
     pub fn limits(mut self, l: Limits) -> Self {
         self.limits = l;
+        self
+    }
+    /// Sets [`Options::list_objects`].
+    pub fn list_objects(mut self, yes: bool) -> Self {
+        self.list_objects = yes;
         self
     }
     /// Adds kinds to skip.

@@ -11,7 +11,7 @@ const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 fn report() -> Report {
     let text = std::fs::read_to_string(format!("{DIR}/input.yaml")).unwrap();
-    validate_str("input.yaml", &text, &Options::default())
+    validate_str("input.yaml", &text, &Options::default().list_objects(true))
 }
 
 fn check(name: &str, format: Format, summary: bool) -> String {

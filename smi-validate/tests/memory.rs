@@ -1,8 +1,10 @@
 //! Memory grows with the largest document, not with the size of the stream:
 //! `Validator::validate_reader` reads, validates and drops one document at a time. What stays per
-//! SMI object is its entry in the cross-object index and the report's object list (measured here
-//! at about 1.2 KiB per TrafficSplit, allocator overhead included; bounded at 2 KiB). Checked with the process's peak resident set (Linux `VmHWM`), so this test is alone
-//! in its binary (no other test allocating beside it).
+//! valid SMI object is its entry in the cross-object index, and nothing in the report (see
+//! `BENCH.md`, "Memory"). Checked with the peak resident set (Linux `VmHWM`), so these tests are
+//! alone in their binary; the per-object figures are measured in a child process each (this
+//! binary run again for one case), because memory freed by one measurement would be reused, not
+//! counted, by the next.
 
 #![cfg(target_os = "linux")]
 
@@ -49,7 +51,11 @@ fn peak_rss() -> usize {
 }
 
 fn validate(n: usize, pad: usize) -> smi_validate::Report {
-    let mut v = smi_validate::Validator::new(smi_validate::Options::default());
+    validate_with(n, pad, smi_validate::Options::default())
+}
+
+fn validate_with(n: usize, pad: usize, opts: smi_validate::Options) -> smi_validate::Report {
+    let mut v = smi_validate::Validator::new(opts);
     let stream = Stream {
         n,
         pad,
@@ -84,19 +90,6 @@ fn peak_memory_follows_the_largest_document_not_the_stream() {
         "peak RSS grew by {grown} bytes validating a {stream}-byte stream of {PAD}-byte documents"
     );
 
-    // many small documents: what stays is the cross-object index and the report's object list
-    let before = peak_rss();
-    let small = 5_000;
-    let r = validate(small, 0);
-    assert_eq!(r.summary.smi_objects, small);
-    let grown = peak_rss().saturating_sub(before);
-    eprintln!(
-        "{small} small documents: peak RSS grew by {grown} bytes, {} per object",
-        grown / small
-    );
-    assert!(grown / small < 2048, "{} bytes per object", grown / small);
-    drop(r);
-
     // the measurement has teeth: the same stream held in memory raises the peak by its size
     let before = peak_rss();
     let mut text = String::new();
@@ -114,5 +107,104 @@ fn peak_memory_follows_the_largest_document_not_the_stream() {
     assert!(
         held >= stream / 2,
         "holding {stream} bytes grew the peak by {held}"
+    );
+}
+
+/// Small valid documents per measurement: enough that a few hundred bytes each are megabytes.
+const SMALL: usize = 20_000;
+
+/// Runs `case` in a child process (this binary, `--exact per_object_case`) and returns the bytes
+/// per object it measured.
+fn per_object(case: &str) -> usize {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "per_object_case",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SMI_MEMORY_CASE", case)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{case}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = stdout
+        .lines()
+        .find_map(|l| l.split_once("per-object bytes: ").map(|(_, b)| b))
+        .unwrap_or_else(|| panic!("{case}: no figure in {stdout}"));
+    let bytes = bytes.trim().parse().unwrap();
+    eprintln!("{case}: {bytes} bytes per object ({SMALL} objects)");
+    bytes
+}
+
+/// The child's side of [`per_object`]: does nothing unless `SMI_MEMORY_CASE` is set.
+#[test]
+fn per_object_case() {
+    let Ok(case) = std::env::var("SMI_MEMORY_CASE") else {
+        return;
+    };
+    // warm up (routing table, schemas, allocator)
+    drop(validate(50, 0));
+    let before = peak_rss();
+    let kept: usize = match case.as_str() {
+        // everything a run keeps: the index until `finish`, then the report
+        "validate" => {
+            let r = validate(SMALL, 0);
+            assert_eq!(r.summary.smi_objects, SMALL);
+            assert!(r.is_valid(), "{:#?}", r.diagnostics);
+            assert!(r.files.iter().all(|f| f.objects.is_empty()));
+            let grown = peak_rss().saturating_sub(before);
+            drop(r);
+            grown
+        }
+        // the same run listing every object in the report (as the JUnit and TAP outputs ask)
+        "list_objects" => {
+            let r = validate_with(
+                SMALL,
+                0,
+                smi_validate::Options::default().list_objects(true),
+            );
+            assert_eq!(r.files[0].objects.len(), SMALL);
+            let grown = peak_rss().saturating_sub(before);
+            drop(r);
+            grown
+        }
+        // a known cost: 256 bytes kept per object
+        "control" => {
+            let held: Vec<Box<[u8]>> = (0..SMALL)
+                .map(|i| vec![i as u8; 256].into_boxed_slice())
+                .collect();
+            let grown = peak_rss().saturating_sub(before);
+            drop(held);
+            grown
+        }
+        other => panic!("unknown case {other}"),
+    };
+    println!("per-object bytes: {}", kept / SMALL);
+}
+
+#[test]
+fn a_valid_object_keeps_at_most_200_bytes() {
+    let cost = per_object("validate");
+    assert!(cost <= 200, "{cost} bytes per valid object");
+}
+
+/// The measurement has teeth: a known 256 bytes kept per object, or the report's object list
+/// on top of the index (what every valid object used to leave), fails the bound above.
+#[test]
+fn the_per_object_measurement_sees_a_known_cost() {
+    let control = per_object("control");
+    assert!(
+        control > 200,
+        "256 bytes kept per object measured as {control}"
+    );
+    let listed = per_object("list_objects");
+    assert!(
+        listed > 200,
+        "index and object list: {listed} bytes per object"
     );
 }
