@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::driver::{Lane, LaneFactory};
@@ -192,12 +192,18 @@ impl Io {
             }
         }
     }
+}
 
-    async fn read_buf(&mut self, buf: &mut BytesMut) -> std::io::Result<usize> {
-        match self {
-            Io::Plain(s) => s.read_buf(buf).await,
+impl AsyncRead for Io {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
             #[cfg(feature = "tls")]
-            Io::Tls(s) => s.read_buf(buf).await,
+            Io::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -334,7 +340,8 @@ fn parse_head(buf: &[u8], head_method: bool) -> std::result::Result<Option<Head>
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(_) => return Err(ErrorKind::Protocol),
     };
-    let status = res.code.ok_or(ErrorKind::Protocol)?;
+    // Three digits, 100 or more (RFC 9110 15): httparse reads `000` too.
+    let status = res.code.filter(|&c| c >= 100).ok_or(ErrorKind::Protocol)?;
     let http10 = res.version == Some(0);
     let mut keep_alive = !http10;
     let mut length: Option<u64> = None;
@@ -385,17 +392,209 @@ fn parse_head(buf: &[u8], head_method: bool) -> std::result::Result<Option<Head>
     }))
 }
 
-impl Http1Lane {
-    /// Reads more bytes into the buffer; `Ok(false)` on a clean end of stream.
-    async fn fill(io: &mut Io, buf: &mut BytesMut) -> std::result::Result<bool, ErrorKind> {
-        buf.reserve(READ_CHUNK);
-        match io.read_buf(buf).await {
-            Ok(0) => Ok(false),
-            Ok(_) => Ok(true),
-            Err(e) => Err(ErrorKind::from_io(&e)),
+/// What [`read_response`] read: the final status, the bytes it consumed (heads of interim
+/// answers, the head, the body and its framing), and whether the connection may carry another
+/// request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseSummary {
+    /// Status code of the final (non-1xx) response.
+    pub status: u16,
+    /// Bytes of the response on the wire.
+    pub received: u64,
+    /// Whether the connection stays open (no `Connection: close`, not HTTP/1.0 without
+    /// keep-alive, not delimited by the close).
+    pub keep_alive: bool,
+}
+
+/// Why [`read_response`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// The failure.
+    pub kind: ErrorKind,
+    /// No byte of the response had arrived (a reused connection closed while idle: the request
+    /// was not processed and may be retried on a new connection).
+    pub before_any_byte: bool,
+}
+
+impl ReadError {
+    fn new(kind: ErrorKind) -> Self {
+        ReadError {
+            kind,
+            before_any_byte: false,
         }
     }
+}
 
+/// Reads more bytes into `buf`; `Ok(false)` on a clean end of stream.
+async fn fill<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> Result<bool, ReadError> {
+    buf.reserve(READ_CHUNK);
+    match io.read_buf(buf).await {
+        Ok(0) => Ok(false),
+        Ok(_) => Ok(true),
+        Err(e) => Err(ReadError::new(ErrorKind::from_io(&e))),
+    }
+}
+
+/// Reads one whole HTTP/1.1 response from `io` and drains its body, keeping nothing of it.
+///
+/// `buf` holds bytes already read from `io` (and keeps any read past this response). It never
+/// grows beyond [`MAX_HEAD`] plus one read, whatever the body size. `head_method`: the request
+/// was `HEAD`, so the response has no body whatever it declares. This is the reader of the
+/// built-in HTTP/1.1 lane, public so that it can be fuzzed (`fuzz/fuzz_targets/h1_response.rs`)
+/// and reused by custom generators.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use smi_perf_engine::read_response;
+/// let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+/// let mut buf = bytes::BytesMut::new();
+/// let r = read_response(&mut &wire[..], &mut buf, false).await.unwrap();
+/// assert_eq!((r.status, r.received, r.keep_alive), (200, wire.len() as u64, true));
+/// let err = read_response(&mut &b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"[..], &mut buf, false).await;
+/// assert_eq!(err.unwrap_err().kind, smi_perf_engine::ErrorKind::Reset);
+/// # });
+/// ```
+pub async fn read_response<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut BytesMut,
+    head_method: bool,
+) -> Result<ResponseSummary, ReadError> {
+    let mut received = 0u64;
+    // Heads: skip interim 1xx answers until the final one.
+    let head = loop {
+        match parse_head(buf, head_method).map_err(ReadError::new)? {
+            Some(h) if h.status == 101 => return Err(ReadError::new(ErrorKind::Protocol)),
+            Some(h) if (100..200).contains(&h.status) => {
+                received += h.len as u64;
+                buf.advance(h.len);
+            }
+            Some(h) => break h,
+            None => {
+                if buf.len() >= MAX_HEAD {
+                    return Err(ReadError::new(ErrorKind::Protocol));
+                }
+                let fresh = buf.is_empty() && received == 0;
+                let more = fill(io, buf).await.map_err(|e| ReadError {
+                    before_any_byte: fresh,
+                    ..e
+                })?;
+                if !more {
+                    return Err(ReadError {
+                        kind: ErrorKind::Reset,
+                        before_any_byte: fresh,
+                    });
+                }
+            }
+        }
+    };
+    received += head.len as u64;
+    buf.advance(head.len);
+    let mut keep_alive = head.keep_alive;
+    match head.framing {
+        Framing::None => {}
+        Framing::Length(mut left) => loop {
+            let take = (buf.len() as u64).min(left);
+            buf.advance(take as usize);
+            received += take;
+            left -= take;
+            if left == 0 {
+                break;
+            }
+            if !fill(io, buf).await? {
+                return Err(ReadError::new(ErrorKind::Reset));
+            }
+        },
+        Framing::UntilClose => loop {
+            received += buf.len() as u64;
+            buf.clear();
+            if !fill(io, buf).await? {
+                keep_alive = false;
+                break;
+            }
+        },
+        Framing::Chunked => received += chunked(io, buf).await?,
+    }
+    Ok(ResponseSummary {
+        status: head.status,
+        received,
+        keep_alive,
+    })
+}
+
+/// Drains a chunked body (and its trailers) from `buf` and `io`; returns the bytes consumed.
+async fn chunked<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> Result<u64, ReadError> {
+    let protocol = || ReadError::new(ErrorKind::Protocol);
+    let reset = || ReadError::new(ErrorKind::Reset);
+    let mut consumed = 0u64;
+    loop {
+        // The chunk-size line.
+        let size = loop {
+            match httparse::parse_chunk_size(buf) {
+                Ok(httparse::Status::Complete((n, size))) => {
+                    consumed += n as u64;
+                    buf.advance(n);
+                    break size;
+                }
+                Ok(httparse::Status::Partial) => {
+                    if buf.len() >= MAX_HEAD {
+                        return Err(protocol());
+                    }
+                    if !fill(io, buf).await? {
+                        return Err(reset());
+                    }
+                }
+                Err(_) => return Err(protocol()),
+            }
+        };
+        if size == 0 {
+            break;
+        }
+        // The data, then exactly CRLF.
+        let mut left = size;
+        while left > 0 {
+            if buf.is_empty() && !fill(io, buf).await? {
+                return Err(reset());
+            }
+            let take = (buf.len() as u64).min(left);
+            buf.advance(take as usize);
+            consumed += take;
+            left -= take;
+        }
+        while buf.len() < 2 {
+            if !fill(io, buf).await? {
+                return Err(reset());
+            }
+        }
+        if &buf[..2] != b"\r\n" {
+            return Err(protocol());
+        }
+        buf.advance(2);
+        consumed += 2;
+    }
+    // Trailers: lines up to an empty one.
+    loop {
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(p) => {
+                let empty = p == 0 || (p == 1 && buf[0] == b'\r');
+                consumed += p as u64 + 1;
+                buf.advance(p + 1);
+                if empty {
+                    return Ok(consumed);
+                }
+            }
+            None => {
+                if buf.len() >= MAX_HEAD {
+                    return Err(protocol());
+                }
+                if !fill(io, buf).await? {
+                    return Err(reset());
+                }
+            }
+        }
+    }
+}
+
+impl Http1Lane {
     /// Sends the request of endpoint `i` and reads its whole response.
     async fn exchange(&mut self, i: usize) -> std::result::Result<Done, Failure> {
         let Http1Lane {
@@ -415,142 +614,15 @@ impl Http1Lane {
             .write_all(&t.request)
             .await
             .map_err(|e| (ErrorKind::from_io(&e), reused))?;
-        let mut received = 0u64;
-        // Heads: skip interim 1xx answers until the final one.
-        let head = loop {
-            match parse_head(buf, shared.head_method).map_err(|k| (k, false))? {
-                Some(h) if (100..200).contains(&h.status) && h.status != 101 => {
-                    received += h.len as u64;
-                    buf.advance(h.len);
-                }
-                Some(h) if h.status == 101 => return Err((ErrorKind::Protocol, false)),
-                Some(h) => break h,
-                None => {
-                    if buf.len() >= MAX_HEAD {
-                        return Err((ErrorKind::Protocol, false));
-                    }
-                    let fresh = buf.is_empty() && received == 0;
-                    if !Self::fill(&mut conn.io, buf)
-                        .await
-                        .map_err(|k| (k, reused && fresh))?
-                    {
-                        return Err((ErrorKind::Reset, reused && fresh));
-                    }
-                }
-            }
-        };
-        received += head.len as u64;
-        buf.advance(head.len);
-        let mut keep_alive = head.keep_alive;
-        match head.framing {
-            Framing::None => {}
-            Framing::Length(mut left) => loop {
-                let take = (buf.len() as u64).min(left);
-                buf.advance(take as usize);
-                received += take;
-                left -= take;
-                if left == 0 {
-                    break;
-                }
-                if !Self::fill(&mut conn.io, buf)
-                    .await
-                    .map_err(|k| (k, false))?
-                {
-                    return Err((ErrorKind::Reset, false));
-                }
-            },
-            Framing::UntilClose => loop {
-                received += buf.len() as u64;
-                buf.clear();
-                if !Self::fill(&mut conn.io, buf)
-                    .await
-                    .map_err(|k| (k, false))?
-                {
-                    keep_alive = false;
-                    break;
-                }
-            },
-            Framing::Chunked => {
-                received += Self::chunked(&mut conn.io, buf).await?;
-            }
-        }
+        let r = read_response(&mut conn.io, buf, shared.head_method)
+            .await
+            .map_err(|e| (e.kind, reused && e.before_any_byte))?;
         conn.served += 1;
         Ok(Done {
-            status: head.status,
-            received,
-            keep_alive,
+            status: r.status,
+            received: r.received,
+            keep_alive: r.keep_alive,
         })
-    }
-
-    /// Drains a chunked body (and its trailers) from `buf` and `io`; returns the bytes consumed.
-    async fn chunked(io: &mut Io, buf: &mut BytesMut) -> std::result::Result<u64, Failure> {
-        let mut consumed = 0u64;
-        loop {
-            // The chunk-size line.
-            let size = loop {
-                match httparse::parse_chunk_size(buf) {
-                    Ok(httparse::Status::Complete((n, size))) => {
-                        consumed += n as u64;
-                        buf.advance(n);
-                        break size;
-                    }
-                    Ok(httparse::Status::Partial) => {
-                        if buf.len() >= MAX_HEAD {
-                            return Err((ErrorKind::Protocol, false));
-                        }
-                        if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
-                            return Err((ErrorKind::Reset, false));
-                        }
-                    }
-                    Err(_) => return Err((ErrorKind::Protocol, false)),
-                }
-            };
-            if size == 0 {
-                break;
-            }
-            // The data, then exactly CRLF.
-            let mut left = size;
-            while left > 0 {
-                if buf.is_empty() && !Self::fill(io, buf).await.map_err(|k| (k, false))? {
-                    return Err((ErrorKind::Reset, false));
-                }
-                let take = (buf.len() as u64).min(left);
-                buf.advance(take as usize);
-                consumed += take;
-                left -= take;
-            }
-            while buf.len() < 2 {
-                if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
-                    return Err((ErrorKind::Reset, false));
-                }
-            }
-            if &buf[..2] != b"\r\n" {
-                return Err((ErrorKind::Protocol, false));
-            }
-            buf.advance(2);
-            consumed += 2;
-        }
-        // Trailers: lines up to an empty one.
-        loop {
-            match buf.iter().position(|&b| b == b'\n') {
-                Some(p) => {
-                    let empty = p == 0 || (p == 1 && buf[0] == b'\r');
-                    consumed += p as u64 + 1;
-                    buf.advance(p + 1);
-                    if empty {
-                        return Ok(consumed);
-                    }
-                }
-                None => {
-                    if buf.len() >= MAX_HEAD {
-                        return Err((ErrorKind::Protocol, false));
-                    }
-                    if !Self::fill(io, buf).await.map_err(|k| (k, false))? {
-                        return Err((ErrorKind::Reset, false));
-                    }
-                }
-            }
-        }
     }
 
     async fn once(&mut self, i: usize) -> std::result::Result<Outcome, Failure> {
@@ -669,6 +741,7 @@ mod tests {
         );
         assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", false).is_err());
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", false).is_err());
+        assert!(parse_head(b"HTTP/1.1 099 Low\r\n\r\n", false).is_err());
         assert!(matches!(
             parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false),
             Ok(None)

@@ -52,7 +52,9 @@ use std::sync::Arc;
 pub use driver::{Lane, LaneFactory, LaneLive, Live, LiveSnapshot, RunContext, RunStats, drive};
 pub use error::{Error, Result};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
-pub use h1::{Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS};
+pub use h1::{
+    Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS, ReadError, ResponseSummary, read_response,
+};
 pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, classify};
 pub use plan::{RunPlan, TlsOptions};
 pub use result::{
