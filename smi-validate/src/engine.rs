@@ -410,14 +410,12 @@ fn has_null(v: &Value) -> bool {
 fn without_nulls(schema: &Value, v: &Value) -> Value {
     match v {
         Value::Object(m) => {
-            let props = schema.get("properties");
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            let s = schema.as_object();
             let mut out = serde_json::Map::new();
             for (k, c) in m {
-                match props.and_then(|p| p.get(k)).or(additional) {
+                match s.and_then(|s| structure::field_schema(s, k)) {
                     Some(cs) => {
-                        let nullable = cs.get("nullable").and_then(Value::as_bool) == Some(true);
-                        if nullable || !c.is_null() {
+                        if !structure::dropped_null(cs, c) {
                             out.insert(k.clone(), without_nulls(cs, c));
                         }
                     }

@@ -76,7 +76,11 @@
 //!   an ordinary key.
 //! * A duplicated key keeps its first value (and is an error).
 //! * CEL rules see the object as the API server evaluates it: `null` fields the schema does not
-//!   mark `nullable` are dropped first (the structure walk skips them likewise).
+//!   mark `nullable` are dropped first (the structure walk skips them likewise). Likewise
+//!   `minProperties`/`maxProperties`/`required` count only the fields the API server keeps: not
+//!   those nulls, nor the unknown fields it prunes (`schemes: {podLabelSelector: null}` is an
+//!   empty `schemes`, SMI1206). A null list item is kept, as the server keeps it, and is the
+//!   wrong type unless the item schema is `nullable`.
 //! * `access.smi-spec.io/v1alpha4` (the unreleased IdentityBinding draft) is known, because
 //!   smi-types models it.
 //! * An object without `metadata.namespace` lands in whatever namespace it is applied to, so for

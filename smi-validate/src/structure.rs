@@ -116,6 +116,15 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// `string "x"`, `integer 5`, or `null`.
+fn found(v: &Value) -> String {
+    if v.is_null() {
+        "null".to_owned()
+    } else {
+        format!("{} {}", type_name(v), short(v))
+    }
+}
+
 fn type_ok(t: &str, v: &Value) -> bool {
     match t {
         "object" => v.is_object(),
@@ -128,6 +137,20 @@ fn type_ok(t: &str, v: &Value) -> bool {
     }
 }
 
+/// The schema of field `k` of an object whose schema is `s`: its property, or the
+/// `additionalProperties` schema.
+pub(crate) fn field_schema<'s>(s: &'s Map<String, Value>, k: &str) -> Option<&'s Value> {
+    s.get("properties")
+        .and_then(|p| p.get(k))
+        .or(s.get("additionalProperties").filter(|a| a.is_object()))
+}
+
+/// `true` for a `null` field the API server drops before it validates (and before CEL): one
+/// whose schema `cs` does not mark it `nullable`.
+pub(crate) fn dropped_null(cs: &Value, v: &Value) -> bool {
+    v.is_null() && cs.get("nullable").and_then(Value::as_bool) != Some(true)
+}
+
 /// Walks `v` against `schema`. `strict` reports unknown fields.
 pub(crate) fn check<'v>(
     schema: &Value,
@@ -138,8 +161,10 @@ pub(crate) fn check<'v>(
     out: &mut Vec<Finding>,
 ) {
     let Some(s) = schema.as_object() else { return };
-    if v.is_null() {
-        // explicit nulls are dropped by the API server unless the field is nullable
+    // A null field the API server drops never gets here (`check_object` skips it, as the server
+    // drops it before validating); a nullable null is valid; a null list item is kept by the
+    // server and fails the type check.
+    if v.is_null() && s.get("nullable").and_then(Value::as_bool) == Some(true) {
         return;
     }
     for key in ["allOf", "anyOf", "oneOf"] {
@@ -176,11 +201,7 @@ pub(crate) fn check<'v>(
             out.push(Finding::new(
                 Code::WrongType,
                 path.path(),
-                format!(
-                    "expected an integer or a string, found {} {}",
-                    type_name(v),
-                    short(v)
-                ),
+                format!("expected an integer or a string, found {}", found(v)),
             ));
             return;
         }
@@ -190,7 +211,7 @@ pub(crate) fn check<'v>(
         let mut f = Finding::new(
             Code::WrongType,
             path.path(),
-            format!("expected {t}, found {} {}", type_name(v), short(v)),
+            format!("expected {t}, found {}", found(v)),
         );
         if t == "integer" && v.is_string() {
             f = f.hint("write a plain number without quotes or unit suffix");
@@ -311,7 +332,8 @@ fn check_object<'v>(
 ) {
     if let Some(Value::Array(req)) = s.get("required") {
         for r in req.iter().filter_map(Value::as_str) {
-            if m.get(r).is_none_or(Value::is_null) {
+            let dropped = |c: &Value| field_schema(s, r).is_none_or(|cs| dropped_null(cs, c));
+            if m.get(r).is_none_or(|c| c.is_null() && dropped(c)) {
                 let where_ = if path.is_empty() {
                     "the object".to_owned()
                 } else {
@@ -325,27 +347,40 @@ fn check_object<'v>(
             }
         }
     }
-    bound(
-        s,
-        "minProperties",
-        "maxProperties",
-        m.len() as u64,
-        "properties",
-        path,
-        out,
-    );
     let props = s.get("properties").and_then(Value::as_object);
     let additional = s.get("additionalProperties");
     let preserve = s
         .get("x-kubernetes-preserve-unknown-fields")
         .and_then(Value::as_bool)
         == Some(true);
+    // the API server counts the fields it keeps: not the nulls it drops, nor the unknown fields
+    // it prunes
+    let kept = m
+        .iter()
+        .filter(|(k, c)| match field_schema(s, k) {
+            Some(cs) => !dropped_null(cs, c),
+            None => additional == Some(&Value::Bool(true)) || preserve,
+        })
+        .count();
+    bound(
+        s,
+        "minProperties",
+        "maxProperties",
+        kept as u64,
+        "properties",
+        path,
+        out,
+    );
     for (k, child) in m {
         path.push(Step::Key(k));
         if let Some(cs) = props.and_then(|p| p.get(k)) {
-            check(cs, child, path, strict, pats, out);
+            if !dropped_null(cs, child) {
+                check(cs, child, path, strict, pats, out);
+            }
         } else if let Some(a @ Value::Object(_)) = additional {
-            check(a, child, path, strict, pats, out);
+            if !dropped_null(a, child) {
+                check(a, child, path, strict, pats, out);
+            }
         } else if additional == Some(&Value::Bool(true)) || preserve {
             // kept as is
         } else if strict && !(path.0.len() == 1 && k == "status") {

@@ -216,3 +216,61 @@ fn cel_rules_see_the_object_without_the_nulls_the_api_server_drops() {
     let codes: Vec<Code> = r.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, vec![Code::CelRule], "{:#?}", r.diagnostics);
 }
+
+#[test]
+fn min_properties_counts_only_the_fields_the_api_server_keeps() {
+    // the fixture's header gives the API server's verdict: the null is dropped, then
+    // `minProperties: 1` fails on the empty `schemes`
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/access/v1alpha4/identitybinding-null-scheme.yaml"
+    ))
+    .unwrap();
+    let found = |text: &str| {
+        let r = smi_validate::validate_str("ib.yaml", text, &Options::default());
+        r.diagnostics
+            .iter()
+            .map(|d| (d.code, d.line, d.column, d.path.clone()))
+            .collect::<Vec<_>>()
+    };
+    let min_properties = vec![(
+        Code::OutOfRange,
+        Some(12),
+        Some(3),
+        Some("spec.schemes".to_owned()),
+    )];
+    assert_eq!(found(&text), min_properties);
+    // an unknown field is pruned before validation likewise
+    assert_eq!(
+        found(&text.replace("podLabelSelector: null", "extra: 1")),
+        min_properties
+    );
+    // with a value, or a null beside another scheme, one property is left: valid
+    assert_eq!(
+        found(&text.replace("null", "{matchLabels: {app: web}}")),
+        vec![]
+    );
+    assert_eq!(found(&(text.clone() + "    serviceAccount: web\n")), vec![]);
+}
+
+#[test]
+fn a_null_list_item_is_kept_by_the_api_server_and_is_the_wrong_type() {
+    // the server drops null fields, not null list items: `backends: [null]` fails as
+    // "must be of type object"
+    let text = "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec:\n  service: web\n  backends:\n  - null\n  - service: web-v1\n    weight: 1\n";
+    let r = smi_validate::validate_str("s.yaml", text, &Options::default());
+    let found: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line, d.path.as_deref(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            Code::WrongType,
+            Some(7),
+            Some("spec.backends[0]"),
+            "expected object, found null"
+        )]
+    );
+}
