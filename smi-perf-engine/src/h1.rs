@@ -62,13 +62,14 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-/// Fields the engine writes itself: a user value is accepted only when it agrees.
+/// Fields the engine writes itself: a user value is accepted only when it agrees (a user `Host`
+/// replaces the default one; the spec's own rules refuse it before this).
 fn check_user_header(
     name: &http::HeaderName,
     value: &http::HeaderValue,
     body: &[u8],
 ) -> Result<()> {
-    use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+    use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
     if *name == CONTENT_LENGTH && value.to_str().ok() != Some(body.len().to_string().as_str()) {
         return Err(Error::Other(format!(
             "header content-length: {value:?} disagrees with the body ({} bytes); the engine frames the body itself, remove the header",
@@ -79,9 +80,6 @@ fn check_user_header(
         return Err(Error::Other(
             "header transfer-encoding: the engine sends the body with content-length; remove the header".into(),
         ));
-    }
-    if *name == HOST {
-        return Ok(()); // replaces the default Host
     }
     Ok(())
 }
