@@ -51,6 +51,11 @@ one() {
   else
     n=$(echo "$out" | sed -n 's/^requests \([0-9]*\) .*/\1/p' | head -1); rps=$(echo "$out" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p')
   fi
+  # A row with transport errors or socket errors measured something else: keep it out of the medians.
+  if echo "$out" | grep -qE 'errors=[1-9]|Socket errors|unable to connect' || [ -z "$n" ] || [ "${n:-0}" = 0 ]; then
+    echo "# FAILED $name: $(echo "$out" | tail -2 | tr '\n' ' ')"
+    return
+  fi
   echo "$name $rps $n $cpu"
 }
 
