@@ -301,6 +301,11 @@ pub struct Summary {
     pub errors: usize,
     /// Warning diagnostics.
     pub warnings: usize,
+    /// The cross-object rules (layer 5, SMI1401–SMI1407) were not run
+    /// ([`crate::Options::skip_cross`], `--no-cross`): references, duplicates and namespaces
+    /// across objects are unchecked, not clean. In JSON (`crossObjectSkipped`) only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cross_object_skipped: bool,
 }
 
 /// The result of a validation run: diagnostics in input order, then cross-object ones.

@@ -173,10 +173,15 @@ impl Validator {
     ///
     /// Cross-object diagnostics (layer 5) come without [`Diagnostic::source_line`]: the index
     /// keeps positions, not source text. [`Report::fill_source_lines`] adds them from the input
-    /// again ([`crate::validate_str`] does).
+    /// again ([`crate::validate_str`] does). With [`Options::skip_cross`] there is no index: the
+    /// report's [`crate::Summary::cross_object_skipped`] says the rules were not run.
     pub fn finish(mut self) -> Report {
-        let cross = self.index.check(self.opts.require_refs);
-        self.report.diagnostics.extend(cross);
+        if self.opts.skip_cross {
+            self.report.summary.cross_object_skipped = true;
+        } else {
+            let cross = self.index.check(self.opts.require_refs);
+            self.report.diagnostics.extend(cross);
+        }
         self.report.recount();
         self.report
     }
@@ -278,7 +283,8 @@ impl Validator {
         }
     }
 
-    /// Layers 2–4 and the index entry for layer 5; the object's id when it is an SMI object.
+    /// Layers 2–4 and the index entry for layer 5 (unless [`Options::skip_cross`]); the object's
+    /// id when it is an SMI object.
     fn layers(&mut self, file: &Arc<str>, idx: usize, doc: &Doc) -> Option<String> {
         let v = &doc.value;
         let Some(obj) = v.as_object() else {
@@ -375,7 +381,9 @@ impl Validator {
         for f in out {
             self.push(file, idx, Some(doc), f, Some(&id));
         }
-        self.index.add(route.kind, route.version, file, idx, doc);
+        if !self.opts.skip_cross {
+            self.index.add(route.kind, route.version, file, idx, doc);
+        }
         Some(id)
     }
 

@@ -15,7 +15,8 @@
 //!    rules of `smi-types`.
 //! 5. **Rules across objects** of the input set (route references, match names, hierarchical
 //!    splits, duplicate apexes); references outside the set are warnings, or errors with
-//!    [`Options::require_refs`].
+//!    [`Options::require_refs`]. [`Options::skip_cross`] (CLI `--no-cross`) leaves this layer
+//!    out, and the report says so ([`Summary::cross_object_skipped`]).
 //! 6. **Lints** (warnings): valid but probably wrong.
 //!
 //! ```
@@ -47,6 +48,9 @@
 //! positions, validated, and dropped. Cross-object rules keep only a small index per object
 //! (under 200 bytes for a TrafficSplit; no document, value or source text), and a valid object
 //! leaves nothing in the [`Report`] unless [`Options::list_objects`] asks for the object list.
+//! For inputs too large even for that index, [`Options::skip_cross`] (CLI `--no-cross`) drops
+//! the cross-object rules: then a valid object keeps nothing, and memory grows with the largest
+//! document only, not with the number of objects (`BENCH.md`, "Memory").
 //! [`Limits`] bounds documents per stream, bytes per document, nesting depth, scalar size,
 //! alias expansion and diagnostics per document; exceeding one is a [`Code::LimitExceeded`]
 //! error, never a panic or a hang.
@@ -91,6 +95,9 @@
 //!   extensions (`x-kubernetes-int-or-string`, `…-preserve-unknown-fields`) understood natively.
 //!
 //! # Codes
+//!
+//! The layer-5 codes (SMI1401–SMI1407) are reported only in the default mode, not with
+//! [`Options::skip_cross`].
 //!
 //! | code | default severity | layer | meaning |
 //! |---|---|---|---|

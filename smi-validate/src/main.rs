@@ -105,6 +105,10 @@ struct ValidateArgs {
     /// Do not evaluate the CRDs' CEL rules.
     #[arg(long)]
     no_cel: bool,
+    /// Skip the cross-object rules (SMI1401–SMI1407) and keep memory constant in the number of
+    /// objects (with -o text, json or sarif); the output says they were skipped.
+    #[arg(long)]
+    no_cross: bool,
     /// Maximum documents per file.
     #[arg(long, value_name = "N")]
     max_documents: Option<usize>,
@@ -170,6 +174,7 @@ fn validate(a: ValidateArgs) -> ExitCode {
         })
         .limits(limits);
     opts.skip_cel = a.no_cel;
+    opts.skip_cross = a.no_cross;
     // JUnit and TAP give every object its test case; otherwise a valid object leaves nothing
     opts.list_objects = matches!(a.output, OutputFormat::Junit | OutputFormat::Tap);
     let mut v = Validator::new(opts);

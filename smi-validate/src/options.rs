@@ -33,6 +33,11 @@ pub struct Options {
     pub limits: Limits,
     /// Do not evaluate CEL rules.
     pub skip_cel: bool,
+    /// Do not run the cross-object rules (layer 5, SMI1401–SMI1407; the CLI's `--no-cross`), for
+    /// inputs too large to index: no object keeps anything until [`crate::Validator::finish`],
+    /// so memory stays constant in the number of objects (with [`Options::list_objects`] off).
+    /// The report says so: [`crate::Summary::cross_object_skipped`].
+    pub skip_cross: bool,
     /// List every SMI object in [`crate::FileRecord::objects`], valid ones included (the JUnit
     /// and TAP outputs give each its test case). Off, only objects with a finding in their own
     /// document are listed, so a valid object leaves nothing in the report.
@@ -67,6 +72,21 @@ impl Options {
     /// Sets [`Options::list_objects`].
     pub fn list_objects(mut self, yes: bool) -> Self {
         self.list_objects = yes;
+        self
+    }
+    /// Sets [`Options::skip_cross`].
+    ///
+    /// ```
+    /// use smi_validate::{Options, Validator};
+    /// let mut v = Validator::new(Options::new().skip_cross(true));
+    /// v.validate_str("a.yaml", "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec: {service: web, matches: [{kind: HTTPRouteGroup, name: missing}], backends: [{service: web-v1, weight: 1}]}\n");
+    /// let report = v.finish();
+    /// // the unresolved HTTPRouteGroup reference (SMI1403) is not checked, and the report says so
+    /// assert!(report.diagnostics.is_empty());
+    /// assert!(report.summary.cross_object_skipped);
+    /// ```
+    pub fn skip_cross(mut self, yes: bool) -> Self {
+        self.skip_cross = yes;
         self
     }
     /// Adds kinds to skip.

@@ -16,7 +16,8 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(s) = stdin {
-        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        // a process that exits on a usage error before reading stdin closes the pipe (EPIPE)
+        let _ = c.stdin.take().unwrap().write_all(s.as_bytes());
     }
     drop(c.stdin.take());
     c.wait_with_output().unwrap()
@@ -140,4 +141,69 @@ fn convert_refuses_or_reports_losses() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("lost spec.destination.port"));
     let r = smi_validate::validate_str("converted.yaml", &out, &smi_validate::Options::default());
     assert_eq!(r.summary.smi_objects, 1);
+}
+
+#[test]
+fn no_cross_skips_the_cross_object_rules_and_says_so() {
+    // an unresolved TrafficSplit → HTTPRouteGroup reference: a cross-object warning (SMI1403)
+    let f = format!("{RULES}/SMI1403.yaml");
+    let o = run(&["--summary", &f], None);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("warning[SMI1403]"), "{out}");
+    assert!(!out.contains("skipped: references"), "{out}");
+
+    let o = run(&["--no-cross", "--summary", &f], None);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(!out.contains("SMI1403"), "{out}");
+    assert!(
+        out.starts_with("note: cross-object rules (SMI1401–SMI1407) skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 warning(s); cross-object rules skipped\n"),
+        "{out}"
+    );
+    // said without --summary too
+    let o = run(&["--no-cross", &f], None);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("note: cross-object rules"), "{out}");
+
+    // JSON: an added summary field, present only when the rules were skipped
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = run(args, None);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let with = json(&["-o", "json", &f]);
+    assert_eq!(with["diagnostics"][0]["code"], "SMI1403");
+    assert!(
+        with["summary"].get("crossObjectSkipped").is_none(),
+        "{with}"
+    );
+    let without = json(&["-o", "json", "--no-cross", &f]);
+    assert_eq!(without["diagnostics"], serde_json::json!([]));
+    assert_eq!(without["summary"]["crossObjectSkipped"], true);
+    assert_eq!(without["version"], 1);
+
+    // SARIF: a configuration notification; TAP: a comment; JUnit: a property
+    let sarif = json(&["-o", "sarif", "--no-cross", &f]);
+    let note = &sarif["runs"][0]["invocations"][0]["toolConfigurationNotifications"][0];
+    assert!(
+        note["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("cross-object rules (SMI1401–SMI1407) skipped"),
+        "{sarif}"
+    );
+    let tap = String::from_utf8(run(&["-o", "tap", "--no-cross", &f], None).stdout).unwrap();
+    assert!(
+        tap.contains("\n# cross-object rules (SMI1401–SMI1407) skipped\n"),
+        "{tap}"
+    );
+    let junit = String::from_utf8(run(&["-o", "junit", "--no-cross", &f], None).stdout).unwrap();
+    assert!(
+        junit.contains("<property name=\"crossObjectSkipped\" value=\"true\"/>"),
+        "{junit}"
+    );
 }

@@ -152,8 +152,9 @@ fn schema_errors(schema: &jsonschema::Validator, log: &Value) -> Vec<String> {
 #[test]
 fn sarif_is_valid_against_the_oasis_2_1_0_schema() {
     let schema = sarif_schema();
-    // the golden run, and a run over several files with errors and warnings and diagnostics
-    // without a position (a limit on the whole stream)
+    // the golden run, a run over several files with errors and warnings and diagnostics
+    // without a position (a limit on the whole stream), and the golden input without the
+    // cross-object rules
     let golden: Value =
         serde_json::from_str(&check("output.sarif.json", Format::Sarif, false)).unwrap();
     let mut v = smi_validate::Validator::new(Options::default().strict(true));
@@ -178,7 +179,23 @@ fn sarif_is_valid_against_the_oasis_2_1_0_schema() {
     );
     let other: Value =
         serde_json::from_str(&render(&other, Format::Sarif, RenderOptions::default())).unwrap();
-    for (name, log) in [("golden", &golden), ("errors and warnings", &other)] {
+    // without the cross-object rules: the notification that says so
+    let skipped = validate_str(
+        "input.yaml",
+        &std::fs::read_to_string(format!("{DIR}/input.yaml")).unwrap(),
+        &Options::default().skip_cross(true),
+    );
+    let skipped: Value =
+        serde_json::from_str(&render(&skipped, Format::Sarif, RenderOptions::default())).unwrap();
+    assert!(
+        skipped["runs"][0]["invocations"][0]["toolConfigurationNotifications"].is_array(),
+        "{skipped}"
+    );
+    for (name, log) in [
+        ("golden", &golden),
+        ("errors and warnings", &other),
+        ("cross-object rules skipped", &skipped),
+    ] {
         let errors = schema_errors(&schema, log);
         assert!(
             errors.is_empty(),

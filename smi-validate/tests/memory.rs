@@ -1,7 +1,7 @@
 //! Memory grows with the largest document, not with the size of the stream:
 //! `Validator::validate_reader` reads, validates and drops one document at a time. What stays per
 //! valid SMI object is its entry in the cross-object index, and nothing in the report (see
-//! `BENCH.md`, "Memory"). Checked with the peak resident set (Linux `VmHWM`), so these tests are
+//! `BENCH.md`, "Memory"); without the cross-object rules (`Options::skip_cross`), nothing at all. Checked with the peak resident set (Linux `VmHWM`), so these tests are
 //! alone in their binary; the per-object figures are measured in a child process each (this
 //! binary run again for one case), because memory freed by one measurement would be reused, not
 //! counted, by the next.
@@ -173,6 +173,17 @@ fn per_object_case() {
             drop(r);
             grown
         }
+        // the same run without the cross-object rules: nothing kept per object
+        "no_cross" => {
+            let r = validate_with(SMALL, 0, smi_validate::Options::default().skip_cross(true));
+            assert_eq!(r.summary.smi_objects, SMALL);
+            assert!(r.summary.cross_object_skipped);
+            assert!(r.is_valid(), "{:#?}", r.diagnostics);
+            assert!(r.files.iter().all(|f| f.objects.is_empty()));
+            let grown = peak_rss().saturating_sub(before);
+            drop(r);
+            grown
+        }
         // a known cost: 256 bytes kept per object
         "control" => {
             let held: Vec<Box<[u8]>> = (0..SMALL)
@@ -191,6 +202,15 @@ fn per_object_case() {
 fn a_valid_object_keeps_at_most_200_bytes() {
     let cost = per_object("validate");
     assert!(cost <= 200, "{cost} bytes per valid object");
+}
+
+/// Without the cross-object rules (`--no-cross`) a valid object keeps nothing: memory is constant
+/// in the number of objects. 16 bytes per object over 20,000 objects is 320 KB, less than the
+/// index alone would take for 3,000 of them.
+#[test]
+fn without_cross_object_rules_a_valid_object_keeps_nothing() {
+    let cost = per_object("no_cross");
+    assert!(cost < 16, "{cost} bytes per valid object with skip_cross");
 }
 
 /// The measurement has teeth: a known 256 bytes kept per object, or the report's object list

@@ -50,6 +50,9 @@ pub(crate) fn render(report: &Report) -> String {
             esc(f),
             fc.len()
         );
+        if report.summary.cross_object_skipped {
+            s.push_str("    <properties>\n      <property name=\"crossObjectSkipped\" value=\"true\"/>\n    </properties>\n");
+        }
         for c in fc {
             let _ = write!(
                 s,

@@ -76,6 +76,8 @@ pub fn render(report: &Report, format: Format, opts: RenderOptions) -> String {
 ///                   "hint": "…", "object": "TrafficSplit/web"}]}
 /// ```
 /// `document`, `line`, `column`, `path`, `hint`, `object` are omitted when unknown.
+/// `summary.crossObjectSkipped: true` is there only when the cross-object rules were not run
+/// ([`crate::Options::skip_cross`]).
 pub fn render_json(report: &Report) -> String {
     let v = serde_json::json!({
         "version": 1,

@@ -46,18 +46,28 @@ pub(crate) fn render(report: &Report) -> String {
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "smi-validate",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/smi-rs/smi-rs",
+            "rules": rules,
+        }},
+        "results": results,
+    });
+    if report.summary.cross_object_skipped {
+        run["invocations"] = json!([{
+            "executionSuccessful": true,
+            "toolConfigurationNotifications": [{
+                "level": "note",
+                "message": {"text": "cross-object rules (SMI1401–SMI1407) skipped: references, duplicates and namespaces across objects are not checked"},
+            }],
+        }]);
+    }
     let v = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "smi-validate",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/smi-rs/smi-rs",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [run],
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

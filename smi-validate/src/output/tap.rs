@@ -7,6 +7,9 @@ use std::fmt::Write;
 pub(crate) fn render(report: &Report) -> String {
     let cs = cases(report);
     let mut s = format!("TAP version 13\n1..{}\n", cs.len());
+    if report.summary.cross_object_skipped {
+        s.push_str("# cross-object rules (SMI1401–SMI1407) skipped\n");
+    }
     for (i, c) in cs.iter().enumerate() {
         let failed = c.diagnostics.iter().any(|d| d.severity == Severity::Error);
         let _ = writeln!(

@@ -76,12 +76,30 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
         }
         s.push('\n');
     }
-    if opts.summary {
-        let m = &report.summary;
+    let m = &report.summary;
+    if m.cross_object_skipped {
+        // always said, summary or not: no finding of those rules must not read as "clean"
         let _ = writeln!(
             s,
-            "Summary: {} file(s), {} document(s), {} SMI object(s), {} skipped; {} error(s), {} warning(s)",
-            m.files, m.documents, m.smi_objects, m.skipped, m.errors, m.warnings
+            "{}: cross-object rules (SMI1401–SMI1407) skipped: references, duplicates and namespaces across objects are not checked",
+            paint(c, "1", "note")
+        );
+    }
+    if opts.summary {
+        let _ = writeln!(
+            s,
+            "Summary: {} file(s), {} document(s), {} SMI object(s), {} skipped; {} error(s), {} warning(s){}",
+            m.files,
+            m.documents,
+            m.smi_objects,
+            m.skipped,
+            m.errors,
+            m.warnings,
+            if m.cross_object_skipped {
+                "; cross-object rules skipped"
+            } else {
+                ""
+            }
         );
     }
     s
