@@ -163,6 +163,19 @@ impl Registry {
     }
 }
 
+/// Refuses the rate shapes the built-in generators do not implement (Linear, Step).
+fn constant_rate_only(plan: &RunPlan, generator: &str) -> Result<()> {
+    if matches!(
+        plan.spec.rate_shape,
+        Some(RateShape::Linear | RateShape::Step)
+    ) {
+        return Err(Error::Other(format!(
+            "the {generator} generator supports only the Constant rate shape"
+        )));
+    }
+    Ok(())
+}
+
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
 /// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature) and TCP, under
 /// both load models.
@@ -183,14 +196,7 @@ impl LoadGenerator for Builtin {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            if matches!(
-                plan.spec.rate_shape,
-                Some(RateShape::Linear | RateShape::Step)
-            ) {
-                return Err(Error::Other(
-                    "the builtin generator supports only the Constant rate shape".into(),
-                ));
-            }
+            constant_rate_only(&plan, "builtin")?;
             match plan.protocol {
                 Protocol::Http => {
                     Ok(drive(Arc::new(crate::h1::Http1Factory::new(&plan)?), plan, ctx).await)
@@ -235,14 +241,7 @@ impl LoadGenerator for Hyper {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            if matches!(
-                plan.spec.rate_shape,
-                Some(RateShape::Linear | RateShape::Step)
-            ) {
-                return Err(Error::Other(
-                    "the hyper generator supports only the Constant rate shape".into(),
-                ));
-            }
+            constant_rate_only(&plan, "hyper")?;
             let factory = crate::http::HyperHttp1Factory::new(&plan)?;
             Ok(drive(Arc::new(factory), plan, ctx).await)
         })

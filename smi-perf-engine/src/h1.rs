@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 
 use crate::driver::{Lane, LaneFactory};
 use crate::error::{Error, Result};
+use crate::http::{Dialer, host_header};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
 
@@ -48,10 +49,7 @@ struct Shared {
     targets: Vec<Target>,
     /// Whether responses to this method have no body (`HEAD`).
     head_method: bool,
-    #[cfg(feature = "tls")]
-    tls: Option<tokio_rustls::TlsConnector>,
-    #[cfg(feature = "tls")]
-    server_name: Option<String>,
+    dialer: Dialer,
 }
 
 impl std::fmt::Debug for Shared {
@@ -130,15 +128,7 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
     for e in &plan.endpoints {
         let tls = e.scheme == "https";
         let authority = e.authority();
-        let host = if e.host.contains(':') {
-            format!("[{}]", e.host)
-        } else {
-            e.host.clone()
-        };
-        let host_header = match (tls, e.port) {
-            (false, None | Some(80)) | (true, None | Some(443)) => host,
-            _ => authority.clone(),
-        };
+        let host_header = host_header(e, tls);
         if e.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(Error::Other(format!(
                 "endpoint path {:?}: spaces and control characters must be percent-encoded",
@@ -152,23 +142,11 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
             request: encode(plan, &e.path, &host_header)?,
         });
     }
-    #[cfg(feature = "tls")]
-    let tls = if targets.iter().any(|t| t.tls) {
-        Some(crate::tls::connector(&plan.tls, false)?)
-    } else {
-        None
-    };
-    #[cfg(not(feature = "tls"))]
-    if targets.iter().any(|t| t.tls) {
-        return Err(Error::Tls("https endpoints need the `tls` feature".into()));
-    }
+    let dialer = Dialer::new(plan, targets.iter().any(|t| t.tls), false)?;
     Ok(Arc::new(Shared {
         targets,
         head_method: plan.method == http::Method::HEAD,
-        #[cfg(feature = "tls")]
-        tls,
-        #[cfg(feature = "tls")]
-        server_name: plan.tls.server_name.clone(),
+        dialer,
     }))
 }
 
@@ -208,27 +186,12 @@ impl AsyncRead for Io {
 
 impl Shared {
     async fn connect(&self, t: &Target) -> std::result::Result<Io, ErrorKind> {
-        let s = TcpStream::connect(&t.connect_addr)
-            .await
-            .map_err(|e| ErrorKind::from_io(&e))?;
-        let _ = s.set_nodelay(true);
+        let s = self.dialer.tcp(&t.connect_addr).await?;
         if !t.tls {
             return Ok(Io::Plain(s));
         }
         #[cfg(feature = "tls")]
-        {
-            let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
-            let name = self.server_name.clone().unwrap_or_else(|| t.host.clone());
-            let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
-            let s = connector
-                .connect(name, s)
-                .await
-                .map_err(|e| match ErrorKind::from_io(&e) {
-                    ErrorKind::Reset => ErrorKind::Reset,
-                    _ => ErrorKind::Tls,
-                })?;
-            Ok(Io::Tls(Box::new(s)))
-        }
+        return Ok(Io::Tls(Box::new(self.dialer.tls(&t.host, s).await?)));
         #[cfg(not(feature = "tls"))]
         Err(ErrorKind::Tls)
     }

@@ -31,15 +31,86 @@ struct Target {
     head_len: u64,
 }
 
+/// The `Host` header (HTTP/1.1) or `:authority` (HTTP/2) of an endpoint: the port only when it is
+/// not the scheme's default, an IPv6 literal in brackets.
+pub(crate) fn host_header(e: &smi_types::perf::Endpoint, tls: bool) -> String {
+    match (tls, e.port) {
+        (false, None | Some(80)) | (true, None | Some(443)) if e.host.contains(':') => {
+            format!("[{}]", e.host)
+        }
+        (false, None | Some(80)) | (true, None | Some(443)) => e.host.clone(),
+        _ => e.authority(),
+    }
+}
+
+/// Opens the connections of the HTTP lanes (hyper's and the native HTTP/1.1 one): TCP with
+/// `TCP_NODELAY`, then TLS when the endpoint is `https`.
+pub(crate) struct Dialer {
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsConnector>,
+    #[cfg(feature = "tls")]
+    server_name: Option<String>,
+}
+
+impl Dialer {
+    /// A dialer for `plan`; `any_tls`: some endpoint is `https`; `h2`: offer ALPN `h2`.
+    pub(crate) fn new(plan: &RunPlan, any_tls: bool, h2: bool) -> Result<Dialer> {
+        #[cfg(feature = "tls")]
+        {
+            let tls = if any_tls {
+                Some(crate::tls::connector(&plan.tls, h2)?)
+            } else {
+                None
+            };
+            Ok(Dialer {
+                tls,
+                server_name: plan.tls.server_name.clone(),
+            })
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = (plan, h2);
+            if any_tls {
+                return Err(Error::Tls("https endpoints need the `tls` feature".into()));
+            }
+            Ok(Dialer {})
+        }
+    }
+
+    pub(crate) async fn tcp(&self, addr: &str) -> Result<TcpStream, ErrorKind> {
+        let s = TcpStream::connect(addr)
+            .await
+            .map_err(|e| ErrorKind::from_io(&e))?;
+        let _ = s.set_nodelay(true);
+        Ok(s)
+    }
+
+    /// TLS over `tcp`, verifying the configured server name or else `host`.
+    #[cfg(feature = "tls")]
+    pub(crate) async fn tls(
+        &self,
+        host: &str,
+        tcp: TcpStream,
+    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorKind> {
+        let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
+        let name = self.server_name.clone().unwrap_or_else(|| host.to_owned());
+        let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
+        connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| match ErrorKind::from_io(&e) {
+                ErrorKind::Reset => ErrorKind::Reset,
+                _ => ErrorKind::Tls,
+            })
+    }
+}
+
 /// Everything every lane shares, read-only.
 struct Shared {
     targets: Vec<Target>,
     method: http::Method,
     body: Bytes,
-    #[cfg(feature = "tls")]
-    tls: Option<tokio_rustls::TlsConnector>,
-    #[cfg(feature = "tls")]
-    server_name: Option<String>,
+    dialer: Dialer,
 }
 
 impl std::fmt::Debug for Shared {
@@ -56,16 +127,7 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
     for e in &plan.endpoints {
         let tls = e.scheme == "https";
         let authority = e.authority();
-        let host_header = match (tls, e.port) {
-            (false, None | Some(80)) | (true, None | Some(443)) => {
-                if e.host.contains(':') {
-                    format!("[{}]", e.host)
-                } else {
-                    e.host.clone()
-                }
-            }
-            _ => authority.clone(),
-        };
+        let host_header = host_header(e, tls);
         // HTTP/2 needs the absolute form (scheme and :authority); HTTP/1.1 sends origin form + Host.
         let uri: Uri = if h2 {
             format!(
@@ -119,24 +181,12 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
             head_len: head_len as u64,
         });
     }
-    #[cfg(feature = "tls")]
-    let tls = if targets.iter().any(|t| t.tls) {
-        Some(crate::tls::connector(&plan.tls, h2)?)
-    } else {
-        None
-    };
-    #[cfg(not(feature = "tls"))]
-    if targets.iter().any(|t| t.tls) {
-        return Err(Error::Tls("https endpoints need the `tls` feature".into()));
-    }
+    let dialer = Dialer::new(plan, targets.iter().any(|t| t.tls), h2)?;
     Ok(Arc::new(Shared {
         targets,
         method: plan.method.clone(),
         body: plan.body.clone(),
-        #[cfg(feature = "tls")]
-        tls,
-        #[cfg(feature = "tls")]
-        server_name: plan.tls.server_name.clone(),
+        dialer,
     }))
 }
 
@@ -149,34 +199,8 @@ impl Shared {
         req
     }
 
-    async fn tcp(&self, t: &Target) -> Result<TcpStream, ErrorKind> {
-        let s = TcpStream::connect(&t.connect_addr)
-            .await
-            .map_err(|e| ErrorKind::from_io(&e))?;
-        let _ = s.set_nodelay(true);
-        Ok(s)
-    }
-
-    #[cfg(feature = "tls")]
-    async fn tls_stream(
-        &self,
-        t: &Target,
-        tcp: TcpStream,
-    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ErrorKind> {
-        let connector = self.tls.as_ref().ok_or(ErrorKind::Tls)?;
-        let name = self.server_name.clone().unwrap_or_else(|| t.host.clone());
-        let name = rustls::pki_types::ServerName::try_from(name).map_err(|_| ErrorKind::Tls)?;
-        connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| match ErrorKind::from_io(&e) {
-                ErrorKind::Reset => ErrorKind::Reset,
-                _ => ErrorKind::Tls,
-            })
-    }
-
     async fn connect_h1(&self, t: &Target) -> Result<H1, ErrorKind> {
-        let tcp = self.tcp(t).await?;
+        let tcp = self.dialer.tcp(&t.connect_addr).await?;
         macro_rules! handshake {
             ($io:expr) => {{
                 let (sender, conn) = http1::handshake(TokioIo::new($io))
@@ -192,7 +216,7 @@ impl Shared {
         if t.tls {
             #[cfg(feature = "tls")]
             {
-                let s = self.tls_stream(t, tcp).await?;
+                let s = self.dialer.tls(&t.host, tcp).await?;
                 return handshake!(s);
             }
             #[cfg(not(feature = "tls"))]
@@ -202,7 +226,7 @@ impl Shared {
     }
 
     async fn connect_h2(&self, t: &Target) -> Result<http2::SendRequest<Full<Bytes>>, ErrorKind> {
-        let tcp = self.tcp(t).await?;
+        let tcp = self.dialer.tcp(&t.connect_addr).await?;
         macro_rules! handshake {
             ($io:expr) => {{
                 let (sender, conn) = http2::Builder::new(TokioExecutor::new())
@@ -220,7 +244,7 @@ impl Shared {
         if t.tls {
             #[cfg(feature = "tls")]
             {
-                let s = self.tls_stream(t, tcp).await?;
+                let s = self.dialer.tls(&t.host, tcp).await?;
                 return handshake!(s);
             }
             #[cfg(not(feature = "tls"))]
