@@ -45,19 +45,12 @@ struct Target {
     request: Bytes,
 }
 
+#[derive(Debug)]
 struct Shared {
     targets: Vec<Target>,
     /// Whether responses to this method have no body (`HEAD`).
     head_method: bool,
     dialer: Dialer,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("targets", &self.targets)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Fields the engine writes itself: a user value is accepted only when it agrees (a user `Host`

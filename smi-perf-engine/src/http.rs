@@ -52,6 +52,17 @@ pub(crate) struct Dialer {
     server_name: Option<String>,
 }
 
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The rustls connector has no `Debug`; say only whether TLS is set up.
+        let mut d = f.debug_struct("Dialer");
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls.is_some())
+            .field("server_name", &self.server_name);
+        d.finish()
+    }
+}
+
 impl Dialer {
     /// A dialer for `plan`; `any_tls`: some endpoint is `https`; `h2`: offer ALPN `h2`.
     pub(crate) fn new(plan: &RunPlan, any_tls: bool, h2: bool) -> Result<Dialer> {
@@ -106,20 +117,12 @@ impl Dialer {
 }
 
 /// Everything every lane shares, read-only.
+#[derive(Debug)]
 struct Shared {
     targets: Vec<Target>,
     method: http::Method,
     body: Bytes,
     dialer: Dialer,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("targets", &self.targets)
-            .field("method", &self.method)
-            .finish_non_exhaustive()
-    }
 }
 
 fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
