@@ -8,8 +8,10 @@
 #   3. stall: same, with the target stalling for 1 s mid-run: corrected p99.9 vs uncorrected p99.9.
 #
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
-#   4. h1-clients (H1=1): bench/h1-clients.sh — wrk vs the native HTTP/1.1 lane vs the hyper
-#      generator, requests/s and requests per client CPU-second, REPEAT rounds alternating.
+#   4. h1-clients (H1=1): bench/h1-clients.sh — wrk, oha, smi-perf (native HTTP/1.1 lane) and
+#      smi-perf --generator hyper against the shared hyper target-server, REPEAT rounds in rotating
+#      order: requests/s, requests per client CPU-second, server CPU per request, and smi-perf's
+#      ratio to each peer within each round.
 # Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 H1=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
 set -uo pipefail
 
@@ -111,7 +113,7 @@ fi
 
 # ------------------------------------------------------------------ 4. h1-clients
 if [ "${H1:-1}" = 1 ]; then
-  log "h1-clients: wrk vs smi-perf (native lane) vs smi-perf --generator hyper, REPEAT=$REPEAT"
+  log "h1-clients: wrk, oha, smi-perf (native lane), smi-perf --generator hyper; REPEAT=$REPEAT rotating rounds"
   BUILD=0 BIN="$BIN" SECS=$SECS CONNS=$CONNS REPEAT=$REPEAT OUT="$OUT" bash "$HERE/h1-clients.sh" 2>&1 | tee -a "$LOG"
 fi
 log "done: $LOG"
