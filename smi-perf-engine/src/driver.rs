@@ -56,11 +56,27 @@ pub struct LaneLive {
 #[derive(Debug, Default)]
 pub struct Live {
     lanes: Mutex<Vec<Arc<LaneLive>>>,
+    /// When recording starts (the end of the warm-up); `None` until the lanes are connected.
+    record_from: Mutex<Option<Instant>>,
+}
+
+/// Where a run is, as seen by [`Live::snapshot`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LivePhase {
+    /// Lanes are connecting; load has not started.
+    #[default]
+    Connecting,
+    /// Load runs but nothing is recorded yet (`spec.warmup`).
+    WarmUp,
+    /// Requests are being recorded.
+    Recording,
 }
 
 /// A progress snapshot.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LiveSnapshot {
+    /// Where the run is.
+    pub phase: LivePhase,
     /// Recorded requests so far.
     pub requests: u64,
     /// Failed requests so far.
@@ -91,9 +107,26 @@ impl Live {
     }
 
     /// Totals and the p99 of the window since the last call (drains the windows).
+    ///
+    /// ```
+    /// use smi_perf_engine::{Live, LivePhase};
+    ///
+    /// let live = Live::new();
+    /// let s = live.snapshot();
+    /// assert_eq!(s.phase, LivePhase::Connecting); // no run has started
+    /// assert_eq!((s.requests, s.window_count), (0, 0));
+    /// ```
     pub fn snapshot(&self) -> LiveSnapshot {
         let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut s = LiveSnapshot::default();
+        let phase = match *self.record_from.lock().unwrap_or_else(|e| e.into_inner()) {
+            None => LivePhase::Connecting,
+            Some(t) if Instant::now() < t => LivePhase::WarmUp,
+            Some(_) => LivePhase::Recording,
+        };
+        let mut s = LiveSnapshot {
+            phase,
+            ..LiveSnapshot::default()
+        };
         let mut merged: Option<Histogram<u64>> = None;
         for l in &lanes {
             s.requests += l.requests.load(Ordering::Relaxed);
@@ -259,6 +292,9 @@ pub async fn drive<F: LaneFactory>(
         RunLength::Duration(d) => (Some(record_from + d), None),
         RunLength::Requests(r) => (None, Some(r)),
     };
+    if let Some(live) = &ctx.live {
+        *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
+    }
     let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
     let hard_end = match (end, plan.model) {
         (Some(e), LoadModel::Open) => e + plan.timeout.min(Duration::from_secs(1)),

@@ -49,7 +49,9 @@ pub mod tls;
 
 use std::sync::Arc;
 
-pub use driver::{Lane, LaneFactory, LaneLive, Live, LiveSnapshot, RunContext, RunStats, drive};
+pub use driver::{
+    Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, drive,
+};
 pub use error::{Error, Result};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
 pub use h1::{

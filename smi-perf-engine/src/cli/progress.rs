@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use smi_perf_engine::Live;
+use smi_perf_engine::{Live, LivePhase};
 use tokio::sync::oneshot;
 
 /// Spawns the reporter; send on the returned channel (or drop it) to stop it.
@@ -49,13 +49,22 @@ pub fn spawn(
                 / now.duration_since(last_at).as_secs_f64().max(1e-3);
             last_requests = s.requests;
             last_at = now;
-            let msg = format!(
-                "{:>9} req  {:>9.0} req/s  errors {:>6}  p99 {:>9.3} ms",
-                s.requests,
-                rate,
-                s.errors,
-                s.window_p99_micros as f64 / 1000.0
-            );
+            let msg = match s.phase {
+                LivePhase::Connecting => "connecting".to_string(),
+                LivePhase::WarmUp => "warm-up (not recorded)".to_string(),
+                LivePhase::Recording => {
+                    // No response completed in this second: say so rather than print a p99 of 0.
+                    let p99 = if s.window_count == 0 {
+                        format!("{:>9} --", "")
+                    } else {
+                        format!("{:>9.3} ms", s.window_p99_micros as f64 / 1000.0)
+                    };
+                    format!(
+                        "{:>9} req  {:>9.0} req/s  errors {:>6}  p99 {p99}",
+                        s.requests, rate, s.errors
+                    )
+                }
+            };
             match &bar {
                 Some(b) => {
                     b.set_position(now.duration_since(start).as_millis() as u64);

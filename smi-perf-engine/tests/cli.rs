@@ -1,0 +1,183 @@
+//! The `smi-perf` binary end to end: exit codes, every output format, `compare`, and the plain
+//! progress lines. Each run uses `--serve` (the embedded target on 127.0.0.1) and an exact
+//! request count or a short duration, and every child process is bounded by a deadline.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use smi_perf_engine::smp::SmpResult;
+use smi_types::perf::PerformanceTestResult;
+
+const BIN: &str = env!("CARGO_BIN_EXE_smi-perf");
+
+/// Runs `smi-perf args…` with stdout and stderr captured; kills it after 60 s.
+fn smi_perf(args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn smi-perf");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("smi-perf {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A quick run of `n` requests against the embedded target, plus `extra` flags.
+fn quick(n: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "-n",
+        n,
+        "-c",
+        "4",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    smi_perf(&args)
+}
+
+#[test]
+fn a_failed_threshold_exits_1_and_a_held_one_exits_0() {
+    let pass = quick("200", &["--threshold", "errorRate<=0.01"]);
+    let out = text(&pass.stdout);
+    assert_eq!(pass.status.code(), Some(0), "{out}{}", text(&pass.stderr));
+    assert!(out.contains("verdict: PASS"), "{out}");
+
+    // No loopback run reaches a billion requests per second.
+    let fail = quick("200", &["--threshold", "rps>=1000000000"]);
+    let out = text(&fail.stdout);
+    assert_eq!(fail.status.code(), Some(1), "{out}{}", text(&fail.stderr));
+    assert!(out.contains("verdict: FAIL"), "{out}");
+    assert!(out.contains("rps"), "the failed threshold is named: {out}");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2_with_a_message() {
+    let missing = smi_perf(&["run", "/nonexistent/test.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/test.yaml"),
+        "{}",
+        text(&missing.stderr)
+    );
+
+    let bad_flag = smi_perf(&["run", "http://127.0.0.1:8080/", "--rate", "many"]);
+    assert_eq!(
+        bad_flag.status.code(),
+        Some(2),
+        "{}",
+        text(&bad_flag.stderr)
+    );
+
+    let bad_threshold = quick("10", &["--threshold", "p99 is small"]);
+    assert_eq!(bad_threshold.status.code(), Some(2));
+    assert!(!text(&bad_threshold.stderr).trim().is_empty());
+}
+
+#[test]
+fn json_and_yaml_outputs_are_the_result_object() {
+    let json = quick("300", &["-o", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let r: PerformanceTestResult = serde_json::from_slice(&json.stdout).expect("JSON result");
+    assert_eq!(r.record.requests_total, 300);
+    assert_eq!(r.record.status_codes.get("200"), Some(&300));
+    assert!(r.record.histogram.is_some(), "results carry the histogram");
+
+    let yaml = quick("300", &["-o", "yaml"]);
+    assert_eq!(yaml.status.code(), Some(0), "{}", text(&yaml.stderr));
+    let r: PerformanceTestResult =
+        serde_saphyr::from_str(&text(&yaml.stdout)).expect("YAML result");
+    assert_eq!(r.record.requests_total, 300);
+}
+
+#[test]
+fn smp_hgrm_save_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let (base, mesh, hgrm) = (path("base.json"), path("mesh.json"), path("latency.hgrm"));
+
+    let smp = quick("300", &["--smp", "--save", &base, "--hgrm", &hgrm]);
+    assert_eq!(smp.status.code(), Some(0), "{}", text(&smp.stderr));
+    let s: SmpResult = serde_json::from_slice(&smp.stdout).expect("SMP JSON");
+    assert!(s.latencies_ms.p50 > 0.0 && s.latencies_ms.p50 <= s.latencies_ms.p99);
+    assert!(s.latencies_ms.p99 <= s.latencies_ms.max);
+    assert!(s.actual_qps > 0.0);
+
+    let h = std::fs::read_to_string(&hgrm).unwrap();
+    assert!(h.contains("Percentile") && h.contains("TotalCount"), "{h}");
+    let total = h
+        .lines()
+        .find_map(|l| l.split("Total count").nth(1))
+        .and_then(|rest| {
+            rest.trim_start_matches([' ', '='])
+                .trim_end_matches(']')
+                .parse::<u64>()
+                .ok()
+        });
+    assert_eq!(total, Some(300), "{h}");
+
+    let second = quick("300", &["--save", &mesh]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(Path::new(&mesh).exists());
+
+    let cmp = smi_perf(&["compare", &base, &mesh]);
+    let out = text(&cmp.stdout);
+    assert_eq!(cmp.status.code(), Some(0), "{out}{}", text(&cmp.stderr));
+    assert!(out.contains("percentile") && out.contains("added"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("p99 ")), "{out}");
+
+    let missing = smi_perf(&["compare", &base, &path("absent.json")]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn plain_progress_lines_say_warm_up_then_report_the_recorded_load() {
+    // stderr is a pipe, not a terminal: one plain line per second. The warm-up (2 s) is named as
+    // such instead of showing zero requests; the recorded second shows the live rate.
+    let out = smi_perf(&[
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "--rate",
+        "500",
+        "--model",
+        "open",
+        "-c",
+        "4",
+        "--warmup",
+        "2s",
+        "-d",
+        "3s",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    let warm = lines
+        .iter()
+        .position(|l| l.contains("warm-up (not recorded)"))
+        .unwrap_or_else(|| panic!("no warm-up line in {err}"));
+    let rec = lines
+        .iter()
+        .position(|l| l.contains("req/s"))
+        .unwrap_or_else(|| panic!("no recording line in {err}"));
+    assert!(warm < rec, "{err}");
+    assert!(
+        !lines[..rec].iter().any(|l| l.contains("req/s")),
+        "no rate is printed before recording starts: {err}"
+    );
+}
