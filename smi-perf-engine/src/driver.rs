@@ -40,6 +40,11 @@ pub trait LaneFactory: Send + Sync + 'static {
     fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<Self::Lane>;
 }
 
+/// How often a recording group publishes its live counters (when it records at all). A progress
+/// line shows counters up to this old, so the first second of recording shows a rate up to this
+/// fraction low.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+
 /// Live counters published a few times a second (one slot per recording group, i.e. per runtime
 /// worker thread).
 #[derive(Debug)]
@@ -77,6 +82,8 @@ pub enum LivePhase {
 pub struct LiveSnapshot {
     /// Where the run is.
     pub phase: LivePhase,
+    /// When recording starts or started (the end of the warm-up); `None` while connecting.
+    pub record_from: Option<std::time::Instant>,
     /// Recorded requests so far.
     pub requests: u64,
     /// Failed requests so far.
@@ -118,13 +125,15 @@ impl Live {
     /// ```
     pub fn snapshot(&self) -> LiveSnapshot {
         let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let phase = match *self.record_from.lock().unwrap_or_else(|e| e.into_inner()) {
+        let record_from = *self.record_from.lock().unwrap_or_else(|e| e.into_inner());
+        let phase = match record_from {
             None => LivePhase::Connecting,
             Some(t) if Instant::now() < t => LivePhase::WarmUp,
             Some(_) => LivePhase::Recording,
         };
         let mut s = LiveSnapshot {
             phase,
+            record_from: record_from.map(Instant::into_std),
             ..LiveSnapshot::default()
         };
         let mut merged: Option<Histogram<u64>> = None;
@@ -242,7 +251,7 @@ impl Publisher {
         }
         if now >= self.next {
             self.flush(rec);
-            self.next = now + Duration::from_millis(250);
+            self.next = now + PUBLISH_EVERY;
         }
     }
     fn flush(&mut self, rec: &Recorder) {

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use smi_perf_engine::{Live, LivePhase};
 use tokio::sync::oneshot;
 
+/// A line reports a rate only when at least this much of its second was recorded.
+const MIN_RECORDED: Duration = Duration::from_millis(250);
+
 /// Spawns the reporter; send on the returned channel (or drop it) to stop it.
 pub fn spawn(
     live: Arc<Live>,
@@ -45,14 +48,17 @@ pub fn spawn(
             }
             let s = live.snapshot();
             let now = Instant::now();
-            let rate = (s.requests.saturating_sub(last_requests)) as f64
-                / now.duration_since(last_at).as_secs_f64().max(1e-3);
-            last_requests = s.requests;
-            last_at = now;
-            let msg = match s.phase {
-                LivePhase::Connecting => "connecting".to_string(),
-                LivePhase::WarmUp => "warm-up (not recorded)".to_string(),
-                LivePhase::Recording => {
+            // The part of this second that was recorded: a line is about the second that just
+            // ended, and recording may have begun inside it.
+            let recorded_from = s.record_from.map(|r| r.max(last_at));
+            let msg = match (s.phase, recorded_from) {
+                (LivePhase::Connecting, _) | (_, None) => "connecting".to_string(),
+                (_, Some(from)) if now.saturating_duration_since(from) < MIN_RECORDED => {
+                    "warm-up (not recorded)".to_string()
+                }
+                (_, Some(from)) => {
+                    let rate = s.requests.saturating_sub(last_requests) as f64
+                        / now.duration_since(from).as_secs_f64();
                     // No response completed in this second: say so rather than print a p99 of 0.
                     let p99 = if s.window_count == 0 {
                         format!("{:>9} --", "")
@@ -65,6 +71,8 @@ pub fn spawn(
                     )
                 }
             };
+            last_requests = s.requests;
+            last_at = now;
             match &bar {
                 Some(b) => {
                     b.set_position(now.duration_since(start).as_millis() as u64);
