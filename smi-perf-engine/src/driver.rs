@@ -41,8 +41,8 @@ pub trait LaneFactory: Send + Sync + 'static {
 }
 
 /// How often a recording group publishes its live counters (when it records at all). A progress
-/// line shows counters up to this old, so the first second of recording shows a rate up to this
-/// fraction low.
+/// line shows counters up to this old, so its first recorded second can miss up to this much of
+/// the load (about a tenth).
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 /// Live counters published a few times a second (one slot per recording group, i.e. per runtime

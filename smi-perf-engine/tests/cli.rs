@@ -63,7 +63,11 @@ fn a_failed_threshold_exits_1_and_a_held_one_exits_0() {
     let out = text(&fail.stdout);
     assert_eq!(fail.status.code(), Some(1), "{out}{}", text(&fail.stderr));
     assert!(out.contains("verdict: FAIL"), "{out}");
-    assert!(out.contains("rps"), "the failed threshold is named: {out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("rps >=") && l.contains("FAIL")),
+        "the failed threshold is named: {out}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use smi_perf_engine::{Live, LivePhase};
+use smi_perf_engine::Live;
 use tokio::sync::oneshot;
 
 /// A line reports a rate only when at least this much of its second was recorded.
@@ -51,12 +51,12 @@ pub fn spawn(
             // The part of this second that was recorded: a line is about the second that just
             // ended, and recording may have begun inside it.
             let recorded_from = s.record_from.map(|r| r.max(last_at));
-            let msg = match (s.phase, recorded_from) {
-                (LivePhase::Connecting, _) | (_, None) => "connecting".to_string(),
-                (_, Some(from)) if now.saturating_duration_since(from) < MIN_RECORDED => {
+            let msg = match recorded_from {
+                None => "connecting".to_string(),
+                Some(from) if now.saturating_duration_since(from) < MIN_RECORDED => {
                     "warm-up (not recorded)".to_string()
                 }
-                (_, Some(from)) => {
+                Some(from) => {
                     let rate = s.requests.saturating_sub(last_requests) as f64
                         / now.duration_since(from).as_secs_f64();
                     // No response completed in this second: say so rather than print a p99 of 0.
