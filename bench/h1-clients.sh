@@ -38,7 +38,7 @@ LOG=$OUT/h1-clients-$STAMP.txt
 LIFE=$((REPEAT * SECS * 8 + 120))
 
 if [ "${BUILD:-1}" = 1 ]; then
-  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf-engine --bin smi-perf) || { echo "build failed" >&2; exit 2; }
+  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf) || { echo "build failed" >&2; exit 2; }
 fi
 for t in $TOOLS; do
   case $t in wrk|oha) command -v "$t" >/dev/null || { echo "$t not installed (INSTALL=1 ../shared/bench/peers.sh installs it)" >&2; exit 2; } ;; esac

@@ -35,7 +35,7 @@ log() { printf '[bench] %s\n' "$*" | tee -a "$LOG" >&2; }
 
 if [ "${BUILD:-1}" = 1 ]; then
   log "building smi-perf (release)"
-  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf-engine --bin smi-perf) || { log "build failed"; exit 2; }
+  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf) || { log "build failed"; exit 2; }
 fi
 [ -x "$BIN" ] || { log "no $BIN (run with BUILD=1)"; exit 2; }
 

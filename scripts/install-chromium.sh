@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs headless Chromium (Debian's `chromium` package) when no browser is available.
-# Used by .ci/run and, on a fresh machine, by smi-perf-engine/tests/html_chromium.rs itself, so
-# `cargo test --workspace` needs nothing but the Rust toolchain on a Debian/Ubuntu machine.
+# Run by .ci/run before the browser suite (`cargo test -p smi-perf --features browser-tests
+# --test html_chromium`); the test itself never installs anything.
 # Idempotent: does nothing when SMI_CHROMIUM is set or `chromium` is already on PATH.
 set -euo pipefail
 if [ -n "${SMI_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then

@@ -25,7 +25,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Features: `tls` (rustls with ring) and `cli` (the `smi-perf` binary) are on by default.
+//! Features: `tls` (rustls with ring) is on by default. The `smi-perf` binary is the `smi-perf` package.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod driver;

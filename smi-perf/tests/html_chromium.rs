@@ -5,9 +5,10 @@
 //! and the curves are actually painted. Chromium runs with every host name unresolvable and a
 //! dead proxy, so the page can only render from what the file itself holds.
 //!
-//! Needs Chromium: `SMI_CHROMIUM` set to a Chromium or Chrome binary, or `chromium` on PATH; when
-//! neither is there the test runs `scripts/install-chromium.sh` (Debian's package, as `.ci/run`
-//! does). If that fails too the test fails; it never skips. Set `SMI_HTML_OUT`
+//! A separate suite, not part of `cargo test --workspace` (it needs a browser):
+//! `scripts/install-chromium.sh && cargo test -p smi-perf --features browser-tests --test html_chromium`
+//! (`.ci/run` does this). Needs `SMI_CHROMIUM` set to a Chromium or Chrome binary, or `chromium`
+//! on PATH; without either the test fails, it never skips or installs anything. Set `SMI_HTML_OUT`
 //! to a directory to keep the report and the screenshot for a look.
 #![cfg(unix)]
 
@@ -44,18 +45,9 @@ fn chromium() -> PathBuf {
     if let Some(p) = find_chromium() {
         return p;
     }
-    // A fresh machine: provision the browser the way .ci/run does (Debian's package, bounded).
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-chromium.sh");
-    let installed = Command::new("bash")
-        .arg(&script)
-        .status()
-        .is_ok_and(|s| s.success());
-    if let Some(p) = find_chromium().filter(|_| installed) {
-        return p;
-    }
     panic!(
         "this test renders the HTML report in headless Chromium, and no `chromium` is on PATH: \
-         `scripts/install-chromium.sh` could not install it (Debian/Ubuntu: `apt-get install -y chromium`) or set \
+         run `scripts/install-chromium.sh` (Debian/Ubuntu: `apt-get install -y chromium`) or set \
          SMI_CHROMIUM to the path of a Chromium or Chrome binary"
     );
 }

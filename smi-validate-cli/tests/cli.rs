@@ -4,7 +4,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smi-validate");
-const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
+const RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../smi-validate/tests/fixtures/rules"
+);
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
     let mut c = Command::new(BIN)
