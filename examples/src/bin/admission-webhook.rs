@@ -20,7 +20,11 @@
 //!
 //! In a cluster, serve this behind a Service, add its DNS name with `--san`, and put the PEM
 //! written by `--cert-out` in the `caBundle` of a `ValidatingWebhookConfiguration` whose rules
-//! match the `*.smi-spec.io` groups.
+//! match the `*.smi-spec.io` groups; or serve a certificate the cluster's CA signed with
+//! `--tls-cert tls.crt --tls-key tls.key`. The generated certificate is valid for one year.
+//!
+//! Slow and idle clients are timed out and cannot hold the connection cap; SIGTERM drains
+//! (see [`examples::serve`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,7 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Parser;
-use examples::serve::{self, Limits, Reply};
+use examples::serve::{self, Clean, Limits, Reply};
 use examples::tls::{self, SelfSigned};
 use hyper::StatusCode;
 use kube_core::DynamicObject;
@@ -43,6 +47,13 @@ struct Args {
     /// Write the generated certificate (PEM) here: the CA bundle clients trust.
     #[arg(long)]
     cert_out: Option<PathBuf>,
+    /// Serve this certificate chain (PEM, serving certificate first) instead of generating a
+    /// self-signed one, e.g. one signed by the cluster's CA. Needs `--tls-key`.
+    #[arg(long, requires = "tls_key", conflicts_with_all = ["cert_out", "san"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Extra certificate names (e.g. `smi-webhook.smi-system.svc`).
     #[arg(long)]
     san: Vec<String>,
@@ -60,10 +71,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let cert = SelfSigned::generate(&[tls::default_names(), args.san].concat())?;
-    if let Some(path) = &args.cert_out {
-        std::fs::write(path, &cert.cert_pem)?;
-    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => tls::server_config_from_files(cert, key)?,
+        _ => {
+            let cert = SelfSigned::generate(&[tls::default_names(), args.san].concat())?;
+            if let Some(path) = &args.cert_out {
+                std::fs::write(path, &cert.cert_pem)?;
+            }
+            cert.server_config()?
+        }
+    };
     let options = smi_validate::Options::new().strict(args.strict);
     let handler: serve::Handler =
         Arc::new(move |path: &str, body: Bytes| review(&options, path, &body));
@@ -75,8 +92,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         exit_after: args.exit_after.map(Duration::from_secs),
         ..Limits::default()
     };
-    let stopped = serve::run(listener, Some(cert.server_config()?), handler, limits).await;
-    eprintln!("stopped: {stopped:?}");
+    let stopped = serve::run(listener, Some(tls), handler, limits).await;
+    serve::log(format_args!("stopped: {stopped:?}"));
     Ok(())
 }
 
@@ -103,7 +120,12 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
             .namespace
             .as_deref()
             .or(meta.and_then(|m| m.namespace.as_deref()));
-        format!("{} {}/{name}", r.kind.kind, namespace.unwrap_or("-"))
+        format!(
+            "{} {}/{}",
+            Clean(&r.kind.kind),
+            Clean(namespace.unwrap_or("-")),
+            Clean(name)
+        )
     });
     let answer = smi_validate::validate_admission(review, options);
     if let Some(resp) = &answer.response {
@@ -113,7 +135,13 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
         } else {
             format!("denied: {}", resp.result.message.replace('\n', "; "))
         };
-        eprintln!("{} {}: {verdict}", resp.uid, object.unwrap_or_default());
+        // uid, names and messages come from the client: escaped, and a closed stderr is no error
+        serve::log(format_args!(
+            "{} {}: {}",
+            Clean(&resp.uid),
+            object.unwrap_or_default(),
+            Clean(&verdict)
+        ));
     }
     Reply::json(&answer)
 }

@@ -13,7 +13,11 @@
 //! naming each lost field (`spec.destination.port = 8080 (...)`), so nothing is lost silently.
 //! `--lossy report` converts anyway and lists the losses in the response's `result.message`
 //! and the log. TLS is the default because the API server only calls HTTPS webhooks;
-//! `--plain-http` is for local experiments.
+//! `--plain-http` is for local experiments. The generated certificate is valid for one year;
+//! `--tls-cert tls.crt --tls-key tls.key` serves one the cluster's CA signed instead.
+//!
+//! Slow and idle clients are timed out and cannot hold the connection cap; SIGTERM drains
+//! (see [`examples::serve`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +25,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::{Parser, ValueEnum};
-use examples::serve::{self, Limits, Reply};
+use examples::serve::{self, Clean, Limits, Reply};
 use examples::tls::{self, SelfSigned};
 use hyper::StatusCode;
 use kube_core::conversion::ConversionReview;
@@ -45,6 +49,13 @@ struct Args {
     /// Write the generated certificate (PEM) here: the CRDs' conversion `caBundle`.
     #[arg(long)]
     cert_out: Option<PathBuf>,
+    /// Serve this certificate chain (PEM, serving certificate first) instead of generating a
+    /// self-signed one, e.g. one signed by the cluster's CA. Needs `--tls-key`.
+    #[arg(long, requires = "tls_key", conflicts_with_all = ["cert_out", "san"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Extra certificate names (e.g. `smi-conversion-webhook.smi-system.svc`).
     #[arg(long)]
     san: Vec<String>,
@@ -52,7 +63,7 @@ struct Args {
     #[arg(long, value_enum, default_value = "refuse")]
     lossy: LossPolicy,
     /// Serve plain HTTP instead of TLS (local experiments only).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["tls_cert", "cert_out"])]
     plain_http: bool,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
@@ -65,14 +76,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let tls = if args.plain_http {
-        None
-    } else {
-        let cert = SelfSigned::generate(&[tls::default_names(), args.san].concat())?;
-        if let Some(path) = &args.cert_out {
-            std::fs::write(path, &cert.cert_pem)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        _ if args.plain_http => None,
+        (Some(cert), Some(key)) => Some(tls::server_config_from_files(cert, key)?),
+        _ => {
+            let cert = SelfSigned::generate(&[tls::default_names(), args.san].concat())?;
+            if let Some(path) = &args.cert_out {
+                std::fs::write(path, &cert.cert_pem)?;
+            }
+            Some(cert.server_config()?)
         }
-        Some(cert.server_config()?)
     };
     let lossy = match args.lossy {
         LossPolicy::Refuse => Lossy::Refuse,
@@ -90,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Limits::default()
     };
     let stopped = serve::run(listener, tls, handler, limits).await;
-    eprintln!("stopped: {stopped:?}");
+    serve::log(format_args!("stopped: {stopped:?}"));
     Ok(())
 }
 
@@ -112,13 +125,18 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
     let answer = smi_types::convert::review_with(review, lossy);
     if let Some(r) = &answer.response {
         match r.result.status {
-            Some(StatusSummary::Success) => eprintln!(
+            // uid and messages come from the client: escaped; a closed stderr is no error
+            Some(StatusSummary::Success) => serve::log(format_args!(
                 "{} ok, {} object(s). {}",
-                r.uid,
+                Clean(&r.uid),
                 r.converted_objects.len(),
-                r.result.message
-            ),
-            _ => eprintln!("{} failed: {}", r.uid, r.result.message),
+                Clean(&r.result.message)
+            )),
+            _ => serve::log(format_args!(
+                "{} failed: {}",
+                Clean(&r.uid),
+                Clean(&r.result.message)
+            )),
         }
     }
     Reply::json(&answer)

@@ -31,15 +31,26 @@ impl Webhook {
     /// Starts `bin` on an ephemeral port with `--cert-out` (unless `--plain-http` is in `args`)
     /// and waits for its `listening on <url>` line. The process exits by itself after 60 s.
     pub fn start(bin: &str, args: &[&str]) -> Webhook {
+        Self::start_with_stderr(bin, args, Stdio::inherit())
+    }
+
+    /// [`start`](Self::start) with the process's stderr connected to `stderr` (read it back
+    /// with [`stderr`](Self::stderr) when piped).
+    pub fn start_with_stderr(bin: &str, args: &[&str], stderr: Stdio) -> Webhook {
         let dir = tempfile::tempdir().unwrap();
         let cert: PathBuf = dir.path().join("cert.pem");
         let tls = !args.contains(&"--plain-http");
+        // a certificate given with --tls-cert is the one to trust; otherwise --cert-out
+        let given = args
+            .iter()
+            .position(|a| *a == "--tls-cert")
+            .map(|i| PathBuf::from(args[i + 1]));
         let mut cmd = Command::new(bin);
         cmd.args(["--port", "0", "--exit-after", "60"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if tls {
+            .stderr(stderr);
+        if tls && given.is_none() {
             cmd.arg("--cert-out").arg(&cert);
         }
         let mut child = cmd.spawn().unwrap();
@@ -56,7 +67,7 @@ impl Webhook {
         let (addr, path) = rest.split_at(rest.find('/').unwrap());
         let addr: SocketAddr = addr.parse().unwrap();
         assert!(addr.ip().is_loopback() && addr.port() != 0);
-        let cert_pem = tls.then(|| std::fs::read(&cert).unwrap());
+        let cert_pem = tls.then(|| std::fs::read(given.as_ref().unwrap_or(&cert)).unwrap());
         Webhook {
             child,
             addr,
@@ -64,6 +75,16 @@ impl Webhook {
             cert_pem,
             _dir: dir,
         }
+    }
+
+    /// The process's stderr, when it was started with a pipe (once).
+    pub fn stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    /// The process, to send it signals.
+    pub fn child(&self) -> &Child {
+        &self.child
     }
 
     /// Waits (at most `within`) for the process to exit by itself.
