@@ -23,13 +23,46 @@ use crate::stats::{ErrorKind, HistogramSettings, Outcome, Recorder};
 /// a TCP connection. A lane (re)connects by itself when its connection is gone.
 pub trait Lane: Send + 'static {
     /// Opens the connection ahead of the run (errors surface on the first request instead).
+    /// [`drive`] gives it the per-request timeout: a target that never completes the connect or
+    /// the handshake delays the start by at most that.
     fn prepare(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
     /// Sends one request and waits for the whole response.
     fn request(&mut self) -> impl Future<Output = Outcome> + Send;
+    /// What the request the per-request timeout just cancelled was waiting for, asked before
+    /// [`reset`](Self::reset): [`ErrorKind::ConnectTimeout`] while the TCP connection was being
+    /// opened, [`ErrorKind::HandshakeTimeout`] during the TLS handshake, [`ErrorKind::Timeout`]
+    /// (the default) while waiting for the answer.
+    fn timeout_kind(&self) -> ErrorKind {
+        ErrorKind::Timeout
+    }
     /// Drops the connection: a timeout cancelled a request mid-flight, its state is unknown.
     fn reset(&mut self);
+}
+
+/// Where a lane's current request is, for [`Lane::timeout_kind`]: lanes set it before each
+/// step that can wait on the peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stage {
+    /// Opening the TCP connection.
+    Connect,
+    /// TLS (or HTTP/2) handshake.
+    Handshake,
+    /// Connected: writing the request, reading the answer.
+    #[default]
+    Exchange,
+}
+
+impl Stage {
+    /// The timeout kind of a request cancelled at this stage.
+    pub fn timeout_kind(self) -> ErrorKind {
+        match self {
+            Stage::Connect => ErrorKind::ConnectTimeout,
+            Stage::Handshake => ErrorKind::HandshakeTimeout,
+            Stage::Exchange => ErrorKind::Timeout,
+        }
+    }
 }
 
 /// Makes the lanes of one connection.
@@ -228,9 +261,9 @@ impl Group {
         }
     }
 
-    /// Records a request that timed out.
-    fn timed_out(&mut self, now: Instant) {
-        self.rec.record_error(ErrorKind::Timeout);
+    /// Records a request that timed out (`kind`: at which stage, see [`Lane::timeout_kind`]).
+    fn timed_out(&mut self, kind: ErrorKind, now: Instant) {
+        self.rec.record_error(kind);
         if let Some(p) = self.publisher.as_mut() {
             p.record(&self.rec, now, None);
         }
@@ -265,10 +298,13 @@ impl Publisher {
 
 /// Runs `factory`'s lanes under `plan`'s load model and merges what they recorded.
 ///
-/// Timing: lanes are created and prepared (connected) first; then load starts. Requests that
-/// start during the warm-up are sent but not recorded. Duration mode: no request starts after
-/// the end; requests still in flight at the end are abandoned and not recorded (Open model:
-/// they get a grace of `min(timeout, 1 s)`). Requests mode: each lane completes an exact share.
+/// Timing: lanes are created and prepared (connected, for at most the per-request timeout)
+/// first; then load starts. Requests that start during the warm-up are sent but not recorded.
+/// Duration mode: no request starts after the end; requests still in flight at the end are
+/// abandoned (Open model: after a grace of `min(timeout, 1 s)`) and counted in
+/// [`Recorder::cut_off`], not as succeeded or failed. Requests mode: each lane completes an
+/// exact share. So a duration run returns within timeout + warm-up + duration + 1 s whatever
+/// the target does.
 pub async fn drive<F: LaneFactory>(
     factory: Arc<F>,
     plan: Arc<RunPlan>,
@@ -279,12 +315,19 @@ pub async fn drive<F: LaneFactory>(
         lanes.extend(factory.lanes(&plan, c));
     }
     let n = lanes.len().max(1) as u32;
-    // Connect every lane concurrently before the clock starts.
+    // Connect every lane concurrently before the clock starts, for at most the per-request
+    // timeout: a lane left unconnected connects on its first request, which is timed.
     let mut prepared = Vec::with_capacity(lanes.len());
     let mut handles = Vec::with_capacity(lanes.len());
+    let connect_for = plan.timeout;
     for mut lane in lanes {
         handles.push(tokio::spawn(async move {
-            lane.prepare().await;
+            if tokio::time::timeout(connect_for, lane.prepare())
+                .await
+                .is_err()
+            {
+                lane.reset();
+            }
             lane
         }));
     }
@@ -449,12 +492,17 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 }
             }
             None => {
+                let kind = lane.timeout_kind();
                 lane.reset();
-                if deadline == c.hard_end && deadline < t0 + c.timeout {
-                    break; // the run ended under this request: abandon it, do not record
+                if deadline == c.hard_end {
+                    // The run ended under this request: abandon it, count it as cut off.
+                    if recording {
+                        Group::lock(&c.group).rec.cut_off += 1;
+                    }
+                    break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(done);
+                    Group::lock(&c.group).timed_out(kind, done);
                 }
             }
         }
@@ -531,8 +579,12 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 }
             }
             None => {
+                let kind = lane.timeout_kind();
                 lane.reset();
-                if deadline == c.hard_end && deadline < t_send + c.timeout {
+                if deadline == c.hard_end {
+                    if recording {
+                        Group::lock(&c.group).rec.cut_off += 1;
+                    }
                     // The run ended while this lane was blocked: the sends it still owed in the
                     // window never started, which is what `dropped` counts.
                     if let Some(e) = c.end {
@@ -548,7 +600,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(done);
+                    Group::lock(&c.group).timed_out(kind, done);
                 }
             }
         }

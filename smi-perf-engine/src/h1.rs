@@ -21,7 +21,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::driver::{Lane, LaneFactory};
+use crate::driver::{Lane, LaneFactory, Stage};
 use crate::error::{Error, Result};
 use crate::http::{Dialer, host_header};
 use crate::plan::RunPlan;
@@ -178,13 +178,21 @@ impl AsyncRead for Io {
 }
 
 impl Shared {
-    async fn connect(&self, t: &Target) -> std::result::Result<Io, ErrorKind> {
+    /// Connects to `t`, keeping `stage` up to date (read when a timeout cancels the connect).
+    async fn connect(&self, t: &Target, stage: &mut Stage) -> std::result::Result<Io, ErrorKind> {
+        *stage = Stage::Connect;
         let s = self.dialer.tcp(&t.connect_addr).await?;
         if !t.tls {
+            *stage = Stage::Exchange;
             return Ok(Io::Plain(s));
         }
         #[cfg(feature = "tls")]
-        return Ok(Io::Tls(Box::new(self.dialer.tls(&t.host, s).await?)));
+        return {
+            *stage = Stage::Handshake;
+            let s = self.dialer.tls(&t.host, s).await?;
+            *stage = Stage::Exchange;
+            Ok(Io::Tls(Box::new(s)))
+        };
         #[cfg(not(feature = "tls"))]
         Err(ErrorKind::Tls)
     }
@@ -217,6 +225,7 @@ impl LaneFactory for Http1Factory {
             conns: (0..n).map(|_| None).collect(),
             next: conn as usize % n.max(1),
             buf: BytesMut::new(),
+            stage: Stage::Exchange,
         }]
     }
 }
@@ -234,6 +243,8 @@ pub struct Http1Lane {
     next: usize,
     /// Read buffer, reused for every response; never above [`MAX_HEAD`] + [`READ_CHUNK`].
     buf: BytesMut,
+    /// Where the current request is (for [`Lane::timeout_kind`]).
+    stage: Stage,
 }
 
 impl std::fmt::Debug for Http1Lane {
@@ -552,12 +563,16 @@ impl Http1Lane {
     /// Sends the request of endpoint `i` and reads its whole response.
     async fn exchange(&mut self, i: usize) -> std::result::Result<Done, Failure> {
         let Http1Lane {
-            shared, conns, buf, ..
+            shared,
+            conns,
+            buf,
+            stage,
+            ..
         } = self;
         let t = &shared.targets[i];
         if conns[i].is_none() {
             buf.clear();
-            let io = shared.connect(t).await.map_err(|k| (k, false))?;
+            let io = shared.connect(t, stage).await.map_err(|k| (k, false))?;
             conns[i] = Some(Conn { io, served: 0 });
         }
         let conn = conns[i].as_mut().expect("connected above");
@@ -602,7 +617,7 @@ impl Http1Lane {
 impl Lane for Http1Lane {
     async fn prepare(&mut self) {
         let t = &self.shared.targets[self.next];
-        if let Ok(io) = self.shared.connect(t).await {
+        if let Ok(io) = self.shared.connect(t, &mut self.stage).await {
             self.conns[self.next] = Some(Conn { io, served: 0 });
         }
     }
@@ -628,9 +643,14 @@ impl Lane for Http1Lane {
         }
     }
 
+    fn timeout_kind(&self) -> ErrorKind {
+        self.stage.timeout_kind()
+    }
+
     fn reset(&mut self) {
         self.conns.iter_mut().for_each(|c| *c = None);
         self.buf.clear();
+        self.stage = Stage::Exchange;
     }
 }
 

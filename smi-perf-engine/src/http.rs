@@ -13,7 +13,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
-use crate::driver::{Lane, LaneFactory};
+use crate::driver::{Lane, LaneFactory, Stage};
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -202,13 +202,17 @@ impl Shared {
         req
     }
 
-    async fn connect_h1(&self, t: &Target) -> Result<H1, ErrorKind> {
+    /// Connects to `t`, keeping `stage` up to date (read when a timeout cancels the connect).
+    async fn connect_h1(&self, t: &Target, stage: &mut Stage) -> Result<H1, ErrorKind> {
+        *stage = Stage::Connect;
         let tcp = self.dialer.tcp(&t.connect_addr).await?;
+        *stage = Stage::Handshake;
         macro_rules! handshake {
             ($io:expr) => {{
                 let (sender, conn) = http1::handshake(TokioIo::new($io))
                     .await
                     .map_err(|e| classify(&e))?;
+                *stage = Stage::Exchange;
                 Ok(H1 {
                     sender,
                     conn: Box::pin(conn),
@@ -228,8 +232,15 @@ impl Shared {
         handshake!(tcp)
     }
 
-    async fn connect_h2(&self, t: &Target) -> Result<http2::SendRequest<Full<Bytes>>, ErrorKind> {
+    /// Connects to `t`, keeping `stage` up to date (read when a timeout cancels the connect).
+    async fn connect_h2(
+        &self,
+        t: &Target,
+        stage: &mut Stage,
+    ) -> Result<http2::SendRequest<Full<Bytes>>, ErrorKind> {
+        *stage = Stage::Connect;
         let tcp = self.dialer.tcp(&t.connect_addr).await?;
+        *stage = Stage::Handshake;
         macro_rules! handshake {
             ($io:expr) => {{
                 let (sender, conn) = http2::Builder::new(TokioExecutor::new())
@@ -241,6 +252,7 @@ impl Shared {
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
+                *stage = Stage::Exchange;
                 Ok(sender)
             }};
         }
@@ -341,6 +353,7 @@ impl LaneFactory for HyperHttp1Factory {
             shared: self.shared.clone(),
             conns: (0..n).map(|_| None).collect(),
             next: conn as usize % n.max(1),
+            stage: Stage::Exchange,
         }]
     }
 }
@@ -368,15 +381,22 @@ pub struct HyperHttp1Lane {
     /// Per endpoint: the connection, if open.
     conns: Vec<Option<H1>>,
     next: usize,
+    /// Where the current request is (for [`Lane::timeout_kind`]).
+    stage: Stage,
 }
 
 impl HyperHttp1Lane {
     async fn once(&mut self, i: usize) -> Result<Outcome, (ErrorKind, bool)> {
         // Borrow the fields apart: no Arc clone (a shared refcount) on the request path.
-        let HyperHttp1Lane { shared, conns, .. } = self;
+        let HyperHttp1Lane {
+            shared,
+            conns,
+            stage,
+            ..
+        } = self;
         let t = &shared.targets[i];
         if conns[i].is_none() {
-            conns[i] = Some(shared.connect_h1(t).await.map_err(|k| (k, false))?);
+            conns[i] = Some(shared.connect_h1(t, stage).await.map_err(|k| (k, false))?);
         }
         let H1 {
             sender,
@@ -434,7 +454,10 @@ impl HyperHttp1Lane {
 impl Lane for HyperHttp1Lane {
     async fn prepare(&mut self) {
         let shared = self.shared.clone();
-        if let Ok(c) = shared.connect_h1(&shared.targets[self.next]).await {
+        if let Ok(c) = shared
+            .connect_h1(&shared.targets[self.next], &mut self.stage)
+            .await
+        {
             self.conns[self.next] = Some(c);
         }
     }
@@ -460,8 +483,13 @@ impl Lane for HyperHttp1Lane {
         }
     }
 
+    fn timeout_kind(&self) -> ErrorKind {
+        self.stage.timeout_kind()
+    }
+
     fn reset(&mut self) {
         self.conns.iter_mut().for_each(|c| *c = None);
+        self.stage = Stage::Exchange;
     }
 }
 
@@ -502,6 +530,7 @@ impl LaneFactory for Http2Factory {
                 slots: slots.clone(),
                 mine: (0..n).map(|_| None).collect(),
                 next: (conn as usize + s as usize) % n.max(1),
+                stage: Stage::Exchange,
             })
             .collect()
     }
@@ -515,6 +544,9 @@ pub struct Http2Lane {
     /// Per endpoint: this lane's clone of the sender and its generation.
     mine: Vec<Option<(u64, http2::SendRequest<Full<Bytes>>)>>,
     next: usize,
+    /// Where the current request is (for [`Lane::timeout_kind`]); waiting for the connection
+    /// another lane of the group is opening counts as connecting.
+    stage: Stage,
 }
 
 impl Http2Lane {
@@ -527,13 +559,18 @@ impl Http2Lane {
             return Ok(s.clone());
         }
         let stale = self.mine[i].take().map(|(g, _)| g);
+        self.stage = Stage::Connect;
         let mut slot = self.slots[i].current.lock().await;
         let usable = slot.1.as_ref().is_some_and(|s| !s.is_closed()) && stale != Some(slot.0);
         if !usable {
-            let s = self.shared.connect_h2(&self.shared.targets[i]).await?;
+            let s = self
+                .shared
+                .connect_h2(&self.shared.targets[i], &mut self.stage)
+                .await?;
             slot.0 += 1;
             slot.1 = Some(s);
         }
+        self.stage = Stage::Exchange;
         let s = slot.1.clone().expect("set above");
         self.mine[i] = Some((slot.0, s.clone()));
         Ok(s)
@@ -584,7 +621,12 @@ impl Lane for Http2Lane {
         }
     }
 
+    fn timeout_kind(&self) -> ErrorKind {
+        self.stage.timeout_kind()
+    }
+
     fn reset(&mut self) {
         // A cancelled stream does not poison an HTTP/2 connection; keep it.
+        self.stage = Stage::Exchange;
     }
 }

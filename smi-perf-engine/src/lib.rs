@@ -50,7 +50,7 @@ pub mod tls;
 use std::sync::Arc;
 
 pub use driver::{
-    Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, drive,
+    Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, Stage, drive,
 };
 pub use error::{Error, Result};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};

@@ -55,11 +55,12 @@ pub fn summary(r: &PerformanceTestResult) -> String {
     );
     let _ = writeln!(
         out,
-        "requests {}  ok {}  failed {}  dropped {}  in {}  =>  {} req/s",
+        "requests {}  ok {}  failed {}  dropped {}  cut off {}  in {}  =>  {} req/s",
         x.requests_total,
         x.requests_succeeded,
         x.requests_failed,
         x.dropped_or_late,
+        x.requests_cut_off,
         x.actual_duration,
         x.actual_rps
     );

@@ -225,6 +225,7 @@ pub fn build_result(
         requests_succeeded: r.succeeded as i64,
         requests_failed: r.failed as i64,
         dropped_or_late: r.dropped as i64,
+        requests_cut_off: r.cut_off as i64,
         actual_rps: rps_string(r.total(), secs),
         bytes_sent: r.bytes_sent as i64,
         bytes_received: r.bytes_received as i64,
@@ -372,6 +373,7 @@ fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
         requests_succeeded: x.requests_succeeded,
         requests_failed: x.requests_failed,
         dropped_or_late: x.dropped_or_late,
+        requests_cut_off: x.requests_cut_off,
         actual_rps: x.actual_rps.clone(),
         bytes_sent: x.bytes_sent,
         bytes_received: x.bytes_received,
@@ -430,6 +432,7 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.requests_succeeded = 0;
     rec.requests_failed = 0;
     rec.dropped_or_late = 0;
+    rec.requests_cut_off = 0;
     rec.bytes_sent = 0;
     rec.bytes_received = 0;
     rec.status_codes.clear();
@@ -568,6 +571,11 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
             "requestsFailed",
         )?;
         add_count(&mut rec.dropped_or_late, x.dropped_or_late, "droppedOrLate")?;
+        add_count(
+            &mut rec.requests_cut_off,
+            x.requests_cut_off,
+            "requestsCutOff",
+        )?;
         add_count(&mut rec.bytes_sent, x.bytes_sent, "bytesSent")?;
         add_count(&mut rec.bytes_received, x.bytes_received, "bytesReceived")?;
         add_maps(&mut rec.status_codes, &x.status_codes, "statusCodes")?;

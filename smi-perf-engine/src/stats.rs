@@ -14,8 +14,14 @@ pub enum ErrorKind {
     Connect,
     /// The peer reset or closed the connection mid-exchange.
     Reset,
-    /// The per-request timeout expired.
+    /// The per-request timeout expired while waiting for the answer.
     Timeout,
+    /// The per-request timeout expired while the TCP connection was being opened (a full accept
+    /// queue, a black-holed address).
+    ConnectTimeout,
+    /// The per-request timeout expired during the TLS (or HTTP/2) handshake: the peer accepted
+    /// the connection and then stayed silent.
+    HandshakeTimeout,
     /// TLS handshake or certificate failure.
     Tls,
     /// The peer broke the protocol (garbage, bad framing).
@@ -26,11 +32,13 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::ConnectRefused,
         ErrorKind::Connect,
         ErrorKind::Reset,
         ErrorKind::Timeout,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::HandshakeTimeout,
         ErrorKind::Tls,
         ErrorKind::Protocol,
         ErrorKind::Other,
@@ -43,6 +51,8 @@ impl ErrorKind {
             ErrorKind::Connect => "connect",
             ErrorKind::Reset => "reset",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::ConnectTimeout => "connectTimeout",
+            ErrorKind::HandshakeTimeout => "handshakeTimeout",
             ErrorKind::Tls => "tls",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Other => "other",
@@ -148,6 +158,9 @@ pub struct Recorder {
     pub failed: u64,
     /// Open model: scheduled sends refused by `maxInFlight`.
     pub dropped: u64,
+    /// Requests started in the recorded window and still in flight when the run ended (not
+    /// part of [`total`](Self::total)).
+    pub cut_off: u64,
     /// Bytes written.
     pub bytes_sent: u64,
     /// Bytes read.
@@ -155,7 +168,7 @@ pub struct Recorder {
     /// Counts by status code 0..=999 (a fixed array: no allocation on the hot path).
     pub status: Box<[u64; 1000]>,
     /// Counts by [`ErrorKind`], indexed by `ErrorKind as usize`.
-    pub errors: [u64; 7],
+    pub errors: [u64; ErrorKind::ALL.len()],
 }
 
 impl Recorder {
@@ -167,10 +180,11 @@ impl Recorder {
             succeeded: 0,
             failed: 0,
             dropped: 0,
+            cut_off: 0,
             bytes_sent: 0,
             bytes_received: 0,
             status: Box::new([0; 1000]),
-            errors: [0; 7],
+            errors: [0; ErrorKind::ALL.len()],
         }
     }
 
@@ -235,6 +249,7 @@ impl Recorder {
         self.succeeded += other.succeeded;
         self.failed += other.failed;
         self.dropped += other.dropped;
+        self.cut_off += other.cut_off;
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         for (a, b) in self.status.iter_mut().zip(other.status.iter()) {

@@ -3,7 +3,7 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::driver::{Lane, LaneFactory};
+use crate::driver::{Lane, LaneFactory, Stage};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
 
@@ -21,6 +21,7 @@ impl LaneFactory for TcpFactory {
             expect: plan.expect_bytes,
             stream: None,
             buf: vec![0; 16 * 1024].into_boxed_slice(),
+            connecting: false,
         }]
     }
 }
@@ -33,14 +34,18 @@ pub struct TcpLane {
     expect: u64,
     stream: Option<TcpStream>,
     buf: Box<[u8]>,
+    /// The current request is opening the connection (for [`Lane::timeout_kind`]).
+    connecting: bool,
 }
 
 impl TcpLane {
     async fn exchange(&mut self) -> Result<u64, (ErrorKind, u64)> {
         if self.stream.is_none() {
+            self.connecting = true;
             let s = TcpStream::connect(&self.addr)
                 .await
                 .map_err(|e| (ErrorKind::from_io(&e), 0))?;
+            self.connecting = false;
             let _ = s.set_nodelay(true);
             self.stream = Some(s);
         }
@@ -84,7 +89,17 @@ impl Lane for TcpLane {
         }
     }
 
+    fn timeout_kind(&self) -> ErrorKind {
+        if self.connecting {
+            Stage::Connect
+        } else {
+            Stage::Exchange
+        }
+        .timeout_kind()
+    }
+
     fn reset(&mut self) {
         self.stream = None;
+        self.connecting = false;
     }
 }

@@ -192,3 +192,149 @@ async fn open_model_against_a_stalled_server_ends_on_time() {
     // Nothing answers: after the per-lane share of maxInFlight, scheduled sends are dropped.
     assert!(r.record.dropped_or_late > 100, "{:?}", r.record);
 }
+
+/// Total of every error kind but `kind`.
+fn errors_other_than(r: &PerformanceTestResult, kinds: &[&str]) -> i64 {
+    r.record
+        .errors
+        .iter()
+        .filter(|(k, _)| !kinds.contains(&k.as_str()))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// A listener with a backlog of 1 that never accepts, its accept queue filled: further SYNs
+/// are dropped, so a connect hangs (the kernel retries for about two minutes). Returns the
+/// listener and the filling connections (both must stay alive) and the address.
+async fn full_accept_queue() -> (
+    tokio::net::TcpListener,
+    Vec<TcpStream>,
+    std::net::SocketAddr,
+) {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let l = sock.listen(1).unwrap();
+    let addr = l.local_addr().unwrap();
+    let mut fill = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(Duration::from_millis(300), TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => fill.push(s),
+            Ok(Err(e)) => panic!("filling the accept queue: {e}"),
+            Err(_) => return (l, fill, addr),
+        }
+    }
+    panic!("the accept queue of a backlog-1 listener took 16 connections");
+}
+
+/// The phase bound: a run returns within prepare (timeout) + duration + Open grace (≤ 1 s);
+/// the test allows 3 s more as a hang guard only.
+fn bound(duration: Duration, timeout: Duration) -> Duration {
+    duration + timeout + Duration::from_secs(3)
+}
+
+/// Every generator against a full accept queue: each request that could not connect within
+/// the timeout is a `connectTimeout`, and the run ends on time (it ran 138 s for `-d 3s`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_accept_queue_is_a_connect_timeout_for_every_generator() {
+    let (_l, _fill, addr) = full_accept_queue().await;
+    for (protocol, generator, url) in [
+        ("HTTP", "builtin", format!("http://{addr}/")),
+        ("HTTP", "hyper", format!("http://{addr}/")),
+        ("HTTP2", "builtin", format!("http://{addr}/")),
+        ("TCP", "builtin", format!("tcp://{addr}")),
+    ] {
+        let mut s = spec(&url, "1500ms", "300ms")
+            .load_generator(generator)
+            .connections(2);
+        s.endpoints = vec![url.clone()];
+        s.protocol = Some(protocol.parse().unwrap());
+        let r = run_timed(
+            &s,
+            bound(Duration::from_millis(1500), Duration::from_millis(300)),
+        )
+        .await;
+        let what = format!("{protocol}/{generator}: {:?}", r.record);
+        // 2 lanes × ~5 connects of 300 ms in 1.5 s; the last of each lane is cut off.
+        assert!(errors(&r, "connectTimeout") >= 2, "{what}");
+        assert_eq!(errors_other_than(&r, &["connectTimeout"]), 0, "{what}");
+        assert_eq!(r.record.requests_succeeded, 0, "{what}");
+        assert!(r.record.requests_cut_off <= 2, "{what}");
+    }
+}
+
+/// TLS that never completes: the server accepts and stays silent. Each request is a
+/// `handshakeTimeout` (it was still "connecting" at 120 s), for the native HTTP/1.1 lane,
+/// hyper's and HTTP/2.
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_tls_handshake_is_a_handshake_timeout_for_every_generator() {
+    let url = misbehaving(|s| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(s);
+    })
+    .await
+    .replace("http://", "https://");
+    for (protocol, generator) in [("HTTP", "builtin"), ("HTTP", "hyper"), ("HTTP2", "builtin")] {
+        let mut s = spec(&url, "1500ms", "300ms")
+            .load_generator(generator)
+            .connections(2);
+        s.protocol = Some(protocol.parse().unwrap());
+        s.tls = Some(smi_types::perf::TlsSpec {
+            insecure_skip_verify: Some(true),
+            ..Default::default()
+        });
+        let r = run_timed(
+            &s,
+            bound(Duration::from_millis(1500), Duration::from_millis(300)),
+        )
+        .await;
+        let what = format!("{protocol}/{generator}: {:?}", r.record);
+        assert!(errors(&r, "handshakeTimeout") >= 2, "{what}");
+        assert_eq!(errors_other_than(&r, &["handshakeTimeout"]), 0, "{what}");
+        assert_eq!(r.record.requests_succeeded, 0, "{what}");
+    }
+}
+
+/// A target that accepts, reads the request and never answers, with a timeout as long as the
+/// run: no request completes or times out inside the window. Each lane's request is counted
+/// as cut off at the end (it was counted nowhere: 0 requests, 0 errors).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_at_the_end_are_cut_off_closed_model() {
+    let url = misbehaving(|mut s| async move {
+        let _ = read_head(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    for generator in ["builtin", "hyper"] {
+        let s = spec(&url, "1s", "1s").load_generator(generator);
+        let r = run_timed(&s, bound(Duration::from_secs(1), Duration::from_secs(1))).await;
+        let what = format!("{generator}: {:?}", r.record);
+        assert_eq!(r.record.requests_total, 0, "{what}");
+        assert_eq!(r.record.requests_cut_off, 4, "{what}: one per connection");
+        assert!(r.record.errors.is_empty(), "{what}");
+    }
+}
+
+/// The same under the Open model: every arrival of the window is counted exactly once, as
+/// recorded, cut off or dropped (never sent because the lane was blocked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_open_model_arrival_is_counted_once() {
+    let url = misbehaving(|mut s| async move {
+        let _ = read_head(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let s = spec(&url, "1s", "1s")
+        .connections(2)
+        .load_model(smi_types::perf::LoadModel::Open)
+        .rps(20)
+        .max_in_flight(2);
+    let r = run_timed(&s, bound(Duration::from_secs(1), Duration::from_secs(1))).await;
+    let x = &r.record;
+    assert_eq!(x.requests_cut_off, 2, "{x:?}: one per lane");
+    assert_eq!(
+        x.requests_total + x.requests_cut_off + x.dropped_or_late,
+        20,
+        "{x:?}: 20 rps × 1 s"
+    );
+}

@@ -1827,6 +1827,9 @@ pub struct ClientResult {
     /// Open model: sends refused by `maxInFlight`.
     #[serde(default)]
     pub dropped_or_late: i64,
+    /// Requests still in flight when the run ended (not part of `requestsTotal`).
+    #[serde(default)]
+    pub requests_cut_off: i64,
     /// Achieved requests per second.
     pub actual_rps: String,
     /// Bytes written.
@@ -1966,6 +1969,12 @@ pub struct ResultRecord {
     /// Open model: sends refused by `maxInFlight`.
     #[serde(default)]
     pub dropped_or_late: i64,
+    /// Requests sent (or being connected for) during the recorded window and still unanswered
+    /// when the run ended: cut off, neither succeeded nor failed, so not part of
+    /// `requestsTotal`. Every request started in the window is counted exactly once, in
+    /// `requestsTotal` or here.
+    #[serde(default)]
+    pub requests_cut_off: i64,
     /// Achieved rate, decimal string with 3 decimals.
     pub actual_rps: String,
     /// Bytes written.
@@ -1977,7 +1986,7 @@ pub struct ResultRecord {
     /// Counts by status code; `"error"` for transport failures.
     #[serde(default)]
     pub status_codes: BTreeMap<String, i64>,
-    /// Counts by error kind (`connectRefused`, `reset`, `timeout`, `tls`, `protocol`, `other`, or `http5xx` style).
+    /// Counts by error kind (`connectRefused`, `connect`, `reset`, `timeout`, `connectTimeout`, `handshakeTimeout`, `tls`, `protocol`, `other`, or `http5xx` style).
     #[serde(default)]
     pub errors: BTreeMap<String, i64>,
     /// Latency summary (basis: `latencyBasis`).
@@ -2032,6 +2041,7 @@ impl Default for ResultRecord {
             requests_succeeded: 0,
             requests_failed: 0,
             dropped_or_late: 0,
+            requests_cut_off: 0,
             actual_rps: "0.000".into(),
             bytes_sent: 0,
             bytes_received: 0,
@@ -2139,6 +2149,7 @@ impl PerformanceTestResult {
             ("requestsSucceeded", r.requests_succeeded),
             ("requestsFailed", r.requests_failed),
             ("droppedOrLate", r.dropped_or_late),
+            ("requestsCutOff", r.requests_cut_off),
             ("bytesSent", r.bytes_sent),
             ("bytesReceived", r.bytes_received),
         ] {
