@@ -15,7 +15,7 @@
 //! | `TrafficSplit` | `HTTPRoute` (or `TCPRoute`) with `parentRefs: [{group: "", kind: Service, name: <root service>}]` and weighted `backendRefs` | v1alpha1 quantity weights keep their ratios; weights above 1,000,000 are reduced |
 //! | `TrafficSplit.spec.matches` + `HTTPRouteGroup` | one rule per HTTPRouteGroup match, plus a last rule sending everything else to the root service | |
 //! | `HTTPRouteGroup` match | `HTTPRouteMatch`es: one per method | `pathRegex` becomes `Exact`/`PathPrefix` when the regex is exactly that, else `RegularExpression` (**implementation-specific** in the Gateway API); headers become `Exact` or `RegularExpression` header matches |
-//! | `HTTPRouteGroup`/`TCPRoute` used only by TrafficTargets | a route on the destination's Service with a single backend (itself) | a neutral place for the routes; it changes no routing |
+//! | `HTTPRouteGroup`/`TCPRoute` used only by TrafficTargets | a route on each Service of the input selecting the destination's pods (a TrafficSplit's root Service excepted), with a single backend (that Service) and a last catch-all rule | a neutral place for the routes; it changes no routing |
 //! | `TrafficTarget`, `IdentityBinding` | **no GAMMA equivalent**: Linkerd `Server` + `MeshTLSAuthentication` + `AuthorizationPolicy` (+ inbound `HTTPRoute`s), or Istio `security.istio.io/v1` `AuthorizationPolicy`; with [`Mesh::None`] reported as not migrated | |
 //! | `UDPRoute` | not migrated (no mesh implements the Gateway API's UDPRoute) | |
 //! | `TrafficMetrics` (metrics API), `PerformanceTest` | not migrated (read APIs / tooling, not configuration) | |
@@ -79,6 +79,11 @@
 //! ```
 
 #![forbid(unsafe_code)]
+
+/// The crate README's Rust snippet, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod context;
 mod migrate;
@@ -170,10 +175,15 @@ pub struct SourceRef {
 impl std::fmt::Display for SourceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}[{}]: {}", self.origin, self.document, self.kind)?;
-        if let Some(ns) = &self.namespace {
-            write!(f, " {ns}/{}", self.name)
+        let name = if self.name.is_empty() {
+            "(unnamed)"
         } else {
-            write!(f, " {}", self.name)
+            &self.name
+        };
+        if let Some(ns) = &self.namespace {
+            write!(f, " {ns}/{name}")
+        } else {
+            write!(f, " {name}")
         }
     }
 }
@@ -307,9 +317,12 @@ impl Migration {
             if i > 0 {
                 out.push_str("---\n");
             }
-            out.push_str(
-                &serde_saphyr::to_string(&o.value).map_err(|e| Error::Serialize(e.to_string()))?,
-            );
+            let doc =
+                serde_saphyr::to_string(&o.value).map_err(|e| Error::Serialize(e.to_string()))?;
+            out.push_str(&doc);
+            if !doc.ends_with('\n') {
+                out.push('\n');
+            }
         }
         Ok(out)
     }

@@ -58,6 +58,10 @@ struct Run<'o> {
     used_by_split: BTreeSet<(&'static str, Key)>,
     used_by_target: BTreeSet<(&'static str, Key)>,
     access_routes: BTreeSet<(&'static str, String, String)>,
+    /// Root Services of the TrafficSplits: their routes carry the split.
+    apexes: BTreeSet<Key>,
+    /// Input order of the sources, to report in it.
+    order_of: BTreeMap<SourceRef, usize>,
 }
 
 /// Migrates every SMI object of `inputs` (all inputs form one set: a TrafficSplit in one file
@@ -75,6 +79,8 @@ pub fn migrate(inputs: &[Input<'_>], opts: &Options) -> Result<Migration, Error>
         used_by_split: BTreeSet::new(),
         used_by_target: BTreeSet::new(),
         access_routes: BTreeSet::new(),
+        apexes: BTreeSet::new(),
+        order_of: BTreeMap::new(),
     };
     let mut objects = Objects::default();
     let mut order = 0usize;
@@ -134,6 +140,7 @@ fn key(src: &Src) -> Key {
 
 impl Run<'_> {
     fn loss(&mut self, src: &Src, kind: LossKind, path: &str, value: Value, reason: String) {
+        self.order_of.insert(src.sref.clone(), src.order);
         self.losses.push(Loss {
             source: src.sref.clone(),
             kind,
@@ -148,6 +155,7 @@ impl Run<'_> {
     }
 
     fn note(&mut self, src: &Src, kind: NoteKind, path: &str, message: String) {
+        self.order_of.insert(src.sref.clone(), src.order);
         self.notes.push(Note {
             source: src.sref.clone(),
             kind,
@@ -173,6 +181,7 @@ impl Run<'_> {
             ),
         )]));
         let value = serde_json::to_value(&object).unwrap_or(Value::Null);
+        self.order_of.insert(src.sref.clone(), src.order);
         self.out.push((
             src.order,
             Emitted {
@@ -245,39 +254,31 @@ impl Run<'_> {
         };
         match converted.value {
             SmiObject::TrafficSplitV1alpha4(ts) => objects.splits.push((src, ts)),
-            SmiObject::HttpRouteGroupV1alpha4(g) => {
-                match objects.groups.entry(k) {
-                    std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert((src, g));
-                    }
+            SmiObject::HttpRouteGroupV1alpha4(g) => match objects.groups.entry(k) {
+                std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert((src, g));
                 }
-            }
-            SmiObject::TcpRouteV1alpha4(r) => {
-                match objects.tcp.entry(k) {
-                    std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert((src, r));
-                    }
+            },
+            SmiObject::TcpRouteV1alpha4(r) => match objects.tcp.entry(k) {
+                std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert((src, r));
                 }
-            }
-            SmiObject::UdpRouteV1alpha4(_) => {
-                match objects.udp.entry(k) {
-                    std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(src);
-                    }
+            },
+            SmiObject::UdpRouteV1alpha4(_) => match objects.udp.entry(k) {
+                std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(src);
                 }
-            }
+            },
             SmiObject::TrafficTargetV1alpha4(t) => objects.targets.push((src, t, dest_port)),
-            SmiObject::IdentityBindingV1alpha4(b) => {
-                match objects.bindings.entry(k) {
-                    std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert((src, b));
-                    }
+            SmiObject::IdentityBindingV1alpha4(b) => match objects.bindings.entry(k) {
+                std::collections::btree_map::Entry::Occupied(_) => duplicate(self, &src),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert((src, b));
                 }
-            }
+            },
             other => self.not_migrated(
                 &src,
                 "",
@@ -502,6 +503,7 @@ impl Run<'_> {
     fn split(&mut self, objects: &Objects, src: &Src, ts: &split::TrafficSplit) {
         let spec = &ts.spec;
         let apex = spec.service.as_str();
+        self.apexes.insert((src.ns.clone(), apex.to_owned()));
         if spec.backends.is_empty() {
             return self.not_migrated(
                 src,
@@ -826,10 +828,13 @@ impl Run<'_> {
         // routes used by this TrafficTarget and by no TrafficSplit: a route on the
         // destination's Services with a single backend
         if let Ok(labels) = &labels {
+            // not on a TrafficSplit's root Service: a second route there would take requests
+            // away from the split
             let services: Vec<(String, Service)> = self
                 .cluster
                 .services_selecting(&src.ns, labels)
                 .into_iter()
+                .filter(|(n, _)| !self.apexes.contains(&(src.ns.clone(), (*n).to_owned())))
                 .map(|(n, s)| (n.to_owned(), s.clone()))
                 .collect();
             for r in &rules {
@@ -1464,6 +1469,7 @@ impl Run<'_> {
 
     fn finish(mut self, inputs: usize) -> Result<Migration, Error> {
         self.out.sort_by_key(|(order, _)| *order);
+
         // generated names must not collide
         let mut seen = BTreeSet::new();
         let mut objects = Vec::with_capacity(self.out.len());
@@ -1493,6 +1499,10 @@ impl Run<'_> {
             }
             objects.push(e);
         }
+        let order_of = std::mem::take(&mut self.order_of);
+        let pos = |s: &SourceRef| order_of.get(s).copied().unwrap_or(usize::MAX);
+        self.losses.sort_by_key(|l| pos(&l.source));
+        self.notes.sort_by_key(|n| pos(&n.source));
         // one report per loss/note, however many routes reused the match
         let mut seen_l = Vec::new();
         self.losses.retain(|l| {

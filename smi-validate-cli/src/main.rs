@@ -7,6 +7,8 @@ use std::io::{self, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod migrate;
+
 /// Validate Service Mesh Interface (SMI) manifests: YAML syntax, CRD structure, CEL rules,
 /// cross-object references and lints, with file:line:column diagnostics.
 ///
@@ -40,6 +42,8 @@ enum Command {
         /// Input file (`-` for stdin).
         file: PathBuf,
     },
+    /// Migrate SMI manifests to the Gateway API (GAMMA) and mesh policies (smi-gateway).
+    Migrate(migrate::MigrateArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Crds { flavour }) => crds(flavour),
         Some(Command::Convert { to, lossy, file }) => convert(&to, lossy, &file),
+        Some(Command::Migrate(a)) => migrate::run(a),
         None => validate(cli.validate),
     }
 }
