@@ -148,6 +148,7 @@
 //! | SMI1511 | warning | 6 | negative weight (v1alpha1) |
 
 pub mod admission;
+pub mod crd_check;
 mod cross;
 mod diagnostic;
 mod engine;
