@@ -25,11 +25,28 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the generated SMI CRDs (multi-document YAML).
+    /// Print the generated SMI CRDs (multi-document YAML), or with --check, check CRDs
+    /// offline against the Kubernetes API server's admission rules.
     Crds {
         /// Which CRD set.
         #[arg(long, value_enum, default_value = "all-versions")]
         flavour: Flavour,
+        /// Check CRDs instead of printing them: the structural-schema, OpenAPI and CEL rules
+        /// (cost estimate included) kube-apiserver applies when a CRD is created. Checks the
+        /// given files (YAML or JSON, multi-document; `-` for stdin), or the generated CRDs
+        /// of --flavour when no file is given. Exit status: 0 all accepted, 1 a CRD would be
+        /// rejected, 2 usage, I/O or parse error.
+        #[arg(long)]
+        check: bool,
+        /// With --check: also print the estimated cost of every CEL rule.
+        #[arg(long, requires = "check")]
+        costs: bool,
+        /// With --check: output format (text or json).
+        #[arg(short, long, value_enum, default_value = "text", requires = "check")]
+        output: CheckFormat,
+        /// With --check: the CRD files.
+        #[arg(requires = "check")]
+        files: Vec<PathBuf>,
     },
     /// Convert the SMI objects of a stream to another version of their group.
     Convert {
@@ -50,6 +67,12 @@ enum Command {
 enum Flavour {
     AllVersions,
     SdkCompatible,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -127,7 +150,14 @@ struct ValidateArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Crds { flavour }) => crds(flavour),
+        Some(Command::Crds {
+            flavour,
+            check: true,
+            costs,
+            output,
+            files,
+        }) => check_crds(flavour, &files, costs, output),
+        Some(Command::Crds { flavour, .. }) => crds(flavour),
         Some(Command::Convert { to, lossy, file }) => convert(&to, lossy, &file),
         Some(Command::Migrate(a)) => migrate::run(a),
         None => validate(cli.validate),
@@ -271,11 +301,154 @@ fn validate(a: ValidateArgs) -> ExitCode {
     }
 }
 
-fn crds(flavour: Flavour) -> ExitCode {
-    let f = match flavour {
+fn smi_flavour(flavour: Flavour) -> smi_types::crd::Flavour {
+    match flavour {
         Flavour::AllVersions => smi_types::crd::Flavour::AllVersions,
         Flavour::SdkCompatible => smi_types::crd::Flavour::SdkCompatible,
-    };
+    }
+}
+
+/// `crds --check`: the offline CRD checker over files (or the generated CRDs).
+fn check_crds(flavour: Flavour, files: &[PathBuf], costs: bool, format: CheckFormat) -> ExitCode {
+    use smi_validate::crd_check::{self, CrdReport};
+    let mut reports: Vec<(String, CrdReport)> = Vec::new();
+    let mut io_error = false;
+    if files.is_empty() {
+        for crd in smi_types::crd::generate(smi_flavour(flavour)) {
+            reports.push(("<generated>".into(), crd_check::check_typed(&crd)));
+        }
+    } else {
+        let mut paths = Vec::new();
+        for f in files {
+            if f.as_os_str() == "-" {
+                paths.push(f.clone());
+            } else if let Err(e) = collect(f, &mut paths) {
+                eprintln!("smi-validate crds --check: {}: {e}", f.display());
+                io_error = true;
+            }
+        }
+        for p in paths {
+            let name = if p.as_os_str() == "-" {
+                "<stdin>".to_string()
+            } else {
+                p.display().to_string()
+            };
+            let text = if p.as_os_str() == "-" {
+                let mut s = String::new();
+                io::Read::read_to_string(&mut io::stdin().lock(), &mut s).map(|_| s)
+            } else {
+                std::fs::read_to_string(&p)
+            };
+            let text = match text {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("smi-validate crds --check: {name}: {e}");
+                    io_error = true;
+                    continue;
+                }
+            };
+            match crd_check::check_str(&text) {
+                Ok(rs) => reports.extend(rs.into_iter().map(|r| (name.clone(), r))),
+                Err(e) => {
+                    eprintln!("smi-validate crds --check: {name}: {e}");
+                    io_error = true;
+                }
+            }
+        }
+    }
+    let rejected = reports.iter().filter(|(_, r)| !r.is_accepted()).count();
+    let mut out = io::stdout().lock();
+    match format {
+        CheckFormat::Text => {
+            for (file, r) in &reports {
+                let verdict = if r.is_accepted() {
+                    "accepted"
+                } else {
+                    "rejected"
+                };
+                let _ = writeln!(
+                    out,
+                    "{file}: document {}: CustomResourceDefinition {}: {verdict}",
+                    r.document, r.name
+                );
+                for e in &r.errors {
+                    let _ = writeln!(out, "  error: {e}");
+                }
+                for w in &r.warnings {
+                    let _ = writeln!(out, "  warning: {w}");
+                }
+                if costs {
+                    for c in &r.rule_costs {
+                        let _ = writeln!(
+                            out,
+                            "  cost: {} × {} = {} (limit {}): {}",
+                            c.max_cost,
+                            c.cardinality,
+                            c.total,
+                            crd_check::STATIC_ESTIMATED_COST_LIMIT,
+                            c.field
+                        );
+                    }
+                    for (p, t) in &r.schema_costs {
+                        let _ = writeln!(
+                            out,
+                            "  cost total: {t} (limit {}): {p}",
+                            crd_check::STATIC_ESTIMATED_CRD_COST_LIMIT
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{} CRDs checked, {rejected} would be rejected",
+                reports.len()
+            );
+        }
+        CheckFormat::Json => {
+            let list: Vec<serde_json::Value> = reports
+                .iter()
+                .map(|(file, r)| {
+                    serde_json::json!({
+                        "file": file,
+                        "document": r.document,
+                        "name": r.name,
+                        "accepted": r.is_accepted(),
+                        "errors": r.errors.iter().map(|e| serde_json::json!({
+                            "field": e.field,
+                            "reason": e.kind.reason(),
+                            "message": e.to_string(),
+                        })).collect::<Vec<_>>(),
+                        "warnings": r.warnings,
+                        "ruleCosts": r.rule_costs.iter().map(|c| serde_json::json!({
+                            "field": c.field,
+                            "rule": c.rule,
+                            "maxCost": c.max_cost,
+                            "cardinality": c.cardinality,
+                            "total": c.total,
+                        })).collect::<Vec<_>>(),
+                        "schemaCosts": r.schema_costs.iter().map(|(p, t)| serde_json::json!({"field": p, "total": t})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"crds": list}))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if io_error {
+        ExitCode::from(2)
+    } else if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn crds(flavour: Flavour) -> ExitCode {
+    let f = smi_flavour(flavour);
     let yaml = smi_types::crd::to_yaml(&smi_types::crd::generate(f));
     let mut out = io::stdout().lock();
     let _ = out.write_all(yaml.as_bytes());
