@@ -232,6 +232,14 @@ pub(crate) fn check_crd(crd: &Value, report: &mut CrdReport) {
             "must have exactly one version marked as storage version",
         ));
     }
+    // on create the server sets status.storedVersions to the storage versions
+    if storage == 0 {
+        errs.push(FieldError::invalid(
+            "status.storedVersions",
+            &Value::Array(vec![]),
+            "must have at least one stored version",
+        ));
+    }
 
     // names
     for (key, val) in [
