@@ -324,3 +324,29 @@ fn result_counts_that_overflow_i64_are_an_inconsistency_not_a_panic() {
     assert!(errors.contains(&"requestsTotal".to_owned()), "{errors:?}");
     assert!(errors.contains(&"statusCodes".to_owned()), "{errors:?}");
 }
+
+/// Aliases to one large string: few nodes, many bytes. The budget is in bytes
+/// (`max_scalar_bytes_per_document` counts every expansion), the same budget smi-validate's
+/// reader applies (`smi_validate::Limits::max_scalar_bytes_per_document` defaults to it).
+fn aliases_to_a_large_string(kb: usize, aliases: usize) -> String {
+    let mut s = format!("a: &a {}\nb: [", "x".repeat(kb << 10));
+    s.push_str(&vec!["*a"; aliases].join(", "));
+    s.push_str("]\n");
+    s
+}
+
+#[test]
+fn alias_expansion_is_bounded_in_bytes() {
+    // 99 aliases (under the alias/anchor ratio check) to 200 KB: 20 MB once expanded
+    let m = limit_message(parse(aliases_to_a_large_string(200, 99), Limits::default()));
+    assert!(
+        m.contains("max_scalar_bytes_per_document = 16777216"),
+        "{m}"
+    );
+    // the same at half the size fits
+    assert!(parse(aliases_to_a_large_string(100, 99), Limits::default()).is_ok());
+    let mut limits = Limits::default();
+    limits.max_scalar_bytes_per_document = 1 << 20;
+    let m = limit_message(parse(aliases_to_a_large_string(100, 99), limits));
+    assert!(m.contains("max_scalar_bytes_per_document = 1048576"), "{m}");
+}

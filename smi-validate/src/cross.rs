@@ -8,8 +8,8 @@
 //! source text stays. `tests/memory.rs` bounds what an object costs.
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::path::Path;
-use crate::yaml::Doc;
+use crate::path::{Path, Seg};
+use crate::yaml::{Doc, Node};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -83,8 +83,12 @@ impl Entry {
     fn kind_name(&self) -> (u8, &str) {
         (self.kind, self.name())
     }
+    /// The apex is always the first reference ([`Index::add`] pushes it first).
     fn apex(&self) -> Option<&str> {
-        self.refs(What::Apex).next().map(|r| self.str(r))
+        self.refs
+            .first()
+            .filter(|r| r.what == What::Apex)
+            .map(|r| self.str(r))
     }
     /// The list a reference sits in (`spec.backends`, `spec.rules` …; for the apex, `spec`).
     fn list(&self, what: What) -> Path {
@@ -147,20 +151,29 @@ fn s(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
-fn pos(doc: &Doc, path: &Path) -> (u32, u32) {
-    doc.locate_value(path).map_or((0, 0), |p| (p.line, p.col))
+fn line_col(at: Option<Node<'_>>) -> (u32, u32) {
+    at.and_then(|n| n.pos()).map_or((0, 0), |p| (p.line, p.col))
+}
+
+/// The node at `path` (a few fixed steps from the root).
+fn node_at<'d>(doc: &'d Doc, path: &Path) -> Option<Node<'d>> {
+    path.segs().iter().try_fold(doc.root(), |n, seg| match seg {
+        Seg::Key(k) => n.get(k),
+        Seg::Index(i) => n.items().nth(*i),
+    })
 }
 
 /// Builds one entry's text and references.
-struct Builder<'d> {
-    doc: &'d Doc,
+struct Builder {
     text: String,
     refs: Vec<Ref>,
 }
 
-impl Builder<'_> {
-    fn push(&mut self, what: What, s: &str, i: usize, j: usize, at: Option<&Path>) {
-        let (line, col) = at.map_or((0, 0), |p| pos(self.doc, p));
+impl Builder {
+    /// `at`: the node the reference is located at (walked once over each list, never looked
+    /// up from the root per item: that was quadratic in the length of the list).
+    fn push(&mut self, what: What, s: &str, i: usize, j: usize, at: Option<Node<'_>>) {
+        let (line, col) = line_col(at);
         let start = self.text.len() as u32;
         self.text.push_str(s);
         self.refs.push(Ref {
@@ -174,6 +187,24 @@ impl Builder<'_> {
         });
     }
 }
+
+/// The match names of an HTTPRouteGroup for a hint: the first [`HINT_NAMES`], then how many more.
+fn match_list(t: &Entry) -> String {
+    let mut names = t.refs(What::MatchName).map(|n| t.str(n));
+    let mut list = names
+        .by_ref()
+        .take(HINT_NAMES)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = names.count();
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    list
+}
+
+/// Names listed in a hint (a diagnostic per unknown name listing every known one was quadratic).
+const HINT_NAMES: usize = 20;
 
 impl Index {
     /// Records an object (already routed to `kind`/`version`).
@@ -206,7 +237,7 @@ impl Index {
                 self.kinds.len() - 1
             }
         };
-        let (line, col) = pos(doc, &Path::root().key("metadata").key("name"));
+        let (line, col) = line_col(node_at(doc, &Path::root().key("metadata").key("name")));
         let under_spec =
             !(version == "v1alpha1" || (version == "v1alpha2" && kind == "HTTPRouteGroup"));
         let specs = version == "v1alpha1";
@@ -224,17 +255,20 @@ impl Index {
             specs,
         };
         let mut b = Builder {
-            doc,
             text: name.to_owned(),
             refs: Vec::new(),
         };
+        // every list is walked once, item by item, with its positions
+        let list = |what: What| node_at(doc, &e.list(what)).filter(|n| n.value().is_array());
         match kind {
             "HTTPRouteGroup" => {
-                if let Some(Value::Array(ms)) = e.list(What::MatchName).lookup(v) {
-                    for (i, m) in ms.iter().enumerate() {
-                        if let Some(n) = s(m.get("name")) {
-                            b.push(What::MatchName, n, i, 0, None);
-                        }
+                for (i, m) in list(What::MatchName)
+                    .iter()
+                    .flat_map(Node::items)
+                    .enumerate()
+                {
+                    if let Some(n) = s(m.value().get("name")) {
+                        b.push(What::MatchName, n, i, 0, None);
                     }
                 }
             }
@@ -243,45 +277,38 @@ impl Index {
                 if let Some(apex) = s(apex_path.lookup(v)) {
                     b.push(What::Apex, apex, 0, 0, None);
                 }
-                let bp = e.list(What::Backend);
-                if let Some(Value::Array(bs)) = bp.lookup(v) {
-                    for (i, x) in bs.iter().enumerate() {
-                        if let Some(svc) = s(x.get("service")) {
-                            let at = bp.index(i).key("service");
-                            b.push(What::Backend, svc, i, 0, Some(&at));
-                        }
+                for (i, x) in list(What::Backend).iter().flat_map(Node::items).enumerate() {
+                    let svc = x.get("service");
+                    if let Some(name) = s(svc.map(|n| n.value())) {
+                        b.push(What::Backend, name, i, 0, svc);
                     }
                 }
-                let mp = e.list(What::SplitMatch);
-                if let Some(Value::Array(ms)) = mp.lookup(v) {
-                    for (i, m) in ms.iter().enumerate() {
-                        if let Some(n) = s(m.get("name")) {
-                            let at = mp.index(i).key("name");
-                            b.push(What::SplitMatch, n, i, 0, Some(&at));
-                        }
+                for (i, m) in list(What::SplitMatch)
+                    .iter()
+                    .flat_map(Node::items)
+                    .enumerate()
+                {
+                    let n = m.get("name");
+                    if let Some(name) = s(n.map(|n| n.value())) {
+                        b.push(What::SplitMatch, name, i, 0, n);
                     }
                 }
             }
             "TrafficTarget" => {
-                let rp = e.list(What::Rule(0));
-                if let Some(Value::Array(rs)) = rp.lookup(v) {
-                    for (i, r) in rs.iter().enumerate() {
-                        let (Some(rk), Some(rn)) = (s(r.get("kind")), s(r.get("name"))) else {
-                            continue;
-                        };
-                        // an unknown rule kind is already a schema error (SMI1203)
-                        let Some(k) = ROUTE_KINDS.iter().position(|k| *k == rk) else {
-                            continue;
-                        };
-                        let at = rp.index(i).key("name");
-                        b.push(What::Rule(k as u8), rn, i, 0, Some(&at));
-                        if let Some(Value::Array(ms)) = r.get("matches") {
-                            for (j, m) in ms.iter().enumerate() {
-                                if let Some(m) = m.as_str() {
-                                    let at = rp.index(i).key("matches").index(j);
-                                    b.push(What::RuleMatch, m, i, j, Some(&at));
-                                }
-                            }
+                for (i, r) in list(What::Rule(0)).iter().flat_map(Node::items).enumerate() {
+                    let rv = r.value();
+                    let (Some(rk), Some(rn)) = (s(rv.get("kind")), s(rv.get("name"))) else {
+                        continue;
+                    };
+                    // an unknown rule kind is already a schema error (SMI1203)
+                    let Some(k) = ROUTE_KINDS.iter().position(|k| *k == rk) else {
+                        continue;
+                    };
+                    b.push(What::Rule(k as u8), rn, i, 0, r.get("name"));
+                    let matches = r.get("matches");
+                    for (j, m) in matches.iter().flat_map(Node::items).enumerate() {
+                        if let Some(name) = m.value().as_str() {
+                            b.push(What::RuleMatch, name, i, j, Some(m));
                         }
                     }
                 }
@@ -424,11 +451,14 @@ impl Index {
                 ));
             }
         }
+        let mut known_matches: HashMap<usize, HashSet<&str>> = HashMap::new();
         for e in es {
             if is_split(e) {
+                // once: without an apex, `apex()` scans every reference
+                let own_apex = e.apex();
                 for r in e.refs(What::Backend) {
                     let b = e.str(r);
-                    if e.apex() == Some(b) {
+                    if own_apex == Some(b) {
                         continue; // backend == own apex is valid (failover)
                     }
                     if let Some(other) = first_apex(e.ns, b) {
@@ -455,7 +485,7 @@ impl Index {
                 }
             }
             // the match names of a rule follow the rule
-            let mut target: Option<(&Entry, &str, HashSet<&str>)> = None;
+            let mut target: Option<(&Entry, &str, &HashSet<&str>)> = None;
             for r in e.refs.iter() {
                 match r.what {
                     What::Rule(k) => {
@@ -476,8 +506,13 @@ impl Index {
                                 ),
                             ),
                             Some(t) if self.kind(t) == "HTTPRouteGroup" => {
-                                let known = t.refs(What::MatchName).map(|n| t.str(n)).collect();
-                                target = Some((t, name, known));
+                                // once per HTTPRouteGroup, however many rules name it
+                                let known = known_matches
+                                    .entry(std::ptr::from_ref(t) as usize)
+                                    .or_insert_with(|| {
+                                        t.refs(What::MatchName).map(|n| t.str(n)).collect()
+                                    });
+                                target = Some((t, name, &*known));
                             }
                             Some(_) => {}
                         }
@@ -488,8 +523,6 @@ impl Index {
                         };
                         let m = e.str(r);
                         if !known.contains(m) {
-                            let known: Vec<&str> =
-                                t.refs(What::MatchName).map(|n| t.str(n)).collect();
                             out.push(
                                 self.diag(
                                     e,
@@ -497,7 +530,7 @@ impl Index {
                                     Code::UnknownMatchName,
                                     format!("HTTPRouteGroup `{route}` has no match named `{m}`"),
                                 )
-                                .with_hint(format!("its matches are: {}", known.join(", "))),
+                                .with_hint(format!("its matches are: {}", match_list(t))),
                             );
                         }
                     }
@@ -512,6 +545,72 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn doc(text: String) -> Doc {
+        let raw = crate::yaml::RawDoc {
+            text,
+            first_line: 1,
+            issue: None,
+        };
+        match crate::yaml::parse(raw, &crate::yaml::Limits::default()).pop() {
+            Some(crate::yaml::Parsed::Doc(d, _)) => d,
+            _ => panic!("not a document"),
+        }
+    }
+
+    /// Nodes visited to size values while indexing `text` (the work of locating references).
+    fn visits_to_index(kind: &'static str, version: &str, text: String) -> (usize, Index) {
+        let d = doc(text);
+        let mut index = Index::default();
+        crate::yaml::SIZE_VISITS.with(|c| c.set(0));
+        index.add(kind, version, &Arc::from("f.yaml"), 0, &d);
+        (crate::yaml::SIZE_VISITS.with(|c| c.get()), index)
+    }
+
+    /// One TrafficSplit with 64k backends took 27 s, 200k more than 300 s: each backend was
+    /// located from the root, walking every backend before it. Now each list is walked once.
+    #[test]
+    fn indexing_is_linear_in_the_length_of_each_list() {
+        for n in [1_000usize, 20_000] {
+            let mut split = String::from(
+                "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec:\n  service: web\n  backends:\n",
+            );
+            for i in 0..n {
+                split.push_str(&format!("  - {{service: b{i}, weight: 1}}\n"));
+            }
+            let (visits, index) = visits_to_index("TrafficSplit", "v1alpha4", split);
+            // each backend mapping has 3 nodes (+1 per key): quadratic would be ~n²
+            assert!(
+                visits <= 6 * n + 100,
+                "{visits} node visits for {n} backends"
+            );
+            let e = &index.entries[0];
+            let last = e.refs.last().unwrap();
+            assert_eq!(
+                (e.str(last), last.line, last.col),
+                (&*format!("b{}", n - 1), n as u32 + 6, 15)
+            );
+
+            let mut target = String::from(
+                "apiVersion: access.smi-spec.io/v1alpha3\nkind: TrafficTarget\nmetadata: {name: t}\nspec:\n  destination: {kind: ServiceAccount, name: a}\n  rules:\n",
+            );
+            for i in 0..n / 10 {
+                target.push_str(&format!(
+                    "  - kind: HTTPRouteGroup\n    name: r{i}\n    matches: [{}]\n",
+                    (0..10)
+                        .map(|j| format!("m{j}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let (visits, index) = visits_to_index("TrafficTarget", "v1alpha3", target);
+            assert!(
+                visits <= 6 * n + 100,
+                "{visits} node visits for {n} rule matches"
+            );
+            assert_eq!(index.entries[0].refs.len(), n / 10 * 11);
+        }
+    }
 
     /// What every object keeps until the end of the input (plus its strings and references).
     #[test]

@@ -30,6 +30,11 @@ pub struct Limits {
     /// Nodes produced by alias expansion per document (guards against "billion laughs").
     /// Default 10,000.
     pub max_alias_nodes: usize,
+    /// Bytes of all scalars (keys and values) of a document, alias expansions included: an alias
+    /// to a 100 KB string costs 100 KB each time it is used, however few nodes it is.
+    /// Default 16 MiB, the same budget `smi_types::Limits::max_scalar_bytes_per_document` gives
+    /// the typed parser (and `smi-validate convert`). CLI: `--max-scalar-bytes-per-document`.
+    pub max_scalar_bytes_per_document: usize,
     /// Diagnostics reported per document; the rest are counted in one final SMI1003.
     /// Default 1,000.
     pub max_diagnostics_per_document: usize,
@@ -43,6 +48,8 @@ impl Default for Limits {
             max_depth: 64,
             max_scalar_bytes: 1 << 20,
             max_alias_nodes: 10_000,
+            max_scalar_bytes_per_document: smi_types::Limits::default()
+                .max_scalar_bytes_per_document,
             max_diagnostics_per_document: 1_000,
         }
     }
@@ -294,6 +301,8 @@ struct Builder<'l> {
     positions: Vec<Pos>,
     anchors: Vec<(usize, Value, usize, usize)>, // id, value, pos start, pos end
     alias_nodes: usize,
+    /// Scalar bytes so far, alias expansions included.
+    scalar_bytes: usize,
     issues: Vec<YamlIssue>,
     dropped: usize,
     root: Option<Value>,
@@ -379,7 +388,33 @@ fn is_float(s: &str) -> bool {
     i == b.len()
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Nodes [`value_size`] visited on this thread: the work of locating, for tests that bound it.
+    pub(crate) static SIZE_VISITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Scalar bytes of a value: keys and strings by length, other scalars by their text.
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m.iter().map(|(k, c)| k.len() + value_bytes(c)).sum(),
+        Value::Array(a) => a.iter().map(value_bytes).sum(),
+        Value::String(s) => s.len(),
+        Value::Number(n) => n.to_string().len(),
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Null => 4,
+    }
+}
+
 fn value_size(v: &Value) -> usize {
+    #[cfg(test)]
+    SIZE_VISITS.with(|c| c.set(c.get() + 1));
     match v {
         Value::Object(m) => 1 + m.values().map(|c| 1 + value_size(c)).sum::<usize>(),
         Value::Array(a) => 1 + a.iter().map(value_size).sum::<usize>(),
@@ -554,6 +589,20 @@ impl<'l> Builder<'l> {
         true
     }
 
+    fn check_scalar_bytes(&mut self, pos: Pos) -> Result<(), YamlIssue> {
+        if self.scalar_bytes <= self.limits.max_scalar_bytes_per_document {
+            return Ok(());
+        }
+        Err(self.issue(
+            Code::LimitExceeded,
+            format!(
+                "scalars (alias expansions included) exceed the limit of {} bytes per document (an \"alias bomb\"?)",
+                self.limits.max_scalar_bytes_per_document
+            ),
+            pos,
+        ))
+    }
+
     fn check_complex_key(&mut self, pos: Pos) -> Result<(), YamlIssue> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(self.issue(
@@ -590,6 +639,8 @@ impl<'l> Builder<'l> {
                         pos,
                     ));
                 }
+                self.scalar_bytes = self.scalar_bytes.saturating_add(text.len());
+                self.check_scalar_bytes(pos)?;
                 let merge = text == "<<"
                     && match &tag {
                         None => style == ScalarStyle::Plain,
@@ -692,15 +743,17 @@ impl<'l> Builder<'l> {
                 Ok(())
             }
             Event::Alias(id) => {
-                let Some((_, v, s, e)) = self.anchors.iter().rev().find(|a| a.0 == id) else {
+                let Some(at) = self.anchors.iter().rposition(|a| a.0 == id) else {
                     return Err(self.issue(
                         Code::YamlSyntax,
                         "alias to an unknown anchor".into(),
                         pos,
                     ));
                 };
-                let (v, n) = (v.clone(), e - s);
+                let (_, v, s, e) = &self.anchors[at];
+                let (n, bytes) = (e - s, value_bytes(v));
                 self.alias_nodes += n;
+                self.scalar_bytes = self.scalar_bytes.saturating_add(bytes);
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err(self.issue(
                         Code::LimitExceeded,
@@ -711,6 +764,8 @@ impl<'l> Builder<'l> {
                         pos,
                     ));
                 }
+                self.check_scalar_bytes(pos)?;
+                let v = self.anchors[at].1.clone(); // only now that it is within both budgets
                 if let Some(Value::String(k)) = Some(&v)
                     && self.maybe_key(&k.clone(), pos, false)
                 {
@@ -779,6 +834,7 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
                         positions: Vec::new(),
                         anchors: Vec::new(),
                         alias_nodes: 0,
+                        scalar_bytes: 0,
                         issues: Vec::new(),
                         dropped: 0,
                         root: None,
@@ -912,6 +968,18 @@ impl Doc {
         Some((best, true))
     }
 
+    /// The root node, to walk the document and locate many nodes in one pass: each
+    /// [`locate`](Doc::locate) walks from the root and costs the size of every earlier sibling,
+    /// so locating every item of a list one by one is quadratic in its length.
+    pub(crate) fn root(&self) -> Node<'_> {
+        Node {
+            doc: self,
+            value: &self.value,
+            idx: 0,
+            key_idx: None,
+        }
+    }
+
     /// Position of the *value* at `path` when it is a scalar in a mapping (for "this value is
     /// wrong" diagnostics); otherwise like [`Doc::locate`].
     pub fn locate_value(&self, path: &Path) -> Option<Pos> {
@@ -939,6 +1007,74 @@ impl Doc {
             return None;
         }
         Some(self.text[start..end].trim_end_matches('\r').to_owned())
+    }
+}
+
+/// A node of a [`Doc`] and where it sits in the document's positions (see [`Doc::root`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Node<'d> {
+    doc: &'d Doc,
+    value: &'d Value,
+    /// Index of the node in `positions`.
+    idx: usize,
+    /// Index of its key, for a mapping entry.
+    key_idx: Option<usize>,
+}
+
+impl<'d> Node<'d> {
+    pub fn value(&self) -> &'d Value {
+        self.value
+    }
+
+    /// What [`Doc::locate_value`] gives for this node's path: a scalar in a mapping is located
+    /// at its value, anything else at its key (or, in a list, at the item).
+    pub fn pos(&self) -> Option<Pos> {
+        let scalar = !self.value.is_object() && !self.value.is_array();
+        let i = match self.key_idx {
+            Some(k) if !scalar => k,
+            _ => self.idx,
+        };
+        self.doc.positions.get(i).copied()
+    }
+
+    /// The value of `key`, when this is a mapping that has it. Costs the size of the entries
+    /// before it.
+    pub fn get(&self, key: &str) -> Option<Node<'d>> {
+        let Value::Object(m) = self.value else {
+            return None;
+        };
+        let mut cur = self.idx + 1;
+        for (k, child) in m {
+            if k == key {
+                return Some(Node {
+                    doc: self.doc,
+                    value: child,
+                    idx: cur + 1,
+                    key_idx: Some(cur),
+                });
+            }
+            cur += 1 + value_size(child);
+        }
+        None
+    }
+
+    /// The items, when this is a sequence; walking them all costs the size of the sequence.
+    pub fn items(&self) -> impl Iterator<Item = Node<'d>> + use<'d> {
+        let items = match self.value {
+            Value::Array(a) => a.as_slice(),
+            _ => &[],
+        };
+        let (doc, mut cur) = (self.doc, self.idx + 1);
+        items.iter().map(move |child| {
+            let node = Node {
+                doc,
+                value: child,
+                idx: cur,
+                key_idx: None,
+            };
+            cur += value_size(child);
+            node
+        })
     }
 }
 

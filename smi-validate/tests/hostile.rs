@@ -332,3 +332,74 @@ fn nul_bytes_and_control_characters_are_errors_not_panics() {
         assert_eq!(r.summary.errors, r.errors().count());
     }
 }
+
+/// A 127 KB file of aliases to a 100 KB string: few nodes (under `max_alias_nodes`), but 2.5 GB
+/// once expanded. It used 869 MB and exited 0; the budget is now in bytes too.
+#[test]
+fn aliases_to_a_large_string_are_bounded_in_bytes() {
+    let mut s = format!("a: &a {}\nb: [", "x".repeat(100 << 10));
+    s.push_str(&vec!["*a"; 9_000].join(", "));
+    s.push_str("]\n");
+    assert!(s.len() < 140 << 10);
+    let input = format!("{s}---\n{SPLIT}");
+    let r = validate(input.into_bytes(), Options::default());
+    let d = one(&r, Code::LimitExceeded);
+    assert!(
+        d.message.contains("alias expansions included")
+            && d.message.contains("16777216 bytes per document"),
+        "{d}"
+    );
+    assert_eq!(d.document, Some(0));
+    assert_eq!(r.summary.smi_objects, 1, "the next document is still read");
+    // configurable
+    let r = validate(
+        "a: &a xxxxxxxxxx\nb: [*a, *a, *a]\n".as_bytes().to_vec(),
+        with_limits(|l| l.max_scalar_bytes_per_document = 35),
+    );
+    assert!(one(&r, Code::LimitExceeded).message.contains("35 bytes"));
+    let r = validate(
+        "a: &a xxxxxxxxxx\nb: [*a, *a]\n".as_bytes().to_vec(),
+        with_limits(|l| l.max_scalar_bytes_per_document = 35),
+    );
+    assert!(r.is_valid(), "{:#?}", r.diagnostics);
+}
+
+/// The validator and the typed parser (`convert`) refuse alias expansion at the same size.
+#[test]
+fn the_byte_budget_is_the_same_as_the_typed_parser() {
+    assert_eq!(
+        Limits::default().max_scalar_bytes_per_document,
+        smi_types::Limits::default().max_scalar_bytes_per_document
+    );
+}
+
+/// One TrafficSplit with 50,000 backends, and a TrafficTarget whose 2,000 rules each name an
+/// HTTPRouteGroup of 2,000 matches: the cross-object rules were quadratic (64k backends took
+/// 27 s optimized). Quadratic work here would take minutes and trip the guard; the node
+/// visits are counted exactly in `cross.rs`'s unit test.
+#[test]
+fn cross_object_rules_on_long_lists_finish() {
+    let mut s = String::from(
+        "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: s}\nspec:\n  service: web\n  backends:\n",
+    );
+    for i in 0..50_000 {
+        s.push_str(&format!("  - {{service: b{i}, weight: 1}}\n"));
+    }
+    s.push_str("---\napiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata: {name: r}\nspec:\n  matches:\n");
+    for j in 0..2_000 {
+        s.push_str(&format!("  - {{name: m{j}, pathRegex: /}}\n"));
+    }
+    s.push_str("---\napiVersion: access.smi-spec.io/v1alpha3\nkind: TrafficTarget\nmetadata: {name: t}\nspec:\n  destination: {kind: ServiceAccount, name: a}\n  sources: [{kind: ServiceAccount, name: b}]\n  rules:\n");
+    for _ in 0..2_000 {
+        s.push_str("  - {kind: HTTPRouteGroup, name: r, matches: [m1, m2, m3, nope]}\n");
+    }
+    let r = validate(s.into_bytes(), Options::default());
+    assert_eq!(r.summary.smi_objects, 3);
+    let unknown: Vec<_> = r.with_code(Code::UnknownMatchName).collect();
+    assert_eq!(unknown.len(), 2_000, "one per rule naming `nope`");
+    let hint = unknown[0].hint.as_deref().unwrap_or_default();
+    assert!(
+        hint.ends_with("and 1980 more"),
+        "the hint is clipped: {hint}"
+    );
+}
