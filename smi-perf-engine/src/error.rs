@@ -33,6 +33,9 @@ pub enum Error {
         /// What it supports.
         models: String,
     },
+    /// A result (read from a file) is not internally consistent.
+    #[error("inconsistent PerformanceTestResult:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    InvalidResult(Vec<SpecError>),
     /// Results cannot be merged.
     #[error("cannot merge results: {0}")]
     Merge(String),

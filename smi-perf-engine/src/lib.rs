@@ -61,7 +61,7 @@ pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, class
 pub use plan::{RunPlan, TlsOptions};
 pub use result::{
     ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge,
-    merge_recorders, new_uuid, observe, percentile_label, summarize,
+    merge_recorders, new_uuid, observe, percentile_label, summarize, validate_result,
 };
 pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
 pub use tcp::{TcpFactory, TcpLane};

@@ -400,6 +400,49 @@ fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>, what: &str
     Ok(())
 }
 
+/// Checks a result before it is merged, compared or reported: the consistency rules of
+/// [`PerformanceTestResult::consistency_errors`] (counts add up, none negative, shards exist,
+/// a finite `actualRps`…), and that each encoded histogram decodes and holds exactly the
+/// samples its summary counts (a histogram with forged bucket counts does not).
+///
+/// ```
+/// use smi_perf_engine::validate_result;
+/// use smi_types::perf::{PerformanceTestResult, ResultRecord};
+///
+/// assert!(validate_result(&PerformanceTestResult::default()).is_ok());
+/// let forged = PerformanceTestResult::new("x", ResultRecord { requests_total: -1, ..Default::default() });
+/// let err = validate_result(&forged).unwrap_err().to_string();
+/// assert!(err.contains("requestsTotal"), "{err}");
+/// ```
+pub fn validate_result(r: &PerformanceTestResult) -> Result<()> {
+    let mut errors = r.consistency_errors();
+    let x = &r.record;
+    let summaries = [
+        ("histogram", x.histogram.as_ref(), Some(&x.latency)),
+        (
+            "uncorrectedHistogram",
+            x.uncorrected_histogram.as_ref(),
+            x.uncorrected_latency.as_ref(),
+        ),
+    ];
+    for (path, enc, summary) in summaries {
+        let Some(enc) = enc else { continue };
+        let h = decode_histogram(enc)?;
+        let expected = summary.map_or(0, |l| l.count);
+        if u64::try_from(expected).ok() != Some(h.len()) {
+            errors.push(smi_types::perf::SpecError {
+                path: path.into(),
+                message: format!("holds {} samples, its summary counts {expected}", h.len()),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidResult(errors))
+    }
+}
+
 /// Merges results of shards of the same test exactly: counts add, histograms add, percentiles
 /// are recomputed from the merged histogram (never averaged), the window spans the earliest
 /// start to the latest end, `actualDuration` is the longest shard's. Each input becomes a
@@ -412,7 +455,7 @@ fn add_maps(a: &mut BTreeMap<String, i64>, b: &BTreeMap<String, i64>, what: &str
 /// aggregate rate; total requests over the spanning window would understate it by the shards'
 /// start skew.
 ///
-/// Refuses: results of different tests (`testRef` name/uid, load model, protocol, endpoints,
+/// Refuses: a result that fails [`validate_result`], results of different tests (`testRef` name/uid, load model, protocol, endpoints,
 /// duration/requests mode), shards of different runs (`shard.runId`) or with different shard
 /// counts, a mix of shard results and unsharded results, the same shard (or the same result
 /// `id`) twice, and histograms with different settings (lowest, highest, significant digits).
@@ -444,6 +487,9 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     let mut seen_shards: Vec<&ShardRef> = Vec::new();
     let mut unsharded = 0usize;
     let mut uncorrected_everywhere = true;
+    for (i, r) in results.iter().enumerate() {
+        validate_result(r).map_err(|e| Error::Merge(format!("result {i}: {e}")))?;
+    }
     for (i, r) in results.iter().enumerate() {
         let x = &r.record;
         if x.test_ref != f.test_ref {
@@ -554,6 +600,14 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
                             a.sigfig()
                         )));
                     }
+                    // Counts come from files: a sum past i64 (what the result can say) is an
+                    // error; hdrhistogram would saturate silently.
+                    a.len()
+                        .checked_add(h.len())
+                        .filter(|&n| i64::try_from(n).is_ok())
+                        .ok_or_else(|| {
+                            Error::Merge(format!("the sum of the {what} counts overflows"))
+                        })?;
                     a.add(&h).map_err(|e| Error::Merge(format!("{e:?}")))?;
                 }
             }

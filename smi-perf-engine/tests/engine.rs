@@ -526,13 +526,93 @@ fn merge_refuses_counts_that_overflow() {
     let (a, _) = synthetic(1, 10, settings);
     let (b, _) = synthetic(2, 10, settings);
     let mut ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
-    let mut rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
-    ra.record.requests_total = i64::MAX;
-    rb.record.requests_total = 1;
+    let rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
+    // Each result consistent on its own; their sum does not fit.
+    let x = &mut ra.record;
+    let errors = x.requests_failed;
+    x.requests_total = i64::MAX;
+    x.requests_succeeded = i64::MAX - errors;
+    x.status_codes = [("200".to_owned(), i64::MAX - errors)].into();
+    if errors > 0 {
+        x.status_codes.insert("503".into(), errors);
+    }
+    assert!(
+        ra.consistency_errors().is_empty(),
+        "{:?}",
+        ra.consistency_errors()
+    );
     let err = merge(&[ra.clone(), rb.clone()]).unwrap_err();
     assert!(err.to_string().contains("requestsTotal overflows"), "{err}");
-    ra.record.requests_total = 10;
+    // Status codes that do not add up to the total are refused before anything is summed.
     ra.record.status_codes.insert("200".into(), i64::MAX);
-    let err = merge(&[ra, rb]).unwrap_err();
-    assert!(err.to_string().contains("statusCodes overflows"), "{err}");
+    let err = merge(&[ra, rb]).unwrap_err().to_string();
+    assert!(
+        err.contains("result 0") && err.contains("statusCodes"),
+        "{err}"
+    );
+}
+
+/// Issue 19: forged results merged into `latency.count = -9223372036854743081` with
+/// `passed: true`, and `requestsTotal: -1`, succeeded > total, shard 7 of 2 and
+/// `actualRps: "NaN"` were accepted. Each input is checked before anything is merged.
+#[test]
+fn merge_checks_each_result_before_merging() {
+    let settings = HistogramSettings::default();
+    let spec = spec_with_thresholds();
+    let (a, _) = synthetic(1, 10, settings);
+    let (b, _) = synthetic(2, 10, settings);
+    let ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
+    let rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
+    assert!(smi_perf_engine::validate_result(&ra).is_ok());
+    merge(&[ra.clone(), rb.clone()]).unwrap();
+    let refused = |forge: &dyn Fn(&mut PerformanceTestResult), what: &str| {
+        let mut forged = rb.clone();
+        forge(&mut forged);
+        let err = merge(&[ra.clone(), forged.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("result 1") && err.contains(what),
+            "{what}: {err}"
+        );
+        let err = smi_perf_engine::validate_result(&forged)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(what), "{what}: {err}");
+    };
+    // Bucket counts far beyond the requests the result claims (their sum past i64::MAX).
+    refused(
+        &|r| {
+            let mut h: Histogram<u64> = settings.new_histogram();
+            h.record_n(1000, u64::MAX / 3).unwrap();
+            h.record_n(2000, u64::MAX / 3).unwrap();
+            r.record.histogram = Some(smi_perf_engine::encode_histogram(&h).unwrap());
+        },
+        "histogram",
+    );
+    refused(&|r| r.record.requests_total = -1, "requestsTotal");
+    refused(
+        &|r| r.record.requests_succeeded = r.record.requests_total + 1,
+        "requestsTotal",
+    );
+    refused(
+        &|r| {
+            r.record.shard = Some(smi_types::perf::ShardRef {
+                index: 7,
+                count: 2,
+                run_id: None,
+                start_at: None,
+            })
+        },
+        "shard.index",
+    );
+    refused(&|r| r.record.actual_rps = "NaN".into(), "actualRps");
+    refused(&|r| r.record.actual_rps = "inf".into(), "actualRps");
+    refused(&|r| r.record.requests_cut_off = -3, "requestsCutOff");
+    refused(
+        &|r| {
+            r.record.errors.insert("timeout".into(), -1);
+        },
+        "errors",
+    );
 }

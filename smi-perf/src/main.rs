@@ -332,11 +332,14 @@ fn load_test(target: &str) -> CliResult<PerformanceTest> {
     serde_saphyr::from_str::<PerformanceTest>(&text).map_err(|e| format!("{target}: {e}"))
 }
 
+/// Reads a result file and checks it is internally consistent (`validate_result`).
 fn load_result(path: &PathBuf) -> CliResult<PerformanceTestResult> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text)
+    let r: PerformanceTestResult = serde_json::from_str(&text)
         .or_else(|_| serde_saphyr::from_str(&text))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    smi_perf_engine::validate_result(&r).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(r)
 }
 
 fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {

@@ -595,3 +595,43 @@ fn merge_cli_refuses_with_a_clear_error_and_warns_on_missing_shards() {
         1
     );
 }
+
+/// Issue 19: a forged shard file (bucket counts beyond `i64`, shard 7 of 2, `actualRps: "NaN"`)
+/// merged with `passed: true`; now `merge` and `compare` refuse it, exit 2, print nothing.
+#[test]
+fn merge_and_compare_refuse_an_inconsistent_result_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = HistogramSettings::default();
+    let good = synthetic("t", Some((0, 2, "r")), d, &[100, 200]);
+    let mut forged = synthetic("t", Some((1, 2, "r")), d, &[100]);
+    let mut h: Histogram<u64> = d.new_histogram();
+    h.record_n(100, u64::MAX / 3).unwrap();
+    h.record_n(200, u64::MAX / 3).unwrap();
+    forged.record.histogram = Some(smi_perf_engine::encode_histogram(&h).unwrap());
+    forged.record.shard.as_mut().unwrap().index = 7;
+    forged.record.actual_rps = "NaN".into();
+    let write = |name: &str, r: &PerformanceTestResult| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_string(r).unwrap()).unwrap();
+        p
+    };
+    let a = write("good.json", &good);
+    let b = write("forged.json", &forged);
+    let (code, out, e) = merge_cli(dir.path(), None, &[a.clone(), b.clone()]);
+    assert_eq!(code, 2, "{e}");
+    assert!(out.is_empty(), "{out}");
+    for what in ["result 1", "histogram", "shard.index", "actualRps"] {
+        assert!(e.contains(what), "{what}: {e}");
+    }
+    let out = Command::new(BIN)
+        .arg("compare")
+        .args([&a, &b])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("forged.json") && e.contains("shard.index"),
+        "{e}"
+    );
+}

@@ -2113,7 +2113,13 @@ impl PerformanceTestResult {
         }
     }
 
-    /// Checks the B.4 result consistency rules; returns the violations.
+    /// Checks the B.4 result consistency rules; returns the violations: timestamps in order,
+    /// `requestsSucceeded + requestsFailed == requestsTotal`, status codes adding up to
+    /// `requestsTotal`, no negative count (top level, `statusCodes`, `errors`, `perClient[]`),
+    /// latency counts within `[0, requestsTotal]` and percentiles within `[min, max]`, a finite
+    /// non-negative `actualRps`, shards that exist (`0 <= index < count <= 1000`), and
+    /// `perClient` latency counts adding up to the merged one. A result read from a file is
+    /// checked with this before it is merged, compared or reported.
     ///
     /// ```
     /// use smi_types::perf::PerformanceTestResult;
@@ -2157,11 +2163,15 @@ impl PerformanceTestResult {
                 v.err(name, "must be at least 0");
             }
         }
+        check_rate(&mut v, "actualRps", &r.actual_rps);
+        check_shard(&mut v, "shard", r.shard.as_ref());
+        check_counts(&mut v, "", &r.status_codes, &r.errors);
         for (path, l) in std::iter::once(("latency", &r.latency)).chain(
             r.uncorrected_latency
                 .as_ref()
                 .map(|l| ("uncorrectedLatency", l)),
         ) {
+            check_latency_count(&mut v, path, l, r.requests_total);
             if l.count == 0 {
                 continue;
             }
@@ -2182,6 +2192,42 @@ impl PerformanceTestResult {
                 );
             }
         }
+        for (i, c) in r.per_client.iter().enumerate() {
+            let at = |f: &str| format!("perClient[{i}].{f}");
+            if i128::from(c.requests_succeeded) + i128::from(c.requests_failed)
+                != i128::from(c.requests_total)
+            {
+                v.err(
+                    at("requestsTotal"),
+                    "requestsSucceeded + requestsFailed != requestsTotal",
+                );
+            }
+            for (name, n) in [
+                ("requestsTotal", c.requests_total),
+                ("requestsSucceeded", c.requests_succeeded),
+                ("requestsFailed", c.requests_failed),
+                ("droppedOrLate", c.dropped_or_late),
+                ("requestsCutOff", c.requests_cut_off),
+                ("bytesSent", c.bytes_sent),
+                ("bytesReceived", c.bytes_received),
+            ] {
+                if n < 0 {
+                    v.err(at(name), "must be at least 0");
+                }
+            }
+            check_rate(&mut v, &at("actualRps"), &c.actual_rps);
+            check_shard(&mut v, &at("shard"), c.shard.as_ref());
+            check_counts(
+                &mut v,
+                &format!("perClient[{i}]."),
+                &c.status_codes,
+                &c.errors,
+            );
+            check_latency_count(&mut v, &at("latency"), &c.latency, c.requests_total);
+            if let Some(l) = &c.uncorrected_latency {
+                check_latency_count(&mut v, &at("uncorrectedLatency"), l, c.requests_total);
+            }
+        }
         if !r.per_client.is_empty() {
             let sum: i128 = r
                 .per_client
@@ -2199,6 +2245,66 @@ impl PerformanceTestResult {
             }
         }
         v.errors
+    }
+}
+
+/// `actualRps` is a finite, non-negative decimal.
+fn check_rate(v: &mut Validator, path: &str, rps: &str) {
+    match rps.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => {}
+        _ => v.err(
+            path,
+            format!("{rps:?} is not a finite, non-negative decimal"),
+        ),
+    }
+}
+
+/// A shard is `index` of `count`: `0 <= index < count <= MAX_PARALLELISM`.
+fn check_shard(v: &mut Validator, path: &str, shard: Option<&ShardRef>) {
+    let Some(s) = shard else { return };
+    if !(1..=MAX_PARALLELISM).contains(&s.count) {
+        v.err(
+            format!("{path}.count"),
+            format!("must be in [1, {MAX_PARALLELISM}]"),
+        );
+    }
+    if s.index < 0 || s.index >= s.count {
+        v.err(
+            format!("{path}.index"),
+            format!(
+                "shard {} of {} does not exist (0 <= index < count)",
+                s.index, s.count
+            ),
+        );
+    }
+}
+
+/// Status-code and error counts are not negative.
+fn check_counts(
+    v: &mut Validator,
+    prefix: &str,
+    status_codes: &BTreeMap<String, i64>,
+    errors: &BTreeMap<String, i64>,
+) {
+    for (what, map) in [("statusCodes", status_codes), ("errors", errors)] {
+        for (k, n) in map {
+            if *n < 0 {
+                v.err(format!("{prefix}{what}[{k:?}]"), "must be at least 0");
+            }
+        }
+    }
+}
+
+/// A latency summary counts answered requests: between 0 and `requestsTotal`, min <= max.
+fn check_latency_count(v: &mut Validator, path: &str, l: &LatencySummary, total: i64) {
+    if l.count < 0 || l.count > total.max(0) {
+        v.err(
+            format!("{path}.count"),
+            format!("{} samples, outside [0, requestsTotal {total}]", l.count),
+        );
+    }
+    if l.count > 0 && l.min_micros > l.max_micros {
+        v.err(format!("{path}.minMicros"), "min is above max");
     }
 }
 
