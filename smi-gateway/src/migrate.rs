@@ -399,6 +399,10 @@ impl Run<'_> {
                     );
                     return None;
                 }
+                if !pattern::is_header_value(value) {
+                    self.loss(gsrc, LossKind::Dropped, &hp, json!(value), "a Gateway API header value is printable ASCII with single inner spaces (the experimental channel's pattern): the match is left out".into());
+                    return None;
+                }
                 if value.is_empty() || value.len() > 4096 {
                     self.loss(
                         gsrc,

@@ -192,6 +192,18 @@ pub fn is_header_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// `true` when `value` fits the experimental channel's header value pattern
+/// `^[!-~]+([\t ]?[!-~]+)*$`: printable ASCII, single spaces or tabs between visible characters.
+pub fn is_header_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    let visible = |c: u8| (b'!'..=b'~').contains(&c);
+    !b.is_empty()
+        && visible(b[0])
+        && visible(b[b.len() - 1])
+        && b.iter().all(|&c| visible(c) || c == b' ' || c == b'\t')
+        && !b.windows(2).any(|w| !visible(w[0]) && !visible(w[1]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +241,16 @@ mod tests {
         assert!(!is_literal(".*Firefox.*"));
         assert!(!is_literal(r"a\.b"));
         assert!(!is_literal("a+"));
+    }
+
+    #[test]
+    fn header_values() {
+        assert!(is_header_value("Mozilla/5.0 (X11) Firefox"));
+        assert!(is_header_value(".*Firefox.*"));
+        assert!(!is_header_value(""));
+        assert!(!is_header_value(" a"));
+        assert!(!is_header_value("a  b"));
+        assert!(!is_header_value("é"));
     }
 
     #[test]
