@@ -8,6 +8,12 @@ use smi_types::perf::{Endpoint, LoadModel, PerformanceTestSpec, Protocol, RunLen
 use crate::error::{Error, Result};
 use crate::stats::HistogramSettings;
 
+/// Most memory the histograms of one run may take: each runtime worker records into its own
+/// (latency, service time, and two live-progress windows), so the size of one histogram (from
+/// `spec.histogram`) times the worker threads (`spec.threads`) is bounded. The defaults (3
+/// digits, 60 s) take about 150 KB per histogram, 600 MB at the 1024-thread cap.
+pub const MAX_HISTOGRAM_MEMORY: u64 = 1 << 30;
+
 /// TLS options the plan carries (CA bundle read by the caller; Kubernetes Secret refs are resolved
 /// by whoever runs the engine in a cluster).
 #[derive(Clone, Debug, Default)]
@@ -130,6 +136,13 @@ impl RunPlan {
         let method = http::Method::from_bytes(spec.effective_method().as_bytes())
             .map_err(|e| Error::Other(format!("method: {e}")))?;
         let (lowest, highest, sigfig) = spec.effective_histogram();
+        let histogram = HistogramSettings {
+            lowest,
+            highest,
+            sigfig,
+        };
+        let threads = spec.effective_threads();
+        check_histogram_memory(histogram, threads)?;
         let tls = spec.tls.clone().unwrap_or_default();
         Ok(RunPlan {
             spec: spec.clone(),
@@ -143,12 +156,8 @@ impl RunPlan {
             connections: spec.effective_connections(),
             streams: spec.effective_streams_per_connection(),
             max_in_flight: spec.effective_max_in_flight(),
-            threads: spec.effective_threads(),
-            histogram: HistogramSettings {
-                lowest,
-                highest,
-                sigfig,
-            },
+            threads,
+            histogram,
             percentiles: spec.effective_percentiles(),
             method,
             headers,
@@ -160,5 +169,57 @@ impl RunPlan {
                 server_name: tls.server_name,
             },
         })
+    }
+}
+
+/// Refuses histogram settings and a thread count whose histograms would exceed
+/// [`MAX_HISTOGRAM_MEMORY`].
+fn check_histogram_memory(h: HistogramSettings, threads: Option<u32>) -> Result<()> {
+    let workers = u64::from(
+        threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32)),
+    );
+    let one = h.new_histogram().distinct_values() as u64 * 8;
+    // Per worker: latency, service time, the live window and its publisher's; plus the merge.
+    let total = one.saturating_mul(workers.saturating_mul(4).saturating_add(3));
+    if total > MAX_HISTOGRAM_MEMORY {
+        return Err(Error::Other(format!(
+            "the histograms would take {} MiB ({} KiB each, {workers} worker thread(s)), more than {} MiB: lower spec.histogram.significantDigits or highestMicros, or spec.threads (--threads)",
+            total >> 20,
+            one >> 10,
+            MAX_HISTOGRAM_MEMORY >> 20
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smi_types::perf::HistogramSpec;
+
+    #[test]
+    fn histogram_memory_is_bounded() {
+        let fine = HistogramSettings::default();
+        assert!(check_histogram_memory(fine, Some(1024)).is_ok());
+        let fine_grained = HistogramSettings {
+            lowest: 1,
+            highest: 3_600_000_000,
+            sigfig: 5,
+        };
+        assert!(check_histogram_memory(fine_grained, Some(2)).is_ok());
+        let err = check_histogram_memory(fine_grained, Some(64))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("1024 MiB") && err.contains("threads"), "{err}");
+        // Through the spec, as a manifest or the flags give it.
+        let mut spec = PerformanceTestSpec::http("http://127.0.0.1:1/").requests(1);
+        spec.threads = Some(64);
+        spec.histogram = Some(HistogramSpec {
+            lowest_micros: Some(1),
+            highest_micros: Some(3_600_000_000),
+            significant_digits: Some(5),
+        });
+        assert!(RunPlan::from_spec(&spec).is_err());
     }
 }

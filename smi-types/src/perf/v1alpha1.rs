@@ -52,6 +52,18 @@ pub const DURATION_PATTERN: &str = "^([0-9]{1,5}(h|m|s|ms)){1,4}$";
 pub const MAX_RPS: i64 = 10_000_000;
 /// Largest `connections` accepted (B.4 rule 4).
 pub const MAX_CONNECTIONS: i32 = 100_000;
+/// Largest `streamsPerConnection` (HTTP/2 servers commonly allow 100–250 concurrent streams).
+pub const MAX_STREAMS_PER_CONNECTION: i32 = 1000;
+/// Largest number of lanes, `connections × streamsPerConnection`: each lane is a task with its
+/// own buffers, so this bounds the engine's memory (about 100 MB at the cap).
+pub const MAX_LANES: i64 = 100_000;
+/// Largest `maxInFlight`.
+pub const MAX_IN_FLIGHT: i32 = 10_000_000;
+/// Largest `threads` (engine worker threads; each records into its own histograms).
+pub const MAX_THREADS: i32 = 1024;
+/// Largest `histogram.highestMicros`: one hour. Each recorder's histogram grows with the
+/// logarithm of this range and 10^significantDigits.
+pub const MAX_HISTOGRAM_HIGHEST_MICROS: i64 = 3_600_000_000;
 /// Largest `spec.parallelism` (number of shards).
 pub const MAX_PARALLELISM: i32 = 1000;
 /// Largest number of `endpoints` (B.4 rule 5).
@@ -503,15 +515,16 @@ pub struct PerformanceTestSpec {
     pub connections: Option<i32>,
     /// Open: cap on outstanding requests (default 10 × connections); sends beyond it are dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10_000_000))]
     pub max_in_flight: Option<i32>,
-    /// Concurrent streams per connection, HTTP2/GRPC only (default 1).
+    /// Concurrent streams per connection, HTTP2/GRPC only (default 1, at most 1000;
+    /// `connections × streamsPerConnection` at most 100 000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1000))]
     pub streams_per_connection: Option<i32>,
-    /// Engine worker threads (default: number of CPUs).
+    /// Engine worker threads (default: number of CPUs, at most 1024).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1024))]
     pub threads: Option<i32>,
     /// Shape of each request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -688,9 +701,9 @@ pub struct HistogramSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub lowest_micros: Option<i64>,
-    /// Highest trackable value in µs (default 60 000 000).
+    /// Highest trackable value in µs (default 60 000 000, at most 3 600 000 000: one hour).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 2))]
+    #[schemars(range(min = 2, max = 3_600_000_000_i64))]
     pub highest_micros: Option<i64>,
     /// Significant decimal digits, 1–5 (default 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1116,19 +1129,30 @@ impl PerformanceTestSpec {
             );
         }
         if let Some(m) = self.max_in_flight
-            && m < 1
+            && !(1..=MAX_IN_FLIGHT).contains(&m)
         {
-            v.err("spec.maxInFlight", "must be at least 1");
+            v.err(
+                "spec.maxInFlight",
+                format!("must be in [1, {MAX_IN_FLIGHT}]"),
+            );
         }
         if let Some(t) = self.threads
-            && t < 1
+            && !(1..=MAX_THREADS).contains(&t)
         {
-            v.err("spec.threads", "must be at least 1");
+            v.err("spec.threads", format!("must be in [1, {MAX_THREADS}]"));
         }
         let protocol = self.effective_protocol();
         if let Some(s) = self.streams_per_connection {
-            if s < 1 {
-                v.err("spec.streamsPerConnection", "must be at least 1");
+            if !(1..=MAX_STREAMS_PER_CONNECTION).contains(&s) {
+                v.err(
+                    "spec.streamsPerConnection",
+                    format!("must be in [1, {MAX_STREAMS_PER_CONNECTION}]"),
+                );
+            } else if i64::from(s) * i64::from(self.connections.unwrap_or(1)) > MAX_LANES {
+                v.err(
+                    "spec.streamsPerConnection",
+                    format!("connections × streamsPerConnection must be at most {MAX_LANES}"),
+                );
             } else if s > 1 && !matches!(protocol, Protocol::Http2 | Protocol::Grpc) {
                 v.err(
                     "spec.streamsPerConnection",
@@ -1184,6 +1208,12 @@ impl PerformanceTestSpec {
             }
             let lowest = h.lowest_micros.unwrap_or(1).max(1);
             let highest = h.highest_micros.unwrap_or(60_000_000);
+            if highest > MAX_HISTOGRAM_HIGHEST_MICROS {
+                v.err(
+                    "spec.histogram.highestMicros",
+                    format!("must be at most {MAX_HISTOGRAM_HIGHEST_MICROS} (one hour)"),
+                );
+            }
             if highest < lowest.saturating_mul(2) {
                 v.err(
                     "spec.histogram.highestMicros",

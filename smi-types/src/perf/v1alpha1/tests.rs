@@ -604,3 +604,41 @@ fn parallelism_and_start_at_round_trip_and_reach_the_crd() {
         f64::from(MAX_PARALLELISM)
     );
 }
+
+/// Issue 19: `--streams 100000000` allocated 7.7 GB, `--threads 100000` panicked in tokio,
+/// `--threads 1000000000` tried 16 GB: every count that sizes memory has a ceiling, checked
+/// whether it comes from a manifest or a flag.
+#[test]
+fn counts_that_size_memory_have_ceilings() {
+    let base = || PerformanceTestSpec::http("http://127.0.0.1/").protocol(Protocol::Http2);
+    let paths = |s: PerformanceTestSpec| {
+        s.validate()
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut s = base();
+    s.streams_per_connection = Some(100_000_000);
+    assert!(paths(s).contains("spec.streamsPerConnection: must be in [1, 1000]"));
+    let mut s = base().connections(1000);
+    s.streams_per_connection = Some(1000);
+    assert!(paths(s).contains("connections × streamsPerConnection must be at most 100000"));
+    let mut s = base().connections(100);
+    s.streams_per_connection = Some(1000);
+    assert!(s.validate().is_empty(), "{:?}", s.validate());
+    for t in [0, 1025, 100_000, 1_000_000_000] {
+        let mut s = base();
+        s.threads = Some(t);
+        assert!(paths(s).contains("spec.threads: must be in [1, 1024]"), "{t}");
+    }
+    let mut s = base();
+    s.max_in_flight = Some(i32::MAX);
+    assert!(paths(s).contains("spec.maxInFlight: must be in [1, 10000000]"));
+    let mut s = base();
+    s.histogram = Some(HistogramSpec {
+        highest_micros: Some(i64::MAX),
+        ..Default::default()
+    });
+    assert!(paths(s).contains("spec.histogram.highestMicros: must be at most 3600000000"));
+}
