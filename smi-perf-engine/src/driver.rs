@@ -261,9 +261,10 @@ impl Group {
         }
     }
 
-    /// Records a request that timed out (`kind`: at which stage, see [`Lane::timeout_kind`]).
-    fn timed_out(&mut self, kind: ErrorKind, now: Instant) {
-        self.rec.record_error(kind);
+    /// Records a request that timed out after `latency` (`kind`: at which stage, see
+    /// [`Lane::timeout_kind`]).
+    fn timed_out(&mut self, kind: ErrorKind, latency: Duration, now: Instant) {
+        self.rec.record(Outcome::Error { kind, sent: 0 }, latency, None);
         if let Some(p) = self.publisher.as_mut() {
             p.record(&self.rec, now, None);
         }
@@ -502,7 +503,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done);
+                    Group::lock(&c.group).timed_out(kind, done - t0, done);
                 }
             }
         }
@@ -600,7 +601,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done);
+                    Group::lock(&c.group).timed_out(kind, done - intended, done);
                 }
             }
         }

@@ -60,8 +60,9 @@ pub use h1::{
 pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, classify};
 pub use plan::{RunPlan, TlsOptions};
 pub use result::{
-    ENGINE_VERSION, build_result, decode_histogram, encode_histogram, evaluate_thresholds, merge,
-    merge_recorders, new_uuid, observe, percentile_label, summarize, validate_result,
+    ENGINE_VERSION, SUCCEEDED_METRIC, build_result, decode_histogram, default_thresholds,
+    encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,
+    percentile_label, summarize, validate_result,
 };
 pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
 pub use tcp::{TcpFactory, TcpLane};

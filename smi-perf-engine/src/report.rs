@@ -16,6 +16,10 @@ fn ms(us: i64) -> String {
 }
 
 fn latency_table(out: &mut String, title: &str, l: &LatencySummary) {
+    if l.count == 0 {
+        let _ = writeln!(out, "{title}: none recorded");
+        return;
+    }
     let _ = writeln!(out, "{title} (n = {}):", l.count);
     let _ = writeln!(
         out,
@@ -30,7 +34,17 @@ fn latency_table(out: &mut String, title: &str, l: &LatencySummary) {
     }
 }
 
+/// Requests per second of `n` over the result's measured duration (`None` when it is 0).
+fn per_second(r: &PerformanceTestResult, n: i64) -> Option<f64> {
+    let secs = r.record.actual_duration.to_std().ok()?.as_secs_f64();
+    (secs > 0.0).then(|| n as f64 / secs)
+}
+
 /// The readable summary printed after a run.
+///
+/// Throughput is successful responses per second, failures apart; the latency table describes
+/// successful responses only, failed ones have their own; thresholds the engine applied by
+/// default are marked `(default)`.
 pub fn summary(r: &PerformanceTestResult) -> String {
     let x = &r.record;
     let mut out = String::new();
@@ -55,14 +69,22 @@ pub fn summary(r: &PerformanceTestResult) -> String {
     );
     let _ = writeln!(
         out,
-        "requests {}  ok {}  failed {}  dropped {}  cut off {}  in {}  =>  {} req/s",
+        "requests {}  ok {}  failed {}  dropped {}  cut off {}  in {}",
         x.requests_total,
         x.requests_succeeded,
         x.requests_failed,
         x.dropped_or_late,
         x.requests_cut_off,
         x.actual_duration,
-        x.actual_rps
+    );
+    let _ = writeln!(
+        out,
+        "throughput {} ok/s{}",
+        x.actual_rps,
+        match per_second(r, x.requests_failed) {
+            Some(f) if x.requests_failed > 0 => format!("  (failed {f:.3}/s, not counted)"),
+            _ => String::new(),
+        }
     );
     let _ = writeln!(
         out,
@@ -72,14 +94,22 @@ pub fn summary(r: &PerformanceTestResult) -> String {
     out.push('\n');
     let basis = match x.latency_basis {
         smi_types::perf::LatencyBasis::Intended => {
-            "latency from intended send (coordinated omission corrected)"
+            "latency of successful responses from intended send (coordinated omission corrected)"
         }
-        smi_types::perf::LatencyBasis::Actual => "latency",
+        smi_types::perf::LatencyBasis::Actual => "latency of successful responses",
     };
     latency_table(&mut out, basis, &x.latency);
     if let Some(u) = &x.uncorrected_latency {
         out.push('\n');
         latency_table(&mut out, "service time from actual send (uncorrected)", u);
+    }
+    if let Some(f) = &x.failed_latency {
+        out.push('\n');
+        latency_table(
+            &mut out,
+            "time to failure of failed requests (kept apart)",
+            f,
+        );
     }
     out.push('\n');
     let codes: Vec<String> = x
@@ -105,12 +135,22 @@ pub fn summary(r: &PerformanceTestResult) -> String {
         for t in &x.thresholds {
             let _ = writeln!(
                 out,
-                "  {} {} {:<12} observed {:<14} {}",
+                "  {} {} {:<12} observed {:<14} {}{}",
                 if t.passed { "✓" } else { "✗" },
                 t.metric,
                 t.limit,
                 t.observed,
-                if t.passed { "pass" } else { "FAIL" }
+                if t.passed { "pass" } else { "FAIL" },
+                if t.default { "  (default)" } else { "" }
+            );
+        }
+        if x.thresholds
+            .iter()
+            .any(|t| t.default && t.metric != crate::SUCCEEDED_METRIC)
+        {
+            let _ = writeln!(
+                out,
+                "  (default) thresholds apply to metrics the test sets none on; override one with your own, e.g. --threshold errorRate<=0.05"
             );
         }
     }

@@ -32,15 +32,20 @@ pub struct SmpResult {
     pub smp_version: String,
     /// Result id.
     pub id: String,
-    /// Labels (the load model is recorded as `smi-perf/load-model`, SMP has no field for it).
+    /// Labels. SMP has no field for these, so they are labels: `smi-perf/load-model`,
+    /// `smi-perf/protocol`, `smi-perf/verdict` (`PASS`/`FAIL`, the engine's verdict with its
+    /// default thresholds), `smi-perf/requests-total`, `smi-perf/requests-failed` and
+    /// `smi-perf/dropped`.
     pub labels: BTreeMap<String, String>,
     /// RFC 3339 UTC.
     pub start_time: String,
     /// RFC 3339 UTC.
     pub end_time: String,
-    /// Latencies in ms.
-    pub latencies_ms: SmpLatencies,
-    /// Achieved rate.
+    /// Latencies of the successful requests in ms; absent when there was none (never zeros
+    /// standing in for "not observed").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latencies_ms: Option<SmpLatencies>,
+    /// Achieved throughput: successful responses per second.
     pub actual_qps: f64,
     /// Where the full native result lives.
     pub details_uri: String,
@@ -62,7 +67,16 @@ pub fn micros_to_ms(us: i64) -> f64 {
 }
 
 /// Exports `r`. p50/p90/p99 come from the histogram when present (so p90 exists even if the
-/// spec did not ask for it), else from the reported percentiles.
+/// spec did not ask for it), else from the reported percentiles. A run without a successful
+/// response exports no latencies and `actual_qps` 0; its verdict label says `FAIL`.
+///
+/// ```
+/// use smi_types::perf::{PerformanceTestResult, ResultRecord};
+/// let all_failed = ResultRecord { requests_total: 3, requests_failed: 3, ..Default::default() };
+/// let s = smi_perf_engine::smp::export(&PerformanceTestResult::new("r", all_failed), "");
+/// assert!(s.latencies_ms.is_none());
+/// assert_eq!(s.labels["smi-perf/requests-failed"], "3");
+/// ```
 pub fn export(r: &PerformanceTestResult, details_uri: &str) -> SmpResult {
     let x = &r.record;
     let l = &x.latency;
@@ -83,20 +97,34 @@ pub fn export(r: &PerformanceTestResult, details_uri: &str) -> SmpResult {
         x.requested.load_model.to_string(),
     );
     labels.insert("smi-perf/protocol".into(), x.requested.protocol.to_string());
+    labels.insert(
+        "smi-perf/verdict".into(),
+        if x.passed { "PASS" } else { "FAIL" }.into(),
+    );
+    labels.insert(
+        "smi-perf/requests-total".into(),
+        x.requests_total.to_string(),
+    );
+    labels.insert(
+        "smi-perf/requests-failed".into(),
+        x.requests_failed.to_string(),
+    );
+    labels.insert("smi-perf/dropped".into(), x.dropped_or_late.to_string());
+    let observed = l.count > 0 || hist.is_some();
     SmpResult {
         smp_version: x.smp_version.clone().unwrap_or_else(|| "v0.0.1".into()),
         id: x.id.clone(),
         labels,
         start_time: x.start_time.0.to_string(),
         end_time: x.end_time.0.to_string(),
-        latencies_ms: SmpLatencies {
+        latencies_ms: observed.then(|| SmpLatencies {
             min: micros_to_ms(l.min_micros),
             average: micros_to_ms(l.mean_micros),
             p50: micros_to_ms(at(50.0)),
             p90: micros_to_ms(at(90.0)),
             p99: micros_to_ms(at(99.0)),
             max: micros_to_ms(l.max_micros),
-        },
+        }),
         actual_qps: x.actual_rps.parse().unwrap_or(0.0),
         details_uri: details_uri.to_owned(),
         test_id: x

@@ -148,9 +148,12 @@ impl HistogramSettings {
 /// Counters and histograms of one worker lane; merged with [`Recorder::merge`].
 #[derive(Clone, Debug)]
 pub struct Recorder {
-    /// Latency, µs (Open model: from the intended send time).
+    /// Latency of successful responses, µs (Open model: from the intended send time).
     pub latency: Histogram<u64>,
-    /// Open model: service time from the actual send, µs.
+    /// Time to failure of failed requests (error statuses, transport errors, timeouts), µs,
+    /// on the same basis as `latency`; never mixed into it.
+    pub failed_latency: Histogram<u64>,
+    /// Open model: service time of successful responses from the actual send, µs.
     pub uncorrected: Option<Histogram<u64>>,
     /// Responses with status < 400.
     pub succeeded: u64,
@@ -176,6 +179,7 @@ impl Recorder {
     pub fn new(settings: HistogramSettings, open_model: bool) -> Self {
         Recorder {
             latency: settings.new_histogram(),
+            failed_latency: settings.new_histogram(),
             uncorrected: open_model.then(|| settings.new_histogram()),
             succeeded: 0,
             failed: 0,
@@ -189,7 +193,8 @@ impl Recorder {
     }
 
     /// Records one finished request. `latency` is the recorded basis; `service` the time from
-    /// the actual send (Open model only).
+    /// the actual send (Open model only). A successful response (status < 400) goes into
+    /// `latency` (and `uncorrected`); an error status or a transport error into `failed_latency`.
     #[inline]
     pub fn record(&mut self, outcome: Outcome, latency: Duration, service: Option<Duration>) {
         match outcome {
@@ -199,26 +204,29 @@ impl Recorder {
                 received,
             } => {
                 self.status[usize::from(status).min(999)] += 1;
-                if status < 400 {
-                    self.succeeded += 1;
-                } else {
-                    self.failed += 1;
-                }
                 self.bytes_sent += sent;
                 self.bytes_received += received;
-                self.latency.saturating_record(micros(latency));
-                if let (Some(h), Some(s)) = (self.uncorrected.as_mut(), service) {
-                    h.saturating_record(micros(s));
+                if status < 400 {
+                    self.succeeded += 1;
+                    self.latency.saturating_record(micros(latency));
+                    if let (Some(h), Some(s)) = (self.uncorrected.as_mut(), service) {
+                        h.saturating_record(micros(s));
+                    }
+                } else {
+                    self.failed += 1;
+                    self.failed_latency.saturating_record(micros(latency));
                 }
             }
             Outcome::Error { kind, sent } => {
                 self.record_error(kind);
+                self.failed_latency.saturating_record(micros(latency));
                 self.bytes_sent += sent;
             }
         }
     }
 
-    /// Records a transport failure.
+    /// Records a transport failure whose duration is unknown (use [`Recorder::record`] with an
+    /// [`Outcome::Error`] when it is known).
     #[inline]
     pub fn record_error(&mut self, kind: ErrorKind) {
         self.failed += 1;
@@ -239,6 +247,7 @@ impl Recorder {
     pub fn merge(&mut self, other: &Recorder) {
         // Same settings by construction; a failure here would be a bug, so saturate instead of panic.
         let _ = self.latency.add(&other.latency);
+        let _ = self.failed_latency.add(&other.failed_latency);
         match (self.uncorrected.as_mut(), other.uncorrected.as_ref()) {
             (Some(a), Some(b)) => {
                 let _ = a.add(b);

@@ -216,16 +216,30 @@ fn lcg(seed: &mut u64) -> u64 {
     *seed >> 33
 }
 
+/// A recorder of `n` requests, about 2 % of them 503s; returns it with the latencies of the
+/// successful ones (the 503s' latencies are kept apart, in `failed_latency`).
 fn synthetic(seed: u64, n: usize, settings: HistogramSettings) -> (RunStats, Vec<u64>) {
+    let (stats, ok, _) = synthetic_split(seed, n, settings);
+    (stats, ok)
+}
+
+/// As [`synthetic`], also returning the failed requests' latencies.
+fn synthetic_split(
+    seed: u64,
+    n: usize,
+    settings: HistogramSettings,
+) -> (RunStats, Vec<u64>, Vec<u64>) {
     let mut rec = Recorder::new(settings, false);
     let mut s = seed;
     let mut values = Vec::new();
+    let mut failed = Vec::new();
     for _ in 0..n {
         let us = 50 + lcg(&mut s) % 200_000;
-        values.push(us);
         let status = if lcg(&mut s).is_multiple_of(50) {
+            failed.push(us);
             503
         } else {
+            values.push(us);
             200
         };
         rec.record(
@@ -248,6 +262,7 @@ fn synthetic(seed: u64, n: usize, settings: HistogramSettings) -> (RunStats, Vec
             lanes: 1,
         },
         values,
+        failed,
     )
 }
 
@@ -263,8 +278,9 @@ fn spec_with_thresholds() -> PerformanceTestSpec {
 fn merge_is_exact() {
     let settings = HistogramSettings::default();
     let spec = spec_with_thresholds();
-    let (a, va) = synthetic(1, 5000, settings);
-    let (b, vb) = synthetic(2, 7000, settings);
+    let (a, va, fa) = synthetic_split(1, 5000, settings);
+    let (b, vb, fb) = synthetic_split(2, 7000, settings);
+    let ok = (va.len() + vb.len()) as i64;
     let ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
     let rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
     let m = merge(&[ra.clone(), rb.clone()]).unwrap();
@@ -275,7 +291,16 @@ fn merge_is_exact() {
     let merged = decode_histogram(m.record.histogram.as_ref().unwrap()).unwrap();
     assert_eq!(merged, union);
     assert_eq!(m.record.requests_total, 12_000);
-    assert_eq!(m.record.latency.count, 12_000);
+    assert_eq!(m.record.requests_succeeded, ok);
+    // Latency is of the successful responses only; the failed ones merge apart, exactly.
+    assert_eq!(m.record.latency.count, ok);
+    let mut failed_union: Histogram<u64> = settings.new_histogram();
+    for v in fa.iter().chain(fb.iter()) {
+        failed_union.record(*v).unwrap();
+    }
+    let failed = decode_histogram(m.record.failed_histogram.as_ref().unwrap()).unwrap();
+    assert_eq!(failed, failed_union);
+    assert_eq!(m.record.failed_latency.as_ref().unwrap().count, 12_000 - ok);
     assert_eq!(
         m.record.latency.percentile(99.0).unwrap() as u64,
         union.value_at_quantile(0.99)
@@ -287,8 +312,11 @@ fn merge_is_exact() {
         "{:?}",
         m.consistency_errors()
     );
-    assert_eq!(m.record.actual_rps, "12000.000");
-    assert_eq!(m.record.thresholds.len(), 3);
+    // Throughput is successful responses per second (each shard measured 1 s).
+    assert_eq!(m.record.actual_rps, format!("{ok}.000"));
+    // The test's three thresholds plus the default droppedRate <= 0.01 it leaves unset.
+    assert_eq!(m.record.thresholds.len(), 4);
+    assert_eq!(m.record.thresholds.iter().filter(|t| t.default).count(), 1);
 
     // A different test is refused.
     let other = build_result("u-0", "u", &spec, &a, "builtin").unwrap();
@@ -331,7 +359,17 @@ fn thresholds_give_the_verdict() {
         .threshold(Threshold::min(ThresholdMetric::Rps, "20000"));
     let r = build_result("x", "x", &strict, &stats, "builtin").unwrap();
     assert!(!r.record.passed);
-    assert_eq!(r.record.thresholds.iter().filter(|t| !t.passed).count(), 2);
+    let failed = |default: bool| {
+        r.record
+            .thresholds
+            .iter()
+            .filter(|t| !t.passed && t.default == default)
+            .count()
+    };
+    assert_eq!(failed(false), 2);
+    // The test sets no errorRate threshold: the default `errorRate <= 0.01` applies, and the
+    // ~2 % of 503s fail it.
+    assert_eq!(failed(true), 1);
     // The observed latency is said in the limit's unit, below a millisecond too.
     let p99 = r.record.latency.percentile(99.0).unwrap();
     let t = &r.record.thresholds[0];
@@ -365,27 +403,22 @@ fn smp_export_converts_micros_to_float_millis() {
     let r = build_result("x", "x", &spec_with_thresholds(), &stats, "builtin").unwrap();
     let s = smp::export(&r, "file:///tmp/x.json");
     let l = &r.record.latency;
-    assert_eq!(s.latencies_ms.min, l.min_micros as f64 / 1000.0);
-    assert_eq!(s.latencies_ms.max, l.max_micros as f64 / 1000.0);
-    assert_eq!(s.latencies_ms.average, l.mean_micros as f64 / 1000.0);
-    assert_eq!(
-        s.latencies_ms.p99,
-        l.percentile(99.0).unwrap() as f64 / 1000.0
-    );
+    let lat = s
+        .latencies_ms
+        .as_ref()
+        .expect("successful responses have latencies");
+    assert_eq!(lat.min, l.min_micros as f64 / 1000.0);
+    assert_eq!(lat.max, l.max_micros as f64 / 1000.0);
+    assert_eq!(lat.average, l.mean_micros as f64 / 1000.0);
+    assert_eq!(lat.p99, l.percentile(99.0).unwrap() as f64 / 1000.0);
     let h = decode_histogram(r.record.histogram.as_ref().unwrap()).unwrap();
-    assert_eq!(
-        s.latencies_ms.p90,
-        h.value_at_quantile(0.90) as f64 / 1000.0
-    );
+    assert_eq!(lat.p90, h.value_at_quantile(0.90) as f64 / 1000.0);
     // Round-trip back to µs loses less than 1 µs.
-    for (ms, us) in [
-        (s.latencies_ms.min, l.min_micros),
-        (s.latencies_ms.max, l.max_micros),
-    ] {
+    for (ms, us) in [(lat.min, l.min_micros), (lat.max, l.max_micros)] {
         assert!(((ms * 1000.0).round() as i64 - us).abs() < 1);
     }
     assert_eq!(smp::micros_to_ms(1), 0.001);
-    assert_eq!(s.actual_qps, 1000.0);
+    assert_eq!(s.actual_qps, r.record.requests_succeeded as f64);
     let json = serde_json::to_value(&s).unwrap();
     assert!(json["latencies_ms"]["p50"].is_f64());
     assert_eq!(json["labels"]["smi-perf/load-model"], "Closed");
@@ -416,7 +449,11 @@ fn hgrm_output_is_the_hdrhistogram_text_format() {
     let text = report::hgrm_of(&r).unwrap();
     assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
     assert!(text.contains("#[Mean    ="));
-    assert!(text.contains("Total count    =         1000]"));
+    let ok = r.record.requests_succeeded;
+    assert!(
+        text.contains(&format!("Total count    = {ok:>12}]")),
+        "{text}"
+    );
     let last = text.lines().rfind(|l| !l.starts_with('#')).unwrap();
     assert!(last.contains("1.000000000000"), "{last}");
 }
@@ -430,10 +467,14 @@ fn compare_reports_added_latency() {
     let mut s = 1u64;
     for _ in 0..1000 {
         let us = 50 + lcg(&mut s) % 200_000 + 1000;
-        let _ = lcg(&mut s);
+        let status = if lcg(&mut s).is_multiple_of(50) {
+            503
+        } else {
+            200
+        };
         shifted.record(
             Outcome::Response {
-                status: 200,
+                status,
                 sent: 1,
                 received: 1,
             },

@@ -1899,6 +1899,10 @@ pub struct ThresholdResult {
     pub observed: String,
     /// Whether it held.
     pub passed: bool,
+    /// A default the engine applied because the test set no threshold on this metric (or a
+    /// check no run passes without, such as `requestsSucceeded >= 1`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
 }
 
 /// Test environment (SMP `EnvironmentConfig` subset).
@@ -2005,7 +2009,8 @@ pub struct ResultRecord {
     /// `requestsTotal` or here.
     #[serde(default)]
     pub requests_cut_off: i64,
-    /// Achieved rate, decimal string with 3 decimals.
+    /// Achieved throughput: successful responses per second over `actualDuration`, decimal
+    /// string with 3 decimals (failed requests are not throughput).
     pub actual_rps: String,
     /// Bytes written.
     #[serde(default)]
@@ -2019,7 +2024,8 @@ pub struct ResultRecord {
     /// Counts by error kind (`connectRefused`, `connect`, `reset`, `timeout`, `connectTimeout`, `handshakeTimeout`, `tls`, `protocol`, `other`, or `http5xx` style).
     #[serde(default)]
     pub errors: BTreeMap<String, i64>,
-    /// Latency summary (basis: `latencyBasis`).
+    /// Latency summary of the successful requests (basis: `latencyBasis`); failed requests are
+    /// in `failedLatency`.
     pub latency: LatencySummary,
     /// `Intended` (Open model) or `Actual`.
     pub latency_basis: LatencyBasis,
@@ -2032,6 +2038,13 @@ pub struct ResultRecord {
     /// Merged histogram of `uncorrectedLatency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncorrected_histogram: Option<EncodedHistogram>,
+    /// Time to failure of the failed requests (error statuses and transport errors), kept apart
+    /// from `latency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_latency: Option<LatencySummary>,
+    /// Histogram of `failedLatency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_histogram: Option<EncodedHistogram>,
     /// Per-generator blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_client: Vec<ClientResult>,
@@ -2082,6 +2095,8 @@ impl Default for ResultRecord {
             uncorrected_latency: None,
             histogram: None,
             uncorrected_histogram: None,
+            failed_latency: None,
+            failed_histogram: None,
             per_client: Vec::new(),
             environment: None,
             mesh: None,
