@@ -264,7 +264,8 @@ impl Group {
     /// Records a request that timed out after `latency` (`kind`: at which stage, see
     /// [`Lane::timeout_kind`]).
     fn timed_out(&mut self, kind: ErrorKind, latency: Duration, now: Instant) {
-        self.rec.record(Outcome::Error { kind, sent: 0 }, latency, None);
+        self.rec
+            .record(Outcome::Error { kind, sent: 0 }, latency, None);
         if let Some(p) = self.publisher.as_mut() {
             p.record(&self.rec, now, None);
         }
