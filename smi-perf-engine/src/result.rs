@@ -502,6 +502,11 @@ pub fn validate_result(r: &PerformanceTestResult) -> Result<()> {
             x.uncorrected_histogram.as_ref(),
             x.uncorrected_latency.as_ref(),
         ),
+        (
+            "failedHistogram",
+            x.failed_histogram.as_ref(),
+            x.failed_latency.as_ref(),
+        ),
     ];
     for (path, enc, summary) in summaries {
         let Some(enc) = enc else { continue };
