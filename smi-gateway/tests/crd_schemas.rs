@@ -350,7 +350,7 @@ mod generated {
 
     fn migrate_and_check(crds: &[Crd], m: &str) -> Result<(), TestCaseError> {
         {
-            let docs = smi_types::parse_yaml_stream(&m).unwrap();
+            let docs = smi_types::parse_yaml_stream(m).unwrap();
             for mesh in [Mesh::None, Mesh::Linkerd, Mesh::Istio] {
                 let out =
                     smi_gateway::migrate(&[Input::new("gen.yaml", &docs)], &Options::new(mesh))
