@@ -97,8 +97,10 @@
 //!
 //! # What is not covered
 //!
-//! The checker does not validate `default` values against their schema (the server's
-//! `ValidateDefaults`), does not evaluate `messageExpression`s beyond parsing them, and the CEL
+//! `default` values are checked against their schema (type, enum, bounds, pattern, required,
+//! unknown fields) with this crate's structure walker, but the CEL rules of a defaulted schema
+//! are not evaluated on the default, nor metadata defaults of embedded resources coerced;
+//! `messageExpression`s are type-checked and costed but never evaluated; and the CEL
 //! type checker is a subset of cel-go's: it reports undeclared references, undefined fields,
 //! unknown functions, operand-type mismatches of arithmetic/ordering operators and non-bool
 //! results, but not every overload-resolution error cel-go would report. Webhook conversion
@@ -141,6 +143,10 @@ pub enum ErrorKind {
     TooMany,
     /// `Internal error`
     Internal,
+    /// `Invalid value` (a value of the wrong type, `FieldValueTypeInvalid`)
+    TypeInvalid,
+    /// `Too long`
+    TooLong,
 }
 
 impl ErrorKind {
@@ -154,6 +160,8 @@ impl ErrorKind {
             ErrorKind::Duplicate => "Duplicate value",
             ErrorKind::TooMany => "Too many",
             ErrorKind::Internal => "Internal error",
+            ErrorKind::TypeInvalid => "Invalid value",
+            ErrorKind::TooLong => "Too long",
         }
     }
 
@@ -168,6 +176,8 @@ impl ErrorKind {
             ErrorKind::Duplicate => "FieldValueDuplicate",
             ErrorKind::TooMany => "FieldValueTooMany",
             ErrorKind::Internal => "InternalError",
+            ErrorKind::TypeInvalid => "FieldValueTypeInvalid",
+            ErrorKind::TooLong => "FieldValueTooLong",
         }
     }
 }

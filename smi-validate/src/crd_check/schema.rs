@@ -725,6 +725,9 @@ fn check_validation(schema: &Value, status_enabled: bool, base: &str, report: &m
         structural_invariants(schema, Level::Root, &path, &mut serrs);
         structural_completeness(schema, &path, &path, &mut serrs);
         if serrs.is_empty() {
+            validate_defaults(schema, &path, &mut serrs);
+        }
+        if serrs.is_empty() {
             cel_enabled = true;
         }
         errs.extend(serrs);
@@ -882,6 +885,117 @@ fn new_structural_error(schema: &Value) -> Option<String> {
         }
     }
     None
+}
+
+// ---------------------------------------------------------------------------------------------
+// defaults (pkg/apiserver/schema/defaulting/validation.go)
+
+/// `ValidateDefaults`: every `default` (reached through `properties` and `items`) must be valid
+/// against its own schema and carry no field the schema would prune.
+fn validate_defaults(sch: &Value, path: &str, errs: &mut Vec<FieldError>) {
+    if !sch.is_object() {
+        return;
+    }
+    if let Some(d) = sch.get("default").filter(|d| !d.is_null()) {
+        let dpath = format!("{path}.default");
+        let mut findings = Vec::new();
+        let pats = crate::structure::Patterns::default();
+        let mut trail = crate::structure::Trail::default();
+        crate::structure::check(sch, d, &mut trail, true, &pats, &mut findings);
+        if findings.iter().any(|f| f.code == crate::Code::UnknownField) {
+            errs.push(FieldError::invalid(
+                &dpath,
+                d,
+                "must not have unknown fields",
+            ));
+        }
+        for f in findings
+            .iter()
+            .filter(|f| f.code != crate::Code::UnknownField)
+        {
+            let inner = f.path.to_string();
+            let fp = if inner.is_empty() {
+                dpath.clone()
+            } else {
+                format!("{dpath}.{inner}")
+            };
+            let at = f.path.lookup(d).unwrap_or(&Value::Null);
+            let e = match f.code {
+                crate::Code::NotInEnum => {
+                    let allowed: Vec<String> = schema_at(sch, &f.path)
+                        .and_then(|x| x.get("enum"))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
+                    FieldError::not_supported(fp, at, &refs)
+                }
+                crate::Code::WrongType => FieldError {
+                    kind: ErrorKind::TypeInvalid,
+                    field: fp,
+                    value: Some(super::go_quote(json_type(at))),
+                    detail: format!(
+                        "{} in body must be of type {}: {}",
+                        if inner.is_empty() {
+                            "default".to_string()
+                        } else {
+                            format!("default.{inner}")
+                        },
+                        schema_at(sch, &f.path).map_or("", |x| s(x, "type")),
+                        super::go_quote(json_type(at))
+                    ),
+                },
+                crate::Code::MissingField => FieldError::required(fp, ""),
+                crate::Code::OutOfRange if f.message.contains("characters, at most") => {
+                    FieldError::new(ErrorKind::TooLong, fp, f.message.clone())
+                }
+                crate::Code::OutOfRange if f.message.contains(", at most") => {
+                    FieldError::new(ErrorKind::TooMany, fp, f.message.clone())
+                }
+                _ => FieldError::invalid(fp, at, f.message.clone()),
+            };
+            errs.push(e);
+        }
+    }
+    if let Some(items) = sch.get("items").filter(|i| i.is_object()) {
+        validate_defaults(items, &format!("{path}.items"), errs);
+    }
+    if let Some(p) = props(sch) {
+        for (k, v) in p {
+            validate_defaults(v, &format!("{path}.properties[{k}]"), errs);
+        }
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The schema of the value at `path` under `sch` (through properties, additionalProperties and
+/// items).
+fn schema_at<'a>(sch: &'a Value, path: &crate::Path) -> Option<&'a Value> {
+    let mut cur = sch;
+    for seg in path.segs() {
+        cur = match seg {
+            crate::Seg::Key(k) => props(cur)
+                .and_then(|p| p.get(k.as_str()))
+                .or_else(|| cur.get("additionalProperties").filter(|a| a.is_object()))?,
+            crate::Seg::Index(_) => cur.get("items")?,
+        };
+    }
+    Some(cur)
 }
 
 // ---------------------------------------------------------------------------------------------
