@@ -67,7 +67,7 @@ fn json_output_directory_and_stdin() {
     let crds = v["crds"].as_array().unwrap();
     assert!(crds.len() >= 20);
     let rejected = crds.iter().filter(|c| c["accepted"] == false).count();
-    assert_eq!(crds.len() - rejected, 2, "the two ok-* fixtures");
+    assert_eq!(crds.len() - rejected, 3, "the three ok-* fixtures");
     let first = &crds.iter().find(|c| c["accepted"] == false).unwrap()["errors"][0];
     assert!(first["reason"].as_str().unwrap().starts_with("FieldValue"));
 

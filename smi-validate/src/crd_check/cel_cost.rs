@@ -334,7 +334,7 @@ impl<'d> Checker<'d> {
             function = format!("{ns}.{name}");
             target = None;
         }
-        if matches!(
+        let two_var = matches!(
             function.as_str(),
             "all"
                 | "exists"
@@ -343,11 +343,9 @@ impl<'d> Checker<'d> {
                 | "transformList"
                 | "transformMap"
                 | "transformMapEntry"
-                | "sortBy"
-        ) && target.is_some()
-            && call.args.len() >= 3
-            || function == "cel.bind"
-        {
+        ) && call.args.len() >= 3;
+        let other_macro = matches!(function.as_str(), "sortBy" | "optMap" | "optFlatMap");
+        if target.is_some() && (two_var || other_macro) {
             self.unsupported = Some(format!(
                 "the offline checker does not support the `{function}` macro with these arguments"
             ));

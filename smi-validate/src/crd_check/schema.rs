@@ -741,6 +741,7 @@ fn check_validation(schema: &Value, status_enabled: bool, base: &str, report: &m
     let mut total = Total::default();
     let mut ctx = Ctx {
         report_costs: Vec::new(),
+        warnings: Vec::new(),
         total: &mut total,
     };
     let res = openapi_schema(
@@ -757,6 +758,7 @@ fn check_validation(schema: &Value, status_enabled: bool, base: &str, report: &m
         &mut ctx,
     );
     let rule_costs = std::mem::take(&mut ctx.report_costs);
+    report.warnings.append(&mut ctx.warnings);
     errs.extend(res.schema);
     errs.extend(res.cel);
     if errs.is_empty()
@@ -1483,6 +1485,7 @@ impl Total {
 
 struct Ctx<'t> {
     report_costs: Vec<RuleCost>,
+    warnings: Vec<String>,
     total: &'t mut Total,
 }
 
@@ -2081,17 +2084,8 @@ fn openapi_schema(
                         let est = analyse(rule, decl, optional_old_self == Some(true), Expect::Bool);
                         let mut compiled = false;
                         if let Some(u) = &est.unsupported {
-                            ctx.report_costs.push(RuleCost {
-                                field: format!("{rp}.rule"),
-                                rule: rule.into(),
-                                max_cost: 0,
-                                cardinality: 0,
-                                total: 0,
-                            });
-                            out.cel.push(FieldError::new(
-                                ErrorKind::Internal,
-                                format!("{rp}.rule"),
-                                format!("not checked offline: {u}"),
+                            ctx.warnings.push(format!(
+                                "{rp}.rule: not checked offline ({u}); its cost is not counted"
                             ));
                             continue;
                         }
@@ -2127,8 +2121,10 @@ fn openapi_schema(
                             let me = s(r, "messageExpression");
                             if !me.trim().is_empty() {
                                 let m = analyse(me, decl, optional_old_self == Some(true), Expect::String);
-                                if m.unsupported.is_some() {
-                                    // nothing to add
+                                if let Some(u) = &m.unsupported {
+                                    ctx.warnings.push(format!(
+                                        "{rp}.messageExpression: not checked offline ({u})"
+                                    ));
                                 } else if !m.errors.is_empty() {
                                     out.cel.push(FieldError::invalid(
                                         format!("{rp}.messageExpression"),
