@@ -415,8 +415,16 @@ impl<'d> Checker<'d> {
                 };
                 (t, vec!["conditional"])
             }
-            "_==_" => (Ty::Bool, vec!["equals"]),
-            "_!=_" => (Ty::Bool, vec!["not_equals"]),
+            "_==_" | "_!=_" => {
+                // equality takes two values of one type (no numeric cross-type overloads)
+                if incompatible_ordering(&a0, &a1) || incompatible_arith(&a0, &a1) {
+                    self.no_overload(f, None, args);
+                }
+                (
+                    Ty::Bool,
+                    vec![if f == "_==_" { "equals" } else { "not_equals" }],
+                )
+            }
             "_<_" | "_<=_" | "_>_" | "_>=_" => {
                 if incompatible_ordering(&a0, &a1) {
                     self.no_overload(f, None, args);
