@@ -151,6 +151,7 @@ cmd_start() {
     --service-account-key-file "$STATE/sa.pub" --service-account-signing-key-file "$STATE/sa.key" \
     --service-cluster-ip-range 10.96.0.0/24 \
     --allow-privileged=true \
+    --endpoint-reconciler-type none \
     --v 1 \
     </dev/null >"$STATE/kube-apiserver.log" 2>&1 &
   echo $! >"$STATE/kube-apiserver.pid"

@@ -8,8 +8,8 @@
 //! scripts/controlplane.sh start && cargo test -p smi-e2e --features e2e
 //! ```
 //!
-//! A test gets a [`Cluster`] with [`Cluster::connect`] (or a bare [`kube::Client`] with
-//! [`client`]). Without a reachable server both panic with the command that starts one: an e2e
+//! A test gets a `Cluster` with `Cluster::connect()` (or a bare `kube::Client` with
+//! `client()`). Without a reachable server both panic with the command that starts one: an e2e
 //! test never skips. The kubeconfig is `target/controlplane/kubeconfig` of this workspace unless
 //! the environment variable `SMI_E2E_KUBECONFIG` names another.
 //!
@@ -19,7 +19,7 @@
 #![cfg(feature = "e2e")]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,8 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Client;
 use kube::client::Body;
 use serde_json::{Value, json};
+
+pub mod generate;
 
 pub use kube;
 pub use smi_types;
@@ -73,8 +75,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn kubeconfig_path() -> PathBuf {
     match std::env::var_os("SMI_E2E_KUBECONFIG") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("e2e/ is inside the workspace")
             .join("target")
             .join("controlplane")
             .join("kubeconfig"),
@@ -83,7 +86,10 @@ pub fn kubeconfig_path() -> PathBuf {
 
 /// The workspace root (for tests that read the repository's own files).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ is inside the workspace")
+        .to_path_buf()
 }
 
 /// A client for the test server, checked to answer `/readyz`.
@@ -188,7 +194,10 @@ impl Outcome {
         let mut s = if self.accepted() {
             format!("accepted ({})", self.status)
         } else {
-            format!("rejected ({} {}): {}", self.status, self.reason, self.message)
+            format!(
+                "rejected ({} {}): {}",
+                self.status, self.reason, self.message
+            )
         };
         if !self.warnings.is_empty() {
             s.push_str(&format!("; warnings: {:?}", self.warnings));
@@ -289,15 +298,21 @@ impl Cluster {
         let req = match body {
             Some(b) => builder
                 .header(http::header::CONTENT_TYPE, content_type)
-                .body(Body::from(serde_json::to_vec(b).expect("JSON values serialise"))),
+                .body(Body::from(
+                    serde_json::to_vec(b).expect("JSON values serialise"),
+                )),
             None => builder.body(Body::empty()),
         }
         .map_err(|e| Error::Protocol(format!("building {method} {url}: {e}")))?;
         let what = || format!("{method} {url}");
-        let res = self.client.send(req).await.map_err(|source| Error::Request {
-            what: what(),
-            source,
-        })?;
+        let res = self
+            .client
+            .send(req)
+            .await
+            .map_err(|source| Error::Request {
+                what: what(),
+                source,
+            })?;
         let status = res.status().as_u16();
         let warnings = res
             .headers()
@@ -305,14 +320,14 @@ impl Cluster {
             .iter()
             .map(|v| parse_warning(&String::from_utf8_lossy(v.as_bytes())))
             .collect();
-        let bytes =
-            res.into_body()
-                .collect_bytes()
-                .await
-                .map_err(|source| Error::Request {
-                    what: what(),
-                    source,
-                })?;
+        let bytes = res
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|source| Error::Request {
+                what: what(),
+                source,
+            })?;
         let value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Ok((status, warnings, value))
@@ -367,7 +382,9 @@ impl Cluster {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind = object["kind"].as_str().unwrap_or_default();
         let info = self.resource(api_version, kind).await?;
-        let ns = object["metadata"]["namespace"].as_str().unwrap_or("default");
+        let ns = object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default");
         let mut url = info.collection_url(Some(ns));
         if !query.is_empty() {
             url.push('?');
@@ -392,6 +409,64 @@ impl Cluster {
     /// Creates `object` for real, with `fieldValidation=Strict`.
     pub async fn create(&self, object: &Value) -> Result<Outcome> {
         self.create_with(object, "fieldValidation=Strict").await
+    }
+
+    /// The URL of the named object `object` (its apiVersion, kind, namespace and name), plus
+    /// `suffix` (`""` or `"/status"`).
+    pub async fn object_url(&self, object: &Value, suffix: &str) -> Result<String> {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let info = self.resource(api_version, kind).await?;
+        let ns = object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default");
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        Ok(format!("{}/{name}{suffix}", info.collection_url(Some(ns))))
+    }
+
+    /// A JSON merge patch (`application/merge-patch+json`) of `object` (identified by its
+    /// apiVersion, kind, namespace and name), on the object itself or a subresource
+    /// (`suffix` `"/status"`).
+    pub async fn merge_patch(
+        &self,
+        object: &Value,
+        suffix: &str,
+        patch: &Value,
+    ) -> Result<Outcome> {
+        let url = format!(
+            "{}?fieldValidation=Strict",
+            self.object_url(object, suffix).await?
+        );
+        let (status, warnings, body) = self
+            .raw(
+                http::Method::PATCH,
+                &url,
+                Some(patch),
+                "application/merge-patch+json",
+            )
+            .await?;
+        Ok(outcome(status, warnings, body))
+    }
+
+    /// GETs `object` (by apiVersion, kind, namespace and name); `None` when it does not exist.
+    pub async fn get(&self, object: &Value) -> Result<Option<Value>> {
+        let url = self.object_url(object, "").await?;
+        let (status, _, body) = self.raw(http::Method::GET, &url, None, "").await?;
+        match status {
+            200 => Ok(Some(body)),
+            404 => Ok(None),
+            _ => Err(Error::Protocol(format!("GET {url}: {status} {body}"))),
+        }
+    }
+
+    /// Deletes `object` (by apiVersion, kind, namespace and name) if it exists.
+    pub async fn delete(&self, object: &Value) -> Result<()> {
+        let url = self.object_url(object, "").await?;
+        let (status, _, body) = self.raw(http::Method::DELETE, &url, None, "").await?;
+        match status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(Error::Protocol(format!("DELETE {url}: {status} {body}"))),
+        }
     }
 
     /// Creates the namespace unless it exists.
@@ -477,7 +552,12 @@ impl Cluster {
         for install in out.iter_mut().filter(|i| i.outcome.accepted()) {
             loop {
                 let (status, _, crd) = self
-                    .raw(http::Method::GET, &format!("{URL}/{}", install.name), None, "")
+                    .raw(
+                        http::Method::GET,
+                        &format!("{URL}/{}", install.name),
+                        None,
+                        "",
+                    )
                     .await?;
                 if status != 200 {
                     return Err(Error::Crd(format!(
@@ -485,7 +565,10 @@ impl Cluster {
                         install.name
                     )));
                 }
-                let conditions = crd["status"]["conditions"].as_array().cloned().unwrap_or_default();
+                let conditions = crd["status"]["conditions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let is_true = |t: &str| {
                     conditions
                         .iter()

@@ -1,0 +1,638 @@
+//! Differential verdicts: the API server and smi-validate judge the same objects alike.
+//!
+//! Every SMI object in the repository's YAML files (upstream examples, fixtures, real-world
+//! look-alikes, fuzz seeds) and [`GENERATED_PER_VERSION`] generated objects per kind×version
+//! (`smi_e2e::generate`: schema-driven, biased to the rules' boundaries) are sent to the server
+//! with `dryRun=All`, under `fieldValidation=Strict` (what `kubectl apply` sends) and `Warn`.
+//!
+//! * Strict: the server accepts ⇔ smi-validate with `strict` finds no error.
+//! * Warn: the server accepts ⇔ smi-validate finds no error other than unknown fields (SMI1204),
+//!   and the fields the server warns it pruned are exactly smi-validate's SMI1204 paths.
+//! * smi-validate's default options agree with Strict (a default `kubectl apply`).
+//!
+//! Each kind×version is served by its own single-version CRD (group `<version>.<group>`, no
+//! conversion) built from that version's schema in `smi_types::crd::generate(AllVersions)`:
+//! a server-side dry run encodes the object to the storage version, so with the real
+//! multi-version CRDs every non-storage version would go through the conversion webhook. The
+//! verdict depends on the version's schema and CEL rules only, which are the shipped ones.
+//!
+//! Deliberate differences (rules smi-validate has and the server does not) are in
+//! [`DELIBERATE`], each with its reason; any other disagreement fails the test and is listed
+//! (also written to `target/e2e/verdicts-disagreements.txt`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use smi_e2e::generate::{generate, object_strategy};
+use smi_e2e::smi_types::crd::{self, Flavour};
+use smi_e2e::smi_validate::{self, Code, Diagnostic, Options, Severity};
+use smi_e2e::{Cluster, FieldValidation, Outcome};
+
+/// Generated objects per kind×version (override with `SMI_E2E_GENERATED`).
+const GENERATED_PER_VERSION: usize = 1000;
+/// Dry-run requests in flight at once.
+const CONCURRENCY: usize = 16;
+/// Namespace of the generated objects and of fixtures that name none.
+const NAMESPACE: &str = "smi-e2e-verdicts";
+
+/// Rules smi-validate checks that the API server does not (lint-level): an object that
+/// smi-validate rejects only for these codes and the server accepts is not a disagreement.
+/// (code, reason)
+const DELIBERATE: &[(&str, &str)] = &[];
+
+fn deliberate(code: Code) -> bool {
+    DELIBERATE.iter().any(|(c, _)| *c == code.as_str())
+}
+
+/// One object to judge and where it came from.
+struct Case {
+    origin: String,
+    object: Value,
+}
+
+// ---------------------------------------------------------------- inputs
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if p.is_dir() {
+            if !matches!(name, "target" | ".git" | "node_modules" | "controlplane") {
+                yaml_files(&p, out);
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(p);
+        }
+    }
+}
+
+/// Splits a YAML stream at `---` lines (each document parsed alone, so one broken document
+/// does not hide the others).
+fn documents(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.lines() {
+        if line == "---" || line.starts_with("--- ") || line == "..." {
+            docs.push(String::new());
+        } else {
+            let last = docs.last_mut().expect("never empty");
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    docs
+}
+
+const SMI_CRD_GROUPS: &[&str] = &[
+    "access.smi-spec.io",
+    "specs.smi-spec.io",
+    "split.smi-spec.io",
+    "perf.smi-spec.io",
+];
+
+fn is_smi_crd_object(v: &Value) -> bool {
+    let api_version = v["apiVersion"].as_str().unwrap_or_default();
+    let group = api_version.split('/').next().unwrap_or_default();
+    SMI_CRD_GROUPS.contains(&group) && v["kind"].is_string()
+}
+
+/// Every SMI CRD object in the repository's YAML files.
+fn repo_cases() -> (Vec<Case>, usize) {
+    let root = smi_e2e::workspace_root();
+    let mut files = Vec::new();
+    yaml_files(&root, &mut files);
+    let mut cases = Vec::new();
+    let mut unparsable = 0;
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let rel = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+        for (i, doc) in documents(&text).into_iter().enumerate() {
+            if doc.trim().is_empty() {
+                continue;
+            }
+            match serde_saphyr::from_str::<Value>(&doc) {
+                Ok(v) if is_smi_crd_object(&v) => cases.push(Case {
+                    origin: format!("{rel}#{i}"),
+                    object: v,
+                }),
+                Ok(_) => {}
+                Err(_) => unparsable += 1,
+            }
+        }
+    }
+    (cases, unparsable)
+}
+
+/// (group, version, kind, schema) of every CRD version.
+fn versions() -> Vec<(String, String, String, Value)> {
+    let mut out = Vec::new();
+    for c in crd::generate(Flavour::AllVersions) {
+        for v in &c.spec.versions {
+            let schema = serde_json::to_value(
+                v.schema
+                    .as_ref()
+                    .and_then(|s| s.open_api_v3_schema.as_ref())
+                    .expect("every version has a schema"),
+            )
+            .expect("schemas serialise");
+            out.push((
+                c.spec.group.clone(),
+                v.name.clone(),
+                c.spec.names.kind.clone(),
+                schema,
+            ));
+        }
+    }
+    out
+}
+
+fn generated_cases(per_version: usize) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (group, version, kind, schema) in versions() {
+        let api_version = format!("{group}/{version}");
+        let strategy = object_strategy(&schema, &api_version, &kind, NAMESPACE);
+        for (i, object) in generate(&strategy, per_version).into_iter().enumerate() {
+            cases.push(Case {
+                origin: format!("generated {kind} {version} #{i}"),
+                object,
+            });
+        }
+    }
+    cases
+}
+
+// ---------------------------------------------------------------- the server side
+
+/// One single-version CRD per kind×version, group `<version>.<group>`.
+fn per_version_crds()
+-> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>
+{
+    let mut out = Vec::new();
+    for c in crd::generate(Flavour::AllVersions) {
+        for v in &c.spec.versions {
+            let mut one = c.clone();
+            let group = format!("{}.{}", v.name, c.spec.group);
+            one.metadata.name = Some(format!("{}.{group}", c.spec.names.plural));
+            one.spec.group = group;
+            one.spec.conversion = None;
+            one.spec.names.short_names = None;
+            one.spec.names.categories = None;
+            let mut version = v.clone();
+            version.served = true;
+            version.storage = true;
+            one.spec.versions = vec![version];
+            out.push(one);
+        }
+    }
+    out
+}
+
+/// The object as sent to the per-version CRD: group prefixed with the version.
+fn server_form(object: &Value) -> Value {
+    let mut o = object.clone();
+    if let Some(av) = object["apiVersion"].as_str()
+        && let Some((group, version)) = av.split_once('/')
+    {
+        o["apiVersion"] = json!(format!("{version}.{group}/{version}"));
+    }
+    o
+}
+
+#[derive(Clone, Debug)]
+struct ServerVerdict {
+    strict: Outcome,
+    warn: Outcome,
+}
+
+fn not_served(e: &smi_e2e::Error) -> Outcome {
+    Outcome {
+        status: 404,
+        reason: "NotFound".into(),
+        message: format!("not served: {e}"),
+        causes: Vec::new(),
+        warnings: Vec::new(),
+        object: None,
+    }
+}
+
+async fn judge_on_server(
+    cluster: Arc<Cluster>,
+    objects: Vec<Value>,
+) -> (Vec<ServerVerdict>, Duration) {
+    let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, object) in objects.into_iter().enumerate() {
+        let cluster = cluster.clone();
+        let sem = sem.clone();
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("never closed");
+            let run = async |fv| match cluster.dry_run(&object, fv).await {
+                Ok(o) => o,
+                Err(e @ smi_e2e::Error::Protocol(_)) => not_served(&e),
+                Err(e) => panic!("dry run of object {i}: {e}"),
+            };
+            let strict = run(FieldValidation::Strict).await;
+            let warn = run(FieldValidation::Warn).await;
+            (i, ServerVerdict { strict, warn })
+        });
+    }
+    let mut out: Vec<Option<ServerVerdict>> = vec![None; set.len()];
+    while let Some(r) = set.join_next().await {
+        let (i, v) = r.expect("dry-run task");
+        out[i] = Some(v);
+    }
+    let elapsed = started.elapsed();
+    (
+        out.into_iter()
+            .map(|v| v.expect("every task answered"))
+            .collect(),
+        elapsed,
+    )
+}
+
+// ---------------------------------------------------------------- the offline side
+
+#[derive(Clone, Debug, Default)]
+struct OfflineVerdict {
+    /// `strict` errors other than SMI1204 and deliberate codes.
+    errors: Vec<Diagnostic>,
+    /// SMI1204 paths.
+    unknown: BTreeSet<String>,
+    /// Errors of the default options (deliberate codes left out).
+    default_errors: Vec<Diagnostic>,
+    /// Deliberate-difference errors (do not decide the verdict).
+    deliberate: Vec<Diagnostic>,
+}
+
+fn errors_by_object(report: smi_validate::Report, n: usize) -> Vec<Vec<Diagnostic>> {
+    let mut out = vec![Vec::new(); n];
+    for d in report.diagnostics {
+        if d.severity != Severity::Error {
+            continue;
+        }
+        let i: usize = d
+            .file
+            .strip_prefix("<object ")
+            .and_then(|s| s.strip_suffix('>'))
+            .and_then(|s| s.parse().ok())
+            .expect("validate_values names files <object i>");
+        out[i].push(d);
+    }
+    out
+}
+
+fn judge_offline(objects: &[Value]) -> (Vec<OfflineVerdict>, Duration) {
+    let started = Instant::now();
+    let strict = smi_validate::validate_values(
+        objects.iter().cloned(),
+        &Options::new().strict(true).skip_cross(true),
+    );
+    let default =
+        smi_validate::validate_values(objects.iter().cloned(), &Options::new().skip_cross(true));
+    let elapsed = started.elapsed();
+    let strict = errors_by_object(strict, objects.len());
+    let default = errors_by_object(default, objects.len());
+    let verdicts = strict
+        .into_iter()
+        .zip(default)
+        .map(|(s, d)| {
+            let mut v = OfflineVerdict::default();
+            for e in s {
+                if e.code == Code::UnknownField {
+                    v.unknown.insert(e.path.clone().unwrap_or_default());
+                } else if deliberate(e.code) {
+                    v.deliberate.push(e);
+                } else {
+                    v.errors.push(e);
+                }
+            }
+            v.default_errors = d.into_iter().filter(|e| !deliberate(e.code)).collect();
+            v
+        })
+        .collect();
+    (verdicts, elapsed)
+}
+
+// ---------------------------------------------------------------- comparison
+
+/// The fields the server says it pruned (`unknown field "spec.x"` warnings).
+fn pruned(o: &Outcome) -> BTreeSet<String> {
+    o.warnings
+        .iter()
+        .filter_map(|w| w.strip_prefix("unknown field \""))
+        .map(|w| w.trim_end_matches('"').to_owned())
+        .collect()
+}
+
+fn diag_list(ds: &[Diagnostic]) -> String {
+    ds.iter()
+        .map(|d| {
+            format!(
+                "{} {} {}",
+                d.code.as_str(),
+                d.path.as_deref().unwrap_or(""),
+                d.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+struct Disagreement {
+    /// Short class for grouping: "<mode>: server accepts, smi-validate rejects (codes)".
+    class: String,
+    detail: String,
+}
+
+fn compare(
+    case: &Case,
+    server: &ServerVerdict,
+    offline: &OfflineVerdict,
+    out: &mut Vec<Disagreement>,
+    default_out: &mut Vec<Disagreement>,
+) {
+    let kind = format!(
+        "{} {}",
+        case.object["kind"].as_str().unwrap_or("?"),
+        case.object["apiVersion"].as_str().unwrap_or("?")
+    );
+    let codes = |ds: &[Diagnostic]| {
+        ds.iter()
+            .map(|d| d.code.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let object = serde_json::to_string(&case.object).unwrap_or_default();
+    let detail = |mode: &str, o: &Outcome, ds: &[Diagnostic], unknown: &BTreeSet<String>| {
+        format!(
+            "{} [{mode}]\n    object: {}\n    server: {}\n    smi-validate: {}{}",
+            case.origin,
+            if object.len() > 600 {
+                format!("{}…", &object[..600])
+            } else {
+                object.clone()
+            },
+            o.summary(),
+            if ds.is_empty() {
+                "no error".to_owned()
+            } else {
+                diag_list(ds)
+            },
+            if unknown.is_empty() {
+                String::new()
+            } else {
+                format!(" | unknown fields {unknown:?}")
+            }
+        )
+    };
+    // Strict
+    let offline_strict_ok = offline.errors.is_empty() && offline.unknown.is_empty();
+    if server.strict.accepted() != offline_strict_ok {
+        let class = if server.strict.accepted() {
+            format!(
+                "Strict: server accepts, smi-validate rejects ({}) [{kind}]",
+                {
+                    let mut c = codes(&offline.errors);
+                    if !offline.unknown.is_empty() {
+                        c.push_str(" SMI1204");
+                    }
+                    c
+                }
+            )
+        } else {
+            format!(
+                "Strict: server rejects ({}), smi-validate accepts [{kind}]",
+                server.strict.reason
+            )
+        };
+        out.push(Disagreement {
+            class,
+            detail: detail("Strict", &server.strict, &offline.errors, &offline.unknown),
+        });
+    }
+    // Warn
+    let offline_warn_ok = offline.errors.is_empty();
+    if server.warn.accepted() != offline_warn_ok {
+        let class = if server.warn.accepted() {
+            format!(
+                "Warn: server accepts, smi-validate rejects ({}) [{kind}]",
+                codes(&offline.errors)
+            )
+        } else {
+            format!(
+                "Warn: server rejects ({}), smi-validate accepts [{kind}]",
+                server.warn.reason
+            )
+        };
+        out.push(Disagreement {
+            class,
+            detail: detail("Warn", &server.warn, &offline.errors, &offline.unknown),
+        });
+    } else if server.warn.accepted() && pruned(&server.warn) != offline.unknown {
+        out.push(Disagreement {
+            class: format!("Warn: pruned fields differ [{kind}]"),
+            detail: format!(
+                "{}\n    server pruned {:?}, smi-validate SMI1204 {:?}",
+                detail("Warn", &server.warn, &offline.errors, &offline.unknown),
+                pruned(&server.warn),
+                offline.unknown
+            ),
+        });
+    }
+    // Default options vs a default kubectl apply (Strict)
+    if server.strict.accepted() != offline.default_errors.is_empty() {
+        default_out.push(Disagreement {
+            class: if server.strict.accepted() {
+                format!(
+                    "default options reject ({}), server (Strict) accepts [{kind}]",
+                    codes(&offline.default_errors)
+                )
+            } else {
+                format!(
+                    "default options accept, server (Strict) rejects ({}) [{kind}]",
+                    server.strict.reason
+                )
+            },
+            detail: detail(
+                "default options vs Strict",
+                &server.strict,
+                &offline.default_errors,
+                &BTreeSet::new(),
+            ),
+        });
+    }
+}
+
+fn report(title: &str, ds: &[Disagreement]) -> String {
+    let mut classes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in ds {
+        classes.entry(&d.class).or_default().push(&d.detail);
+    }
+    let mut s = format!(
+        "{title}: {} disagreements in {} classes\n",
+        ds.len(),
+        classes.len()
+    );
+    for (class, details) in &classes {
+        s.push_str(&format!("\n  {} × {class}\n", details.len()));
+        for d in details.iter().take(2) {
+            s.push_str(&format!("    e.g. {d}\n"));
+        }
+    }
+    s
+}
+
+fn write_report(name: &str, text: &str) {
+    let dir = smi_e2e::workspace_root().join("target").join("e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(name), text);
+}
+
+// ---------------------------------------------------------------- the test
+
+struct Judged {
+    cases: Vec<Case>,
+    server: Vec<ServerVerdict>,
+    offline: Vec<OfflineVerdict>,
+}
+
+async fn judge_all(cluster: Arc<Cluster>, cases: Vec<Case>, label: &str) -> Judged {
+    let objects: Vec<Value> = cases.iter().map(|c| server_form(&c.object)).collect();
+    let namespaces: BTreeSet<String> = cases
+        .iter()
+        .filter_map(|c| {
+            c.object["metadata"]["namespace"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .chain([NAMESPACE.to_owned()])
+        .collect();
+    for ns in &namespaces {
+        // An invalid namespace name is the object's problem: the server's verdict says so.
+        let _ = cluster.ensure_namespace(ns).await;
+    }
+    let (server, server_time) = judge_on_server(cluster, objects).await;
+    let originals: Vec<Value> = cases.iter().map(|c| c.object.clone()).collect();
+    let (offline, offline_time) = judge_offline(&originals);
+    let n = cases.len() as f64;
+    eprintln!(
+        "{label}: {} objects, each under Strict and Warn.\n  server dry-run ({CONCURRENCY} in flight): {:.2} s = {:.0} objects/s ({:.0} requests/s)\n  smi-validate offline (strict + default, one thread): {:.3} s = {:.0} objects/s\n  offline/server objects-per-second ratio: {:.1}",
+        cases.len(),
+        server_time.as_secs_f64(),
+        n / server_time.as_secs_f64(),
+        2.0 * n / server_time.as_secs_f64(),
+        offline_time.as_secs_f64(),
+        n / offline_time.as_secs_f64(),
+        (n / offline_time.as_secs_f64()) / (n / server_time.as_secs_f64()),
+    );
+    Judged {
+        cases,
+        server,
+        offline,
+    }
+}
+
+async fn setup() -> Arc<Cluster> {
+    let cluster = Cluster::connect().await;
+    let installs = cluster
+        .install_crds(&per_version_crds())
+        .await
+        .unwrap_or_else(|e| panic!("installing the per-version CRDs: {e}"));
+    let refused: Vec<String> = installs
+        .iter()
+        .filter(|i| !(i.outcome.accepted() && i.established && i.names_accepted))
+        .map(|i| format!("{}: {} {:?}", i.name, i.outcome.summary(), i.conditions))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "the per-version CRDs (each version's shipped schema) are not all installed, so their objects cannot be judged (see tests/crds.rs):\n  {}",
+        refused.join("\n  ")
+    );
+    Arc::new(cluster)
+}
+
+fn check(judged: &Judged, label: &str) {
+    let mut disagreements = Vec::new();
+    let mut default_disagreements = Vec::new();
+    for ((case, server), offline) in judged.cases.iter().zip(&judged.server).zip(&judged.offline) {
+        compare(
+            case,
+            server,
+            offline,
+            &mut disagreements,
+            &mut default_disagreements,
+        );
+    }
+    let accepted = judged.server.iter().filter(|s| s.strict.accepted()).count();
+    eprintln!(
+        "{label}: {} objects, server (Strict) accepted {accepted}, rejected {}; disagreements: {} (Strict/Warn), {} (default options vs Strict)",
+        judged.cases.len(),
+        judged.cases.len() - accepted,
+        disagreements.len(),
+        default_disagreements.len()
+    );
+    let text = format!(
+        "{}\n{}",
+        report(&format!("{label}, Strict and Warn"), &disagreements),
+        report(
+            &format!("{label}, default options vs Strict"),
+            &default_disagreements
+        )
+    );
+    write_report(&format!("verdicts-{}.txt", label.replace(' ', "-")), &text);
+    assert!(
+        disagreements.is_empty() && default_disagreements.is_empty(),
+        "{text}\n(full list: target/e2e/verdicts-{}.txt)",
+        label.replace(' ', "-")
+    );
+}
+
+/// Both halves run in one test so that the per-version CRDs are installed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_and_smi_validate_agree() {
+    let cluster = setup().await;
+    let (repo, unparsable) = repo_cases();
+    eprintln!(
+        "repository: {} SMI objects ({unparsable} documents not parsable as YAML, not compared)",
+        repo.len()
+    );
+    assert!(
+        repo.len() >= 50,
+        "only {} SMI objects found in the repository",
+        repo.len()
+    );
+    let per_version = std::env::var("SMI_E2E_GENERATED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(GENERATED_PER_VERSION);
+    let generated = generated_cases(per_version);
+    let mut per_kind: HashMap<String, usize> = HashMap::new();
+    for c in &generated {
+        *per_kind
+            .entry(format!("{} {}", c.object["kind"], c.object["apiVersion"]))
+            .or_default() += 1;
+    }
+    assert!(per_kind.values().all(|n| *n >= per_version));
+    let repo = judge_all(cluster.clone(), repo, "repository objects").await;
+    let generated = judge_all(cluster, generated, "generated objects").await;
+    // Both reports before either assertion.
+    let r1 = std::panic::catch_unwind(|| check(&repo, "repository objects"));
+    let r2 = std::panic::catch_unwind(|| check(&generated, "generated objects"));
+    if let Err(e) = r1 {
+        std::panic::resume_unwind(e);
+    }
+    if let Err(e) = r2 {
+        std::panic::resume_unwind(e);
+    }
+}
