@@ -725,7 +725,12 @@ fn parse_chunk(
     }
 }
 
-/// Parses one JSON document; errors carry line and column.
+/// serde_json's nesting limit when parsing (not configurable without its `unbounded_depth`
+/// feature); [`parse_json`] names it in its error.
+const JSON_MAX_DEPTH: usize = 128;
+
+/// Parses one JSON document; errors carry line and column. Nesting deeper than serde_json's
+/// limit of 128 levels is an [`Error::Limit`] naming it.
 ///
 /// ```
 /// let d = smi_types::parse_json(r#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit",
@@ -741,9 +746,20 @@ pub fn parse_json(input: &str) -> Result<Document, Error> {
         line: line_u32(e.line() as u64),
         column: line_u32(e.column() as u64),
     };
-    let value: serde_json::Value = serde_json::from_str(input).map_err(|e| Error::Json {
-        message: strip_location(&e.to_string()),
-        location: Some(json_err(e)),
+    let value: serde_json::Value = serde_json::from_str(input).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            // serde_json's own guard against stack exhaustion; say which limit it is
+            return Error::Limit {
+                message: format!(
+                    "nesting is deeper than serde_json's limit of {JSON_MAX_DEPTH} levels"
+                ),
+                location: Some(json_err(e)),
+            };
+        }
+        Error::Json {
+            message: strip_location(&e.to_string()),
+            location: Some(json_err(e)),
+        }
     })?;
     if value.is_null() {
         return Ok(Document::Empty);

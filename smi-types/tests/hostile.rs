@@ -350,3 +350,16 @@ fn alias_expansion_is_bounded_in_bytes() {
     let m = limit_message(parse(aliases_to_a_large_string(100, 99), limits));
     assert!(m.contains("max_scalar_bytes_per_document = 1048576"), "{m}");
 }
+
+/// serde_json's "recursion limit exceeded" named no limit.
+#[test]
+fn deep_json_names_the_nesting_limit() {
+    let input = "[".repeat(10_000) + &"]".repeat(10_000);
+    let e = within(60, move || smi_types::parse_json(&input)).unwrap_err();
+    match e {
+        Error::Limit { message, .. } => {
+            assert!(message.contains("limit of 128 levels"), "{message}")
+        }
+        other => panic!("expected Error::Limit, got {other:?}"),
+    }
+}

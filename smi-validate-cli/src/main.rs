@@ -2,8 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use smi_validate::output::{Format, RenderOptions, render};
-use smi_validate::{Limits, Options, Target, Validator};
-use std::io::{self, BufReader, IsTerminal, Write};
+use smi_validate::{Limits, MAX_DEPTH_CEILING, Options, Target, Validator};
+use std::collections::HashSet;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -142,9 +143,37 @@ struct ValidateArgs {
     /// Maximum bytes per document.
     #[arg(long, value_name = "BYTES")]
     max_document_bytes: Option<usize>,
-    /// Maximum nesting depth.
-    #[arg(long, value_name = "N")]
+    /// Maximum nesting depth (default 64, at most 1000).
+    #[arg(long, value_name = "N", value_parser = depth_arg)]
     max_depth: Option<usize>,
+    /// Maximum bytes of all scalars of a document, alias expansions included (default 16 MiB,
+    /// the budget `convert` applies too).
+    #[arg(long, value_name = "BYTES")]
+    max_scalar_bytes_per_document: Option<usize>,
+}
+
+/// `--max-depth`: 1 to [`MAX_DEPTH_CEILING`] (deeper would run out of stack).
+fn depth_arg(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if (1..=MAX_DEPTH_CEILING).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is outside 1..={MAX_DEPTH_CEILING} (the ceiling keeps the validator's tree walks within the stack)"
+        ))
+    }
+}
+
+/// Writes `bytes` to stdout and flushes. A failure (disk full, stdout closed) is an I/O
+/// error: a message on stderr and exit 2, never a silent 0 or a panic.
+fn write_stdout(cmd: &str, bytes: &[u8]) -> Result<(), ExitCode> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            eprintln!("{cmd}: cannot write the output: {e}");
+            ExitCode::from(2)
+        })
 }
 
 fn main() -> ExitCode {
@@ -164,26 +193,91 @@ fn main() -> ExitCode {
     }
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    if path.is_dir() {
+/// Identity of a file or directory: device and inode (the canonical path elsewhere).
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata, _path: &Path) -> io::Result<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Ok((meta.dev(), meta.ino()))
+}
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata, path: &Path) -> io::Result<FileId> {
+    std::fs::canonicalize(path)
+}
+
+/// What a directory walk has seen: every file is validated once, every directory walked once,
+/// however many symbolic links lead to it.
+#[derive(Default)]
+struct Walk {
+    dirs: HashSet<FileId>,
+    files: HashSet<FileId>,
+    /// The directories being walked, outermost first (a link back to one is a loop).
+    ancestors: Vec<(FileId, PathBuf)>,
+}
+
+impl Walk {
+    fn push_file(&mut self, path: PathBuf, out: &mut Vec<PathBuf>) {
+        // a file that cannot be read is kept, for its I/O error
+        let id = std::fs::metadata(&path)
+            .and_then(|m| file_id(&m, &path))
+            .ok();
+        if id.is_none_or(|id| self.files.insert(id)) {
+            out.push(path);
+        }
+    }
+
+    /// The files of `path` (recursively for a directory: .yaml, .yml, .json).
+    fn collect(&mut self, path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => m,
+            _ => {
+                self.push_file(path.to_owned(), out);
+                return Ok(());
+            }
+        };
+        let id = file_id(&meta, path)?;
+        if let Some((_, outer)) = self.ancestors.iter().find(|(a, _)| *a == id) {
+            eprintln!(
+                "smi-validate: {}: symbolic link loop (leads back to {}); not followed",
+                path.display(),
+                outer.display()
+            );
+            return Ok(());
+        }
+        #[allow(clippy::clone_on_copy)] // FileId is a PathBuf off unix
+        let first_visit = self.dirs.insert(id.clone());
+        if !first_visit {
+            return Ok(()); // already walked through another link
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<_, _>>()?;
         entries.sort();
+        self.ancestors.push((id, path.to_owned()));
         for e in entries {
             if e.is_dir() {
-                collect(&e, out)?;
+                if let Err(err) = self.collect(&e, out) {
+                    self.ancestors.pop();
+                    return Err(err);
+                }
             } else if matches!(
                 e.extension().and_then(|x| x.to_str()),
                 Some("yaml" | "yml" | "json")
             ) {
-                out.push(e);
+                self.push_file(e, out);
             }
         }
-    } else {
-        out.push(path.to_owned());
+        self.ancestors.pop();
+        Ok(())
     }
-    Ok(())
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    Walk::default().collect(path, out)
 }
 
 fn validate(a: ValidateArgs) -> ExitCode {
@@ -196,6 +290,9 @@ fn validate(a: ValidateArgs) -> ExitCode {
     }
     if let Some(n) = a.max_depth {
         limits.max_depth = n;
+    }
+    if let Some(n) = a.max_scalar_bytes_per_document {
+        limits.max_scalar_bytes_per_document = n;
     }
     let mut opts = Options::new()
         .strict(a.strict)
@@ -214,6 +311,7 @@ fn validate(a: ValidateArgs) -> ExitCode {
     opts.list_objects = matches!(a.output, OutputFormat::Junit | OutputFormat::Tap);
     let mut v = Validator::new(opts);
     let mut io_error = false;
+    let mut walk = Walk::default();
     let inputs = if a.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -228,7 +326,7 @@ fn validate(a: ValidateArgs) -> ExitCode {
             continue;
         }
         let mut files = Vec::new();
-        if let Err(e) = collect(&input, &mut files) {
+        if let Err(e) = walk.collect(&input, &mut files) {
             eprintln!("smi-validate: {}: {e}", input.display());
             io_error = true;
             continue;
@@ -282,9 +380,9 @@ fn validate(a: ValidateArgs) -> ExitCode {
     ro.color = color;
     ro.summary = a.summary;
     let text = render(&report, format, ro);
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    if let Err(code) = write_stdout("smi-validate", text.as_bytes()) {
+        return code;
+    }
     let empty = report.summary.smi_objects == 0;
     if a.fail_on_empty && empty {
         eprintln!("smi-validate: no SMI objects found in the input");
@@ -357,7 +455,7 @@ fn check_crds(flavour: Flavour, files: &[PathBuf], costs: bool, format: CheckFor
         }
     }
     let rejected = reports.iter().filter(|(_, r)| !r.is_accepted()).count();
-    let mut out = io::stdout().lock();
+    let mut out: Vec<u8> = Vec::new();
     match format {
         CheckFormat::Text => {
             for (file, r) in &reports {
@@ -438,6 +536,9 @@ fn check_crds(flavour: Flavour, files: &[PathBuf], costs: bool, format: CheckFor
             );
         }
     }
+    if let Err(code) = write_stdout("smi-validate crds --check", &out) {
+        return code;
+    }
     if io_error {
         ExitCode::from(2)
     } else if rejected > 0 {
@@ -450,28 +551,43 @@ fn check_crds(flavour: Flavour, files: &[PathBuf], costs: bool, format: CheckFor
 fn crds(flavour: Flavour) -> ExitCode {
     let f = smi_flavour(flavour);
     let yaml = smi_types::crd::to_yaml(&smi_types::crd::generate(f));
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(yaml.as_bytes());
-    ExitCode::SUCCESS
+    match write_stdout("smi-validate crds", yaml.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
 }
 
 fn convert(to: &str, lossy: Lossy, file: &Path) -> ExitCode {
     use smi_types::convert::Lossy as L;
     use smi_types::{Document, SmiObject};
-    let text = if file.as_os_str() == "-" {
-        let mut s = String::new();
-        if let Err(e) = io::Read::read_to_string(&mut io::stdin().lock(), &mut s) {
-            eprintln!("smi-validate convert: <stdin>: {e}");
-            return ExitCode::from(2);
-        }
-        s
+    // the typed parser's input limit stops the read (a 2 GB file was read whole first)
+    let limit = smi_types::Limits::default().max_input_bytes;
+    let name = if file.as_os_str() == "-" {
+        "<stdin>".to_owned()
     } else {
-        match std::fs::read_to_string(file) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("smi-validate convert: {}: {e}", file.display());
-                return ExitCode::from(2);
-            }
+        file.display().to_string()
+    };
+    let read = |r: &mut dyn Read| -> io::Result<String> {
+        let mut s = String::new();
+        r.take(limit as u64 + 1).read_to_string(&mut s)?;
+        Ok(s)
+    };
+    let text = if file.as_os_str() == "-" {
+        read(&mut io::stdin().lock())
+    } else {
+        std::fs::File::open(file).and_then(|mut f| read(&mut f))
+    };
+    let text = match text {
+        Ok(t) if t.len() > limit => {
+            eprintln!(
+                "smi-validate convert: {name}: the input is larger than the limit of {limit} bytes; nothing converted"
+            );
+            return ExitCode::from(1);
+        }
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("smi-validate convert: {name}: {e}");
+            return ExitCode::from(2);
         }
     };
     let Some((group, _)) = to.split_once('/') else {
@@ -527,7 +643,9 @@ fn convert(to: &str, lossy: Lossy, file: &Path) -> ExitCode {
     }
     match smi_types::to_yaml_stream(&out_docs) {
         Ok(y) => {
-            let _ = io::stdout().lock().write_all(y.as_bytes());
+            if let Err(code) = write_stdout("smi-validate convert", y.as_bytes()) {
+                return code;
+            }
             if converted == 0 {
                 eprintln!("smi-validate convert: no {group} object in the input");
             }

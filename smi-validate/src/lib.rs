@@ -167,7 +167,7 @@ pub use engine::Validator;
 pub use options::{Options, Target};
 pub use path::{Path, PathParseError, Seg};
 pub use routing::known_api_versions;
-pub use yaml::{Limits, Pos};
+pub use yaml::{Limits, MAX_DEPTH_CEILING, Pos};
 
 /// Validates one in-memory stream (named `<input>`). Never panics, whatever the bytes: the
 /// entry point for fuzzing.

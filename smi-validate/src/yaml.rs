@@ -18,12 +18,16 @@ use std::io::{self, BufRead};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Documents per stream (file). Default 1,000,000.
+    /// Documents per stream (file), empty ones included. Default 1,000,000. CLI:
+    /// `--max-documents`.
     pub max_documents: usize,
     /// Bytes per document. Default 8 MiB (Kubernetes caps objects at about 1.5 MiB in etcd and
     /// request bodies at 3 MiB).
     pub max_document_bytes: usize,
     /// Nesting depth of mappings and sequences. Default 64 (SMI objects nest at most 7 deep).
+    /// At most [`MAX_DEPTH_CEILING`] (1,000): a larger value is treated as the ceiling, since
+    /// the validator's tree walks would run out of stack. CLI: `--max-depth` (refuses more
+    /// than the ceiling).
     pub max_depth: usize,
     /// Bytes per scalar. Default 1 MiB.
     pub max_scalar_bytes: usize,
@@ -38,6 +42,17 @@ pub struct Limits {
     /// Diagnostics reported per document; the rest are counted in one final SMI1003.
     /// Default 1,000.
     pub max_diagnostics_per_document: usize,
+}
+
+/// The deepest [`Limits::max_depth`] honoured: a 1,000,000-deep document with a limit of
+/// 10,000,000 overflowed the stack.
+pub const MAX_DEPTH_CEILING: usize = 1_000;
+
+impl Limits {
+    /// `max_depth`, capped at [`MAX_DEPTH_CEILING`].
+    pub(crate) fn depth(&self) -> usize {
+        self.max_depth.min(MAX_DEPTH_CEILING)
+    }
 }
 
 impl Default for Limits {
@@ -107,6 +122,8 @@ pub(crate) struct Splitter<R> {
     carry: Option<Vec<u8>>,
     done: bool,
     first: bool,
+    /// Documents started so far, empty ones included.
+    started: usize,
 }
 
 fn is_marker(line: &[u8], marker: &[u8]) -> bool {
@@ -127,7 +144,34 @@ impl<R: BufRead> Splitter<R> {
             carry: None,
             done: false,
             first: true,
+            started: 0,
         }
+    }
+
+    /// Counts a new document; past `max_documents`, the limit error that ends the stream.
+    fn start_doc(&mut self, line: usize) -> Option<RawDoc> {
+        self.started += 1;
+        if self.started <= self.limits.max_documents {
+            return None;
+        }
+        self.done = true;
+        Some(RawDoc {
+            text: String::new(),
+            first_line: line,
+            issue: Some(YamlIssue {
+                code: Code::LimitExceeded,
+                message: format!(
+                    "more than {} documents in one stream (empty ones included); the rest is not read",
+                    self.limits.max_documents
+                ),
+                pos: Some(Pos {
+                    line: line as u32,
+                    col: 1,
+                }),
+                path: None,
+                source_line: None,
+            }),
+        })
     }
 
     /// Reads one line (with its `\n`), keeping at most `cap` bytes; returns (bytes read, kept).
@@ -169,10 +213,14 @@ impl<R: BufRead> Splitter<R> {
         let mut first_line = self.line_no + 1;
         let mut has_content = false;
         let mut too_big = false;
+        let mut directives = false;
         if let Some(c) = self.carry.take() {
             first_line = self.line_no;
             has_content = is_content(&c[3..]);
             buf = c;
+            if let Some(over) = self.start_doc(first_line) {
+                return Some(Ok(over));
+            }
         }
         loop {
             let mut line = Vec::new();
@@ -199,6 +247,16 @@ impl<R: BufRead> Splitter<R> {
                     self.carry = Some(line);
                     break;
                 }
+                // a new document; what came before it was empty (blank lines, comments): drop
+                // it, unless it holds directives (`%YAML`, `%TAG`), which belong to this one.
+                // (Empty documents used to pile up until "document larger than 8 MiB".)
+                if let Some(over) = self.start_doc(self.line_no) {
+                    return Some(Ok(over));
+                }
+                if !directives {
+                    buf.clear();
+                    first_line = self.line_no;
+                }
                 has_content = is_content(&line[3..]);
             } else if is_marker(&line, b"...") {
                 if !too_big {
@@ -206,7 +264,15 @@ impl<R: BufRead> Splitter<R> {
                 }
                 break;
             } else if is_content(&line) {
+                if !has_content && self.started == 0 {
+                    // content before any `---`: the stream's first document
+                    if let Some(over) = self.start_doc(first_line) {
+                        return Some(Ok(over));
+                    }
+                }
                 has_content = true;
+            } else if line.starts_with(b"%") {
+                directives = true;
             }
             if !too_big {
                 if buf.len() + line.len() > self.limits.max_document_bytes || line.len() >= cap {
@@ -604,12 +670,12 @@ impl<'l> Builder<'l> {
     }
 
     fn check_complex_key(&mut self, pos: Pos) -> Result<(), YamlIssue> {
-        if self.stack.len() >= self.limits.max_depth {
+        if self.stack.len() >= self.limits.depth() {
             return Err(self.issue(
                 Code::LimitExceeded,
                 format!(
                     "nesting deeper than the limit of {} levels",
-                    self.limits.max_depth
+                    self.limits.depth()
                 ),
                 pos,
             ));
@@ -788,11 +854,20 @@ impl<'l> Builder<'l> {
     }
 }
 
-fn scan_issue(e: &ScanError, first_line: usize) -> YamlIssue {
+fn scan_issue(e: &ScanError, first_line: usize, limits: &Limits) -> YamlIssue {
     let m = e.marker();
+    // the parser's own nesting check ("recursion limit exceeded") is our depth limit, one
+    // level up: say so, and which limit
+    let (code, message) = match e.kind() {
+        granit_parser::ErrorKind::RecursionLimitExceeded => (
+            Code::LimitExceeded,
+            format!("nesting deeper than the limit of {} levels", limits.depth()),
+        ),
+        _ => (Code::YamlSyntax, e.info()),
+    };
     YamlIssue {
-        code: Code::YamlSyntax,
-        message: e.info(),
+        code,
+        message,
         pos: Some(Pos {
             line: (m.line() + first_line - 1) as u32,
             col: (m.col() + 1) as u32,
@@ -809,8 +884,8 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
     }
     let opts = granit_parser::options! {
         // one above ours, so the combined block+flow depth check (a clear SMI1003) fires first
-        flow_nesting_limit: limits.max_depth.saturating_add(1),
-        block_nesting_limit: limits.max_depth.saturating_add(1),
+        flow_nesting_limit: limits.depth().saturating_add(1),
+        block_nesting_limit: limits.depth().saturating_add(1),
         emit_comments: false,
     };
     let mut docs: Vec<Parsed> = Vec::new();
@@ -821,7 +896,7 @@ pub(crate) fn parse(raw: RawDoc, limits: &Limits) -> Vec<Parsed> {
             let (ev, span) = match next {
                 Ok(x) => x,
                 Err(e) => {
-                    docs.push(Parsed::Failed(scan_issue(&e, raw.first_line)));
+                    docs.push(Parsed::Failed(scan_issue(&e, raw.first_line, limits)));
                     break;
                 }
             };

@@ -403,3 +403,64 @@ fn cross_object_rules_on_long_lists_finish() {
         "the hint is clipped: {hint}"
     );
 }
+
+/// 3,000,000 empty documents were reported as "document is larger than the limit of 8388608
+/// bytes": the empty ones piled up into one. Now every document counts, empty or not.
+#[test]
+fn three_million_empty_documents_hit_the_document_count_limit() {
+    let r = validate("---\n".repeat(3_000_000).into_bytes(), Options::default());
+    let d = one(&r, Code::LimitExceeded);
+    assert!(d.message.contains("more than 1000000 documents"), "{d}");
+    assert_eq!(d.line, Some(1_000_001));
+    assert_eq!(r.diagnostics.len(), 1, "{:#?}", r.diagnostics);
+    // under a higher count limit, they are just empty documents (never one large one)
+    let r = validate(
+        "---\n# c\n\n".repeat(3_000_000).into_bytes(),
+        with_limits(|l| l.max_documents = 5_000_000),
+    );
+    assert!(
+        r.is_valid(),
+        "{:#?}",
+        &r.diagnostics[..r.diagnostics.len().min(3)]
+    );
+}
+
+/// A directive before `---` still applies to its document.
+#[test]
+fn directives_before_a_marker_are_kept() {
+    let input = format!("%YAML 1.2\n---\n{SPLIT}");
+    let r = validate(input.into_bytes(), Options::default());
+    assert!(r.is_valid(), "{:#?}", r.diagnostics);
+    assert_eq!(r.summary.smi_objects, 1);
+}
+
+/// `max_depth` has a ceiling: a 1,000,000-deep input with a limit of 10,000,000 overflowed the
+/// stack. The limit error names the ceiling.
+#[test]
+fn max_depth_is_capped_at_the_ceiling() {
+    let input = "[".repeat(1_000_000) + &"]".repeat(1_000_000);
+    let r = validate(
+        input.into_bytes(),
+        with_limits(|l| l.max_depth = 10_000_000),
+    );
+    let d = one(&r, Code::LimitExceeded);
+    assert!(
+        d.message.contains(&format!(
+            "limit of {} levels",
+            smi_validate::MAX_DEPTH_CEILING
+        )),
+        "{d}"
+    );
+    // just under the ceiling is read (and is no SMI object)
+    let depth = smi_validate::MAX_DEPTH_CEILING - 1;
+    let input = "[".repeat(depth) + &"]".repeat(depth);
+    let r = validate(
+        input.into_bytes(),
+        with_limits(|l| l.max_depth = 10_000_000),
+    );
+    assert!(
+        r.with_code(Code::LimitExceeded).next().is_none(),
+        "{:#?}",
+        r.diagnostics
+    );
+}

@@ -2,6 +2,75 @@ use super::RenderOptions;
 use crate::{Report, Severity};
 use std::fmt::Write;
 
+/// Characters of a message, path, object name or hint shown; the rest is clipped.
+const MAX_TEXT_CHARS: usize = 500;
+/// Characters of a source line shown around the column (a 2 MB line is not echoed).
+const SOURCE_WINDOW: usize = 160;
+
+/// A character as the terminal gets it: control characters (escape sequences, carriage
+/// returns, NUL …) and invisible formatting characters (bidi overrides) from a manifest are
+/// written as `\u{..}`, never raw.
+fn push_clean(out: &mut String, ch: char) {
+    let invisible = matches!(ch, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+    if (ch.is_control() && ch != '\t') || invisible {
+        let _ = write!(out, "{}", ch.escape_unicode());
+    } else {
+        out.push(ch);
+    }
+}
+
+/// `s` escaped (see [`push_clean`]) and clipped to [`MAX_TEXT_CHARS`] characters.
+fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_TEXT_CHARS));
+    for (n, (at, ch)) in s.char_indices().enumerate() {
+        if n == MAX_TEXT_CHARS {
+            let _ = write!(out, "… ({} more bytes)", s.len() - at);
+            break;
+        }
+        push_clean(&mut out, ch);
+    }
+    out
+}
+
+/// The part of a source line shown, escaped: at most [`SOURCE_WINDOW`] characters around the
+/// 1-based column `col`, with `…` where it was cut. Returns the text, the number of characters
+/// before the column in it (tabs kept, for the caret line), and the caret width.
+fn source_window(src: &str, col: usize) -> (String, String, usize) {
+    let chars: Vec<char> = src.chars().collect();
+    let col0 = col.saturating_sub(1).min(chars.len());
+    let from = col0.saturating_sub(SOURCE_WINDOW / 4);
+    let to = (from + SOURCE_WINDOW).min(chars.len());
+    let mut shown = String::new();
+    let mut lead = String::new();
+    if from > 0 {
+        shown.push('…');
+        lead.push(' ');
+    }
+    for (i, &ch) in chars[from..to].iter().enumerate() {
+        let before = shown.chars().count();
+        push_clean(&mut shown, ch);
+        if from + i < col0 {
+            let width = shown.chars().count() - before;
+            lead.extend(std::iter::repeat_n(
+                if ch == '\t' { '\t' } else { ' ' },
+                width,
+            ));
+        }
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
+    let rest = &chars[col0..to];
+    let mut n = rest
+        .iter()
+        .take_while(|ch| !ch.is_whitespace() && **ch != ':' && **ch != ',' && !ch.is_control())
+        .count();
+    if rest.first() == Some(&'-') || n == 0 {
+        n = 1;
+    }
+    (shown, lead, n)
+}
+
 fn paint(on: bool, code: &str, s: &str) -> String {
     if on {
         format!("\x1b[{code}m{s}\x1b[0m")
@@ -32,17 +101,17 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
             s,
             "{}{}",
             paint(c, col, &format!("{sev}[{}]", d.code)),
-            paint(c, "1", &format!(": {}", d.message))
+            paint(c, "1", &format!(": {}", clean(&d.message)))
         );
         let mut ctx = Vec::new();
         if let Some(doc) = d.document {
             ctx.push(format!("document {doc}"));
         }
         if let Some(p) = &d.path {
-            ctx.push(p.clone());
+            ctx.push(clean(p));
         }
         if let Some(o) = &d.object {
-            ctx.push(o.clone());
+            ctx.push(clean(o));
         }
         let ctx = if ctx.is_empty() {
             String::new()
@@ -51,28 +120,21 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
         };
         let width = d.line.map_or(1, |l| l.to_string().len());
         let pad = " ".repeat(width);
-        let _ = writeln!(s, "{pad}{} {}{ctx}", paint(c, "1;34", "-->"), d.location());
+        let _ = writeln!(
+            s,
+            "{pad}{} {}{ctx}",
+            paint(c, "1;34", "-->"),
+            clean(&d.location())
+        );
         if let (Some(line), Some(col0), Some(src)) = (d.line, d.column, &d.source_line) {
             let bar = paint(c, "1;34", "|");
             let _ = writeln!(s, "{pad} {bar}");
-            let _ = writeln!(s, "{} {bar} {src}", paint(c, "1;34", &line.to_string()));
-            let start: String = src
-                .chars()
-                .take(col0.saturating_sub(1))
-                .map(|ch| if ch == '\t' { '\t' } else { ' ' })
-                .collect();
-            let rest: Vec<char> = src.chars().skip(col0.saturating_sub(1)).collect();
-            let mut n = rest
-                .iter()
-                .take_while(|ch| !ch.is_whitespace() && **ch != ':' && **ch != ',')
-                .count();
-            if rest.first() == Some(&'-') || n == 0 {
-                n = 1;
-            }
+            let (shown, start, n) = source_window(src, col0);
+            let _ = writeln!(s, "{} {bar} {shown}", paint(c, "1;34", &line.to_string()));
             let _ = writeln!(s, "{pad} {bar} {start}{}", paint(c, col, &"^".repeat(n)));
         }
         if let Some(h) = &d.hint {
-            let _ = writeln!(s, "{pad} {} hint: {h}", paint(c, "1;34", "="));
+            let _ = writeln!(s, "{pad} {} hint: {}", paint(c, "1;34", "="), clean(h));
         }
         s.push('\n');
     }
@@ -103,4 +165,37 @@ pub fn render_text(report: &Report, opts: RenderOptions) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_long_text_clipped() {
+        assert_eq!(clean("a\x1b[2Jb\r\u{202e}"), r"a\u{1b}[2Jb\u{d}\u{202e}");
+        let long = clean(&"x".repeat(2_000_000));
+        assert!(
+            long.len() < 600 && long.ends_with("… (1999500 more bytes)"),
+            "{}",
+            &long[..50]
+        );
+    }
+
+    #[test]
+    fn a_long_source_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("key: {}", "y".repeat(2_000_000));
+        let (shown, lead, n) = source_window(&line, 6);
+        assert_eq!(shown.chars().count(), SOURCE_WINDOW + 1, "{shown}");
+        assert!(shown.starts_with("key: yyy") && shown.ends_with('…'));
+        assert_eq!((lead.len(), n), (5, SOURCE_WINDOW - 5));
+        // a column far into the line: the window starts before it, the caret stays under it
+        let (shown, lead, _) = source_window(&line, 1_000_000);
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(lead.chars().count(), 1 + SOURCE_WINDOW / 4);
+        // an escape sequence before the column widens the caret's offset by its escape
+        let (shown, lead, n) = source_window("a\x1bb: c", 6);
+        assert_eq!(shown, r"a\u{1b}b: c");
+        assert_eq!((lead.len(), n), (r"a\u{1b}b: ".len(), 1));
+    }
 }
