@@ -17,6 +17,7 @@ use std::pin::Pin;
 use tokio::time::{Instant, Sleep};
 
 use crate::plan::RunPlan;
+use crate::series::Series;
 use crate::stats::{ErrorKind, HistogramSettings, Outcome, Recorder};
 
 /// One serial request pipe: an HTTP/1.1 connection, one stream slot of an HTTP/2 connection, or
@@ -251,10 +252,20 @@ impl Group {
         g.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a finished request and publishes progress when due.
+    /// Records a finished request (Open model: due at `intended`) and publishes progress when due.
     #[inline]
-    fn record(&mut self, o: Outcome, latency: Duration, service: Option<Duration>, now: Instant) {
-        self.rec.record(o, latency, service);
+    fn record(
+        &mut self,
+        o: Outcome,
+        latency: Duration,
+        service: Option<Duration>,
+        now: Instant,
+        intended: Option<Instant>,
+    ) {
+        self.rec.record_at(o, latency, service, now.into_std());
+        if let (Some(s), Some(t)) = (self.rec.series.as_mut(), intended) {
+            s.scheduled(t.into_std());
+        }
         if let Some(p) = self.publisher.as_mut() {
             let lat = matches!(o, Outcome::Response { .. }).then_some(latency);
             p.record(&self.rec, now, lat);
@@ -262,12 +273,31 @@ impl Group {
     }
 
     /// Records a request that timed out after `latency` (`kind`: at which stage, see
-    /// [`Lane::timeout_kind`]).
-    fn timed_out(&mut self, kind: ErrorKind, latency: Duration, now: Instant) {
-        self.rec
-            .record(Outcome::Error { kind, sent: 0 }, latency, None);
+    /// [`Lane::timeout_kind`]; Open model: due at `intended`).
+    fn timed_out(
+        &mut self,
+        kind: ErrorKind,
+        latency: Duration,
+        now: Instant,
+        intended: Option<Instant>,
+    ) {
+        let o = Outcome::Error { kind, sent: 0 };
+        self.rec.record_at(o, latency, None, now.into_std());
+        if let (Some(s), Some(t)) = (self.rec.series.as_mut(), intended) {
+            s.scheduled(t.into_std());
+        }
         if let Some(p) = self.publisher.as_mut() {
             p.record(&self.rec, now, None);
+        }
+    }
+}
+
+impl Group {
+    /// Counts a send due at `intended` that was dropped.
+    fn dropped(&mut self, intended: Instant) {
+        self.rec.dropped += 1;
+        if let Some(s) = self.rec.series.as_mut() {
+            s.dropped(intended.into_std());
         }
     }
 }
@@ -363,7 +393,13 @@ pub async fn drive<F: LaneFactory>(
     let groups: Vec<GroupRef> = (0..workers)
         .map(|_| {
             Arc::new(Mutex::new(Group {
-                rec: Recorder::new(plan.histogram, open),
+                rec: Recorder::new(plan.histogram, open).with_series(Series::new(
+                    plan.interval.max(crate::series::MIN_INTERVAL),
+                    start.into_std(),
+                    wall_start,
+                    plan.histogram,
+                    open,
+                )),
                 publisher: ctx.live.as_ref().map(|l| Publisher {
                     slot: l.register(plan.histogram),
                     window: plan.histogram.new_histogram(),
@@ -486,7 +522,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         match outcome {
             Some(o) => {
                 if recording {
-                    Group::lock(&c.group).record(o, done - t0, None, done);
+                    Group::lock(&c.group).record(o, done - t0, None, done, None);
                 }
                 if matches!(o, Outcome::Error { .. }) {
                     // A refused connect fails fast: let the other lanes and the timer run.
@@ -504,7 +540,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done - t0, done);
+                    Group::lock(&c.group).timed_out(kind, done - t0, done, None);
                 }
             }
         }
@@ -537,10 +573,12 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         if let Some((from, to)) = refused
             && k >= from
         {
-            let dropped = (k..to)
-                .filter(|&j| at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e))
-                .count() as u64;
-            Group::lock(&c.group).rec.dropped += dropped;
+            let mut g = Group::lock(&c.group);
+            for j in (k..to).filter(|&j| at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e))
+            {
+                g.dropped(at(j));
+            }
+            drop(g);
             k = k.max(to);
             refused = None;
         }
@@ -574,7 +612,13 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         match outcome {
             Some(o) => {
                 if recording {
-                    Group::lock(&c.group).record(o, done - intended, Some(done - t_send), done);
+                    Group::lock(&c.group).record(
+                        o,
+                        done - intended,
+                        Some(done - t_send),
+                        done,
+                        Some(intended),
+                    );
                 }
                 if matches!(o, Outcome::Error { .. }) {
                     tokio::task::yield_now().await;
@@ -590,19 +634,18 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     // The run ended while this lane was blocked: the sends it still owed in the
                     // window never started, which is what `dropped` counts.
                     if let Some(e) = c.end {
-                        let mut dropped = 0;
+                        let mut g = Group::lock(&c.group);
                         while at(k) < e {
                             if at(k) >= c.record_from {
-                                dropped += 1;
+                                g.dropped(at(k));
                             }
                             k += 1;
                         }
-                        Group::lock(&c.group).rec.dropped += dropped;
                     }
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done - intended, done);
+                    Group::lock(&c.group).timed_out(kind, done - intended, done, Some(intended));
                 }
             }
         }

@@ -38,6 +38,7 @@ mod pacer;
 mod plan;
 pub mod report;
 mod result;
+pub mod series;
 pub mod serve;
 pub mod shard;
 pub mod smp;

@@ -75,6 +75,8 @@ pub struct RunPlan {
     pub expect_bytes: u64,
     /// TLS options.
     pub tls: TlsOptions,
+    /// Length of one time-series interval (default 1 s; see [`crate::series::check_interval`]).
+    pub interval: Duration,
 }
 
 impl RunPlan {
@@ -168,6 +170,7 @@ impl RunPlan {
                 ca_pem: None,
                 server_name: tls.server_name,
             },
+            interval: crate::series::DEFAULT_INTERVAL,
         })
     }
 }

@@ -245,6 +245,11 @@ pub fn build_result(
         failed_histogram: (!r.failed_latency.is_empty())
             .then(|| encode_histogram(&r.failed_latency))
             .transpose()?,
+        time_series: r
+            .series
+            .as_ref()
+            .map(|s| s.to_time_series(stats.started_at, stats.ended_at))
+            .transpose()?,
         ..Default::default()
     };
     let (thresholds, passed) = evaluate_thresholds(&spec.thresholds, &record, Some(&r.latency));
@@ -755,6 +760,11 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.uncorrected_latency = uncorrected.as_ref().map(|h| summarize(h, &percentiles));
     rec.histogram = Some(encode_histogram(&latency)?);
     rec.uncorrected_histogram = uncorrected.as_ref().map(encode_histogram).transpose()?;
+    let series: Vec<_> = results
+        .iter()
+        .map(|r| r.record.time_series.as_ref())
+        .collect();
+    rec.time_series = crate::series::merge_series(&series)?;
     rec.failed_latency = failed.as_ref().map(|h| summarize(h, &percentiles));
     rec.failed_histogram = failed.as_ref().map(encode_histogram).transpose()?;
     rec.actual_rps = format!("{rps_sum:.3}");

@@ -1,8 +1,10 @@
 //! Per-worker recording: one [`Recorder`] per lane, merged once at the end (no shared lock).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+
+use crate::series::Series;
 
 /// Kind of a transport failure, the key of `errors` in the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,6 +174,8 @@ pub struct Recorder {
     pub status: Box<[u64; 1000]>,
     /// Counts by [`ErrorKind`], indexed by `ErrorKind as usize`.
     pub errors: [u64; ErrorKind::ALL.len()],
+    /// The same over time, when recorded with [`Recorder::record_at`].
+    pub series: Option<Series>,
 }
 
 impl Recorder {
@@ -189,6 +193,28 @@ impl Recorder {
             bytes_received: 0,
             status: Box::new([0; 1000]),
             errors: [0; ErrorKind::ALL.len()],
+            series: None,
+        }
+    }
+
+    /// Also records a time series (see [`Series`]).
+    pub fn with_series(mut self, series: Series) -> Self {
+        self.series = Some(series);
+        self
+    }
+
+    /// [`Recorder::record`], and into the time series at `at` (the completion instant).
+    #[inline]
+    pub fn record_at(
+        &mut self,
+        outcome: Outcome,
+        latency: Duration,
+        service: Option<Duration>,
+        at: Instant,
+    ) {
+        self.record(outcome, latency, service);
+        if let Some(s) = self.series.as_mut() {
+            s.record(outcome, latency, service, at);
         }
     }
 
@@ -266,6 +292,11 @@ impl Recorder {
         }
         for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
             *a += b;
+        }
+        match (self.series.as_mut(), other.series.as_ref()) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.series = Some(b.clone()),
+            _ => {}
         }
     }
 }

@@ -130,6 +130,15 @@ struct Outputs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write the time series as an HdrHistogram interval log (HistogramLogProcessor format) here.
+    #[arg(long, value_name = "FILE")]
+    hlog: Option<PathBuf>,
+    /// Write the time series as CSV (one row per interval) here.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Time-series interval (GEP-2257 duration, whole ms, at least 10ms).
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    interval: String,
     /// Also save the result as JSON here.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
@@ -194,7 +203,9 @@ struct RunArgs {
     /// Request body (TCP: payload).
     #[arg(long)]
     body: Option<String>,
-    /// Threshold like `latencyP99<=250ms`, `errorRate<=0.01`, `rps>=900` (repeatable).
+    /// Threshold like `latencyP99<=250ms`, `errorRate<=0.05`, `rps>=900` (repeatable; rps =
+    /// successful responses/s). Defaults `errorRate<=0.01` and `droppedRate<=0.01` apply to the
+    /// metrics you set none on; a run without a successful response always fails.
     #[arg(long = "threshold")]
     thresholds: Vec<String>,
     /// Accept any TLS certificate.
@@ -519,6 +530,13 @@ fn execute(
         };
         let mut plan = RunPlan::from_spec(&test.spec).map_err(|e| e.to_string())?;
         plan.tls.ca_pem = ca;
+        plan.interval = dur(&out.interval, "--interval")?;
+        let run_length = match plan.length {
+            RunLength::Duration(d) => Some(d + plan.warmup),
+            RunLength::Requests(_) => None,
+        };
+        smi_perf_engine::series::check_interval(plan.interval, run_length)
+            .map_err(|e| format!("--interval: {e}"))?;
         let total = match plan.length {
             RunLength::Duration(d) => Some(d + plan.warmup),
             RunLength::Requests(_) => None,
@@ -575,6 +593,15 @@ fn emit(
     if let Some(p) = &out.html {
         std::fs::write(p, report::html(result, spec))
             .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    for (path, export) in [
+        (&out.hlog, smi_perf_engine::series::hlog as fn(&_) -> _),
+        (&out.csv, smi_perf_engine::series::csv),
+    ] {
+        if let Some(p) = path {
+            let text = export(result).map_err(|e| format!("{}: {e}", p.display()))?;
+            std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
     }
     let json = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
     if let Some(p) = &out.save {

@@ -186,3 +186,56 @@ fn plain_progress_lines_say_warm_up_then_report_the_recorded_load() {
         "no rate is printed before recording starts: {err}"
     );
 }
+
+#[test]
+fn time_series_exports_are_written_and_bad_intervals_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let (hlog, csv, save) = (path("run.hlog"), path("run.csv"), path("run.json"));
+    let run = quick(
+        "300",
+        &[
+            "--interval",
+            "250ms",
+            "--hlog",
+            &hlog,
+            "--csv",
+            &csv,
+            "--save",
+            &save,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let r: PerformanceTestResult =
+        serde_json::from_str(&std::fs::read_to_string(&save).unwrap()).unwrap();
+    let ts = r.record.time_series.as_ref().expect("time series saved");
+    assert_eq!(ts.interval_millis, 250);
+    let h = std::fs::read_to_string(&hlog).unwrap();
+    assert!(h.starts_with("#[Histogram log format version 1.3]"), "{h}");
+    // One untagged line per interval.
+    let rows = h
+        .lines()
+        .filter(|l| !l.starts_with(['#', '"', 'T']))
+        .count();
+    assert_eq!(rows, ts.intervals.len(), "{h}");
+    let c = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        c.starts_with("start_unix_ms,offset_s,length_s,requests,"),
+        "{c}"
+    );
+    assert_eq!(c.lines().count(), ts.intervals.len() + 1);
+    let requests: i64 = c
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(requests, r.record.requests_total);
+
+    let bad = quick("10", &["--interval", "1ms"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--interval"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -1839,6 +1839,57 @@ pub struct EncodedHistogram {
     pub data: String,
 }
 
+/// `timeSeries` of a result: the run cut into fixed intervals that start at multiples of
+/// `intervalMillis` since the Unix epoch, so shards that ran at the same time merge interval by
+/// interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeSeries {
+    /// Interval length, ms.
+    #[schemars(range(min = 1))]
+    pub interval_millis: i64,
+    /// Start of the recorded window, Unix ms (the first interval may begin before it).
+    pub start_millis: i64,
+    /// End of the run, Unix ms (the last interval may end after it).
+    pub end_millis: i64,
+    /// Intervals in which something happened, by start.
+    #[serde(default)]
+    pub intervals: Vec<TimeInterval>,
+}
+
+/// One interval of a [`TimeSeries`]. Requests count in the interval they completed in;
+/// `scheduled` and `dropped` sends in the interval they were due in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeInterval {
+    /// Start, Unix ms (a multiple of `intervalMillis`).
+    pub start_millis: i64,
+    /// Requests recorded (succeeded + failed).
+    pub requests: i64,
+    /// Successful responses.
+    pub succeeded: i64,
+    /// Failed requests.
+    pub failed: i64,
+    /// Open model: sends dropped.
+    #[serde(default)]
+    pub dropped: i64,
+    /// Open model: sends due (the intended rate times the interval), dropped ones included.
+    #[serde(default)]
+    pub scheduled: i64,
+    /// Counts by status code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_codes: BTreeMap<String, i64>,
+    /// Counts by error kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, i64>,
+    /// Latency of the successful responses completed in the interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<EncodedHistogram>,
+    /// Their service time (Open model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncorrected_histogram: Option<EncodedHistogram>,
+}
+
 /// Per-generator block of a result (`perClient[]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -2045,6 +2096,9 @@ pub struct ResultRecord {
     /// Histogram of `failedLatency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_histogram: Option<EncodedHistogram>,
+    /// The run over time, interval by interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_series: Option<TimeSeries>,
     /// Per-generator blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_client: Vec<ClientResult>,
@@ -2097,6 +2151,7 @@ impl Default for ResultRecord {
             uncorrected_histogram: None,
             failed_latency: None,
             failed_histogram: None,
+            time_series: None,
             per_client: Vec::new(),
             environment: None,
             mesh: None,

@@ -630,7 +630,10 @@ fn counts_that_size_memory_have_ceilings() {
     for t in [0, 1025, 100_000, 1_000_000_000] {
         let mut s = base();
         s.threads = Some(t);
-        assert!(paths(s).contains("spec.threads: must be in [1, 1024]"), "{t}");
+        assert!(
+            paths(s).contains("spec.threads: must be in [1, 1024]"),
+            "{t}"
+        );
     }
     let mut s = base();
     s.max_in_flight = Some(i32::MAX);
