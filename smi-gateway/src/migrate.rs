@@ -27,6 +27,13 @@ const MAX_RULES: usize = 16;
 const MAX_MATCHES_PER_RULE: usize = 64;
 /// The CRD's CEL rule: fewer than 128 matches over all rules (absent `matches` counts 1).
 const MAX_MATCHES_TOTAL: usize = 127;
+/// etcd's default request limit.
+const MAX_OBJECT_BYTES: usize = 1536 * 1024;
+/// `parentRefs` of a route.
+const MAX_PARENTS: usize = 32;
+/// Istio's `rules` and `from` (each at most 512), multiplied: the policy repeats the sources in
+/// every rule.
+const MAX_ISTIO_FROM_ENTRIES: usize = 16 * 1024;
 
 #[derive(Clone, Debug)]
 struct Src {
@@ -181,6 +188,15 @@ impl Run<'_> {
             ),
         )]));
         let value = serde_json::to_value(&object).unwrap_or(Value::Null);
+        let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+        if size > MAX_OBJECT_BYTES {
+            return self.not_migrated(
+                src,
+                "",
+                json!(format!("{} {}", value["kind"].as_str().unwrap_or(""), value["metadata"]["name"].as_str().unwrap_or(""))),
+                format!("the generated object would be {size} bytes, more than the API server stores (1.5 MiB)"),
+            );
+        }
         self.order_of.insert(src.sref.clone(), src.order);
         self.out.push((
             src.order,
@@ -639,6 +655,13 @@ impl Run<'_> {
                         format!("Service `{apex}` is not in the input: port {p} (--port) assumed"),
                     );
                     targets.push((None, None, p, false));
+                } else if apex_svc.is_some() {
+                    return self.not_migrated(
+                        src,
+                        "spec.service",
+                        json!(apex),
+                        format!("Service `{apex}` has no TCP port to route"),
+                    );
                 } else {
                     return self.not_migrated(
                         src,
@@ -997,6 +1020,9 @@ impl Run<'_> {
         if ports.is_empty() {
             return self.not_migrated(src, "spec.destination", json!(tt.spec.destination.name), "no port of the destination is known (no destination.port, TCPRoute port or Service in the input): a Linkerd Server needs one".into());
         }
+        if ports.len() > MAX_PARENTS {
+            return self.not_migrated(src, "spec.destination", json!(ports.len()), "the destination has more than 32 ports: an inbound route holds at most 32 Server parents".into());
+        }
         for (i, _) in spiffe.iter().enumerate() {
             self.loss(
                 src,
@@ -1170,7 +1196,9 @@ impl Run<'_> {
         }
         let base_ports: Vec<String> = dest_port.iter().map(ToString::to_string).collect();
         let mut out_rules = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
+        let fits = |n: usize| n < 512 && (n + 1) * from.len() <= MAX_ISTIO_FROM_ENTRIES;
+        let mut too_big = false;
+        'rules: for (i, r) in rules.iter().enumerate() {
             let path = format!("spec.rules[{i}]");
             let k = (src.ns.clone(), r.name.clone());
             match r.kind {
@@ -1196,6 +1224,14 @@ impl Run<'_> {
                         op.ports = base_ports.clone();
                         let empty =
                             op.methods.is_empty() && op.paths.is_empty() && op.ports.is_empty();
+                        if !fits(out_rules.len()) {
+                            too_big = true;
+                            break 'rules;
+                        }
+                        if !fits(out_rules.len()) {
+                            too_big = true;
+                            break 'rules;
+                        }
                         out_rules.push(IstioRule {
                             from: from.clone(),
                             to: if empty {
@@ -1251,6 +1287,14 @@ impl Run<'_> {
         }
         if from.is_empty() {
             out_rules.clear();
+        }
+        if too_big || from.len() > 512 {
+            return self.not_migrated(
+                src,
+                "",
+                Value::Null,
+                format!("more rules × sources ({} source entries) than one Istio AuthorizationPolicy holds (512 rules, 512 sources, {MAX_ISTIO_FROM_ENTRIES} in all here)", from.len()),
+            );
         }
         let ap = IstioAuthorizationPolicy::new(
             &src.sref.name,
