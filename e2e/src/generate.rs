@@ -291,6 +291,157 @@ pub fn object_strategy(
         .boxed()
 }
 
+/// Every path (as keys and indices) to a value inside `v`, `apiVersion` and `kind` left out.
+fn paths(v: &Value, prefix: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if prefix.is_empty() && (k == "apiVersion" || k == "kind") {
+                    continue;
+                }
+                prefix.push(json!(k));
+                out.push(prefix.clone());
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                prefix.push(json!(i));
+                out.push(prefix.clone());
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn get_mut<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = match seg {
+            Value::String(k) => cur.get_mut(k.as_str())?,
+            Value::Number(i) => cur.get_mut(i.as_u64()? as usize)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// One boundary mutation of the value at a path, chosen by `pick` (any number).
+fn mutate_at(root: &mut Value, path: &[Value], pick: usize) {
+    let Some((last, parent_path)) = path.split_last() else {
+        return;
+    };
+    // 1 in 6: remove the field or item.
+    if pick.is_multiple_of(6) {
+        if let Some(parent) = get_mut(root, parent_path) {
+            match (parent, last) {
+                (Value::Object(m), Value::String(k)) => {
+                    m.remove(k);
+                }
+                (Value::Array(a), Value::Number(i)) => {
+                    let i = i.as_u64().unwrap_or(0) as usize;
+                    if i < a.len() {
+                        a.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        return;
+    }
+    let Some(target) = get_mut(root, path) else {
+        return;
+    };
+    let pick = pick / 6;
+    let replacement = match target {
+        Value::Number(_) => {
+            let pool = [
+                json!(0),
+                json!(-1),
+                json!(1),
+                json!(65535),
+                json!(65536),
+                json!(2147483648i64),
+                json!(0.5),
+                json!("1"),
+            ];
+            pool[pick % pool.len()].clone()
+        }
+        Value::String(_) => {
+            let pool = [
+                json!(""),
+                json!(long(64)),
+                json!(long(254)),
+                json!("Web_V1"),
+                json!("0"),
+                json!("-1s"),
+                json!("1s"),
+                json!("web"),
+                json!(1),
+            ];
+            pool[pick % pool.len()].clone()
+        }
+        Value::Bool(b) => json!(!*b),
+        Value::Array(items) => match pick % 3 {
+            0 => json!([]),
+            1 if !items.is_empty() => {
+                // duplicate the first item (duplicate names, repeated ports)
+                let mut items = items.clone();
+                items.push(items[0].clone());
+                Value::Array(items)
+            }
+            _ => json!("x"),
+        },
+        Value::Object(m) => match pick % 3 {
+            0 => json!({}),
+            1 => {
+                let mut m = m.clone();
+                m.insert("unknownField".into(), json!("x"));
+                Value::Object(m)
+            }
+            _ => json!([]),
+        },
+        Value::Null => json!("x"),
+    };
+    *target = replacement;
+}
+
+/// Objects made from `seeds` (real objects of one kind and version) by zero to three boundary
+/// mutations each: a field or item removed; a number replaced by 0, −1, 1, 65535, 65536, 2³¹
+/// or 0.5; a string by the empty string, 64 or 254 characters, `Web_V1`, `0`, `-1s`, `1s`; a
+/// list emptied or its first item repeated; an object emptied or given an unknown field; a
+/// value of the wrong type. `metadata.namespace` is set to `namespace`.
+///
+/// # Panics
+/// When `seeds` is empty.
+pub fn mutation_strategy(seeds: Vec<Value>, namespace: &str) -> BoxedStrategy<Value> {
+    assert!(!seeds.is_empty(), "mutation_strategy needs a seed");
+    let namespace = namespace.to_owned();
+    (
+        proptest::sample::select(seeds),
+        proptest::collection::vec((any::<proptest::sample::Index>(), any::<usize>()), 0..=3),
+    )
+        .prop_map(move |(mut obj, mutations)| {
+            for (index, pick) in mutations {
+                let mut all = Vec::new();
+                paths(&obj, &mut Vec::new(), &mut all);
+                if all.is_empty() {
+                    break;
+                }
+                let path = all[index.index(all.len())].clone();
+                mutate_at(&mut obj, &path, pick);
+            }
+            if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), json!(namespace));
+            }
+            obj
+        })
+        .boxed()
+}
+
 /// `count` objects from `strategy`, deterministically (the same objects on every run).
 pub fn generate(strategy: &BoxedStrategy<Value>, count: usize) -> Vec<Value> {
     let mut runner = TestRunner::deterministic();
@@ -307,6 +458,7 @@ pub fn generate(strategy: &BoxedStrategy<Value>, count: usize) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn objects_hit_the_boundaries_and_repeat() {
@@ -346,5 +498,43 @@ mod tests {
                 .any(|o| o["spec"].get("unknownField").is_some())
         );
         assert!(objects.iter().all(|o| o["kind"] == "TrafficSplit"));
+    }
+
+    #[test]
+    fn mutations_change_seeds_at_the_boundaries() {
+        let seed = json!({
+            "apiVersion": "split.smi-spec.io/v1alpha4",
+            "kind": "TrafficSplit",
+            "metadata": {"name": "web", "namespace": "x"},
+            "spec": {"service": "web", "backends": [{"service": "web-v1", "weight": 90}]}
+        });
+        let objects = generate(&mutation_strategy(vec![seed.clone()], "ns"), 500);
+        assert!(
+            objects
+                .iter()
+                .all(|o| o["apiVersion"] == seed["apiVersion"] && o["kind"] == "TrafficSplit")
+        );
+        assert!(objects.iter().all(|o| o["metadata"]["namespace"] == "ns"
+            || o["metadata"].is_null()
+            || !o["metadata"].is_object()));
+        let weights: BTreeSet<String> = objects
+            .iter()
+            .filter_map(|o| o.pointer("/spec/backends/0/weight"))
+            .map(Value::to_string)
+            .collect();
+        for w in ["0", "-1", "65536", "90"] {
+            assert!(weights.contains(w), "no weight {w} in {weights:?}");
+        }
+        assert!(
+            objects
+                .iter()
+                .any(|o| o.pointer("/spec/backends").is_some_and(|b| b == &json!([])))
+        );
+        assert!(
+            objects
+                .iter()
+                .any(|o| o.pointer("/spec/backends/1").is_some()),
+            "a repeated backend"
+        );
     }
 }
