@@ -16,6 +16,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// Largest response body of the embedded target (`smi-perf serve --size`): 64 MiB, held once.
+pub const MAX_RESPONSE_SIZE: usize = 64 << 20;
+
 /// Behaviour of the embedded target.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
@@ -29,7 +32,7 @@ pub struct ServeOptions {
     pub delay_max: Option<Duration>,
     /// Weighted status codes, e.g. `[(200, 99), (503, 1)]` (empty = always 200).
     pub status_mix: Vec<(u16, u32)>,
-    /// Response body size in bytes.
+    /// Response body size in bytes, at most [`MAX_RESPONSE_SIZE`].
     pub response_size: usize,
     /// Start of the stall window, measured from server start.
     pub stall_after: Option<Duration>,
@@ -189,6 +192,15 @@ fn check_loopback(a: SocketAddr) -> std::io::Result<()> {
 /// # });
 /// ```
 pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
+    if opts.response_size > MAX_RESPONSE_SIZE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "response size {} is above the limit of {MAX_RESPONSE_SIZE} bytes (64 MiB)",
+                opts.response_size
+            ),
+        ));
+    }
     check_loopback(opts.http)?;
     if let Some(t) = opts.tcp {
         check_loopback(t)?;

@@ -304,13 +304,103 @@ fn main() -> ExitCode {
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("smi-perf: {e}");
+            note(&format!("smi-perf: {e}"));
             ExitCode::from(EXIT_USAGE)
         }
     }
 }
 
 type CliResult<T> = Result<T, String>;
+
+/// Writes `text` to stdout: a closed or full stdout is an I/O error (exit 2), not a panic.
+fn out(text: &str) -> CliResult<()> {
+    use std::io::Write as _;
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())
+        .and_then(|()| o.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))
+}
+
+/// Writes a line to stderr; a stderr that cannot be written is not worth a panic.
+fn note(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// An output file (`--save`, `--html`, `--hgrm`), opened before the run so a bad path fails in
+/// a second instead of after the load, written when the result is there. A file this run
+/// created is removed again if the run fails.
+struct OutFile {
+    path: PathBuf,
+    file: std::fs::File,
+    created: bool,
+    written: bool,
+}
+
+impl OutFile {
+    fn open(path: &PathBuf) -> CliResult<OutFile> {
+        let created = !path.exists();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(OutFile {
+            path: path.clone(),
+            file,
+            created,
+            written: false,
+        })
+    }
+
+    fn write(&mut self, text: &str) -> CliResult<()> {
+        use std::io::Write as _;
+        // A regular file is truncated now (it was opened without truncating, so a failed run
+        // leaves an existing file alone); a device or FIFO is written as it is.
+        let is_file = self.file.metadata().map(|m| m.is_file()).unwrap_or(false);
+        let r = if is_file {
+            self.file.set_len(0)
+        } else {
+            Ok(())
+        };
+        r.and_then(|()| self.file.write_all(text.as_bytes()))
+            .and_then(|()| self.file.flush())
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.written = true;
+        Ok(())
+    }
+}
+
+impl Drop for OutFile {
+    fn drop(&mut self) {
+        if self.created && !self.written {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The output files of `run`/`demo`, all opened up front.
+struct OutFiles {
+    hgrm: Option<OutFile>,
+    html: Option<OutFile>,
+    hlog: Option<OutFile>,
+    csv: Option<OutFile>,
+    save: Option<OutFile>,
+}
+
+impl OutFiles {
+    fn open(out: &Outputs) -> CliResult<OutFiles> {
+        let open = |p: &Option<PathBuf>| p.as_ref().map(OutFile::open).transpose();
+        Ok(OutFiles {
+            hgrm: open(&out.hgrm)?,
+            html: open(&out.html)?,
+            hlog: open(&out.hlog)?,
+            csv: open(&out.csv)?,
+            save: open(&out.save)?,
+        })
+    }
+}
 
 fn dur(s: &str, what: &str) -> CliResult<Duration> {
     GepDuration::parse(s)
@@ -447,8 +537,8 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
 fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<ShardRun>> {
     let Some(s) = &a.shard else {
         if spec.parallelism.unwrap_or(1) > 1 || a.start_at.is_some() || spec.start_at.is_some() {
-            eprintln!(
-                "note: no --shard given: spec.parallelism/startAt are ignored and this process applies the whole load"
+            note(
+                "note: no --shard given: spec.parallelism/startAt are ignored and this process applies the whole load",
             );
         }
         return Ok(None);
@@ -480,13 +570,17 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
 }
 
 /// Points HTTP(S) endpoints at the embedded HTTP port and TCP endpoints at its echo port.
-fn rewrite_endpoints(spec: &mut PerformanceTestSpec, server: &serve::Server) {
+fn rewrite_endpoints(
+    spec: &mut PerformanceTestSpec,
+    http_addr: std::net::SocketAddr,
+    tcp_addr: Option<std::net::SocketAddr>,
+) {
     for e in spec.endpoints.iter_mut() {
         let (scheme, rest) = e.split_once("://").unwrap_or(("http", e.as_str()));
         let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/").to_owned();
         *e = match scheme {
-            "tcp" => format!("tcp://{}", server.tcp_addr.unwrap_or(server.http_addr)),
-            _ => format!("http://{}{}", server.http_addr, path),
+            "tcp" => format!("tcp://{}", tcp_addr.unwrap_or(http_addr)),
+            _ => format!("http://{http_addr}{path}"),
         };
     }
 }
@@ -498,12 +592,22 @@ fn execute(
     out: &Outputs,
     shard: Option<&ShardRun>,
 ) -> CliResult<u8> {
-    let errors = test.spec.validate();
-    if !errors.is_empty() && !serve_target {
+    // Everything is checked before anything starts (runtime, embedded target, load): the spec
+    // with its limits (with --serve, as it will be once pointed at the target), and the output
+    // paths, opened now.
+    let mut checked = test.spec.clone();
+    if serve_target {
+        let placeholder = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        rewrite_endpoints(&mut checked, placeholder, Some(placeholder));
+    }
+    let errors = checked.validate();
+    if !errors.is_empty() {
         return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
     }
+    RunPlan::from_spec(&checked).map_err(|e| e.to_string())?;
+    let mut files = OutFiles::open(out)?;
     for w in test.spec.warnings() {
-        eprintln!("warning: {w}");
+        note(&format!("warning: {w}"));
     }
     let rt = smi_perf_engine::runtime(test.spec.effective_threads())
         .map_err(|e| format!("runtime: {e}"))?;
@@ -516,13 +620,13 @@ fn execute(
             let s = serve::start(opts)
                 .await
                 .map_err(|e| format!("embedded target: {e}"))?;
-            rewrite_endpoints(&mut test.spec, &s);
+            rewrite_endpoints(&mut test.spec, s.http_addr, s.tcp_addr);
             if !out.quiet {
-                eprintln!(
+                note(&format!(
                     "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}",
                     s.http_addr,
                     s.tcp_addr.map(|a| a.to_string()).unwrap_or_default()
-                );
+                ));
             }
             Some(s)
         } else {
@@ -563,13 +667,13 @@ fn execute(
     if let Some(s) = shard {
         s.stamp(&mut result);
     }
-    emit(&result, Some(&test.spec), out)?;
+    emit(&result, Some(&test.spec), out, &mut files)?;
     if shard.is_some() {
         // A shard sees only its share of the load (e.g. of the rate): the verdict belongs to
         // the merged result, and a shard pod must not fail its Job over it.
         if !result.record.passed && !out.quiet {
-            eprintln!(
-                "note: thresholds are judged on the merged result (smi-perf merge), not per shard"
+            note(
+                "note: thresholds are judged on the merged result (smi-perf merge), not per shard",
             );
         }
         return Ok(0);
@@ -585,27 +689,30 @@ fn emit(
     result: &PerformanceTestResult,
     spec: Option<&PerformanceTestSpec>,
     out: &Outputs,
+    files: &mut OutFiles,
 ) -> CliResult<()> {
-    if let Some(p) = &out.hgrm {
+    if let Some(f) = files.hgrm.as_mut() {
         let text = report::hgrm_of(result).ok_or("result has no histogram")?;
-        std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        f.write(&text)?;
     }
-    if let Some(p) = &out.html {
-        std::fs::write(p, report::html(result, spec))
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+    if let Some(f) = files.html.as_mut() {
+        f.write(&report::html(result, spec))?;
     }
-    for (path, export) in [
-        (&out.hlog, smi_perf_engine::series::hlog as fn(&_) -> _),
-        (&out.csv, smi_perf_engine::series::csv),
+    for (file, export) in [
+        (
+            &mut files.hlog,
+            smi_perf_engine::series::hlog as fn(&_) -> _,
+        ),
+        (&mut files.csv, smi_perf_engine::series::csv),
     ] {
-        if let Some(p) = path {
-            let text = export(result).map_err(|e| format!("{}: {e}", p.display()))?;
-            std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        if let Some(f) = file {
+            let text = export(result).map_err(|e| format!("{}: {e}", f.path.display()))?;
+            f.write(&text)?;
         }
     }
     let json = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
-    if let Some(p) = &out.save {
-        std::fs::write(p, &json).map_err(|e| format!("{}: {e}", p.display()))?;
+    if let Some(f) = files.save.as_mut() {
+        f.write(&json)?;
     }
     if out.smp {
         let details = out
@@ -613,29 +720,24 @@ fn emit(
             .as_ref()
             .map(|p| format!("file://{}", p.display()))
             .unwrap_or_default();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&smp::export(result, &details))
-                .map_err(|e| e.to_string())?
-        );
+        let smp = serde_json::to_string_pretty(&smp::export(result, &details))
+            .map_err(|e| e.to_string())?;
+        self::out(&format!("{smp}\n"))?;
     } else {
         match out.output.unwrap_or(Output::Text) {
-            Output::Text => print!("{}", report::summary(result)),
-            Output::Json => println!("{json}"),
-            Output::Yaml => print!(
-                "{}",
-                serde_saphyr::to_string(result).map_err(|e| e.to_string())?
-            ),
+            Output::Text => self::out(&report::summary(result))?,
+            Output::Json => self::out(&format!("{json}\n"))?,
+            Output::Yaml => {
+                self::out(&serde_saphyr::to_string(result).map_err(|e| e.to_string())?)?
+            }
         }
     }
     if out.peers_line {
-        println!("{}", report::peers_line(result));
+        self::out(&format!("{}\n", report::peers_line(result)))?;
     }
     if out.result_marker {
-        println!(
-            "{RESULT_MARKER}{}",
-            serde_json::to_string(result).map_err(|e| e.to_string())?
-        );
+        let line = serde_json::to_string(result).map_err(|e| e.to_string())?;
+        self::out(&format!("{RESULT_MARKER}{line}\n"))?;
     }
     Ok(())
 }
@@ -669,13 +771,13 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
         let s = serve::start(opts)
             .await
             .map_err(|e| format!("serve: {e}"))?;
-        eprintln!(
+        note(&format!(
             "serving http://{} (HTTP/1.1 + h2c){}",
             s.http_addr,
             s.tcp_addr
                 .map(|t| format!(", tcp echo on {t}"))
                 .unwrap_or_default()
-        );
+        ));
         match lifetime {
             Some(l) => tokio::select! {
                 _ = tokio::time::sleep(l) => {}
@@ -692,7 +794,7 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
 
 fn cmd_compare(base: &PathBuf, mesh: &PathBuf) -> CliResult<u8> {
     let (b, m) = (load_result(base)?, load_result(mesh)?);
-    print!("{}", report::compare(&b, &m));
+    out(&report::compare(&b, &m))?;
     Ok(0)
 }
 
@@ -717,15 +819,13 @@ fn cmd_merge(paths: &[PathBuf]) -> CliResult<u8> {
     let merged = smi_perf_engine::merge(&results).map_err(|e| e.to_string())?;
     let missing = smi_perf_engine::shard::missing_shards(&merged);
     if !missing.is_empty() {
-        eprintln!(
+        note(&format!(
             "warning: merged {} result(s); shard(s) {missing:?} are missing",
             results.len()
-        );
+        ));
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?
-    );
+    let json = serde_json::to_string_pretty(&merged).map_err(|e| e.to_string())?;
+    out(&format!("{json}\n"))?;
     Ok(if merged.record.passed {
         0
     } else {
@@ -748,10 +848,16 @@ fn cmd_k8s_job(a: K8sJobArgs) -> CliResult<u8> {
     };
     let m = k8s::job_manifests(&text, &opts).map_err(|e| format!("{}: {e}", a.test.display()))?;
     match a.output.as_str() {
-        "yaml" => print!("{}", m.to_yaml().map_err(|e| e.to_string())?),
+        "yaml" => out(&m.to_yaml().map_err(|e| e.to_string())?)?,
         "json" => {
-            println!("{}", m.to_json_list().map_err(|e| e.to_string())?);
-            eprintln!("collect and merge with:\n{}", k8s::collect_command(&m));
+            out(&format!(
+                "{}\n",
+                m.to_json_list().map_err(|e| e.to_string())?
+            ))?;
+            note(&format!(
+                "collect and merge with:\n{}",
+                k8s::collect_command(&m)
+            ));
         }
         o => return Err(format!("--output {o:?}: expected yaml or json")),
     }

@@ -239,3 +239,131 @@ fn time_series_exports_are_written_and_bad_intervals_refused() {
         text(&bad.stderr)
     );
 }
+
+/// Issue 19: `--streams 100000000` reached 7.7 GB, `-t 100000` panicked in tokio, `-t 1e9`
+/// tried 16 GB. Every count that sizes memory has a ceiling: exit 2 with the limit named, before
+/// the runtime or the embedded target start (nothing on stdout).
+#[test]
+fn absurd_counts_exit_2_naming_the_limit() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["-p", "http2", "--streams", "100000000"],
+            "spec.streamsPerConnection: must be in [1, 1000]",
+        ),
+        (&["-t", "100000"], "spec.threads: must be in [1, 1024]"),
+        (&["-t", "1000000000"], "spec.threads: must be in [1, 1024]"),
+        (
+            &["--max-in-flight", "2147483647"],
+            "spec.maxInFlight: must be in [1, 10000000]",
+        ),
+    ];
+    for (extra, message) in cases {
+        let o = quick("10", extra);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(message), "{extra:?}: {err}");
+        assert!(o.stdout.is_empty(), "{extra:?}");
+    }
+    let o = smi_perf(&[
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "-p",
+        "http2",
+        "-c",
+        "1000",
+        "--streams",
+        "1000",
+        "-n",
+        "1",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("connections × streamsPerConnection must be at most 100000"),
+        "{err}"
+    );
+    let o = smi_perf(&["serve", "--port", "0", "--size", "100000000000"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("64 MiB"), "{err}");
+}
+
+/// Issue 19: `--save`/`--html`/`--hgrm` paths were checked only after the load ran. Now a path
+/// that cannot be written stops the command before the embedded target starts.
+#[test]
+fn output_paths_are_checked_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--save", "--html", "--hgrm", "--hlog", "--csv"] {
+        let bad = dir.path().join("missing-dir").join("out");
+        let bad = bad.to_str().unwrap();
+        // Not quiet: "embedded target on …" would show that the run had started.
+        let o = smi_perf(&[
+            "run",
+            "http://127.0.0.1:8080/",
+            "--serve",
+            "-d",
+            "20s",
+            flag,
+            bad,
+        ]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains(bad), "{flag}: {err}");
+        assert!(
+            !err.contains("embedded target on"),
+            "{flag} ran first: {err}"
+        );
+    }
+    // A good path is created up front and written after the run; an existing one is replaced.
+    let save = dir.path().join("r.json");
+    std::fs::write(&save, "x".repeat(100_000)).unwrap();
+    let o = quick("20", &["--save", save.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r: PerformanceTestResult =
+        serde_json::from_str(&std::fs::read_to_string(&save).unwrap()).unwrap();
+    assert_eq!(r.record.requests_total, 20);
+}
+
+/// Issue 19: smi-perf panicked (exit 101) when stdout was full or closed, losing the result.
+/// A failed write is an I/O error: exit 2 with a message naming stdout.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_an_io_error_not_a_panic() {
+    for format in ["text", "json", "yaml"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = Command::new(BIN)
+            .args(["run", "http://127.0.0.1:8080/", "--serve", "-n", "20", "-q"])
+            .args(["-o", format])
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{format}: {err}");
+        assert!(err.contains("writing to stdout"), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_an_io_error_not_a_panic() {
+    let mut child = Command::new(BIN)
+        .args(["run", "http://127.0.0.1:8080/", "--serve", "-d", "1s", "-q"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the result is printed (after a 1 s run).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("writing to stdout"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

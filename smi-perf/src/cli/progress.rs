@@ -78,7 +78,12 @@ pub fn spawn(
                     b.set_position(now.duration_since(start).as_millis() as u64);
                     b.set_message(msg);
                 }
-                None => eprintln!("[{:>4}s] {msg}", now.duration_since(start).as_secs()),
+                None => {
+                    // A progress line that cannot be written is not worth a panic.
+                    use std::io::Write as _;
+                    let secs = now.duration_since(start).as_secs();
+                    let _ = writeln!(std::io::stderr().lock(), "[{secs:>4}s] {msg}");
+                }
             }
         }
         if let Some(b) = bar {
