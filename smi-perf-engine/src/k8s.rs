@@ -12,7 +12,13 @@
 //!   merge with [`collect_command`]:
 //!   `kubectl logs -l job-name=<job> --tail=-1 | smi-perf merge -`;
 //! * `restartPolicy: Never` and `backoffLimit: 0` by default (a retried shard would re-apply its
-//!   load), and an `activeDeadlineSeconds` bound derived from the test's length.
+//!   load), and an `activeDeadlineSeconds` bound derived from the test's length;
+//! * the pods pass the Kubernetes **restricted** Pod Security Standard (`runAsNonRoot`, user and
+//!   group 65532, `seccompProfile: RuntimeDefault`, `allowPrivilegeEscalation: false`,
+//!   `capabilities.drop: [ALL]`, read-only root filesystem), mount no service-account token,
+//!   request and limit CPU and memory ([`JobOptions::cpu`], [`JobOptions::memory`]; equal, so
+//!   the shards get the Guaranteed QoS class) and the Job is deleted a day after it finished
+//!   (`ttlSecondsAfterFinished`, [`JobOptions::ttl_seconds_after_finished`]).
 //!
 //! The objects are k8s-openapi types, so they are schema-correct by construction.
 //!
@@ -30,9 +36,11 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, ObjectFieldSelector,
-    PodSpec, PodTemplateSpec, SecurityContext, Volume, VolumeMount,
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource,
+    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements,
+    SeccompProfile, SecurityContext, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use smi_types::perf::{PerformanceTest, RunLength};
 
@@ -65,9 +73,19 @@ pub struct JobOptions {
     /// Bound on the Job's run time (default: warm-up + duration + 10 min, or 1 h for a request
     /// count).
     pub active_deadline_seconds: Option<i64>,
-    /// Container `imagePullPolicy`.
+    /// Container `imagePullPolicy`: `Always`, `IfNotPresent` or `Never`.
     pub image_pull_policy: Option<String>,
+    /// CPU request and limit of each shard pod (a Kubernetes quantity, default `"1"`).
+    pub cpu: String,
+    /// Memory request and limit of each shard pod (a Kubernetes quantity, default `"512Mi"`).
+    pub memory: String,
+    /// Seconds after which the finished Job and its pods are deleted (default 86400, one day:
+    /// collect the results before). `None` keeps them.
+    pub ttl_seconds_after_finished: Option<i32>,
 }
+
+/// The pods' user and group id when none is set by the image: the conventional "nonroot".
+pub const RUN_AS_USER: i64 = 65532;
 
 impl JobOptions {
     /// Defaults with `image`.
@@ -80,8 +98,70 @@ impl JobOptions {
             start_at: None,
             active_deadline_seconds: None,
             image_pull_policy: None,
+            cpu: "1".to_owned(),
+            memory: "512Mi".to_owned(),
+            ttl_seconds_after_finished: Some(86_400),
         }
     }
+}
+
+/// A positive Kubernetes quantity (`500m`, `1`, `512Mi`).
+fn check_quantity(what: &str, q: &str) -> Result<()> {
+    match smi_types::quantity::Quantity::new(q).to_decimal() {
+        Ok(d) if d.mantissa > 0 => Ok(()),
+        Ok(_) => Err(Error::Other(format!("{what} {q:?} must be greater than 0"))),
+        Err(e) => Err(Error::Other(format!("{what}: {e}"))),
+    }
+}
+
+/// Checks the options that go into the manifests unchanged.
+fn check_options(opts: &JobOptions) -> Result<()> {
+    if let Some(ns) = &opts.namespace
+        && !is_dns_label(ns)
+    {
+        return Err(Error::Other(format!(
+            "namespace {ns:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters)"
+        )));
+    }
+    if let Some(p) = &opts.image_pull_policy
+        && !matches!(p.as_str(), "Always" | "IfNotPresent" | "Never")
+    {
+        return Err(Error::Other(format!(
+            "image pull policy {p:?} must be Always, IfNotPresent or Never"
+        )));
+    }
+    if let Some(d) = opts.active_deadline_seconds
+        && d <= 0
+    {
+        return Err(Error::Other(format!(
+            "activeDeadlineSeconds {d} must be greater than 0"
+        )));
+    }
+    if opts.backoff_limit < 0 {
+        return Err(Error::Other(format!(
+            "backoffLimit {} must be at least 0",
+            opts.backoff_limit
+        )));
+    }
+    if let Some(t) = opts.ttl_seconds_after_finished
+        && t < 0
+    {
+        return Err(Error::Other(format!(
+            "ttlSecondsAfterFinished {t} must be at least 0"
+        )));
+    }
+    if opts
+        .image
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::Other(format!(
+            "image {:?} must not contain spaces or control characters",
+            opts.image
+        )));
+    }
+    check_quantity("cpu", &opts.cpu)?;
+    check_quantity("memory", &opts.memory)
 }
 
 /// The objects [`job_manifests`] builds.
@@ -131,6 +211,7 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
     if opts.image.trim().is_empty() {
         return Err(Error::Other("an image is required (--image)".into()));
     }
+    check_options(opts)?;
     let test_name = test
         .metadata
         .name
@@ -232,7 +313,27 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Default::default()
+            }),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".to_owned(),
+                ..Default::default()
+            }),
             ..Default::default()
+        }),
+        resources: Some({
+            let both = BTreeMap::from([
+                ("cpu".to_owned(), Quantity(opts.cpu.clone())),
+                ("memory".to_owned(), Quantity(opts.memory.clone())),
+            ]);
+            ResourceRequirements {
+                requests: Some(both.clone()),
+                limits: Some(both),
+                ..Default::default()
+            }
         }),
         ..Default::default()
     };
@@ -244,6 +345,7 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
             parallelism: Some(n),
             backoff_limit: Some(opts.backoff_limit),
             active_deadline_seconds: Some(deadline),
+            ttl_seconds_after_finished: opts.ttl_seconds_after_finished,
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels.clone()),
@@ -251,6 +353,17 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
                 }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".to_owned()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(RUN_AS_USER),
+                        run_as_group: Some(RUN_AS_USER),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".to_owned(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
                     containers: vec![container],
                     volumes: Some(vec![Volume {
                         name: "test".to_owned(),

@@ -91,9 +91,18 @@ struct K8sJobArgs {
     /// Job activeDeadlineSeconds (default: warm-up + duration + 600, or 3600 for a request count).
     #[arg(long)]
     active_deadline_seconds: Option<i64>,
-    /// Container imagePullPolicy.
+    /// Container imagePullPolicy: Always, IfNotPresent or Never.
     #[arg(long)]
     image_pull_policy: Option<String>,
+    /// CPU request and limit of each shard pod (Kubernetes quantity).
+    #[arg(long, default_value = "1")]
+    cpu: String,
+    /// Memory request and limit of each shard pod (Kubernetes quantity).
+    #[arg(long, default_value = "512Mi")]
+    memory: String,
+    /// Delete the finished Job and its pods after this many seconds (collect results before).
+    #[arg(long, default_value_t = 86_400)]
+    ttl_seconds_after_finished: i32,
     /// Output: yaml (multi-document, for `kubectl apply -f -`) or json (a v1 List).
     #[arg(long, short = 'o', default_value = "yaml")]
     output: String,
@@ -845,6 +854,9 @@ fn cmd_k8s_job(a: K8sJobArgs) -> CliResult<u8> {
         start_at: a.start_at,
         active_deadline_seconds: a.active_deadline_seconds,
         image_pull_policy: a.image_pull_policy,
+        cpu: a.cpu,
+        memory: a.memory,
+        ttl_seconds_after_finished: Some(a.ttl_seconds_after_finished),
     };
     let m = k8s::job_manifests(&text, &opts).map_err(|e| format!("{}: {e}", a.test.display()))?;
     match a.output.as_str() {

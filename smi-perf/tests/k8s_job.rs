@@ -267,3 +267,136 @@ fn library_options_reach_the_job() {
         .is_err()
     );
 }
+
+/// Issue 19: the shard pods failed the "restricted" Pod Security Standard, had no resources,
+/// no ttlSecondsAfterFinished and a mounted service-account token. Checked here offline, field by
+/// field, as the restricted profile lists them.
+#[test]
+fn shard_pods_pass_the_restricted_pod_security_standard() {
+    let m = job_manifests(TEST, &JobOptions::new("img:1")).unwrap();
+    let spec = m.job.spec.as_ref().unwrap();
+    assert_eq!(spec.ttl_seconds_after_finished, Some(86_400));
+    let pod = spec.template.spec.as_ref().unwrap();
+    assert_eq!(pod.automount_service_account_token, Some(false));
+    assert!(pod.host_network.is_none() && pod.host_pid.is_none() && pod.host_ipc.is_none());
+    let psc = pod.security_context.as_ref().unwrap();
+    assert_eq!(psc.run_as_non_root, Some(true));
+    assert!(psc.run_as_user.is_some_and(|u| u != 0));
+    assert_eq!(
+        psc.seccomp_profile.as_ref().map(|p| p.type_.as_str()),
+        Some("RuntimeDefault")
+    );
+    for v in pod.volumes.as_deref().unwrap_or_default() {
+        assert!(v.host_path.is_none(), "{v:?}");
+    }
+    for c in &pod.containers {
+        let sc = c.security_context.as_ref().unwrap();
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        assert_eq!(sc.run_as_non_root, Some(true));
+        assert_ne!(sc.privileged, Some(true));
+        let caps = sc.capabilities.as_ref().unwrap();
+        assert_eq!(caps.drop.as_deref(), Some(&["ALL".to_owned()][..]));
+        assert!(caps.add.is_none());
+        assert!(c.ports.is_none());
+        let r = c.resources.as_ref().unwrap();
+        for set in [&r.requests, &r.limits] {
+            let set = set.as_ref().unwrap();
+            assert_eq!(set["cpu"].0, "1");
+            assert_eq!(set["memory"].0, "512Mi");
+        }
+    }
+    // Settable.
+    let m = job_manifests(
+        TEST,
+        &JobOptions {
+            cpu: "250m".into(),
+            memory: "1Gi".into(),
+            ttl_seconds_after_finished: None,
+            ..JobOptions::new("img:1")
+        },
+    )
+    .unwrap();
+    let spec = m.job.spec.as_ref().unwrap();
+    assert_eq!(spec.ttl_seconds_after_finished, None);
+    let r = spec.template.spec.as_ref().unwrap().containers[0]
+        .resources
+        .as_ref()
+        .unwrap();
+    assert_eq!(r.limits.as_ref().unwrap()["cpu"].0, "250m");
+    assert_eq!(r.requests.as_ref().unwrap()["memory"].0, "1Gi");
+}
+
+/// Issue 19: pull policy "Sometimes", deadline 0 and namespace `Bad_NS` were emitted unchecked.
+#[test]
+fn bad_option_values_are_refused() {
+    let bad = |o: JobOptions, what: &str| {
+        let e = job_manifests(TEST, &o).unwrap_err().to_string();
+        assert!(e.contains(what), "{what}: {e}");
+    };
+    bad(
+        JobOptions {
+            image_pull_policy: Some("Sometimes".into()),
+            ..JobOptions::new("img")
+        },
+        "Always, IfNotPresent or Never",
+    );
+    bad(
+        JobOptions {
+            active_deadline_seconds: Some(0),
+            ..JobOptions::new("img")
+        },
+        "activeDeadlineSeconds 0",
+    );
+    bad(
+        JobOptions {
+            namespace: Some("Bad_NS".into()),
+            ..JobOptions::new("img")
+        },
+        "namespace \"Bad_NS\"",
+    );
+    bad(
+        JobOptions {
+            backoff_limit: -1,
+            ..JobOptions::new("img")
+        },
+        "backoffLimit",
+    );
+    bad(
+        JobOptions {
+            cpu: "lots".into(),
+            ..JobOptions::new("img")
+        },
+        "cpu",
+    );
+    bad(
+        JobOptions {
+            memory: "0".into(),
+            ..JobOptions::new("img")
+        },
+        "memory",
+    );
+    bad(
+        JobOptions {
+            ttl_seconds_after_finished: Some(-5),
+            ..JobOptions::new("img")
+        },
+        "ttlSecondsAfterFinished",
+    );
+    // The CLI: exit 2 with the message.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), TEST).unwrap();
+    let (code, out, err) = smi_perf(
+        dir.path(),
+        &[
+            "k8s",
+            "job",
+            "t.yaml",
+            "--image",
+            "i",
+            "--image-pull-policy",
+            "Sometimes",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty() && err.contains("Sometimes"), "{err}");
+}
