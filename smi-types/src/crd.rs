@@ -4,10 +4,26 @@
 //! One CRD per kind with all its versions. Two flavours ([`Flavour`]): every version served with
 //! a conversion webhook, or served/storage exactly as the smi-sdk-go CRDs most meshes ship.
 //!
-//! Schemas are structural: references inlined, `$schema`/definitions/`default`/`nullable`
-//! dropped, the v1alpha1 TrafficSplit weight marked `x-kubernetes-int-or-string`, and the rules
-//! that matter emitted as OpenAPI constraints and CEL `x-kubernetes-validations` on the node they
-//! apply to ([`CEL_RULES`] lists them).
+//! Every group, `perf.smi-spec.io` included, goes through one pipeline: the type's schemars
+//! schema → [`schema_for`] (structural rewrite) → one generic CRD builder. Schemas are
+//! structural, as the API server requires (checked offline by `tests/crd_golden.rs` and against
+//! a real API server by the e2e suite):
+//!
+//! - references inlined, `$schema`/definitions/`default`/`nullable` dropped;
+//! - a `type` on every field; enums whose variants carry doc comments (schemars emits
+//!   `oneOf: [{type, description, enum}, …]`) folded into `type: string` + `enum` on the field,
+//!   which keeps its own description (nothing but value validations may sit inside
+//!   `oneOf`/`anyOf`);
+//! - `Option<T>`'s null alternative dropped (the API server drops nulls of non-nullable fields);
+//! - the root `metadata` is `{type: object}` only (the server allows nothing but `name` and
+//!   `generateName` there, not even a description);
+//! - the v1alpha1 TrafficSplit weight is `x-kubernetes-int-or-string` with the quantity pattern;
+//! - the rules that matter emitted as OpenAPI constraints and CEL `x-kubernetes-validations` on
+//!   the node they apply to ([`CEL_RULES`] lists the SMI ones; the perf ones are in
+//!   [`crate::perf::v1alpha1`]), with a `maxItems`/`maxProperties`/`maxLength` on everything a
+//!   rule walks, so the API server's cost estimate stays within its per-rule and per-CRD limits;
+//! - `PerformanceTestResult` carries a root transition rule that makes it immutable once
+//!   written, generated from its schema's top-level fields.
 //!
 //! Decisions that differ from the smi-sdk-go CRDs:
 //!
@@ -20,6 +36,8 @@
 //! | TrafficTarget v1alpha1 `destination.port` | required | optional | the docs say optional (omit = all ports) |
 //! | `spec` of HTTPRouteGroup v1alpha3+, TrafficSplit, TCP/UDPRoute v1alpha4 | optional | required | an object without it means nothing (and catches the docs' top-level `matches` bug) |
 //! | HTTPRouteGroup `matches`, TCPRoute `matches.ports` | required | optional | Go `omitempty`; absent ports = all ports |
+//! | IdentityBinding `schemes` | (controller-sdk) no exclusivity rule | no exclusivity rule either | the spec text calls `podLabelSelector` and `serviceAccount` exclusive, but its only example sets both; see [`crate::access::v1alpha4::IdentityBindingSchemes`] |
+//! | TrafficSplit v1alpha1 `weight` | `type: number` | int-or-string quantity, no minus sign, `minimum: 0` | a bare decimal (`0.5`) is refused by the server for an int-or-string field, so the types refuse it too; see [`crate::split::v1alpha1::TrafficSplitBackend::weight`] |
 //!
 //! ```
 //! use smi_types::crd::{self, Flavour};
@@ -34,8 +52,8 @@ use k8s_openapi::ByteString;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition,
     CustomResourceDefinitionNames, CustomResourceDefinitionSpec, CustomResourceDefinitionVersion,
-    CustomResourceValidation, JSONSchemaProps, ServiceReference, WebhookClientConfig,
-    WebhookConversion,
+    CustomResourceSubresourceStatus, CustomResourceSubresources, CustomResourceValidation,
+    JSONSchemaProps, ServiceReference, ValidationRule, WebhookClientConfig, WebhookConversion,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
@@ -104,31 +122,100 @@ pub const CEL_RULES: &[(&str, &str)] = &[
         "TCPRoute/UDPRoute v1alpha4 spec.matches.ports",
         "self.all(p, p >= 1 && p <= 65535)",
     ),
-    (
-        "IdentityBinding spec.schemes",
-        "!(has(self.podLabelSelector) && has(self.serviceAccount))",
-    ),
 ];
 
+/// One CRD kind: names, versions and the extras (printer columns, status subresource) the
+/// generic [`build`] step turns into a `CustomResourceDefinition`. Every group, perf.smi-spec.io
+/// included, goes through [`kinds`] → [`schema_for`] → [`build`].
 struct Kind {
     group: &'static str,
     kind: &'static str,
     plural: &'static str,
     singular: &'static str,
     short: &'static str,
+    categories: &'static [&'static str],
     /// (version, schema, served in SdkCompatible; None = absent there), newest first.
     versions: Vec<(&'static str, JSONSchemaProps, Option<bool>)>,
+    /// `additionalPrinterColumns` of every version.
+    columns: Vec<CustomResourceColumnDefinition>,
+    /// Whether the versions have a `status` subresource.
+    status_subresource: bool,
 }
 
-fn kinds() -> Vec<Kind> {
-    vec![
+impl Kind {
+    fn smi(
+        group: &'static str,
+        kind: &'static str,
+        plural: &'static str,
+        short: &'static str,
+        versions: Vec<(&'static str, JSONSchemaProps, Option<bool>)>,
+    ) -> Self {
         Kind {
-            group: access::GROUP,
-            kind: "TrafficTarget",
-            plural: "traffictargets",
-            singular: "traffictarget",
-            short: "tt",
-            versions: vec![
+            group,
+            kind,
+            plural,
+            singular: plural.strip_suffix('s').unwrap_or(plural),
+            short,
+            categories: &["smi"],
+            versions,
+            columns: Vec::new(),
+            status_subresource: false,
+        }
+    }
+}
+
+fn column(name: &str, type_: &str, path: &str, description: Option<&str>) -> CustomResourceColumnDefinition {
+    CustomResourceColumnDefinition {
+        name: name.into(),
+        type_: type_.into(),
+        json_path: path.into(),
+        description: description.map(Into::into),
+        ..Default::default()
+    }
+}
+
+fn kinds(with_perf: bool) -> Vec<Kind> {
+    let mut split = Kind::smi(
+        split::GROUP,
+        "TrafficSplit",
+        "trafficsplits",
+        "ts",
+        vec![
+            (
+                "v1alpha4",
+                schema_for::<split::v1alpha4::TrafficSplit>(),
+                Some(true),
+            ),
+            (
+                "v1alpha3",
+                schema_for::<split::v1alpha3::TrafficSplit>(),
+                Some(false),
+            ),
+            (
+                "v1alpha2",
+                schema_for::<split::v1alpha2::TrafficSplit>(),
+                Some(false),
+            ),
+            (
+                "v1alpha1",
+                schema_for::<split::v1alpha1::TrafficSplit>(),
+                None,
+            ),
+        ],
+    );
+    split.columns = vec![column(
+        "Service",
+        "string",
+        ".spec.service",
+        Some("The apex service of this split."),
+    )];
+    let mut out = vec![
+        Kind::smi(
+            access::GROUP,
+            "TrafficTarget",
+            "traffictargets",
+            "tt",
+            vec![
                 (
                     "v1alpha4",
                     schema_for::<access::v1alpha4::TrafficTarget>(),
@@ -150,26 +237,24 @@ fn kinds() -> Vec<Kind> {
                     Some(false),
                 ),
             ],
-        },
-        Kind {
-            group: access::GROUP,
-            kind: "IdentityBinding",
-            plural: "identitybindings",
-            singular: "identitybinding",
-            short: "ib",
-            versions: vec![(
+        ),
+        Kind::smi(
+            access::GROUP,
+            "IdentityBinding",
+            "identitybindings",
+            "ib",
+            vec![(
                 "v1alpha4",
                 schema_for::<access::v1alpha4::IdentityBinding>(),
                 Some(true),
             )],
-        },
-        Kind {
-            group: specs::GROUP,
-            kind: "HTTPRouteGroup",
-            plural: "httproutegroups",
-            singular: "httproutegroup",
-            short: "htr",
-            versions: vec![
+        ),
+        Kind::smi(
+            specs::GROUP,
+            "HTTPRouteGroup",
+            "httproutegroups",
+            "htr",
+            vec![
                 (
                     "v1alpha4",
                     schema_for::<specs::v1alpha4::HttpRouteGroup>(),
@@ -191,14 +276,13 @@ fn kinds() -> Vec<Kind> {
                     Some(false),
                 ),
             ],
-        },
-        Kind {
-            group: specs::GROUP,
-            kind: "TCPRoute",
-            plural: "tcproutes",
-            singular: "tcproute",
-            short: "tr",
-            versions: vec![
+        ),
+        Kind::smi(
+            specs::GROUP,
+            "TCPRoute",
+            "tcproutes",
+            "tr",
+            vec![
                 (
                     "v1alpha4",
                     schema_for::<specs::v1alpha4::TcpRoute>(),
@@ -208,49 +292,62 @@ fn kinds() -> Vec<Kind> {
                 ("v1alpha2", schema_for::<specs::v1alpha2::TcpRoute>(), None),
                 ("v1alpha1", schema_for::<specs::v1alpha1::TcpRoute>(), None),
             ],
-        },
-        Kind {
-            group: specs::GROUP,
-            kind: "UDPRoute",
-            plural: "udproutes",
-            singular: "udproute",
-            short: "ur",
-            versions: vec![(
+        ),
+        Kind::smi(
+            specs::GROUP,
+            "UDPRoute",
+            "udproutes",
+            "ur",
+            vec![(
                 "v1alpha4",
                 schema_for::<specs::v1alpha4::UdpRoute>(),
                 Some(true),
             )],
-        },
-        Kind {
-            group: split::GROUP,
-            kind: "TrafficSplit",
-            plural: "trafficsplits",
-            singular: "trafficsplit",
-            short: "ts",
-            versions: vec![
-                (
-                    "v1alpha4",
-                    schema_for::<split::v1alpha4::TrafficSplit>(),
-                    Some(true),
-                ),
-                (
-                    "v1alpha3",
-                    schema_for::<split::v1alpha3::TrafficSplit>(),
-                    Some(false),
-                ),
-                (
-                    "v1alpha2",
-                    schema_for::<split::v1alpha2::TrafficSplit>(),
-                    Some(false),
-                ),
-                (
-                    "v1alpha1",
-                    schema_for::<split::v1alpha1::TrafficSplit>(),
-                    None,
-                ),
-            ],
-        },
-    ]
+        ),
+        split,
+    ];
+    if with_perf {
+        use crate::perf::v1alpha1 as perf;
+        let mut test = Kind::smi(
+            perf::GROUP,
+            "PerformanceTest",
+            "performancetests",
+            perf::PerformanceTest::SHORT_NAME,
+            vec![(
+                perf::VERSION,
+                schema_for::<perf::PerformanceTest>(),
+                Some(true),
+            )],
+        );
+        test.categories = &["smi", "perf"];
+        test.status_subresource = true;
+        test.columns = vec![
+            column("Phase", "string", ".status.phase", None),
+            column("RPS", "string", ".status.actualRps", None),
+            column("P99", "integer", ".status.p99Micros", None),
+            column("Age", "date", ".metadata.creationTimestamp", None),
+        ];
+        let mut result = Kind::smi(
+            perf::GROUP,
+            "PerformanceTestResult",
+            "performancetestresults",
+            perf::PerformanceTestResult::SHORT_NAME,
+            vec![(
+                perf::VERSION,
+                immutable(schema_for::<perf::PerformanceTestResult>(), "PerformanceTestResult"),
+                Some(true),
+            )],
+        );
+        result.categories = &["smi", "perf"];
+        result.columns = vec![
+            column("RPS", "string", ".actualRps", None),
+            column("Passed", "boolean", ".passed", None),
+            column("Age", "date", ".metadata.creationTimestamp", None),
+        ];
+        out.push(test);
+        out.push(result);
+    }
+    out
 }
 
 /// All CRDs of a flavour, with the default [`GenerateOptions`] (perf CRDs included).
@@ -270,14 +367,10 @@ pub fn generate(flavour: Flavour) -> Vec<CustomResourceDefinition> {
 /// assert_eq!(hook.client_config.as_ref().unwrap().service.as_ref().unwrap().namespace, "mesh");
 /// ```
 pub fn generate_with(flavour: Flavour, opts: &GenerateOptions) -> Vec<CustomResourceDefinition> {
-    let mut out: Vec<CustomResourceDefinition> = kinds()
+    kinds(!opts.without_perf)
         .into_iter()
         .map(|k| build(k, flavour, opts))
-        .collect();
-    if !opts.without_perf {
-        out.extend(crate::perf::v1alpha1::crds());
-    }
-    out
+        .collect()
 }
 
 fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDefinition {
@@ -297,14 +390,10 @@ fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDef
                 schema: Some(CustomResourceValidation {
                     open_api_v3_schema: Some(schema),
                 }),
-                additional_printer_columns: (k.kind == "TrafficSplit").then(|| {
-                    vec![CustomResourceColumnDefinition {
-                        name: "Service".into(),
-                        type_: "string".into(),
-                        description: Some("The apex service of this split.".into()),
-                        json_path: ".spec.service".into(),
-                        ..Default::default()
-                    }]
+                additional_printer_columns: (!k.columns.is_empty()).then(|| k.columns.clone()),
+                subresources: k.status_subresource.then(|| CustomResourceSubresources {
+                    status: Some(CustomResourceSubresourceStatus(serde_json::json!({}))),
+                    scale: None,
                 }),
                 ..Default::default()
             })
@@ -340,7 +429,7 @@ fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDef
                 plural: k.plural.into(),
                 singular: Some(k.singular.into()),
                 short_names: Some(vec![k.short.into()]),
-                categories: Some(vec!["smi".into()]),
+                categories: Some(k.categories.iter().map(|c| (*c).into()).collect()),
             },
             scope: "Namespaced".into(),
             versions,
@@ -444,6 +533,14 @@ fn structural(v: &mut Value) {
                 e.retain(|x| !x.is_null());
             }
             let int_or_string = m.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
+            // Alternatives first (bottom-up), so an `Option<Enum>`'s inner `oneOf` is folded
+            // before the outer `anyOf: [enum, null]` is.
+            for key in ["anyOf", "oneOf", "allOf"] {
+                if let Some(Value::Array(alts)) = m.get_mut(key) {
+                    alts.iter_mut().for_each(structural);
+                }
+            }
+            fold_enum_alternatives(m);
             for key in ["anyOf", "oneOf", "allOf"] {
                 if int_or_string && key == "anyOf" {
                     continue;
@@ -451,10 +548,7 @@ fn structural(v: &mut Value) {
                 if let Some(Value::Array(alts)) = m.get(key).cloned() {
                     let real: Vec<Value> = alts
                         .into_iter()
-                        .filter(|a| {
-                            a.get("type") != Some(&Value::String("null".into()))
-                                && a != &serde_json::json!({"nullable": true})
-                        })
+                        .filter(|a| !is_null_alternative(a))
                         .collect();
                     if real.len() == 1 || key == "allOf" {
                         m.remove(key);
@@ -477,6 +571,121 @@ fn structural(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(structural),
         _ => {}
     }
+}
+
+/// The alternative schemars adds for `Option<T>`: `{type: null}`, `{enum: [null]}` or
+/// `{nullable: true}`. The API server drops nulls of non-nullable fields before validating, so
+/// these alternatives are simply left out.
+fn is_null_alternative(a: &Value) -> bool {
+    let Some(m) = a.as_object() else {
+        return false;
+    };
+    let only_null_keys = m
+        .keys()
+        .all(|k| matches!(k.as_str(), "nullable" | "enum" | "const" | "type"));
+    let null_type = m.get("type").is_none_or(|t| t == "null");
+    let null_enum = m
+        .get("enum")
+        .is_none_or(|e| e.as_array().is_some_and(|e| e.iter().all(Value::is_null)));
+    let null_const = m.get("const").is_none_or(Value::is_null);
+    !m.is_empty() && only_null_keys && null_type && null_enum && null_const
+}
+
+/// A Rust enum whose variants carry doc comments becomes `oneOf: [{type, description, enum}, …]`
+/// in schemars; the API server forbids `type`/`description` inside `oneOf`/`anyOf` and wants a
+/// `type` on the field itself. When every alternative is such an enum of one JSON type, the
+/// alternatives fold into one `type` + `enum` on the field (the field keeps its own
+/// description; the variants' doc comments are rustdoc only).
+fn fold_enum_alternatives(m: &mut Map<String, Value>) {
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(alts)) = m.get(key) else {
+            continue;
+        };
+        let alts: Vec<&Map<String, Value>> = alts
+            .iter()
+            .filter(|a| !is_null_alternative(a))
+            .filter_map(Value::as_object)
+            .collect();
+        if alts.len() < 2 {
+            continue;
+        }
+        let mut ty: Option<&Value> = m.get("type");
+        let mut values: Vec<Value> = Vec::new();
+        let mut foldable = true;
+        for alt in &alts {
+            if alt.keys().any(|k| {
+                !matches!(
+                    k.as_str(),
+                    "type" | "enum" | "const" | "description" | "title"
+                )
+            }) {
+                foldable = false;
+                break;
+            }
+            let vals: Vec<Value> = match (alt.get("enum"), alt.get("const")) {
+                (Some(Value::Array(e)), None) => e.clone(),
+                (None, Some(c)) => vec![c.clone()],
+                _ => {
+                    foldable = false;
+                    break;
+                }
+            };
+            match (ty, alt.get("type")) {
+                (_, None) => {}
+                (None, Some(t)) => ty = Some(t),
+                (Some(a), Some(b)) if a == b => {}
+                _ => {
+                    foldable = false;
+                    break;
+                }
+            }
+            for v in vals {
+                if !v.is_null() && !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        }
+        let Some(ty) = ty.cloned().filter(|_| foldable) else {
+            continue;
+        };
+        m.remove(key);
+        m.insert("type".into(), ty);
+        m.insert("enum".into(), Value::Array(values));
+    }
+}
+
+/// Adds the root transition rule that makes an object immutable once written: every top-level
+/// field but `apiVersion`, `kind` and `metadata` must keep its value, and no field may appear or
+/// disappear (labels, annotations and finalizers stay editable). The rule is generated from the
+/// schema, so a field added to the type is covered without editing the rule.
+fn immutable(mut schema: JSONSchemaProps, kind: &str) -> JSONSchemaProps {
+    let required = schema.required.clone().unwrap_or_default();
+    let mut terms = Vec::new();
+    for name in schema.properties.iter().flat_map(|p| p.keys()) {
+        if matches!(name.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        // Field names of this crate's types are plain camelCase identifiers: no CEL escaping.
+        debug_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric()), "{name}");
+        terms.push(if required.contains(name) {
+            format!("self.{name} == oldSelf.{name}")
+        } else {
+            format!(
+                "(has(self.{name}) ? has(oldSelf.{name}) && self.{name} == oldSelf.{name} : !has(oldSelf.{name}))"
+            )
+        });
+    }
+    schema
+        .x_kubernetes_validations
+        .get_or_insert_with(Vec::new)
+        .push(ValidationRule {
+            rule: terms.join(" && "),
+            message: Some(format!(
+                "a {kind} is immutable once written (only metadata may change)"
+            )),
+            ..Default::default()
+        });
+    schema
 }
 
 fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {

@@ -168,6 +168,9 @@ codes! {
     IneffectiveTrafficTarget = "SMI1510", Warning, 6, "TrafficTarget without rules or sources";
     /// A negative or unusual weight total.
     NegativeWeight = "SMI1511", Warning, 6, "negative weight";
+    /// IdentityBinding `podLabelSelector` together with `serviceAccount` (the spec text calls them
+    /// exclusive; its only example and the CRD accept both).
+    ExclusiveSchemes = "SMI1512", Warning, 6, "IdentityBinding podLabelSelector with serviceAccount";
 }
 
 impl fmt::Display for Code {

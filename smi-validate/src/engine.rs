@@ -540,10 +540,46 @@ mod tests {
     use crate::yaml::{Limits, Splitter};
     use serde_json::json;
 
-    /// SMI1302 cannot be reached from a manifest: the only CEL rule of the generated CRDs left to
-    /// kube-cel (IdentityBinding's `!(has(self.podLabelSelector) && has(self.serviceAccount))`)
-    /// always evaluates, and CEL runs only on structurally valid objects. So this runs the same
-    /// path (`cel_findings`, then `push` for file, line, column and path) on a schema whose
+    /// SMI1301 cannot be reached from a manifest: the generated CRDs' rules are reported by
+    /// dedicated rules (SMI1304, SMI1309, SMI1308) or are transition rules. So this runs the
+    /// same path as a manifest would on a schema of its own.
+    #[test]
+    fn a_failing_cel_rule_is_smi1301_at_its_node() {
+        let schema = json!({"type": "object", "properties": {"spec": {
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+            "x-kubernetes-validations": [
+                {"rule": "!(has(self.a) && has(self.b))", "message": "a and b are exclusive"},
+            ],
+        }}});
+        let text = "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  a: x\n  b: y\n";
+        let mut split = Splitter::new(text.as_bytes(), Limits::default());
+        let raw = split.next_doc().unwrap().unwrap();
+        let Some(Parsed::Doc(doc, _)) = yaml::parse(raw, &Limits::default()).pop() else {
+            panic!("not parsed")
+        };
+        let mut out = Vec::new();
+        let compiled = kube_cel::compile_schema(&schema);
+        cel_findings(&kube_cel::Validator::new(), &compiled, &doc.value, &mut out);
+        let file: Arc<str> = Arc::from("thing.yaml");
+        let mut v = Validator::new(Options::default());
+        for f in out {
+            v.push(&file, 0, Some(&doc), f, Some("Thing/t"));
+        }
+        let report = v.finish();
+        assert_eq!(report.diagnostics.len(), 1, "{:#?}", report.diagnostics);
+        let d = &report.diagnostics[0];
+        assert_eq!(d.code, Code::CelRule);
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.message, "a and b are exclusive");
+        assert_eq!((d.line, d.column), (Some(5), Some(3)), "{d:#?}");
+        assert_eq!(d.path.as_deref(), Some("spec"));
+        assert!(!report.is_valid());
+    }
+
+    /// SMI1302 cannot be reached from a manifest either (CEL runs only on structurally valid
+    /// objects, and the generated CRDs' rules left to kube-cel always evaluate). So this runs the
+    /// same path (`cel_findings`, then `push` for file, line, column and path) on a schema whose
     /// rules cannot be evaluated.
     #[test]
     fn a_cel_rule_that_cannot_be_evaluated_is_smi1302_at_its_node() {

@@ -146,6 +146,7 @@
 //! | SMI1509 | warning | 6 | headers in list form (with `--target controller-sdk`) |
 //! | SMI1510 | warning | 6 | TrafficTarget without rules or sources |
 //! | SMI1511 | warning | 6 | negative weight (v1alpha1) |
+//! | SMI1512 | warning | 6 | IdentityBinding `podLabelSelector` with `serviceAccount` (the spec text calls them exclusive; its only example and the CRD accept both) |
 
 pub mod admission;
 pub mod crd_check;

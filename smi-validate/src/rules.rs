@@ -282,6 +282,7 @@ pub(crate) fn object_rules(
         "TCPRoute" | "UDPRoute" => l4_route(v, out),
         "TrafficSplit" => traffic_split(route, v, out),
         "TrafficTarget" => traffic_target(route, v, out),
+        "IdentityBinding" => identity_binding(v, out),
         "PerformanceTest" => crate::perf::performance_test(v, out),
         _ => {}
     }
@@ -563,6 +564,27 @@ fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
 fn all_zero(bp: &Path) -> Finding {
     Finding::new(Code::AllWeightsZero, bp.clone(), "every backend has weight 0, so no traffic can be routed")
         .hint("give at least one backend a positive weight (OSM's Envoy rejected all-zero splits, osm#2121)")
+}
+
+/// SMI1512: `podLabelSelector` together with `serviceAccount`. The draft spec's text calls them
+/// mutually exclusive, but its only example sets both and the CRD accepts both (see
+/// `smi_types::access::v1alpha4::IdentityBindingSchemes`), so this is a lint, not an error.
+fn identity_binding(v: &Value, out: &mut Vec<Finding>) {
+    let p = Path::root().key("spec").key("schemes");
+    let Some(s) = p.lookup(v).and_then(Value::as_object) else {
+        return;
+    };
+    let set = |k: &str| s.get(k).is_some_and(|x| !x.is_null());
+    if set("podLabelSelector") && set("serviceAccount") {
+        out.push(
+            Finding::new(
+                Code::ExclusiveSchemes,
+                p.key("serviceAccount"),
+                "podLabelSelector and serviceAccount are both set; the spec text calls them mutually exclusive (the CRD accepts both)",
+            )
+            .hint("a mesh may honour only one of them; keep the one it documents"),
+        );
+    }
 }
 
 fn traffic_target(route: &Route, v: &Value, out: &mut Vec<Finding>) {

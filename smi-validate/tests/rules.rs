@@ -8,12 +8,21 @@ use smi_validate::{Code, Limits, Options, Severity, Target, Validator};
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 
 /// Codes without a fixture, and why (CODES.md says the same).
-const NO_FIXTURE: &[(&str, &str)] = &[(
-    "SMI1302",
-    "no manifest can trigger it: the only CEL rule of the generated CRDs left to kube-cel always \
-     evaluates; the unit test `engine::tests::a_cel_rule_that_cannot_be_evaluated_is_smi1302_at_its_node` \
-     triggers it with a schema whose rules cannot be evaluated",
-)];
+const NO_FIXTURE: &[(&str, &str)] = &[
+    (
+        "SMI1301",
+        "no manifest can trigger it: the generated CRDs' CEL rules are reported by dedicated rules \
+         (SMI1304, SMI1309, SMI1308) or are transition rules that need the old object \
+         (PerformanceTestResult immutability); the unit test \
+         `engine::tests::a_failing_cel_rule_is_smi1301_at_its_node` triggers it with a schema of its own",
+    ),
+    (
+        "SMI1302",
+        "no manifest can trigger it: no CEL rule of the generated CRDs is left to kube-cel on a \
+         create; the unit test `engine::tests::a_cel_rule_that_cannot_be_evaluated_is_smi1302_at_its_node` \
+         triggers it with a schema whose rules cannot be evaluated",
+    ),
+];
 
 fn options(text: &str) -> Options {
     let mut o = Options::default();
@@ -209,12 +218,12 @@ fn cel_rules_see_the_object_without_the_nulls_the_api_server_drops() {
     let text = "apiVersion: access.smi-spec.io/v1alpha4\nkind: IdentityBinding\nmetadata: {name: a}\nspec:\n  schemes:\n    podLabelSelector: null\n    serviceAccount: sa\n";
     let r = smi_validate::validate_str("ib.yaml", text, &Options::default());
     assert!(r.diagnostics.is_empty(), "{:#?}", r.diagnostics);
-    // with both set, the rule still fails (the SMI1301 fixture), and a null elsewhere does not
-    // hide it
+    // with both set, the object is valid with the SMI1512 lint (the CRD accepts both), and a
+    // null elsewhere does not hide it
     let text = text.replace("null", "{matchLabels: {app: a}}") + "  extra: null\n";
     let r = smi_validate::validate_str("ib.yaml", &text, &Options::default());
     let codes: Vec<Code> = r.diagnostics.iter().map(|d| d.code).collect();
-    assert_eq!(codes, vec![Code::CelRule], "{:#?}", r.diagnostics);
+    assert_eq!(codes, vec![Code::ExclusiveSchemes], "{:#?}", r.diagnostics);
 }
 
 #[test]

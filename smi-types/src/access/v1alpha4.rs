@@ -193,13 +193,23 @@ pub struct IdentityBindingSpec {
     pub schemes: IdentityBindingSchemes,
 }
 
-/// Identity schemes; at least one must be set, and `podLabelSelector` excludes `serviceAccount`.
+/// Identity schemes, OR'ed; at least one must be set. `podLabelSelector` and `serviceAccount` may be set together (the spec text calls them exclusive, but its only example sets both and smi-controller-sdk accepts both).
+///
+/// Decision: the draft spec's text calls `podLabelSelector` and `serviceAccount` mutually
+/// exclusive, but its only IdentityBinding example sets both, and the only implementation
+/// (smi-controller-sdk's CRD) accepts both. A CRD that refused the spec's own example would
+/// break the manifests people copy, so the generated CRD has no exclusivity rule and the API
+/// server accepts both together; `smi-validate` reports the combination as a warning
+/// (SMI1512), not an error, so its verdict stays the server's.
+///
+/// ```
+/// use smi_types::access::v1alpha4::IdentityBindingSchemes;
+/// let both = IdentityBindingSchemes::default().pod_labels([("app", "a")]).service_account("a");
+/// assert!(both.pod_label_selector.is_some() && both.service_account.is_some());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("minProperties" = 1, "x-kubernetes-validations" = [
-    {"rule": "!(has(self.podLabelSelector) && has(self.serviceAccount))",
-     "message": "podLabelSelector and serviceAccount are mutually exclusive"}
-]))]
+#[schemars(extend("minProperties" = 1))]
 pub struct IdentityBindingSchemes {
     /// Pods whose labels match.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -23,16 +23,29 @@
 //! assert!(test.spec.validate().is_empty());
 //! ```
 
+//! # CRD bounds
+//!
+//! The API server estimates the worst-case cost of every CEL rule from the schema's bounds and
+//! refuses a CRD whose rule exceeds 10⁷ or whose rules together exceed 10⁸. Everything a rule
+//! walks is therefore bounded, generously (the types' [`PerformanceTestSpec::validate`] checks
+//! the same bounds):
+//!
+//! | field | bound | why this number |
+//! |---|---|---|
+//! | `spec.endpoints` | 1–64 items ([`MAX_ENDPOINTS`]), each ≤ 2048 characters ([`MAX_ENDPOINT_LENGTH`]) | URL length browsers and proxies accept |
+//! | `spec.thresholds` | ≤ 32 items ([`MAX_THRESHOLDS`]) | 10 metrics, each with max and/or min |
+//! | `spec.thresholds[].max`/`min` | ≤ 64 characters ([`MAX_LIMIT_LENGTH`]) | `"250ms"`, `"0.01"` |
+//! | `spec.request.headers` | ≤ 128 entries ([`MAX_HEADERS`]) | far above what a load test sends |
+//! | `spec.clients` | ≤ 256 items ([`MAX_CLIENTS`]) | one per load generator |
+//! | `spec.percentiles` | ≤ 32 items ([`MAX_PERCENTILES`]) | B.4 rule 6 |
+//! | every GEP-2257 duration | ≤ 28 characters ([`MAX_DURATION_LENGTH`]) | the pattern's own maximum |
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionNames,
-    CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceSubresourceStatus,
-    CustomResourceSubresources, CustomResourceValidation, JSONSchemaProps,
-};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube_core::{ObjectList, ObjectMeta};
@@ -72,6 +85,20 @@ pub const MAX_ENDPOINTS: usize = 64;
 pub const MAX_PERCENTILES: usize = 32;
 /// Largest inline `request.body` in bytes (B.4 rule 8).
 pub const MAX_INLINE_BODY: usize = 64 * 1024;
+/// Longest `endpoints[]` entry, in characters (a CEL rule matches every endpoint against a URL
+/// regex; the API server needs the bound to estimate the rule's cost). 2048 is the URL length
+/// browsers and most proxies accept.
+pub const MAX_ENDPOINT_LENGTH: usize = 2048;
+/// Largest number of `thresholds` (there are 10 metrics, each with a max and/or a min).
+pub const MAX_THRESHOLDS: usize = 32;
+/// Longest threshold limit (`max`/`min`), in characters: `"250ms"`, `"0.01"`, `"950.5"`.
+pub const MAX_LIMIT_LENGTH: usize = 64;
+/// Largest number of `request.headers` (CEL rules check every header name).
+pub const MAX_HEADERS: usize = 128;
+/// Largest number of `clients` (a CEL rule checks every client's share).
+pub const MAX_CLIENTS: usize = 256;
+/// Longest GEP-2257 duration: 4 groups of 5 digits and a 2-letter unit.
+pub const MAX_DURATION_LENGTH: usize = 28;
 /// Default percentiles reported when `spec.percentiles` is unset.
 pub const DEFAULT_PERCENTILES: [f64; 6] = [50.0, 75.0, 90.0, 95.0, 99.0, 99.9];
 /// Encoding name of [`EncodedHistogram::encoding`].
@@ -185,7 +212,7 @@ impl JsonSchema for Duration {
         true
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "pattern": DURATION_PATTERN })
+        json_schema!({ "type": "string", "pattern": DURATION_PATTERN, "maxLength": MAX_DURATION_LENGTH })
     }
 }
 
@@ -478,8 +505,8 @@ pub struct PerformanceTestSpec {
     /// Protocol (default `HTTP`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
-    /// Target URLs, used round robin. At least 1, at most 64.
-    #[schemars(length(min = 1, max = 64))]
+    /// Target URLs, used round robin. At least 1, at most 64, each at most 2048 characters.
+    #[schemars(length(min = 1, max = MAX_ENDPOINTS), inner(length(max = MAX_ENDPOINT_LENGTH)))]
     pub endpoints: Vec<String>,
     /// How long load is applied (default `"30s"`); exclusive with `requests`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -535,8 +562,9 @@ pub struct PerformanceTestSpec {
     /// TLS settings for `https://` endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSpec>,
-    /// Distributed mode: one entry per load generator (default: one client).
+    /// Distributed mode: one entry per load generator (default: one client; at most 256).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_CLIENTS))]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"]))]
     pub clients: Vec<ClientSpec>,
     /// Scale-out: number of shards (engine processes, or pods of a Kubernetes Indexed Job) that
@@ -559,8 +587,9 @@ pub struct PerformanceTestSpec {
     /// HdrHistogram settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<HistogramSpec>,
-    /// Pass/fail thresholds.
+    /// Pass/fail thresholds (at most 32).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_THRESHOLDS))]
     pub thresholds: Vec<Threshold>,
     /// Service mesh under test (context only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -587,8 +616,9 @@ pub struct RequestSpec {
     /// HTTP method (default `GET`, or `POST` when a body is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// Extra headers.
+    /// Extra headers (at most 128).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = MAX_HEADERS))]
     pub headers: BTreeMap<String, String>,
     /// Cookies, joined into one `Cookie` header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -743,11 +773,13 @@ impl HistogramSpec {
 pub struct Threshold {
     /// What is measured.
     pub metric: ThresholdMetric,
-    /// Observed value must be at most this.
+    /// Observed value must be at most this (at most 64 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_LIMIT_LENGTH))]
     pub max: Option<String>,
-    /// Observed value must be at least this.
+    /// Observed value must be at least this (at most 64 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_LIMIT_LENGTH))]
     pub min: Option<String>,
 }
 
@@ -1171,7 +1203,12 @@ impl PerformanceTestSpec {
             );
         }
         for (i, e) in self.endpoints.iter().enumerate() {
-            if let Err(msg) = Endpoint::parse_for(protocol, e) {
+            if e.chars().count() > MAX_ENDPOINT_LENGTH {
+                v.err(
+                    format!("spec.endpoints[{i}]"),
+                    format!("longer than {MAX_ENDPOINT_LENGTH} characters"),
+                );
+            } else if let Err(msg) = Endpoint::parse_for(protocol, e) {
                 v.err(format!("spec.endpoints[{i}]"), msg);
             }
         }
@@ -1223,6 +1260,12 @@ impl PerformanceTestSpec {
         }
         // Rule 8: request shape.
         if let Some(r) = &self.request {
+            if r.headers.len() > MAX_HEADERS {
+                v.err(
+                    "spec.request.headers",
+                    format!("at most {MAX_HEADERS} headers"),
+                );
+            }
             for name in r.headers.keys() {
                 let path = format!("spec.request.headers[{name:?}]");
                 if !is_token(name) {
@@ -1283,6 +1326,9 @@ impl PerformanceTestSpec {
             v.err("spec.rampTo", "Linear and Step rate shapes need rampTo");
         }
         // Rule 10: clients.
+        if self.clients.len() > MAX_CLIENTS {
+            v.err("spec.clients", format!("at most {MAX_CLIENTS} clients"));
+        }
         let mut percent_sum = 0i64;
         let (mut n_percent, mut n_rps, mut rps_sum) = (0usize, 0usize, 0i64);
         for (i, c) in self.clients.iter().enumerate() {
@@ -1370,15 +1416,26 @@ impl PerformanceTestSpec {
             }
         }
         // Rule 11: thresholds.
+        if self.thresholds.len() > MAX_THRESHOLDS {
+            v.err(
+                "spec.thresholds",
+                format!("at most {MAX_THRESHOLDS} thresholds"),
+            );
+        }
         for (i, t) in self.thresholds.iter().enumerate() {
             if t.max.is_none() && t.min.is_none() {
                 v.err(format!("spec.thresholds[{i}]"), "set max or min");
             }
             for (field, limit) in [("max", &t.max), ("min", &t.min)] {
-                if let Some(l) = limit
-                    && let Err(e) = t.parse_limit(l)
-                {
-                    v.err(format!("spec.thresholds[{i}].{field}"), e);
+                if let Some(l) = limit {
+                    if l.chars().count() > MAX_LIMIT_LENGTH {
+                        v.err(
+                            format!("spec.thresholds[{i}].{field}"),
+                            format!("longer than {MAX_LIMIT_LENGTH} characters"),
+                        );
+                    } else if let Err(e) = t.parse_limit(l) {
+                        v.err(format!("spec.thresholds[{i}].{field}"), e);
+                    }
                 }
             }
         }
@@ -2425,106 +2482,6 @@ pub type PerformanceTestResultList = ObjectList<PerformanceTestResult>;
 // CRDs
 // ---------------------------------------------------------------------------------------------
 
-fn structural_schema<T: JsonSchema>() -> JSONSchemaProps {
-    let generator = schemars::generate::SchemaSettings::openapi3()
-        .with(|s| {
-            s.inline_subschemas = true;
-            s.meta_schema = None;
-        })
-        .with_transform(schemars::transform::AddNullable::default())
-        .with_transform(kube_core::schema::StructuralSchemaRewriter)
-        .with_transform(kube_core::schema::OptionalEnum)
-        .with_transform(kube_core::schema::OptionalIntOrString)
-        .into_generator();
-    let mut value =
-        serde_json::to_value(generator.into_root_schema_for::<T>()).expect("schema serializes");
-    if let Some(obj) = value.as_object_mut() {
-        for k in ["$schema", "definitions", "$defs", "title", "description"] {
-            obj.remove(k);
-        }
-        obj.insert("type".into(), "object".into());
-        // The API server owns apiVersion/kind/metadata: no defaults there.
-        if let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) {
-            for k in ["apiVersion", "kind", "metadata"] {
-                if let Some(p) = props.get_mut(k).and_then(|p| p.as_object_mut()) {
-                    p.remove("default");
-                }
-            }
-        }
-    }
-    strip_doc_examples(&mut value);
-    serde_json::from_value(value).expect("valid JSONSchemaProps from schemars schema")
-}
-
-/// Rustdoc examples are for Rust readers, not `kubectl explain`: cut descriptions at the first code fence.
-fn strip_doc_examples(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            if let Some(serde_json::Value::String(d)) = m.get_mut("description")
-                && let Some(i) = d.find("```")
-            {
-                *d = d[..i].trim_end().to_owned();
-            }
-            m.values_mut().for_each(strip_doc_examples);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_doc_examples),
-        _ => {}
-    }
-}
-
-fn crd(
-    kind: &str,
-    plural: &str,
-    short: &str,
-    schema: JSONSchemaProps,
-    columns: Option<Vec<CustomResourceColumnDefinition>>,
-    status: bool,
-) -> CustomResourceDefinition {
-    CustomResourceDefinition {
-        metadata: ObjectMeta {
-            name: Some(format!("{plural}.{GROUP}")),
-            ..Default::default()
-        },
-        spec: CustomResourceDefinitionSpec {
-            group: GROUP.into(),
-            names: CustomResourceDefinitionNames {
-                kind: kind.into(),
-                list_kind: Some(format!("{kind}List")),
-                plural: plural.into(),
-                singular: Some(kind.to_ascii_lowercase()),
-                short_names: Some(vec![short.into()]),
-                categories: Some(vec!["smi".into(), "perf".into()]),
-            },
-            scope: "Namespaced".into(),
-            versions: vec![CustomResourceDefinitionVersion {
-                name: VERSION.into(),
-                served: true,
-                storage: true,
-                schema: Some(CustomResourceValidation {
-                    open_api_v3_schema: Some(schema),
-                }),
-                additional_printer_columns: columns,
-                subresources: status.then(|| CustomResourceSubresources {
-                    status: Some(CustomResourceSubresourceStatus(serde_json::json!({}))),
-                    scale: None,
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-        status: None,
-    }
-}
-
-fn column(name: &str, type_: &str, path: &str) -> CustomResourceColumnDefinition {
-    CustomResourceColumnDefinition {
-        name: name.into(),
-        type_: type_.into(),
-        json_path: path.into(),
-        ..Default::default()
-    }
-}
-
 /// The two CRDs of this version: `performancetests.perf.smi-spec.io` (short name `pt`, status
 /// subresource, printer columns Phase/RPS/P99/Age) and `performancetestresults.perf.smi-spec.io`
 /// (short name `ptr`). Their structural schemas carry the B.4 rules as OpenAPI bounds and CEL
@@ -2536,35 +2493,11 @@ fn column(name: &str, type_: &str, path: &str) -> CustomResourceColumnDefinition
 /// assert_eq!(crds[1].spec.names.short_names, Some(vec!["ptr".to_string()]));
 /// ```
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    let pt_columns = vec![
-        column("Phase", "string", ".status.phase"),
-        column("RPS", "string", ".status.actualRps"),
-        column("P99", "integer", ".status.p99Micros"),
-        column("Age", "date", ".metadata.creationTimestamp"),
-    ];
-    let ptr_columns = vec![
-        column("RPS", "string", ".actualRps"),
-        column("Passed", "boolean", ".passed"),
-        column("Age", "date", ".metadata.creationTimestamp"),
-    ];
-    vec![
-        crd(
-            PerformanceTest::KIND,
-            PerformanceTest::PLURAL,
-            PerformanceTest::SHORT_NAME,
-            structural_schema::<PerformanceTest>(),
-            Some(pt_columns),
-            true,
-        ),
-        crd(
-            PerformanceTestResult::KIND,
-            PerformanceTestResult::PLURAL,
-            PerformanceTestResult::SHORT_NAME,
-            structural_schema::<PerformanceTestResult>(),
-            Some(ptr_columns),
-            false,
-        ),
-    ]
+    // One schema pipeline for every group: the CRDs come from `crate::crd`, like the SMI ones.
+    crate::crd::generate(crate::crd::Flavour::AllVersions)
+        .into_iter()
+        .filter(|c| c.spec.group == GROUP)
+        .collect()
 }
 
 #[cfg(test)]

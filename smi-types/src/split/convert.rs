@@ -8,6 +8,9 @@
 //! smi-controller-sdk) instead take each quantity's unscaled digits independently, turning
 //! `1` vs `500m` into `1` vs `500` (1:500) and `1.5` into `15`. When the exact ratio would need an
 //! integer beyond `i64`, conversion fails with [`ConvertError::Weight`] rather than round.
+//! A negative weight (`-1`, `"-500m"`; the v1alpha1 CRD refuses them, but a typed value can
+//! hold one) also fails with [`ConvertError::Weight`]: it never becomes a negative integer
+//! weight, which no later version accepts.
 //!
 //! Integer → quantity (to v1alpha1) writes the decimal string (`90` → `"90"`), as upstream.
 //!
@@ -37,10 +40,18 @@ pub fn integer_weights(weights: &[Quantity]) -> Result<Vec<i64>, ConvertError> {
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            q.to_decimal().map_err(|e| ConvertError::Weight {
-                path: format!("spec.backends[{i}].weight"),
+            let path = || format!("spec.backends[{i}].weight");
+            let d = q.to_decimal().map_err(|e| ConvertError::Weight {
+                path: path(),
                 message: e.to_string(),
-            })
+            })?;
+            if d.mantissa < 0 {
+                return Err(ConvertError::Weight {
+                    path: path(),
+                    message: format!("`{q}` is negative; weights must be at least 0"),
+                });
+            }
+            Ok(d)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let common = decimals
