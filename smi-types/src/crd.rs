@@ -164,7 +164,12 @@ impl Kind {
     }
 }
 
-fn column(name: &str, type_: &str, path: &str, description: Option<&str>) -> CustomResourceColumnDefinition {
+fn column(
+    name: &str,
+    type_: &str,
+    path: &str,
+    description: Option<&str>,
+) -> CustomResourceColumnDefinition {
     CustomResourceColumnDefinition {
         name: name.into(),
         type_: type_.into(),
@@ -334,7 +339,10 @@ fn kinds(with_perf: bool) -> Vec<Kind> {
             perf::PerformanceTestResult::SHORT_NAME,
             vec![(
                 perf::VERSION,
-                immutable(schema_for::<perf::PerformanceTestResult>(), "PerformanceTestResult"),
+                immutable(
+                    schema_for::<perf::PerformanceTestResult>(),
+                    "PerformanceTestResult",
+                ),
                 Some(true),
             )],
         );

@@ -187,7 +187,18 @@ fn tokens(rule: &str) -> Vec<Tok> {
 }
 
 const MACROS: &[&str] = &["all", "exists", "exists_one", "map", "filter"];
-const STRING_WALKS: &[&str] = &["matches", "startsWith", "endsWith", "contains", "find", "findAll", "split", "replace", "indexOf", "lastIndexOf"];
+const STRING_WALKS: &[&str] = &[
+    "matches",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "find",
+    "findAll",
+    "split",
+    "replace",
+    "indexOf",
+    "lastIndexOf",
+];
 
 /// What the API server's cost estimator needs bounded, checked for one rule on `node`: every
 /// list or map a macro iterates has maxItems/maxProperties, every string a regex or string
@@ -252,7 +263,9 @@ fn walked_bounds(rule: &str, node: &Value) -> (usize, Vec<String>, bool) {
                 vars.insert(var, Some(t["items"].clone()));
             } else if t.get("additionalProperties").is_some() {
                 if t.get("maxProperties").is_none() {
-                    problems.push(format!("{path}: map walked by {func}() without maxProperties"));
+                    problems.push(format!(
+                        "{path}: map walked by {func}() without maxProperties"
+                    ));
                 }
                 vars.insert(var, None);
             } else {
@@ -264,7 +277,9 @@ fn walked_bounds(rule: &str, node: &Value) -> (usize, Vec<String>, bool) {
                 None => {} // a map key: size estimated 0 by the API server
                 Some(t) if t["type"] == "string" => {
                     if t.get("maxLength").is_none() && t.get("enum").is_none() {
-                        problems.push(format!("{path}: string walked by {func}() without maxLength"));
+                        problems.push(format!(
+                            "{path}: string walked by {func}() without maxLength"
+                        ));
                     }
                 }
                 Some(t) => problems.push(format!("{path}.{func}(): target is {t}")),

@@ -79,7 +79,13 @@ fn schemas() -> Vec<(String, String, serde_json::Value)> {
     for flavour in [Flavour::AllVersions, Flavour::SdkCompatible] {
         for c in crd::generate(flavour) {
             for v in &c.spec.versions {
-                let s = v.schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap();
+                let s = v
+                    .schema
+                    .as_ref()
+                    .unwrap()
+                    .open_api_v3_schema
+                    .as_ref()
+                    .unwrap();
                 out.push((
                     c.metadata.name.clone().unwrap(),
                     v.name.clone(),
@@ -93,7 +99,12 @@ fn schemas() -> Vec<(String, String, serde_json::Value)> {
 
 /// The API server's structural-schema rules (apiextensions `validation.ValidateStructural`),
 /// checked node by node; returns "path: problem" lines.
-fn structural_problems(path: &str, node: &serde_json::Value, in_junction: bool, out: &mut Vec<String>) {
+fn structural_problems(
+    path: &str,
+    node: &serde_json::Value,
+    in_junction: bool,
+    out: &mut Vec<String>,
+) {
     use serde_json::Value;
     let Value::Object(m) = node else {
         out.push(format!("{path}: schema is not an object"));
@@ -111,7 +122,9 @@ fn structural_problems(path: &str, node: &serde_json::Value, in_junction: bool, 
                 "type" | "description" | "default" | "nullable" | "additionalProperties" | "title"
             ) || k.starts_with("x-kubernetes-")
             {
-                out.push(format!("{path}: `{k}` inside a value validation (anyOf/oneOf/allOf/not)"));
+                out.push(format!(
+                    "{path}: `{k}` inside a value validation (anyOf/oneOf/allOf/not)"
+                ));
             }
         }
     } else if !m.contains_key("type") && !int_or_string && !preserve {
@@ -121,16 +134,30 @@ fn structural_problems(path: &str, node: &serde_json::Value, in_junction: bool, 
         if let Some(any) = m.get("anyOf")
             && any != &serde_json::json!([{"type": "integer"}, {"type": "string"}])
         {
-            out.push(format!("{path}: int-or-string anyOf must be [integer, string]"));
+            out.push(format!(
+                "{path}: int-or-string anyOf must be [integer, string]"
+            ));
         }
     }
-    for k in ["$ref", "$schema", "definitions", "$defs", "dependencies", "additionalItems", "patternProperties", "uniqueItems", "const"] {
+    for k in [
+        "$ref",
+        "$schema",
+        "definitions",
+        "$defs",
+        "dependencies",
+        "additionalItems",
+        "patternProperties",
+        "uniqueItems",
+        "const",
+    ] {
         if m.contains_key(k) {
             out.push(format!("{path}: `{k}` is not allowed"));
         }
     }
     if m.contains_key("properties") && m.contains_key("additionalProperties") {
-        out.push(format!("{path}: properties and additionalProperties together"));
+        out.push(format!(
+            "{path}: properties and additionalProperties together"
+        ));
     }
     if m.get("type") == Some(&Value::String("array".into())) && !m.contains_key("items") {
         out.push(format!("{path}: array without items"));
@@ -169,7 +196,11 @@ fn every_schema_is_structural() {
         n += 1;
         let mut problems = Vec::new();
         structural_problems("", &s, false, &mut problems);
-        assert!(problems.is_empty(), "{name} {version}:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "{name} {version}:\n{}",
+            problems.join("\n")
+        );
         assert_eq!(s["type"], "object", "{name} {version}");
         // Root metadata: only name and generateName may be specified (and nothing else).
         let meta = &s["properties"]["metadata"];
@@ -207,10 +238,16 @@ fn enum_fields_are_typed_strings_with_the_variants() {
         for n in nodes {
             assert_eq!(n["type"], "string", "{name} {version}: {n}");
             let values = n["enum"].as_array().unwrap();
-            assert!(!values.is_empty() && values.iter().all(|v| v.is_string()), "{name} {version}: {n}");
+            assert!(
+                !values.is_empty() && values.iter().all(|v| v.is_string()),
+                "{name} {version}: {n}"
+            );
             if values.len() == 3 && values[0] == "HTTPRouteGroup" {
                 kinds += 1;
-                assert_eq!(n["enum"], serde_json::json!(["HTTPRouteGroup", "TCPRoute", "UDPRoute"]));
+                assert_eq!(
+                    n["enum"],
+                    serde_json::json!(["HTTPRouteGroup", "TCPRoute", "UDPRoute"])
+                );
                 assert!(n["description"].is_string());
             }
             if values[0] == "*" {

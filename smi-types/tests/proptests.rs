@@ -310,6 +310,21 @@ fn quantity() -> impl Strategy<Value = Quantity> {
     ]
 }
 
+/// A TrafficSplit v1alpha1 weight as the CRD (x-kubernetes-int-or-string) accepts it: a whole
+/// number or a string, decimals quoted (a bare `1.5` is refused by the server and the types).
+fn weight_quantity() -> impl Strategy<Value = Quantity> {
+    prop_oneof![
+        (0..100_000i64).prop_map(Quantity::from),
+        (
+            0..100_000u32,
+            prop_oneof![Just(""), Just("m"), Just("k"), Just("Ki"), Just("u")]
+        )
+            .prop_map(|(n, s)| Quantity::new(format!("{n}{s}"))),
+        (0..10_000u32, 1..4u32)
+            .prop_map(|(n, d)| Quantity::new(format!("{}", f64::from(n) / 10f64.powi(d as i32)))),
+    ]
+}
+
 fn split_match() -> impl Strategy<Value = split::v1alpha3::TrafficSplitMatch> {
     (opt(Just("specs.smi-spec.io".to_owned())), name()).prop_map(|(api_group, name)| {
         split::v1alpha3::TrafficSplitMatch {
@@ -332,7 +347,7 @@ fn ts_v1() -> impl Strategy<Value = split::v1alpha1::TrafficSplit> {
     (
         meta(),
         name(),
-        proptest::collection::vec((name(), quantity()), 0..4),
+        proptest::collection::vec((name(), weight_quantity()), 0..4),
     )
         .prop_map(|(m, svc, bs)| {
             let mut spec = split::v1alpha1::TrafficSplitSpec::new(&svc);

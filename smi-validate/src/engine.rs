@@ -552,7 +552,8 @@ mod tests {
                 {"rule": "!(has(self.a) && has(self.b))", "message": "a and b are exclusive"},
             ],
         }}});
-        let text = "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  a: x\n  b: y\n";
+        let text =
+            "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  a: x\n  b: y\n";
         let mut split = Splitter::new(text.as_bytes(), Limits::default());
         let raw = split.next_doc().unwrap().unwrap();
         let Some(Parsed::Doc(doc, _)) = yaml::parse(raw, &Limits::default()).pop() else {
@@ -572,7 +573,7 @@ mod tests {
         assert_eq!(d.code, Code::CelRule);
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.message, "a and b are exclusive");
-        assert_eq!((d.line, d.column), (Some(5), Some(3)), "{d:#?}");
+        assert_eq!((d.line, d.column), (Some(4), Some(1)), "{d:#?}");
         assert_eq!(d.path.as_deref(), Some("spec"));
         assert!(!report.is_valid());
     }

@@ -145,7 +145,7 @@
 //! | SMI1508 | warning | 6 | headers in map form: rejected by the smi-sdk-go/OSM CRDs and the generated CRDs (an error with `--target sdk`, silent with `--target controller-sdk`) |
 //! | SMI1509 | warning | 6 | headers in list form (with `--target controller-sdk`) |
 //! | SMI1510 | warning | 6 | TrafficTarget without rules or sources |
-//! | SMI1511 | warning | 6 | negative weight (v1alpha1) |
+//! | SMI1511 | warning | 6 | negative weight (v1alpha1); no longer reported: the CRD refuses negative weights, so they are SMI1206/SMI1207 errors |
 //! | SMI1512 | warning | 6 | IdentityBinding `podLabelSelector` with `serviceAccount` (the spec text calls them exclusive; its only example and the CRD accept both) |
 
 pub mod admission;

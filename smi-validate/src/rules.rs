@@ -515,17 +515,8 @@ fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
             .iter()
             .map(|b| b.get("weight").and_then(quantity))
             .collect();
-        for (i, x) in q.iter().enumerate() {
-            if let Some((m, _)) = x
-                && *m < 0.0
-            {
-                out.push(Finding::new(
-                    Code::NegativeWeight,
-                    bp.index(i).key("weight"),
-                    "weight is negative",
-                ));
-            }
-        }
+        // A negative weight is no longer a lint (SMI1511): the CRD refuses it (`minimum: 0` and a
+        // pattern without a minus sign), so the structure layer reports SMI1206/SMI1207.
         if q.iter().all(|x| matches!(x, Some((m, _)) if *m == 0.0)) {
             out.push(all_zero(&bp));
         }

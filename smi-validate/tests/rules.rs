@@ -17,6 +17,11 @@ const NO_FIXTURE: &[(&str, &str)] = &[
          `engine::tests::a_failing_cel_rule_is_smi1301_at_its_node` triggers it with a schema of its own",
     ),
     (
+        "SMI1511",
+        "no longer reported: the generated CRD refuses a negative v1alpha1 weight (`minimum: 0`, \
+         a pattern without a minus sign), so the structure layer reports it (SMI1206/SMI1207)",
+    ),
+    (
         "SMI1302",
         "no manifest can trigger it: no CEL rule of the generated CRDs is left to kube-cel on a \
          create; the unit test `engine::tests::a_cel_rule_that_cannot_be_evaluated_is_smi1302_at_its_node` \

@@ -131,11 +131,7 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
         &["SMI1101"],
         &[],
     ),
-    (
-        "traffic-access-v1alpha4-identitybinding-1.yaml",
-        &[],
-        &[],
-    ),
+    ("traffic-access-v1alpha4-identitybinding-1.yaml", &[], &[]),
     ("traffic-access-v1alpha4-tcproute-1.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha4-tcproute-2.yaml", &["SMI1101"], &[]),
     ("traffic-access-v1alpha4-tcproute-3.yaml", &["SMI1101"], &[]),

@@ -127,7 +127,8 @@ fn int_or_string_quantity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Quan
     let q = Quantity::deserialize(d)?;
     if let Quantity::Number(n) = &q
         && !(n.is_i64() || n.is_u64())
-        && n.as_f64().is_none_or(|f| f.fract() != 0.0 || !f.is_finite())
+        && n.as_f64()
+            .is_none_or(|f| f.fract() != 0.0 || !f.is_finite())
     {
         return Err(D::Error::custom(format!(
             "weight {n} is a bare decimal number, which the CRD (x-kubernetes-int-or-string) refuses: write it as a string (\"{n}\") or with a suffix (500m)"

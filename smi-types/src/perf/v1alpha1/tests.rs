@@ -653,7 +653,10 @@ fn crd_bounds_are_validated_and_emitted() {
     let long = format!("http://h/{}", "a".repeat(MAX_ENDPOINT_LENGTH - 9));
     assert_eq!(long.len(), MAX_ENDPOINT_LENGTH);
     ok(PerformanceTestSpec::http(long.clone()));
-    bad(PerformanceTestSpec::http(format!("{long}a")), "spec.endpoints[0]");
+    bad(
+        PerformanceTestSpec::http(format!("{long}a")),
+        "spec.endpoints[0]",
+    );
     let t = Threshold::max(ThresholdMetric::Rps, "1");
     let mut spec = base();
     spec.thresholds = vec![t.clone(); MAX_THRESHOLDS];
@@ -663,7 +666,10 @@ fn crd_bounds_are_validated_and_emitted() {
     let limit = format!("0.{}", "1".repeat(MAX_LIMIT_LENGTH - 2));
     ok(base().threshold(Threshold::max(ThresholdMetric::ErrorRate, limit.clone())));
     bad(
-        base().threshold(Threshold::max(ThresholdMetric::ErrorRate, format!("{limit}1"))),
+        base().threshold(Threshold::max(
+            ThresholdMetric::ErrorRate,
+            format!("{limit}1"),
+        )),
         "spec.thresholds[0].max",
     );
     let headers = |n: usize| RequestSpec {
@@ -671,7 +677,10 @@ fn crd_bounds_are_validated_and_emitted() {
         ..Default::default()
     };
     ok(base().request(headers(MAX_HEADERS)));
-    bad(base().request(headers(MAX_HEADERS + 1)), "spec.request.headers");
+    bad(
+        base().request(headers(MAX_HEADERS + 1)),
+        "spec.request.headers",
+    );
     let mut spec = base();
     spec.clients = (0..=MAX_CLIENTS)
         .map(|i| ClientSpec {
@@ -686,12 +695,24 @@ fn crd_bounds_are_validated_and_emitted() {
     let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
     assert_eq!(spec["endpoints"]["items"]["maxLength"], MAX_ENDPOINT_LENGTH);
     assert_eq!(spec["thresholds"]["maxItems"], MAX_THRESHOLDS);
-    assert_eq!(spec["thresholds"]["items"]["properties"]["max"]["maxLength"], MAX_LIMIT_LENGTH);
-    assert_eq!(spec["thresholds"]["items"]["properties"]["min"]["maxLength"], MAX_LIMIT_LENGTH);
-    assert_eq!(spec["request"]["properties"]["headers"]["maxProperties"], MAX_HEADERS);
+    assert_eq!(
+        spec["thresholds"]["items"]["properties"]["max"]["maxLength"],
+        MAX_LIMIT_LENGTH
+    );
+    assert_eq!(
+        spec["thresholds"]["items"]["properties"]["min"]["maxLength"],
+        MAX_LIMIT_LENGTH
+    );
+    assert_eq!(
+        spec["request"]["properties"]["headers"]["maxProperties"],
+        MAX_HEADERS
+    );
     assert_eq!(spec["clients"]["maxItems"], MAX_CLIENTS);
     assert_eq!(spec["duration"]["maxLength"], MAX_DURATION_LENGTH);
     // the root metadata carries nothing but its type
     let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
-    assert_eq!(root["properties"]["metadata"], serde_json::json!({"type": "object"}));
+    assert_eq!(
+        root["properties"]["metadata"],
+        serde_json::json!({"type": "object"})
+    );
 }
