@@ -276,7 +276,8 @@ fn walked_bounds(rule: &str, node: &Value) -> (usize, Vec<String>, bool) {
             match target {
                 None => {} // a map key: size estimated 0 by the API server
                 Some(t) if t["type"] == "string" => {
-                    if t.get("maxLength").is_none() && t.get("enum").is_none() {
+                    let bounded = t.get("maxLength").is_some() || t.get("enum").is_some();
+                    if !bounded {
                         problems.push(format!(
                             "{path}: string walked by {func}() without maxLength"
                         ));

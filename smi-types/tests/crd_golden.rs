@@ -130,14 +130,13 @@ fn structural_problems(
     } else if !m.contains_key("type") && !int_or_string && !preserve {
         out.push(format!("{path}: no type"));
     }
-    if int_or_string {
-        if let Some(any) = m.get("anyOf")
-            && any != &serde_json::json!([{"type": "integer"}, {"type": "string"}])
-        {
-            out.push(format!(
-                "{path}: int-or-string anyOf must be [integer, string]"
-            ));
-        }
+    if int_or_string
+        && let Some(any) = m.get("anyOf")
+        && any != &serde_json::json!([{"type": "integer"}, {"type": "string"}])
+    {
+        out.push(format!(
+            "{path}: int-or-string anyOf must be [integer, string]"
+        ));
     }
     for k in [
         "$ref",
