@@ -176,55 +176,21 @@ fn cost_formulas_follow_cel_go() {
 
 #[test]
 fn generated_crds_on_this_commit() {
-    // The generated CRDs as of this commit of smi-types: TrafficTarget and HTTPRouteGroup carry
-    // enum variants as oneOf alternatives with type/description and no type, the perf CRDs a
-    // root metadata description. (Engineer "crd" fixes these in smi-types; this test is then
-    // updated to "all accepted".)
+    // Every generated CRD, both flavours, is accepted: the API server (kube-apiserver v1.37.2)
+    // accepts all 16 too (engineer "crd", issue 12 item 4).
+    let mut n = 0;
     for flavour in [
         smi_types::crd::Flavour::AllVersions,
         smi_types::crd::Flavour::SdkCompatible,
     ] {
         for crd in smi_types::crd::generate(flavour) {
+            n += 1;
             let r = crd_check::check_typed(&crd);
-            let name = r.name.as_str();
             let errors: Vec<String> = r.errors.iter().map(ToString::to_string).collect();
-            match name {
-                "traffictargets.access.smi-spec.io" => {
-                    assert!(!errors.is_empty());
-                    for e in &errors {
-                        assert!(
-                            e.contains("properties[kind].oneOf[")
-                                && (e.ends_with(".type: Forbidden: must be empty to be structural")
-                                    || e.ends_with(".description: Forbidden: must be empty to be structural"))
-                                || e.ends_with("properties[kind].type: Required value: must not be empty for specified object fields"),
-                            "{name}: {e}"
-                        );
-                    }
-                }
-                "httproutegroups.specs.smi-spec.io" => {
-                    assert!(!errors.is_empty());
-                    for e in &errors {
-                        assert!(
-                            e.contains("properties[methods].items.oneOf[")
-                                && e.ends_with(": Forbidden: must be empty to be structural")
-                                || e.ends_with("properties[methods].items.type: Required value: must not be empty for specified array items"),
-                            "{name}: {e}"
-                        );
-                    }
-                }
-                "performancetests.perf.smi-spec.io" | "performancetestresults.perf.smi-spec.io" => {
-                    assert_eq!(
-                        errors,
-                        [
-                            "spec.validation.openAPIV3Schema.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified"
-                        ],
-                        "{name}"
-                    );
-                }
-                _ => assert!(errors.is_empty(), "{name}: {errors:#?}"),
-            }
+            assert!(errors.is_empty(), "{}: {errors:#?}", r.name);
         }
     }
+    assert_eq!(n, 16);
 }
 
 #[test]
