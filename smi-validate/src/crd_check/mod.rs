@@ -232,6 +232,19 @@ impl FieldError {
         }
     }
 
+    pub(crate) fn invalid_raw(
+        field: impl Into<String>,
+        rendered: String,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            kind: ErrorKind::Invalid,
+            field: field.into(),
+            value: Some(rendered),
+            detail: detail.into(),
+        }
+    }
+
     pub(crate) fn not_supported(
         field: impl Into<String>,
         value: &Value,

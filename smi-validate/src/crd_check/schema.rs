@@ -236,7 +236,7 @@ pub(crate) fn check_crd(crd: &Value, report: &mut CrdReport) {
     if storage == 0 {
         errs.push(FieldError::invalid(
             "status.storedVersions",
-            &Value::Array(vec![]),
+            &Value::Null,
             "must have at least one stored version",
         ));
     }
@@ -941,12 +941,7 @@ fn validate_defaults(sch: &Value, path: &str, errs: &mut Vec<FieldError>) {
                     field: fp,
                     value: Some(super::go_quote(json_type(at))),
                     detail: format!(
-                        "{} in body must be of type {}: {}",
-                        if inner.is_empty() {
-                            "default".to_string()
-                        } else {
-                            format!("default.{inner}")
-                        },
+                        "{inner} in body must be of type {}: {}",
                         schema_at(sch, &f.path).map_or("", |x| s(x, "type")),
                         super::go_quote(json_type(at))
                     ),
@@ -971,6 +966,48 @@ fn validate_defaults(sch: &Value, path: &str, errs: &mut Vec<FieldError>) {
             validate_defaults(v, &format!("{path}.properties[{k}]"), errs);
         }
     }
+}
+
+/// A `ValidationRule` as the API server renders it in an error: the internal Go struct
+/// marshalled by `encoding/json` (field names as declared, HTML-safe escaping).
+fn go_rule_json(r: &Value) -> String {
+    let opt_str = |k: &str| match r.get(k).and_then(Value::as_str) {
+        Some(x) => go_json_string(x),
+        None => "null".to_string(),
+    };
+    format!(
+        "{{\"Rule\":{},\"Message\":{},\"MessageExpression\":{},\"Reason\":{},\"FieldPath\":{},\"OptionalOldSelf\":{}}}",
+        go_json_string(s(r, "rule")),
+        go_json_string(s(r, "message")),
+        go_json_string(s(r, "messageExpression")),
+        opt_str("reason"),
+        go_json_string(s(r, "fieldPath")),
+        r.get("optionalOldSelf")
+            .and_then(Value::as_bool)
+            .map_or_else(|| "null".to_string(), |b| b.to_string()),
+    )
+}
+
+/// A JSON string as Go's `encoding/json` writes it (`<`, `>`, `&`, U+2028/9 escaped).
+fn go_json_string(x: &str) -> String {
+    let mut out = String::with_capacity(x.len() + 2);
+    out.push('"');
+    for c in x.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -1250,10 +1287,46 @@ fn value_validation(
             &Value::String(pattern.into()),
             format!(
                 "must be a valid regular expression, but isn't: {}",
-                first_line(&e.to_string())
+                go_regexp_error(pattern, &e)
             ),
         ));
     }
+}
+
+/// The error Go's `regexp.Compile` gives for the common mistakes (`error parsing regexp: <what>:
+/// `<where>``); other errors keep the Rust parser's wording.
+fn go_regexp_error(pattern: &str, e: &regex::Error) -> String {
+    use regex_syntax::ast::ErrorKind as K;
+    if let Err(ae) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        let span = ae.span();
+        let from = |i: usize| pattern.get(i..).unwrap_or("");
+        let at = |a: usize, b: usize| pattern.get(a..b).unwrap_or("");
+        let (what, expr) = match ae.kind() {
+            K::ClassUnclosed => ("missing closing ]", from(span.start.offset)),
+            K::GroupUnclosed => ("missing closing )", pattern),
+            K::GroupUnopened => ("unexpected )", pattern),
+            K::RepetitionMissing => (
+                "missing argument to repetition operator",
+                at(span.start.offset, span.end.offset),
+            ),
+            K::EscapeUnrecognized => (
+                "invalid escape sequence",
+                at(span.start.offset, span.end.offset),
+            ),
+            K::ClassRangeInvalid => (
+                "invalid character class range",
+                at(span.start.offset, span.end.offset),
+            ),
+            K::RepetitionCountInvalid | K::RepetitionCountUnclosed => (
+                "invalid repeat count",
+                at(span.start.offset, span.end.offset),
+            ),
+            K::EscapeUnexpectedEof => ("trailing backslash at end of expression", ""),
+            _ => return format!("error parsing regexp: {}", first_line(&ae.to_string())),
+        };
+        return format!("error parsing regexp: {what}: `{expr}`");
+    }
+    first_line(&e.to_string())
 }
 
 fn first_line(s: &str) -> String {
@@ -2090,13 +2163,13 @@ fn openapi_schema(
                             continue;
                         }
                         if !est.errors.is_empty() {
-                            out.cel.push(FieldError::invalid(
+                            out.cel.push(FieldError::invalid_raw(
                                 format!("{rp}.rule"),
-                                r,
+                                go_rule_json(r),
                                 format!("compilation failed: {}", est.errors.join("\n")),
                             ));
                         } else if est.not_bool {
-                            out.cel.push(FieldError::invalid(format!("{rp}.rule"), r, "cel expression must evaluate to a bool"));
+                            out.cel.push(FieldError::invalid_raw(format!("{rp}.rule"), go_rule_json(r), "cel expression must evaluate to a bool"));
                         } else {
                             compiled = true;
                         }
@@ -2126,15 +2199,15 @@ fn openapi_schema(
                                         "{rp}.messageExpression: not checked offline ({u})"
                                     ));
                                 } else if !m.errors.is_empty() {
-                                    out.cel.push(FieldError::invalid(
+                                    out.cel.push(FieldError::invalid_raw(
                                         format!("{rp}.messageExpression"),
-                                        r,
+                                        go_rule_json(r),
                                         format!("messageExpression compilation failed: {}", m.errors.join("\n")),
                                     ));
                                 } else if m.not_bool {
-                                    out.cel.push(FieldError::invalid(
+                                    out.cel.push(FieldError::invalid_raw(
                                         format!("{rp}.messageExpression"),
-                                        r,
+                                        go_rule_json(r),
                                         "messageExpression must evaluate to a string",
                                     ));
                                 } else {
