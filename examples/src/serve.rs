@@ -85,6 +85,26 @@ impl Reply {
     }
 }
 
+/// Describes why a request body is not the JSON expected, naming serde_json's nesting limit
+/// (128 levels) where its own message ("recursion limit exceeded") names none.
+///
+/// ```
+/// let deep = "[".repeat(200);
+/// let e = serde_json::from_str::<serde_json::Value>(&deep).unwrap_err();
+/// assert!(examples::serve::json_error(&e).contains("limit of 128 levels"));
+/// ```
+pub fn json_error(e: &serde_json::Error) -> String {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        format!(
+            "nesting deeper than serde_json's limit of 128 levels at line {} column {}",
+            e.line(),
+            e.column()
+        )
+    } else {
+        e.to_string()
+    }
+}
+
 /// Handles one POST: the URL path and the whole body in, a [`Reply`] out.
 pub type Handler = Arc<dyn Fn(&str, Bytes) -> Reply + Send + Sync>;
 

@@ -253,3 +253,19 @@ async fn serves_a_certificate_given_as_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/tls.key"));
 }
+
+/// serde_json's "recursion limit exceeded" named no limit.
+#[tokio::test]
+async fn a_deeply_nested_body_is_a_400_naming_the_limit() {
+    let mut deep = json!(1);
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    let mut review = conversion_review("deep");
+    review["request"]["objects"][0]["spec"] = deep;
+    let hook = Webhook::start(env!("CARGO_BIN_EXE_conversion-webhook"), &["--plain-http"]);
+    let (status, answer) = hook.post(&review).await;
+    assert_eq!(status, 400);
+    let message = answer["error"].as_str().unwrap();
+    assert!(message.contains("limit of 128 levels"), "{message}");
+}

@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         l.max_depth = 8;
         l.max_scalar_bytes = 256;
         l.max_alias_nodes = 64;
+        l.max_scalar_bytes_per_document = 512;
         opts = opts.limits(l);
     }
     let report = smi_validate::validate_bytes(bytes, &opts);
@@ -40,6 +41,13 @@ fuzz_target!(|data: &[u8]| {
         Format::Tap,
     ][(mode as usize >> 6) % 4 + usize::from(mode == 255)];
     let out = render(&report, format, RenderOptions::default());
+    if format == Format::Text {
+        // control characters from the input never reach a terminal raw (color is off here)
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "raw control character in the text output"
+        );
+    }
     if format == Format::Json || format == Format::Sarif {
         serde_json::from_str::<serde_json::Value>(&out).expect("JSON output parses");
     }

@@ -107,7 +107,7 @@ fn review(options: &smi_validate::Options, path: &str, body: &[u8]) -> Reply {
         Err(e) => {
             return Reply::error(
                 StatusCode::BAD_REQUEST,
-                &format!("not an AdmissionReview: {e}"),
+                &format!("not an AdmissionReview: {}", serve::json_error(&e)),
             );
         }
     };

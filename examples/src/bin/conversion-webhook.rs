@@ -116,7 +116,7 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
         Err(e) => {
             return Reply::error(
                 StatusCode::BAD_REQUEST,
-                &format!("not a ConversionReview: {e}"),
+                &format!("not a ConversionReview: {}", serve::json_error(&e)),
             );
         }
     };
