@@ -102,32 +102,26 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::time::Duration;
 
+    /// Structural only: how close the wake-ups land is a measurement (bench/), not a test, because
+    /// a loaded machine moves it. What cannot vary: the precise timer is used on Linux, no wake-up
+    /// is early, and a deadline that has passed is ready on the first poll, without awaiting.
     #[tokio::test]
-    async fn wakes_close_to_the_deadline() {
+    async fn never_wakes_early_and_past_deadlines_are_ready_at_once() {
         let mut p = Pacer::new();
         #[cfg(target_os = "linux")]
         assert!(p.is_precise());
-        let mut late = Vec::new();
         for i in 0..40u64 {
             let at = Instant::now() + Duration::from_micros(300 + 37 * i);
             p.sleep_until(at).await;
             let now = Instant::now();
             assert!(now >= at, "woke {:?} early", at - now);
-            late.push(now - at);
         }
-        late.sort();
-        // tokio's timer alone rounds every deadline up to its next millisecond tick; the timerfd
-        // wakes within tens of µs on an idle machine. The bound is loose for loaded CI machines.
-        #[cfg(target_os = "linux")]
-        assert!(
-            late[late.len() / 2] < Duration::from_micros(900),
-            "{late:?}"
-        );
-        // A deadline in the past returns at once.
-        let t = Instant::now();
-        p.sleep_until(t - Duration::from_millis(5)).await;
-        assert!(t.elapsed() < Duration::from_millis(5));
+        let past = Instant::now() - Duration::from_millis(5);
+        let mut wait = std::pin::pin!(p.sleep_until(past));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(wait.as_mut().poll(&mut cx).is_ready());
     }
 }
