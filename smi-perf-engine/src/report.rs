@@ -310,7 +310,7 @@ fn svg(series: &[Series<'_>], marks: &[(String, f64, f64)]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r##"<svg role="img" aria-label="latency by percentile" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/>"##
+        r##"<svg id="percentiles-chart" role="img" aria-label="latency by percentile" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/>"##
     );
     let labels = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"];
     for (i, label) in labels.iter().take(nines as usize + 1).enumerate() {
@@ -392,23 +392,343 @@ fn svg(series: &[Series<'_>], marks: &[(String, f64, f64)]) -> String {
     out
 }
 
-/// A self-contained HTML report (no external resources): the chart, the summary and the spec.
-pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> String {
-    let decoded = |h: Option<&EncodedHistogram>| {
-        h.and_then(|h| decode_histogram(h).ok())
-            .filter(|h| !h.is_empty())
+/// A line of a time chart: name, colour, (seconds, value) points.
+struct Line {
+    name: String,
+    color: &'static str,
+    points: Vec<(f64, f64)>,
+}
+
+/// Inline SVG line chart of values over time (x: seconds since the series start, linear; y:
+/// linear from 0). Every polyline carries its data as `data-values="t:v …"` (the numbers it was
+/// drawn from, so a test can check the chart against the result) and `data-series` (its name).
+fn time_chart(id: &str, title: &str, unit: &str, x_max: f64, lines: &[Line]) -> String {
+    let (w, h, ml, mr, mt, mb) = (760.0, 260.0, 70.0, 20.0, 36.0, 40.0);
+    let x_max = if x_max > 0.0 { x_max } else { 1.0 };
+    let y_max_raw = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max);
+    let step = nice_step(if y_max_raw > 0.0 { y_max_raw } else { 1.0 } / 4.0);
+    let ticks = (y_max_raw / step).ceil().max(1.0);
+    let y_max = step * ticks;
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let x_of = |t: f64| ml + (t / x_max).clamp(0.0, 1.0) * (w - ml - mr);
+    let y_of = |v: f64| mt + (1.0 - v / y_max) * (h - mt - mb);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<figure><svg id="{id}" class="chart" role="img" aria-label="{t}" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/><text x="{ml}" y="14" font-size="13" font-weight="bold">{t}</text>"##,
+        t = esc(title)
+    );
+    for i in 0..=ticks as u32 {
+        let v = step * f64::from(i);
+        let y = y_of(v);
+        let _ = write!(
+            out,
+            r##"<line x1="{ml}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#eee"/><text class="y-tick" x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{v:.decimals$} {}</text>"##,
+            w - mr,
+            ml - 6.0,
+            y + 4.0,
+            esc(unit)
+        );
+    }
+    let xstep = nice_step(x_max / 8.0);
+    let mut t = 0.0;
+    while t <= x_max + 1e-9 {
+        let x = x_of(t);
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" y1="{mt}" x2="{x:.1}" y2="{:.1}" stroke="#f3f3f3"/><text class="x-tick" x="{x:.1}" y="{:.1}" font-size="11" text-anchor="middle">{t}s</text>"##,
+            h - mb,
+            h - mb + 14.0
+        );
+        t += xstep;
+    }
+    let _ = write!(
+        out,
+        r##"<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{b:.1}" stroke="#888"/><line x1="{ml}" y1="{b:.1}" x2="{:.1}" y2="{b:.1}" stroke="#888"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">seconds since start</text>"##,
+        w - mr,
+        (w + ml - mr) / 2.0,
+        h - 6.0,
+        b = h - mb,
+    );
+    if lines.iter().all(|l| l.points.is_empty()) {
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">no data</text>"#,
+            (w + ml - mr) / 2.0,
+            (h + mt - mb) / 2.0
+        );
+    }
+    let mut lx = ml + 8.0 * title.chars().count() as f64 + 24.0;
+    for l in lines {
+        let _ = write!(
+            out,
+            r#"<line x1="{lx:.1}" y1="10" x2="{:.1}" y2="10" stroke="{c}" stroke-width="2"/><text x="{:.1}" y="14" font-size="11" fill="{c}">{}</text>"#,
+            lx + 14.0,
+            lx + 18.0,
+            esc(&l.name),
+            c = l.color
+        );
+        lx += 18.0 + 6.5 * l.name.chars().count() as f64 + 16.0;
+    }
+    for l in lines {
+        let pts: Vec<String> = l
+            .points
+            .iter()
+            .map(|(t, v)| format!("{:.1},{:.1}", x_of(*t), y_of(*v)))
+            .collect();
+        let vals: Vec<String> = l.points.iter().map(|(t, v)| format!("{t}:{v}")).collect();
+        let _ = write!(
+            out,
+            r#"<polyline class="series" data-series="{}" data-values="{}" fill="none" stroke="{}" stroke-width="2" stroke-linejoin="round" points="{}"/>"#,
+            esc(&l.name),
+            vals.join(" "),
+            l.color,
+            pts.join(" ")
+        );
+        if l.points.len() == 1 {
+            let (t, v) = l.points[0];
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"/>"#,
+                x_of(t),
+                y_of(v),
+                l.color
+            );
+        }
+    }
+    out.push_str("</svg></figure>");
+    out
+}
+
+const PALETTE: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+];
+
+/// The time charts of a result: rate, latency, status codes and errors over time (the points
+/// sit at the middle of each interval).
+fn time_charts(r: &PerformanceTestResult) -> String {
+    let Some(ts) = r.record.time_series.as_ref() else {
+        return "<p>This result carries no time series.</p>".into();
     };
-    let mut series = Vec::new();
-    if let Some(h) = decoded(r.record.histogram.as_ref()) {
-        series.push(Series::of("latency", "#1f77b4", &h));
+    let views = match crate::series::views(ts) {
+        Ok(v) => v,
+        Err(e) => return format!("<p>time series unreadable: {}</p>", esc(&e.to_string())),
+    };
+    let x_max = views
+        .iter()
+        .map(|v| v.offset_secs + v.secs)
+        .fold(0.0f64, f64::max);
+    let mid = |v: &crate::series::IntervalView| v.offset_secs + v.secs / 2.0;
+    let mut rate = Vec::new();
+    let open = r.record.requested.load_model == smi_types::perf::LoadModel::Open;
+    if open {
+        rate.push(Line {
+            name: "requested (scheduled/s)".into(),
+            color: "#7f7f7f",
+            points: views.iter().map(|v| (mid(v), v.intended_rps())).collect(),
+        });
+    } else if r.record.requested.rps > 0 {
+        rate.push(Line {
+            name: "rate ceiling".into(),
+            color: "#7f7f7f",
+            points: vec![
+                (0.0, r.record.requested.rps as f64),
+                (x_max, r.record.requested.rps as f64),
+            ],
+        });
     }
-    if let Some(h) = decoded(r.record.uncorrected_histogram.as_ref()) {
-        series.push(Series::of("service time (uncorrected)", "#ff7f0e", &h));
+    rate.push(Line {
+        name: "achieved (ok/s)".into(),
+        color: "#2ca02c",
+        points: views.iter().map(|v| (mid(v), v.achieved_rps())).collect(),
+    });
+    rate.push(Line {
+        name: "failed/s".into(),
+        color: "#d62728",
+        points: views
+            .iter()
+            .map(|v| {
+                (
+                    mid(v),
+                    if v.secs > 0.0 {
+                        v.failed as f64 / v.secs
+                    } else {
+                        0.0
+                    },
+                )
+            })
+            .collect(),
+    });
+    let lat = ["p50", "p90", "p99", "max"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Line {
+            name: (*name).into(),
+            color: PALETTE[i],
+            points: views
+                .iter()
+                .filter_map(|v| v.latency.map(|q| (mid(v), q[i] as f64 / 1000.0)))
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    let mut codes: Vec<&String> = views.iter().flat_map(|v| v.status_codes.keys()).collect();
+    codes.sort_by_key(|c| (c.parse::<u32>().unwrap_or(u32::MAX), c.to_string()));
+    codes.dedup();
+    let mut kinds: Vec<&String> = views.iter().flat_map(|v| v.errors.keys()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let per_sec = |v: &crate::series::IntervalView, n: i64| {
+        if v.secs > 0.0 { n as f64 / v.secs } else { 0.0 }
+    };
+    let mut status = Vec::new();
+    for (i, c) in codes.iter().enumerate() {
+        let code: u16 = c.parse().unwrap_or(0);
+        status.push(Line {
+            name: format!("{c}/s"),
+            color: if code >= 500 {
+                "#d62728"
+            } else if code >= 400 {
+                "#ff7f0e"
+            } else {
+                PALETTE[(i * 2) % PALETTE.len()]
+            },
+            points: views
+                .iter()
+                .map(|v| {
+                    (
+                        mid(v),
+                        per_sec(v, v.status_codes.get(*c).copied().unwrap_or(0)),
+                    )
+                })
+                .collect(),
+        });
     }
-    let marks: Vec<(String, f64, f64)> = r
-        .record
-        .latency
-        .percentiles
+    for (i, k) in kinds.iter().enumerate() {
+        status.push(Line {
+            name: format!("{k}/s"),
+            color: PALETTE[(i + 3) % PALETTE.len()],
+            points: views
+                .iter()
+                .map(|v| (mid(v), per_sec(v, v.errors.get(*k).copied().unwrap_or(0))))
+                .collect(),
+        });
+    }
+    let dropped: i64 = views.iter().map(|v| v.dropped).sum();
+    if dropped > 0 {
+        status.push(Line {
+            name: "dropped/s".into(),
+            color: "#8c564b",
+            points: views
+                .iter()
+                .map(|v| (mid(v), per_sec(v, v.dropped)))
+                .collect(),
+        });
+    }
+    let mut out = String::new();
+    out.push_str(&time_chart("rate", "Rate over time", "/s", x_max, &rate));
+    out.push_str(&time_chart(
+        "latency-over-time",
+        "Latency of successful responses over time",
+        "ms",
+        x_max,
+        &lat,
+    ));
+    out.push_str(&time_chart(
+        "status-over-time",
+        "Status codes and errors over time",
+        "/s",
+        x_max,
+        &status,
+    ));
+    let _ = write!(
+        out,
+        "<p class=\"note\">{} intervals of {} ms; points at the middle of each interval; requests count in the interval they completed in.</p>",
+        views.len(),
+        ts.interval_millis
+    );
+    out
+}
+
+fn threshold_table(r: &PerformanceTestResult) -> String {
+    let mut out = String::from(
+        "<table id=\"thresholds\"><tr><th>metric</th><th>limit</th><th>observed</th><th>outcome</th><th>source</th></tr>",
+    );
+    for t in &r.record.thresholds {
+        let _ = write!(
+            out,
+            "<tr class=\"{c}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.metric),
+            esc(&t.limit),
+            esc(&t.observed),
+            if t.passed { "pass" } else { "FAIL" },
+            if t.default { "default" } else { "test" },
+            c = if t.passed { "pass" } else { "fail" }
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn metadata_table(r: &PerformanceTestResult) -> String {
+    let x = &r.record;
+    let q = &x.requested;
+    let shards = match (&x.shard, x.per_client.len()) {
+        (Some(s), _) => format!("shard {} of {}", s.index, s.count),
+        (None, 0) => "1 (unsharded)".into(),
+        (None, n) => format!("{n} merged"),
+    };
+    let rows = [
+        ("date", format!("{} – {}", x.start_time.0, x.end_time.0)),
+        (
+            "engine version",
+            format!("smi-perf-engine {}", x.engine_version),
+        ),
+        ("generator", x.load_generator.clone()),
+        ("protocol", q.protocol.to_string()),
+        (
+            "load model",
+            format!(
+                "{}{}",
+                q.load_model,
+                if q.rps > 0 {
+                    format!(", {} rps requested", q.rps)
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        ("connections", q.connections.to_string()),
+        (
+            "length",
+            format!(
+                "{} (measured {})",
+                q.duration
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .or(q.requests.map(|n| format!("{n} requests")))
+                    .unwrap_or_default(),
+                x.actual_duration
+            ),
+        ),
+        ("target", q.endpoints.join(", ")),
+        ("shards", shards),
+        ("result id", x.id.clone()),
+    ];
+    let mut out = String::from("<table id=\"metadata\">");
+    for (k, v) in rows {
+        let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
+    }
+    out.push_str("</table>");
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}pre{background:#f6f6f6;padding:1em;overflow:auto}.pass{color:#080}.fail{color:#b00}tr.pass{background:#e8f5e9}tr.fail{background:#fdecea}figure{margin:1em 0}.note{color:#666;font-size:90%}.verdict{font-size:130%}.warn{background:#fff4e5;border:1px solid #f0b37e;padding:.5em}";
+
+fn latency_marks(l: &LatencySummary) -> Vec<(String, f64, f64)> {
+    l.percentiles
         .iter()
         .filter_map(|p| {
             Some((
@@ -417,7 +737,27 @@ pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> St
                 p.value_micros as f64,
             ))
         })
-        .collect();
+        .collect()
+}
+
+fn decoded(h: Option<&EncodedHistogram>) -> Option<Histogram<u64>> {
+    h.and_then(|h| decode_histogram(h).ok())
+        .filter(|h| !h.is_empty())
+}
+
+/// A self-contained HTML report (no external resources, no JavaScript: charts are inline SVG):
+/// the verdict, run metadata, the threshold table coloured by outcome, rate / latency / status
+/// codes and errors over time, latency by percentile (log `1/(1-p)` axis, corrected and
+/// uncorrected), the summary and the test spec.
+pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> String {
+    let mut series = Vec::new();
+    if let Some(h) = decoded(r.record.histogram.as_ref()) {
+        series.push(Series::of("latency", "#1f77b4", &h));
+    }
+    if let Some(h) = decoded(r.record.uncorrected_histogram.as_ref()) {
+        series.push(Series::of("service time (uncorrected)", "#ff7f0e", &h));
+    }
+    let marks = latency_marks(&r.record.latency);
     let spec_yaml = spec
         .and_then(|s| serde_saphyr::to_string(s).ok())
         .unwrap_or_else(|| serde_saphyr::to_string(&r.record.requested).unwrap_or_default());
@@ -443,29 +783,206 @@ pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> St
             unc
         );
     }
+    let x = &r.record;
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>smi-perf: {t}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:900px}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}.pass{{color:#080}}.fail{{color:#b00}}</style>
+<style>{STYLE}</style>
 </head><body>
 <h1>{t}</h1>
-<p class="{vc}">verdict: <b>{verdict}</b></p>
+<p class="verdict {vc}" id="verdict">verdict: <b>{verdict}</b> — {ok} ok, {failed} failed, {dropped} dropped; throughput {rps} ok/s</p>
+<h2>Run</h2>
+{meta}
+<h2>Thresholds</h2>
+{thresholds}
+<h2>Over time</h2>
+{time}
 <h2>Latency by percentile</h2>
 {svg}
-<table><tr><th>percentile</th><th>latency</th><th>uncorrected</th></tr>{rows}</table>
+<table id="percentiles"><tr><th>percentile</th><th>latency</th><th>uncorrected</th></tr>{rows}</table>
 <h2>Summary</h2>
 <pre>{summary}</pre>
 <h2>Test spec</h2>
-<pre>{spec}</pre>
+<pre id="spec">{spec}</pre>
 </body></html>
 "#,
         t = esc(&title),
-        vc = if r.record.passed { "pass" } else { "fail" },
-        verdict = if r.record.passed { "PASS" } else { "FAIL" },
+        vc = if x.passed { "pass" } else { "fail" },
+        verdict = if x.passed { "PASS" } else { "FAIL" },
+        ok = x.requests_succeeded,
+        failed = x.requests_failed,
+        dropped = x.dropped_or_late,
+        rps = esc(&x.actual_rps),
+        meta = metadata_table(r),
+        thresholds = threshold_table(r),
+        time = time_charts(r),
         svg = svg(&series, &marks),
         rows = rows,
         summary = esc(&summary(r)),
         spec = esc(&spec_yaml),
+    )
+}
+
+/// Why two results may not be comparable: they differ in requested rate, load model, protocol,
+/// or error rate (by more than one percentage point), or their achieved rates differ by more
+/// than 5 %. Empty when they look like the same load.
+///
+/// ```
+/// use smi_types::perf::{LoadModel, PerformanceTestResult, ResultRecord};
+/// let mut a = ResultRecord::default();
+/// a.requested.rps = 1000;
+/// let mut b = a.clone();
+/// b.requested.rps = 2000;
+/// b.requested.load_model = LoadModel::Open;
+/// let w = smi_perf_engine::report::compare_warnings(
+///     &PerformanceTestResult::new("a", a),
+///     &PerformanceTestResult::new("b", b),
+/// );
+/// assert_eq!(w.len(), 2);
+/// ```
+pub fn compare_warnings(base: &PerformanceTestResult, mesh: &PerformanceTestResult) -> Vec<String> {
+    let (b, m) = (&base.record, &mesh.record);
+    let mut w = Vec::new();
+    if b.requested.rps != m.requested.rps {
+        w.push(format!(
+            "requested rate differs: base {} rps, mesh {} rps (compare the same load)",
+            b.requested.rps, m.requested.rps
+        ));
+    }
+    if b.requested.load_model != m.requested.load_model {
+        w.push(format!(
+            "load model differs: base {}, mesh {}",
+            b.requested.load_model, m.requested.load_model
+        ));
+    }
+    if b.requested.protocol != m.requested.protocol {
+        w.push(format!(
+            "protocol differs: base {}, mesh {}",
+            b.requested.protocol, m.requested.protocol
+        ));
+    }
+    let err = |x: &smi_types::perf::ResultRecord| {
+        if x.requests_total > 0 {
+            x.requests_failed as f64 / x.requests_total as f64
+        } else {
+            0.0
+        }
+    };
+    if (err(b) - err(m)).abs() > 0.01 {
+        w.push(format!(
+            "error rate differs: base {:.2} %, mesh {:.2} %",
+            err(b) * 100.0,
+            err(m) * 100.0
+        ));
+    }
+    let rate = |x: &smi_types::perf::ResultRecord| x.actual_rps.parse::<f64>().unwrap_or(0.0);
+    let (rb, rm) = (rate(b), rate(m));
+    if rb.max(rm) > 0.0 && (rb - rm).abs() / rb.max(rm) > 0.05 {
+        w.push(format!(
+            "achieved rate differs: base {rb:.1} ok/s, mesh {rm:.1} ok/s — a closed-loop run at capacity compares two different loads; use the Open model at the same rate below both capacities"
+        ));
+    }
+    w
+}
+
+/// A self-contained HTML page overlaying two runs: latency by percentile of both (and their
+/// service times), the added latency per percentile, rate over time of both, and the warnings
+/// of [`compare_warnings`].
+pub fn compare_html(base: &PerformanceTestResult, mesh: &PerformanceTestResult) -> String {
+    let mut series = Vec::new();
+    let mut marks = Vec::new();
+    for (r, name, color, ucolor) in [
+        (base, "base", "#1f77b4", "#9ecae1"),
+        (mesh, "mesh", "#d62728", "#fcae91"),
+    ] {
+        if let Some(h) = decoded(r.record.histogram.as_ref()) {
+            series.push(Series::of(name, color, &h));
+        }
+        if let Some(h) = decoded(r.record.uncorrected_histogram.as_ref()) {
+            series.push(Series::of(
+                if name == "base" {
+                    "base service time"
+                } else {
+                    "mesh service time"
+                },
+                ucolor,
+                &h,
+            ));
+        }
+        if name == "base" {
+            marks = latency_marks(&r.record.latency);
+        }
+    }
+    let table = compare(base, mesh);
+    let warnings = compare_warnings(base, mesh);
+    let warn_html = if warnings.is_empty() {
+        "<p class=\"pass\" id=\"warnings\">The two runs requested the same load (rate, model, protocol) and their error rates and achieved rates agree.</p>".to_string()
+    } else {
+        let items: Vec<String> = warnings
+            .iter()
+            .map(|w| format!("<li>{}</li>", esc(w)))
+            .collect();
+        format!(
+            "<div class=\"warn\" id=\"warnings\"><b>These runs may not be comparable:</b><ul>{}</ul></div>",
+            items.join("")
+        )
+    };
+    let mut rate_lines = Vec::new();
+    let mut x_max = 0.0f64;
+    for (r, name, color) in [
+        (base, "base ok/s", "#1f77b4"),
+        (mesh, "mesh ok/s", "#d62728"),
+    ] {
+        if let Some(v) = r
+            .record
+            .time_series
+            .as_ref()
+            .and_then(|ts| crate::series::views(ts).ok())
+        {
+            x_max = x_max.max(v.iter().map(|v| v.offset_secs + v.secs).fold(0.0, f64::max));
+            rate_lines.push(Line {
+                name: name.into(),
+                color,
+                points: v
+                    .iter()
+                    .map(|v| (v.offset_secs + v.secs / 2.0, v.achieved_rps()))
+                    .collect(),
+            });
+        }
+    }
+    let name = |r: &PerformanceTestResult| esc(r.metadata.name.as_deref().unwrap_or("?"));
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>smi-perf compare: {b} vs {m}</title>
+<style>{STYLE}</style>
+</head><body>
+<h1>Latency added: {b} (base) vs {m} (mesh)</h1>
+{warn_html}
+<h2>Latency by percentile</h2>
+{svg}
+<h2>Added latency per percentile</h2>
+<pre id="added">{table}</pre>
+<h2>Rate over time</h2>
+{rate}
+<h2>Base</h2>
+{bmeta}
+<h2>Mesh</h2>
+{mmeta}
+</body></html>
+"#,
+        b = name(base),
+        m = name(mesh),
+        svg = svg(&series, &marks),
+        table = esc(&table),
+        rate = time_chart(
+            "rate",
+            "Successful responses per second",
+            "/s",
+            x_max,
+            &rate_lines
+        ),
+        bmeta = metadata_table(base),
+        mmeta = metadata_table(mesh),
     )
 }
 

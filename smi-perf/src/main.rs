@@ -51,6 +51,9 @@ enum Command {
         base: PathBuf,
         /// Result with the mesh.
         mesh: PathBuf,
+        /// Also write an HTML page overlaying both runs here.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Merge shard results of one test exactly into one result (printed as JSON).
     Merge {
@@ -306,7 +309,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run(*a),
         Command::Serve(a) => cmd_serve(a),
         Command::Demo(a) => cmd_demo(a),
-        Command::Compare { base, mesh } => cmd_compare(&base, &mesh),
+        Command::Compare { base, mesh, html } => cmd_compare(&base, &mesh, html.as_ref()),
         Command::Merge { results } => cmd_merge(&results),
         Command::K8s(K8sCommand::Job(a)) => cmd_k8s_job(a),
     };
@@ -801,9 +804,16 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
     Ok(0)
 }
 
-fn cmd_compare(base: &PathBuf, mesh: &PathBuf) -> CliResult<u8> {
+fn cmd_compare(base: &PathBuf, mesh: &PathBuf, html: Option<&PathBuf>) -> CliResult<u8> {
     let (b, m) = (load_result(base)?, load_result(mesh)?);
+    for w in report::compare_warnings(&b, &m) {
+        eprintln!("warning: {w}");
+    }
     out(&report::compare(&b, &m))?;
+    if let Some(p) = html {
+        std::fs::write(p, report::compare_html(&b, &m))
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
     Ok(0)
 }
 
