@@ -30,7 +30,8 @@ pub fn spawn(
             };
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {msg}",
+                    // 1 + 1 + 10 + 1 + 10 + 1 + 55 (the message) = 79 columns: fits an 80-column terminal.
+                    "{spinner} [{elapsed_precise}] {bar:10} {msg}",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
@@ -61,12 +62,12 @@ pub fn spawn(
                         / now.duration_since(from).as_secs_f64();
                     // No response completed in this second: say so rather than print a p99 of 0.
                     let p99 = if s.window_count == 0 {
-                        format!("{:>9} --", "")
+                        format!("{:>8} --", "")
                     } else {
-                        format!("{:>9.3} ms", s.window_p99_micros as f64 / 1000.0)
+                        format!("{:>8.3} ms", s.window_p99_micros as f64 / 1000.0)
                     };
                     format!(
-                        "{:>9} req  {:>9.0} req/s  errors {:>6}  p99 {p99}",
+                        "{:>9} req {:>8.0} req/s err {:>6} p99 {p99}",
                         s.requests, rate, s.errors
                     )
                 }
