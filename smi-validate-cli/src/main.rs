@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use smi_validate::output::{Format, RenderOptions, render};
-use smi_validate::{Limits, MAX_DEPTH_CEILING, Options, Target, Validator};
+use smi_validate::{FieldValidation, Limits, MAX_DEPTH_CEILING, Options, Target, Validator};
 use std::collections::HashSet;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -98,6 +98,13 @@ enum TargetArg {
     ControllerSdk,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FieldValidationArg {
+    Strict,
+    Warn,
+    Ignore,
+}
+
 #[derive(Args, Debug)]
 struct ValidateArgs {
     /// Files or directories (recursive: .yaml, .yml, .json); `-` or nothing reads stdin.
@@ -105,8 +112,13 @@ struct ValidateArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value = "text")]
     output: OutputFormat,
-    /// Report unknown fields (which the API server would prune) as errors.
-    #[arg(long)]
+    /// Unknown and duplicate fields: `strict` errors (the default: a default `kubectl apply` sends
+    /// fieldValidation=Strict since Kubernetes 1.27), `warn` warnings (the API server prunes
+    /// unknown fields and accepts), `ignore` not reported.
+    #[arg(long, value_enum, default_value = "strict", value_name = "MODE")]
+    field_validation: FieldValidationArg,
+    /// The same as `--field-validation=strict` (the default; kept for compatibility).
+    #[arg(long, conflicts_with = "field_validation")]
     strict: bool,
     /// References to objects missing from the input are errors, not warnings.
     #[arg(long)]
@@ -295,7 +307,15 @@ fn validate(a: ValidateArgs) -> ExitCode {
         limits.max_scalar_bytes_per_document = n;
     }
     let mut opts = Options::new()
-        .strict(a.strict)
+        .field_validation(if a.strict {
+            FieldValidation::Strict
+        } else {
+            match a.field_validation {
+                FieldValidationArg::Strict => FieldValidation::Strict,
+                FieldValidationArg::Warn => FieldValidation::Warn,
+                FieldValidationArg::Ignore => FieldValidation::Ignore,
+            }
+        })
         .require_refs(a.require_refs)
         .skip(a.skip.iter().filter(|s| !s.is_empty()).cloned())
         .reject(a.reject.iter().filter(|s| !s.is_empty()).cloned())

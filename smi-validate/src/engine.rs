@@ -256,10 +256,18 @@ impl Validator {
     }
 
     fn yaml_issue(&mut self, file: &Arc<str>, idx: usize, doc: Option<&Doc>, i: YamlIssue) {
+        // A duplicated field follows `fieldValidation`, as on the API server.
+        let duplicate = i.code == Code::DuplicateKey;
+        if duplicate && self.opts.field_validation == crate::FieldValidation::Ignore {
+            return;
+        }
         if !self.admit() {
             return;
         }
         let mut d = Diagnostic::new(i.code, i.message);
+        if duplicate && self.opts.field_validation == crate::FieldValidation::Warn {
+            d.severity = Severity::Warning;
+        }
         d.file = file.to_string();
         d.document = Some(idx);
         if let Some(p) = i.pos {
@@ -356,7 +364,7 @@ impl Validator {
             route.schema(),
             v,
             &mut structure::Trail::default(),
-            self.opts.strict,
+            self.opts.field_validation,
             &self.pats,
             &mut out,
         );

@@ -8,8 +8,10 @@
 //!    still validated), duplicate keys, hostile input stopped by [`Limits`].
 //! 2. **Routing** by `apiVersion`/`kind`: unknown SMI versions/kinds are errors listing the known
 //!    ones; non-SMI documents are skipped and counted.
-//! 3. **Structure** against the CRD schema of that version (types, required, enums; unknown fields
-//!    with [`Options::strict`]).
+//! 3. **Structure** against the CRD schema of that version (types, required, enums; unknown and
+//!    duplicate fields are errors by default, as for a default `kubectl apply`, which sends
+//!    `fieldValidation=Strict` since Kubernetes 1.27; [`Options::field_validation`] makes them
+//!    warnings or silent).
 //! 4. **Rules in one object**: the CRD's CEL `x-kubernetes-validations` evaluated offline
 //!    (kube-cel), field rules (regexes compile, unique match names, ports) and the PerformanceTest
 //!    rules of `smi-types`.
@@ -116,7 +118,7 @@
 //! | SMI1201 | error | 3 | wrong type |
 //! | SMI1202 | error | 3 | required field missing |
 //! | SMI1203 | error | 3 | value not allowed (enum) |
-//! | SMI1204 | error | 3 | unknown field, pruned by the API server (only with `strict`) |
+//! | SMI1204 | error | 3 | unknown field (refused with `fieldValidation=Strict`, the default; a warning with `Warn`; silent with `Ignore`) |
 //! | SMI1205 | error | 3 | invalid object name or namespace |
 //! | SMI1206 | error | 3 | value out of range |
 //! | SMI1207 | error | 3 | value does not match the required pattern |
@@ -165,7 +167,7 @@ mod yaml;
 pub use admission::validate_admission;
 pub use diagnostic::{Code, Diagnostic, FileRecord, Report, Severity, Summary};
 pub use engine::Validator;
-pub use options::{Options, Target};
+pub use options::{FieldValidation, Options, Target};
 pub use path::{Path, PathParseError, Seg};
 pub use routing::known_api_versions;
 pub use yaml::{Limits, MAX_DEPTH_CEILING, Pos};

@@ -15,12 +15,57 @@ pub enum Target {
     ControllerSdk,
 }
 
+/// What to do with a field the schema does not know (SMI1204) and with a duplicated field
+/// (SMI1002), as the API server's `fieldValidation` parameter does. The default is
+/// [`FieldValidation::Strict`], what `kubectl apply` sends by default since Kubernetes 1.27, so
+/// a default run gives the verdict of a default `kubectl apply`.
+///
+/// ```
+/// use smi_validate::{FieldValidation, Options, validate_str};
+/// let tt = "apiVersion: access.smi-spec.io/v1alpha3\nkind: TrafficTarget\nmetadata: {name: t}\nspec:\n  destination: {kind: ServiceAccount, name: a, namespace: d, port: 8080}\n  rules: [{kind: HTTPRouteGroup, name: r}]\n  sources: [{kind: ServiceAccount, name: b, namespace: d}]\n";
+/// // v1alpha3 has no destination.port: kubectl apply (Strict) refuses the object
+/// assert!(!validate_str("tt.yaml", tt, &Options::new()).is_valid());
+/// // Warn: the server prunes the field and answers with a warning
+/// let warn = validate_str("tt.yaml", tt, &Options::new().field_validation(FieldValidation::Warn));
+/// let unknown = |r: &smi_validate::Report| r.diagnostics.iter().filter(|d| d.code == smi_validate::Code::UnknownField).count();
+/// assert!(warn.is_valid() && unknown(&warn) == 1);
+/// // Ignore: pruned silently
+/// let ignore = validate_str("tt.yaml", tt, &Options::new().field_validation(FieldValidation::Ignore));
+/// assert!(ignore.is_valid() && unknown(&ignore) == 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FieldValidation {
+    /// Unknown and duplicate fields are errors (the API server refuses the request).
+    #[default]
+    Strict,
+    /// Unknown and duplicate fields are warnings (the server prunes unknown fields and accepts).
+    Warn,
+    /// Unknown and duplicate fields are not reported (the server prunes silently).
+    Ignore,
+}
+
+impl std::str::FromStr for FieldValidation {
+    type Err = String;
+    /// `strict`, `warn` or `ignore` (case-insensitive), as kubectl's `--validate` values.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "strict" | "true" => Ok(FieldValidation::Strict),
+            "warn" => Ok(FieldValidation::Warn),
+            "ignore" | "false" => Ok(FieldValidation::Ignore),
+            _ => Err(format!(
+                "unknown field validation {s:?} (expected strict, warn or ignore)"
+            )),
+        }
+    }
+}
+
 /// How to validate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
-    /// Report unknown fields (which the API server prunes) as errors.
-    pub strict: bool,
+    /// Unknown and duplicate fields: errors (default), warnings or not reported.
+    pub field_validation: FieldValidation,
     /// References to objects outside the input set are errors, not warnings.
     pub require_refs: bool,
     /// Kinds to skip (not validated, counted as skipped).
@@ -49,9 +94,18 @@ impl Options {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`Options::strict`].
+    /// Sets [`Options::field_validation`].
+    pub fn field_validation(mut self, f: FieldValidation) -> Self {
+        self.field_validation = f;
+        self
+    }
+    /// `true`: [`FieldValidation::Strict`] (the default); `false`: [`FieldValidation::Warn`].
     pub fn strict(mut self, yes: bool) -> Self {
-        self.strict = yes;
+        self.field_validation = if yes {
+            FieldValidation::Strict
+        } else {
+            FieldValidation::Warn
+        };
         self
     }
     /// Sets [`Options::require_refs`].

@@ -151,12 +151,12 @@ pub(crate) fn dropped_null(cs: &Value, v: &Value) -> bool {
     v.is_null() && cs.get("nullable").and_then(Value::as_bool) != Some(true)
 }
 
-/// Walks `v` against `schema`. `strict` reports unknown fields.
+/// Walks `v` against `schema`. `strict` says how unknown fields are reported.
 pub(crate) fn check<'v>(
     schema: &Value,
     v: &'v Value,
     path: &mut Trail<'v>,
-    strict: bool,
+    strict: crate::FieldValidation,
     pats: &Patterns,
     out: &mut Vec<Finding>,
 ) {
@@ -173,7 +173,7 @@ pub(crate) fn check<'v>(
                 .iter()
                 .map(|b| {
                     let mut o = Vec::new();
-                    check(b, v, path, false, pats, &mut o);
+                    check(b, v, path, crate::FieldValidation::Ignore, pats, &mut o);
                     o
                 })
                 .collect();
@@ -326,7 +326,7 @@ fn check_object<'v>(
     s: &Map<String, Value>,
     m: &'v Map<String, Value>,
     path: &mut Trail<'v>,
-    strict: bool,
+    strict: crate::FieldValidation,
     pats: &Patterns,
     out: &mut Vec<Finding>,
 ) {
@@ -383,7 +383,8 @@ fn check_object<'v>(
             }
         } else if additional == Some(&Value::Bool(true)) || preserve {
             // kept as is
-        } else if strict && !(path.0.len() == 1 && k == "status") {
+        } else if strict != crate::FieldValidation::Ignore && !(path.0.len() == 1 && k == "status")
+        {
             let known: Vec<&str> = props
                 .map(|p| p.keys().map(String::as_str).collect())
                 .unwrap_or_default();
@@ -394,6 +395,9 @@ fn check_object<'v>(
             );
             if !known.is_empty() {
                 f = f.hint(format!("known fields here: {}", known.join(", ")));
+            }
+            if strict == crate::FieldValidation::Warn {
+                f = f.warning();
             }
             out.push(f);
         }
@@ -416,7 +420,7 @@ mod tests {
             &schema,
             &v,
             &mut Trail::default(),
-            true,
+            crate::FieldValidation::Strict,
             &Patterns::default(),
             &mut out,
         );

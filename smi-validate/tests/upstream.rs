@@ -319,7 +319,7 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
     (
         "traffic-split-v1alpha3-httproutegroup-1.yaml",
         &["SMI1101"],
-        &["SMI1202"],
+        &["SMI1202", "SMI1204"],
     ),
     ("traffic-split-v1alpha3-service-1.yaml", &[], &[]),
     ("traffic-split-v1alpha3-service-2.yaml", &[], &[]),
@@ -365,7 +365,7 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
     (
         "traffic-split-v1alpha4-httproutegroup-1.yaml",
         &["SMI1101"],
-        &["SMI1202"],
+        &["SMI1202", "SMI1204"],
     ),
     ("traffic-split-v1alpha4-service-1.yaml", &[], &[]),
     ("traffic-split-v1alpha4-service-2.yaml", &[], &[]),

@@ -903,7 +903,14 @@ fn validate_defaults(sch: &Value, path: &str, errs: &mut Vec<FieldError>) {
         let mut findings = Vec::new();
         let pats = crate::structure::Patterns::default();
         let mut trail = crate::structure::Trail::default();
-        crate::structure::check(sch, d, &mut trail, true, &pats, &mut findings);
+        crate::structure::check(
+            sch,
+            d,
+            &mut trail,
+            crate::FieldValidation::Strict,
+            &pats,
+            &mut findings,
+        );
         if findings.iter().any(|f| f.code == crate::Code::UnknownField) {
             errs.push(FieldError::invalid(
                 &dpath,
