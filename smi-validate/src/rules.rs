@@ -666,7 +666,10 @@ mod tests {
         for bad in ["", "Web", "-web", "web-", "web..v1", ".web", "web_v1"] {
             assert!(!dns1123_subdomain(bad), "{bad:?}");
         }
-        assert!(!dns1123_label(&"a".repeat(64)), "namespaces stay DNS labels");
+        assert!(
+            !dns1123_label(&"a".repeat(64)),
+            "namespaces stay DNS labels"
+        );
     }
 
     #[test]
