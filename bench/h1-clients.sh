@@ -3,7 +3,7 @@
 #
 # CONNS connections, SECS seconds per run, generator pinned to CPU 0 and the target to CPU 1.
 # The target is the shared hyper target-server (TARGET=hyper, the default, built by
-# ../shared/bench/peers.sh into $PEERS_WORK), `smi-perf serve` (TARGET=serve), or any
+# the peers harness, peers.sh, into $PEERS_WORK), `smi-perf serve` (TARGET=serve), or any
 # TARGET_URL (then TARGET_PID, if given, is the process whose CPU is read).
 #
 # Each round runs every tool once, back to back; the order rotates from round to round, so no
@@ -41,7 +41,7 @@ if [ "${BUILD:-1}" = 1 ]; then
   (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf) || { echo "build failed" >&2; exit 2; }
 fi
 for t in $TOOLS; do
-  case $t in wrk|oha) command -v "$t" >/dev/null || { echo "$t not installed (INSTALL=1 ../shared/bench/peers.sh installs it)" >&2; exit 2; } ;; esac
+  case $t in wrk|oha) command -v "$t" >/dev/null || { echo "$t not installed (INSTALL=1 \$PEERS_SH, the peers harness, installs it)" >&2; exit 2; } ;; esac
 done
 
 SERVE_PID=
@@ -51,7 +51,7 @@ if [ -z "${TARGET_URL:-}" ]; then
   case $TARGET in
     hyper)
       SRV=$PEERS_WORK/target-server-build/release/target-server
-      [ -x "$SRV" ] || { echo "no $SRV: run ../shared/bench/peers.sh once (it builds the target-server)" >&2; exit 2; }
+      [ -x "$SRV" ] || { echo "no $SRV: run the peers harness (\$PEERS_SH) once (it builds the target-server)" >&2; exit 2; }
       taskset -c 1 timeout "$LIFE" "$SRV" "127.0.0.1:$PORT" --threads 1 --max-secs $((LIFE - 5)) >/dev/null 2>&1 & ;;
     serve)
       taskset -c 1 timeout "$LIFE" "$BIN" serve --port "$PORT" --lifetime $((LIFE - 5))s >/dev/null 2>&1 & ;;

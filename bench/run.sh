@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh — smi-perf next to wrk and oha on loopback, plus the Open-model checks.
 #
-#   1. peers: /work/shared/bench/peers.sh with our engine joined via ENGINE_CMD (closed loop,
+#   1. peers: the peers harness ($PEERS_SH, a peers.sh kept outside this repository) with our
+#      engine joined via ENGINE_CMD (closed loop,
 #      50 connections, generator on CPU 0, target on CPU 1; and a constant-rate row).
 #   2. open-rate: smi-perf Open model at RATE against `smi-perf serve` (target on CPU 1):
 #      achieved rate vs requested.
@@ -12,7 +13,7 @@
 #      smi-perf --generator hyper against the shared hyper target-server, REPEAT rounds in rotating
 #      order: requests/s, requests per client CPU-second, server CPU per request, and smi-perf's
 #      ratio to each peer within each round.
-# Knobs: SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 H1=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
+# Knobs: PEERS_SH=/path/to/peers.sh (part 1 runs only when it is set) SECS=5 RATE=10000 CONNS=50 REPEAT=1 PEERS=1 OPEN=1 STALL=1 H1=1 TARGETS="hyper nginx" BUILD=1 (0 = use the existing release binary)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,10 +22,10 @@ SECS=${SECS:-5}
 RATE=${RATE:-10000}
 CONNS=${CONNS:-50}
 REPEAT=${REPEAT:-1}
-PEERS=${PEERS:-1}
+PEERS_SH=${PEERS_SH:-}
+PEERS=${PEERS:-$([ -n "$PEERS_SH" ] && echo 1 || echo 0)}
 OPEN=${OPEN:-1}
 STALL=${STALL:-1}
-PEERS_SH=${PEERS_SH:-/work/shared/bench/peers.sh}
 OUT=${OUT:-$HERE/results}
 mkdir -p "$OUT"
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -41,6 +42,7 @@ fi
 
 # ------------------------------------------------------------------ 1. peers
 if [ "$PEERS" = 1 ]; then
+  [ -f "$PEERS_SH" ] || { log "PEERS=1 needs PEERS_SH=<path to peers.sh> (got '$PEERS_SH')"; exit 2; }
   log "peers.sh: SECS=$SECS CONNS=$CONNS RATE=$RATE TOOLS='wrk oha oha-rate' + smi-perf"
   ENGINE_NAME=smi-perf \
   ENGINE_CMD="$BIN run {url} -c {conns} -d {secs}s --rate {rate} --model auto --timeout 2s -q --peers-line" \
@@ -116,4 +118,4 @@ if [ "${H1:-1}" = 1 ]; then
   log "h1-clients: wrk, oha, smi-perf (native lane), smi-perf --generator hyper; REPEAT=$REPEAT rotating rounds"
   BUILD=0 BIN="$BIN" SECS=$SECS CONNS=$CONNS REPEAT=$REPEAT OUT="$OUT" bash "$HERE/h1-clients.sh" 2>&1 | tee -a "$LOG"
 fi
-log "done: $LOG"
+log "done: ${LOG#"$ROOT"/}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fills the untracked fuzz/corpus/<target>/ from the checked-in fuzz/seeds/<target>/ and, for
-# the text targets, from the project's fixtures and ../shared (other projects' manifests, never
-# copied into the repository). Idempotent: existing corpus entries are kept.
+# the text targets, from the project's fixtures and testdata/ (the vendored upstream examples and
+# real-world manifests). Idempotent: existing corpus entries are kept.
 #
 #   ./fuzz/seed.sh [target...]
 set -euo pipefail
@@ -25,7 +25,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     types_yaml | validate_bytes | convert)
       srcs=(seeds/manifests/*.yaml)
-      for d in ../smi-types/tests/fixtures ../smi-validate/tests/fixtures ../../shared/upstream/examples ../../shared/realworld; do
+      for d in ../smi-types/tests/fixtures ../smi-validate/tests/fixtures ../testdata/upstream/examples ../testdata/realworld; do
         [ -d "$d" ] && while IFS= read -r -d '' f; do srcs+=("$f"); done < <(find "$d" -name '*.yaml' -size -64k -print0)
       done
       for f in "${srcs[@]}"; do

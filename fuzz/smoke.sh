@@ -9,7 +9,7 @@
 # Needs only the Rust toolchain: installs cargo-fuzz if missing. Builds with
 # `--sanitizer none` (works on stable) and `--debug-assertions` (overflow checks and
 # debug_assert! on: an overflow on hostile input is a finding). Corpora grow in the untracked
-# fuzz/corpus/<target>/ (seeded from fuzz/seeds/ and, when present, ../shared manifests);
+# fuzz/corpus/<target>/ (seeded from fuzz/seeds/, the crates' fixtures and testdata/);
 # crashes land in fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")"

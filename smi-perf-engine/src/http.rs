@@ -274,7 +274,8 @@ pub fn classify(e: &hyper::Error) -> ErrorKind {
     if e.is_timeout() {
         return ErrorKind::Timeout;
     }
-    if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() || e.is_parse_version_h2() {
+    // `is_parse` covers every parse kind (status, too large, h2 preface).
+    if e.is_parse() {
         return ErrorKind::Protocol;
     }
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);

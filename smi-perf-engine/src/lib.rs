@@ -25,7 +25,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Features: `tls` (rustls with ring) is on by default. The `smi-perf` binary is the `smi-perf` package.
+//! Features: `tls` (rustls with ring) is on by default; `serve` (the embedded target server,
+//! hyper's server side) and `k8s` (Kubernetes manifests for sharded runs) are off by default.
+//! The `smi-perf` binary is the `smi-perf` package, which enables all three.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod driver;
@@ -33,12 +35,16 @@ mod error;
 mod generator;
 mod h1;
 mod http;
+#[cfg(feature = "k8s")]
+#[cfg_attr(docsrs, doc(cfg(feature = "k8s")))]
 pub mod k8s;
 mod pacer;
 mod plan;
 pub mod report;
 mod result;
 pub mod series;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub mod serve;
 pub mod shard;
 pub mod smp;

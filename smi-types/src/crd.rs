@@ -715,6 +715,8 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
 }
 
 /// Writes CRDs as one YAML stream (`---` before each).
+#[cfg(feature = "yaml")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 pub fn to_yaml(crds: &[CustomResourceDefinition]) -> String {
     let mut out = String::new();
     for c in crds {

@@ -87,6 +87,7 @@ macro_rules! smi_objects {
                 None
             }
 
+            #[cfg(feature = "yaml")]
             fn decode_yaml(api_version: &str, kind: &str, src: &str, opts: serde_saphyr::Options)
                 -> Option<Result<SmiObject, serde_saphyr::Error>> {
                 $( if api_version == concat!($group, "/", $version) && kind == $kind {
@@ -247,6 +248,7 @@ impl Default for Limits {
     }
 }
 
+#[cfg(feature = "yaml")]
 impl Limits {
     fn options(&self) -> serde_saphyr::Options {
         let mut budget = serde_saphyr::Budget::default();
@@ -397,6 +399,8 @@ impl SmiObject {
         self.metadata()?.namespace.as_deref()
     }
 
+    #[cfg(feature = "yaml")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
     /// The object as YAML (one document, no `---`), `apiVersion` and `kind` first.
     ///
     /// ```
@@ -411,6 +415,8 @@ impl SmiObject {
     }
 }
 
+#[cfg(feature = "yaml")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 /// Writes documents as one YAML stream (`---` between documents).
 ///
 /// ```
@@ -462,17 +468,23 @@ impl Document {
     }
 }
 
+#[cfg(feature = "yaml")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 /// Parses a YAML stream with the default [`Limits`]; the first bad document fails the call.
 /// See [`parse_yaml_documents`] to get one result per document.
 pub fn parse_yaml_stream(input: &str) -> Result<Vec<Document>, Error> {
     parse_yaml_stream_with(input, &Limits::default())
 }
 
+#[cfg(feature = "yaml")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 /// [`parse_yaml_stream`] with explicit limits.
 pub fn parse_yaml_stream_with(input: &str, limits: &Limits) -> Result<Vec<Document>, Error> {
     parse_yaml_documents(input, limits)?.into_iter().collect()
 }
 
+#[cfg(feature = "yaml")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 /// Parses a YAML stream into one result per document. The outer error is for the stream as a
 /// whole (input size, document count); inner errors carry the document index, line and column.
 ///
@@ -518,6 +530,7 @@ pub fn parse_yaml_documents(
         .collect())
 }
 
+#[cfg(feature = "yaml")]
 struct Chunk<'a> {
     /// 0-based line of the chunk's first line in the input.
     line: u64,
@@ -525,15 +538,18 @@ struct Chunk<'a> {
     has_content: bool,
 }
 
+#[cfg(feature = "yaml")]
 fn is_marker(line: &str, marker: &str) -> bool {
     line.starts_with(marker) && line[3..].chars().next().is_none_or(char::is_whitespace)
 }
 
+#[cfg(feature = "yaml")]
 fn is_content(line: &str) -> bool {
     let t = line.trim();
     !t.is_empty() && !t.starts_with('#')
 }
 
+#[cfg(feature = "yaml")]
 /// Splits a YAML stream at document markers (`---`, `...` at column 0). YAML forbids these
 /// markers inside content, so a line scan is exact.
 fn split_documents(input: &str) -> Vec<Chunk<'_>> {
@@ -589,6 +605,7 @@ fn line_u32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+#[cfg(feature = "yaml")]
 /// Names the [`Limits`] field behind a serde-saphyr budget or alias error, if it is one.
 fn limit_message(e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
     use serde_saphyr::Error as E;
@@ -637,6 +654,7 @@ fn limit_message(e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
     })
 }
 
+#[cfg(feature = "yaml")]
 fn yaml_error(index: usize, line_offset: u64, e: &serde_saphyr::Error, limits: &Limits) -> Error {
     let location = Some(
         e.location()
@@ -677,6 +695,7 @@ fn strip_location(message: &str) -> String {
     message.to_owned()
 }
 
+#[cfg(feature = "yaml")]
 fn parse_chunk(
     index: usize,
     chunk: &Chunk<'_>,

@@ -148,6 +148,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "yaml")]
     pub(crate) fn set_location(mut self, loc: Location) -> Self {
         match &mut self {
             Error::Yaml { location, .. }

@@ -69,6 +69,17 @@
 //!   TrafficMetricsList, which the metrics API serves).
 //!
 //! The other differences from the smi-sdk-go CRDs are tabled in [`crd`].
+//!
+//! # Features
+//!
+//! - `yaml` (off by default): YAML reading and writing with serde-saphyr —
+//!   [`parse_yaml_stream`], [`parse_yaml_documents`], [`SmiObject::to_yaml`], [`to_yaml_stream`],
+//!   [`crd::to_yaml`]. Without it the crate still reads and writes JSON ([`parse_json`],
+//!   [`SmiObject::from_value`]) and every type still implements `Deserialize`, so any serde
+//!   format works.
+//!
+//! k8s-openapi needs exactly one Kubernetes version feature, which this library leaves to the
+//! final binary (e.g. `k8s-openapi = { version = "0.29", features = ["v1_33"] }`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -86,10 +97,9 @@ pub mod quantity;
 pub mod specs;
 pub mod split;
 
-pub use dynamic::{
-    Document, Limits, SmiObject, known_api_versions, parse_json, parse_yaml_documents,
-    parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream,
-};
+pub use dynamic::{Document, Limits, SmiObject, known_api_versions, parse_json};
+#[cfg(feature = "yaml")]
+pub use dynamic::{parse_yaml_documents, parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream};
 pub use error::{Error, Location};
 
 /// The workspace README's Rust snippets, compiled and run as doctests.

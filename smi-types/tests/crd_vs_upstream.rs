@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 use smi_types::crd::{self, Flavour};
 
-fn shared() -> PathBuf {
+fn upstream() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/upstream"
+        "/../testdata/upstream"
     ))
 }
 
@@ -73,7 +73,7 @@ fn upstream_schemas() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for f in ["access", "httproutegroup", "split", "tcproute", "udproute"] {
         let text =
-            std::fs::read_to_string(shared().join(format!("crds/smi-sdk-go/{f}.yaml"))).unwrap();
+            std::fs::read_to_string(upstream().join(format!("crds/smi-sdk-go/{f}.yaml"))).unwrap();
         let crds: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
         for c in crds {
             let group = c["spec"]["group"].as_str().unwrap().to_owned();
@@ -112,7 +112,7 @@ fn ours(api_version: &str, kind: &str) -> Value {
 }
 
 fn examples() -> Vec<(String, String)> {
-    let md = std::fs::read_to_string(shared().join("SOURCES.md")).unwrap();
+    let md = std::fs::read_to_string(upstream().join("SOURCES.md")).unwrap();
     md.lines()
         .filter(|l| l.starts_with("| examples/"))
         .map(|l| {
@@ -131,7 +131,7 @@ fn sdk_compatible_accepts_iff_upstream_accepts() {
     let mut compared = 0;
     let mut decisions_seen = 0;
     for (file, implied) in examples() {
-        let text = std::fs::read_to_string(shared().join("examples").join(&file)).unwrap();
+        let text = std::fs::read_to_string(upstream().join("examples").join(&file)).unwrap();
         let Ok(mut value) = serde_saphyr::from_str::<Value>(&text) else {
             continue;
         };
@@ -178,7 +178,7 @@ fn sdk_compatible_accepts_iff_upstream_accepts() {
 #[test]
 fn headers_map_form_rejected_by_both_schemas_but_parsed() {
     let file = "traffic-specs-v1alpha4-httproutegroup-3.yaml";
-    let text = std::fs::read_to_string(shared().join("examples").join(file)).unwrap();
+    let text = std::fs::read_to_string(upstream().join("examples").join(file)).unwrap();
     let mut value: Value = serde_saphyr::from_str(&text).unwrap();
     value["apiVersion"] = "specs.smi-spec.io/v1alpha4".into();
     let theirs = upstream_schemas()

@@ -1,11 +1,11 @@
-//! The real-world manifest corpus (`shared/realworld/`): every file reads without a panic,
+//! The real-world manifest corpus (`testdata/realworld/`): every file reads without a panic,
 //! every error is located, and every SMI object read round-trips through JSON and YAML.
 
 use smi_types::{Document, SmiObject};
 
 #[test]
 fn realworld_corpus() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realworld");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/realworld");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -42,6 +42,6 @@ fn realworld_corpus() {
         }
     }
     // the corpus is mostly valid; the few errors are broken YAML and HTTPRouteGroups
-    // without `spec` (see shared/realworld/SOURCES.md)
+    // without `spec` (see testdata/realworld/SOURCES.md)
     assert!(smi > 100 && errors < 10, "smi = {smi}, errors = {errors}");
 }

@@ -1,4 +1,4 @@
-//! Every YAML example cut out of the SMI spec docs (`shared/upstream/examples/`), read at the
+//! Every YAML example cut out of the SMI spec docs (`testdata/upstream/examples/`), read at the
 //! apiVersion SOURCES.md implies for it: parse → serialize → parse is the identity and
 //! JSON(output) == JSON(input), with the documented exceptions in `expectation`.
 
@@ -10,7 +10,7 @@ use smi_types::{Document, Error, SmiObject};
 fn upstream() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/upstream"
+        "/../testdata/upstream"
     ))
 }
 

@@ -1,4 +1,4 @@
-//! Every file of `shared/realworld/*.yaml`: the validator's verdict, default and `--strict`.
+//! Every file of `testdata/realworld/*.yaml`: the validator's verdict, default and `--strict`.
 //!
 //! Where it differs from the SOURCES.md quick check (a structural check against the Go types):
 //! * `layer5io…traffic-spec-05-install`: SOURCES says INVALID (unknown field
@@ -25,7 +25,7 @@
 use smi_validate::{Options, Severity, validate_str};
 use std::collections::BTreeSet;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realworld");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/realworld");
 
 /// (file, errors, warnings, errors with --strict)
 type Verdict = (

@@ -1,4 +1,4 @@
-//! Every file of `shared/upstream/examples/` (YAML cut out of the SMI spec docs): the verdict
+//! Every file of `testdata/upstream/examples/` (YAML cut out of the SMI spec docs): the verdict
 //! this project documents for it, as-is and at its implied apiVersion (SOURCES.md column).
 //!
 //! As-is, most examples have no `apiVersion`: an SMI `kind` without one is SMI1101; documents
@@ -28,11 +28,11 @@ use std::collections::BTreeSet;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/upstream/examples"
+    "/../testdata/upstream/examples"
 );
 const SOURCES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/upstream/SOURCES.md"
+    "/../testdata/upstream/SOURCES.md"
 );
 
 /// (file, error codes as-is, error codes at the implied apiVersion)
