@@ -236,3 +236,56 @@ fn embeds_the_webhook_ca_and_namespace() {
     assert_eq!(client.service.as_ref().unwrap().namespace, "mesh");
     assert_eq!(client.ca_bundle.as_ref().unwrap().0, pem.as_bytes());
 }
+
+/// A reader that has gone (`crds out | head -0`) ends the listing quietly: exit 0, no panic,
+/// and the files are all there (issue 17: the example panicked on EPIPE half-way through).
+#[test]
+fn a_closed_stdout_is_a_clean_exit_with_every_file_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // every write to the pipe now fails with EPIPE
+    let run = Command::new(env!("CARGO_BIN_EXE_crds"))
+        .arg(&out)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{:?}: {stderr}", run.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_same(
+        &read_dir(&out.join("all-versions")),
+        &crd::generate(Flavour::AllVersions),
+    );
+    assert_same(
+        &read_dir(&out.join("sdk-compatible")),
+        &crd::generate(Flavour::SdkCompatible),
+    );
+}
+
+/// A failure part-way leaves the output directory as it was: nothing half-written, no staging
+/// directory left behind (issue 17).
+#[test]
+fn a_failure_leaves_no_partial_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // a file where the second flavour's directory goes
+    std::fs::write(out.join("sdk-compatible"), "not a directory").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_crds"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["sdk-compatible"], "{left:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("sdk-compatible")).unwrap(),
+        "not a directory"
+    );
+}

@@ -75,7 +75,9 @@ pub fn summary(r: &PerformanceTestResult) -> String {
         x.requests_failed,
         x.dropped_or_late,
         x.requests_cut_off,
-        x.actual_duration,
+        x.actual_duration
+            .to_std()
+            .map_or_else(|_| x.actual_duration.to_string(), human_duration),
     );
     let _ = writeln!(
         out,
@@ -984,6 +986,38 @@ pub fn compare_html(base: &PerformanceTestResult, mesh: &PerformanceTestResult) 
         bmeta = metadata_table(base),
         mmeta = metadata_table(mesh),
     )
+/// A duration for people: `3s`, `2.999s`, `850ms`, `1m30.5s`, `2h0m5s` — the largest unit first and
+/// seconds with up to three decimals, instead of the wire form (`2s999ms`) results carry.
+///
+/// ```
+/// use std::time::Duration;
+/// use smi_perf_engine::report::human_duration;
+/// assert_eq!(human_duration(Duration::from_millis(2999)), "2.999s");
+/// assert_eq!(human_duration(Duration::from_secs(3)), "3s");
+/// assert_eq!(human_duration(Duration::from_millis(850)), "850ms");
+/// assert_eq!(human_duration(Duration::from_millis(90_500)), "1m30.5s");
+/// ```
+pub fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return if ms == 0 && !d.is_zero() {
+            format!("{}µs", d.as_micros())
+        } else {
+            format!("{ms}ms")
+        };
+    }
+    let (h, m, s_ms) = (ms / 3_600_000, ms / 60_000 % 60, ms % 60_000);
+    let secs = if s_ms % 1000 == 0 {
+        format!("{}s", s_ms / 1000)
+    } else {
+        let frac = format!("{:03}", s_ms % 1000);
+        format!("{}.{}s", s_ms / 1000, frac.trim_end_matches('0'))
+    };
+    match (h, m) {
+        (0, 0) => secs,
+        (0, m) => format!("{m}m{secs}"),
+        (h, m) => format!("{h}h{m}m{secs}"),
+    }
 }
 
 /// Latency added per percentile by `mesh` over `base` (e.g. without and with a sidecar).
@@ -1086,6 +1120,26 @@ pub fn compare(base: &PerformanceTestResult, mesh: &PerformanceTestResult) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        use std::time::Duration;
+        for (d, want) in [
+            (Duration::ZERO, "0ms"),
+            (Duration::from_micros(250), "250µs"),
+            (Duration::from_millis(2999), "2.999s"),
+            (Duration::from_millis(3000), "3s"),
+            (Duration::from_millis(10_050), "10.05s"),
+            (Duration::from_secs(3605), "1h0m5s"),
+        ] {
+            assert_eq!(human_duration(d), want);
+        }
+        let mut r = PerformanceTestResult::default();
+        r.record.actual_duration = smi_types::perf::Duration::from(Duration::from_millis(2999));
+        let s = summary(&r);
+        assert!(s.contains(" in 2.999s\n"), "{s}");
+        assert!(!s.contains("2s999ms"), "{s}");
+    }
 
     #[test]
     fn nice_steps_are_1_2_5_times_a_power_of_ten() {

@@ -27,7 +27,7 @@ pub fn encode_histogram(h: &Histogram<u64>) -> Result<EncodedHistogram> {
     let mut buf = Vec::new();
     V2DeflateSerializer::new()
         .serialize(h, &mut buf)
-        .map_err(|e| Error::Histogram(format!("{e:?}")))?;
+        .map_err(|e| Error::Histogram(e.to_string()))?;
     Ok(EncodedHistogram {
         encoding: HISTOGRAM_ENCODING.into(),
         data: base64::engine::general_purpose::STANDARD.encode(buf),
@@ -60,7 +60,27 @@ pub fn decode_histogram(e: &EncodedHistogram) -> Result<Histogram<u64>> {
     }
     Deserializer::new()
         .deserialize(&mut v2.as_slice())
-        .map_err(|err| Error::Histogram(format!("{err:?}")))
+        .map_err(|err| Error::Histogram(err.to_string()))
+}
+
+/// `test "name"` (with its uid when there is one) for messages, or `no test` when the result
+/// names none: user-facing text, not Rust `Debug` output.
+fn test_label(t: Option<&smi_types::perf::TestRef>) -> String {
+    match t {
+        Some(t) => match &t.uid {
+            Some(uid) => format!("test \"{}\" (uid {uid})", t.name),
+            None => format!("test \"{}\"", t.name),
+        },
+        None => "no named test".to_owned(),
+    }
+}
+
+/// `run "id"`, or `a run without id`.
+fn run_label(id: Option<&str>) -> String {
+    id.map_or_else(
+        || "a run without id".to_owned(),
+        |id| format!("run \"{id}\""),
+    )
 }
 
 /// Size of the V2 header before the counts payload.
@@ -583,8 +603,9 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         let x = &r.record;
         if x.test_ref != f.test_ref {
             return Err(Error::Merge(format!(
-                "result {i} belongs to test {:?}, not {:?}",
-                x.test_ref, f.test_ref
+                "result {i} belongs to {}, not {}",
+                test_label(x.test_ref.as_ref()),
+                test_label(f.test_ref.as_ref())
             )));
         }
         if x.requested.load_model != f.requested.load_model
@@ -632,8 +653,9 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
                 }
                 if o.run_id != s.run_id {
                     return Err(Error::Merge(format!(
-                        "result {i} is from run {:?}, other results from run {:?}",
-                        s.run_id, o.run_id
+                        "result {i} is from {}, other results from {}",
+                        run_label(s.run_id.as_deref()),
+                        run_label(o.run_id.as_deref())
                     )));
                 }
             }
@@ -697,7 +719,8 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
                         .ok_or_else(|| {
                             Error::Merge(format!("the sum of the {what} counts overflows"))
                         })?;
-                    a.add(&h).map_err(|e| Error::Merge(format!("{e:?}")))?;
+                    a.add(&h)
+                        .map_err(|e| Error::Merge(format!("result {i} {what}: {e}")))?;
                 }
             }
         }

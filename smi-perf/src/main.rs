@@ -528,7 +528,14 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
 }
 
 fn cmd_run(a: RunArgs) -> CliResult<u8> {
-    let looks_like_url = a.target.contains("://") || !std::path::Path::new(&a.target).exists();
+    let looks_like_url = a.target.contains("://");
+    if !looks_like_url && !std::path::Path::new(&a.target).exists() {
+        // Neither a URL nor a file: most likely a mistyped file name, not a scheme-less URL.
+        return Err(format!(
+            "{}: no such file (a URL needs its scheme, e.g. http://{})",
+            a.target, a.target
+        ));
+    }
     let mut test = if looks_like_url {
         let mut spec = PerformanceTestSpec::http(a.target.clone());
         spec.duration = Some(GepDuration::new_unchecked("10s"));

@@ -80,6 +80,15 @@ fn usage_and_input_errors_exit_2_with_a_message() {
         text(&missing.stderr)
     );
 
+    // A mistyped file name is reported as such, not run as a URL (issue 17).
+    let typo = smi_perf(&["run", "quikstart.yaml"]);
+    assert_eq!(typo.status.code(), Some(2), "{}", text(&typo.stderr));
+    assert!(
+        text(&typo.stderr).contains("quikstart.yaml: no such file"),
+        "{}",
+        text(&typo.stderr)
+    );
+
     let bad_flag = smi_perf(&["run", "http://127.0.0.1:8080/", "--rate", "many"]);
     assert_eq!(
         bad_flag.status.code(),

@@ -635,3 +635,43 @@ fn merge_and_compare_refuse_an_inconsistent_result_file() {
         "{e}"
     );
 }
+
+/// `smi-perf merge` explains a refusal in words: test names and run ids as the user wrote them,
+/// never Rust `Debug` text such as `Some(TestRef { name: "t", uid: None })` (issue 17).
+#[test]
+fn merge_errors_name_tests_and_runs_without_debug_text() {
+    let d = HistogramSettings::default();
+    let lat = [100, 200, 300];
+    let mixed = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("u", Some((1, 2, "r")), d, &lat),
+    ]);
+    assert!(
+        mixed.contains(r#"belongs to test "u", not test "t""#),
+        "{mixed}"
+    );
+    let runs = err(&[
+        synthetic("t", Some((0, 2, "r")), d, &lat),
+        synthetic("t", Some((1, 2, "other")), d, &lat),
+    ]);
+    assert!(
+        runs.contains(r#"is from run "other", other results from run "r""#),
+        "{runs}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, r: &PerformanceTestResult| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_string(r).unwrap()).unwrap();
+        p
+    };
+    let a = write("a.json", &synthetic("t", Some((0, 2, "r")), d, &lat));
+    let b = write("b.json", &synthetic("u", Some((1, 2, "r")), d, &lat));
+    let (code, _, e) = merge_cli(dir.path(), None, &[a, b]);
+    assert_eq!(code, 2, "{e}");
+    for m in [&mixed, &runs, &e] {
+        assert!(
+            !m.contains("Some(") && !m.contains("TestRef") && !m.contains("None"),
+            "{m}"
+        );
+    }
+}

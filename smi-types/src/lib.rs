@@ -99,7 +99,9 @@ pub mod split;
 
 pub use dynamic::{Document, Limits, SmiObject, known_api_versions, parse_json};
 #[cfg(feature = "yaml")]
-pub use dynamic::{parse_yaml_documents, parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream};
+pub use dynamic::{
+    parse_yaml_documents, parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream,
+};
 pub use error::{Error, Location};
 
 /// The workspace README's Rust snippets, compiled and run as doctests.

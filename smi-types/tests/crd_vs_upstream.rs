@@ -8,10 +8,7 @@ use serde_json::Value;
 use smi_types::crd::{self, Flavour};
 
 fn upstream() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../testdata/upstream"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/upstream"))
 }
 
 /// (example file, accepted by ours, accepted by smi-sdk-go, why).

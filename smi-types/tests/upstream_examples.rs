@@ -8,10 +8,7 @@ use serde_json::Value;
 use smi_types::{Document, Error, SmiObject};
 
 fn upstream() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../testdata/upstream"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/upstream"))
 }
 
 /// `(file, implied GV)` rows of the examples table in SOURCES.md.

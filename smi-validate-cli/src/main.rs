@@ -132,10 +132,11 @@ struct ValidateArgs {
     /// Print a summary line (text output).
     #[arg(long)]
     summary: bool,
-    /// Kinds to skip, comma separated.
+    /// Kinds to skip, comma separated: `Kind`, `group/Kind` or `group/version/Kind`
+    /// (e.g. `TrafficSplit`, `split.smi-spec.io/v1alpha2/TrafficSplit`). Unknown kinds are an error.
     #[arg(long, value_delimiter = ',', value_name = "KIND[,KIND…]")]
     skip: Vec<String>,
-    /// Kinds to reject (an error when present), comma separated.
+    /// Kinds to reject (an error when present), comma separated, in the same forms as `--skip`.
     #[arg(long, value_delimiter = ',', value_name = "KIND[,KIND…]")]
     reject: Vec<String>,
     /// Portability target: `sdk` warns on headers in map form (smi-sdk-go/OSM CRDs),
@@ -293,6 +294,19 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 }
 
 fn validate(a: ValidateArgs) -> ExitCode {
+    // A misspelt kind would skip or reject nothing, silently: refuse it up front.
+    for (flag, sel) in a
+        .skip
+        .iter()
+        .map(|s| ("--skip", s))
+        .chain(a.reject.iter().map(|s| ("--reject", s)))
+        .filter(|(_, s)| !s.is_empty())
+    {
+        if let Err(e) = smi_validate::check_kind_selector(sel) {
+            eprintln!("smi-validate: {flag} {e}");
+            return ExitCode::from(2);
+        }
+    }
     let mut limits = Limits::default();
     if let Some(n) = a.max_documents {
         limits.max_documents = n;

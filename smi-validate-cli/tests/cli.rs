@@ -89,9 +89,70 @@ fn directories_are_walked_and_summarized() {
 fn skip_and_reject() {
     let f = format!("{RULES}/SMI1201.yaml");
     assert_eq!(code(&run(&["--skip", "TrafficSplit", &f], None)), 0);
-    let o = run(&["--reject", "Foo,TrafficSplit", "-"], Some(VALID));
+    let o = run(
+        &["--reject", "TrafficTarget,TrafficSplit", "-"],
+        Some(VALID),
+    );
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("SMI1106"));
+}
+
+/// `--skip`/`--reject` take `group/version/Kind` and `group/Kind` too, and refuse a kind no SMI
+/// API has instead of silently matching nothing (issue 17).
+#[test]
+fn skip_and_reject_take_gvk_and_refuse_unknown_kinds() {
+    // VALID is split.smi-spec.io/v1alpha4
+    let o = run(
+        &["--reject", "split.smi-spec.io/v1alpha4/TrafficSplit", "-"],
+        Some(VALID),
+    );
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("SMI1106"));
+    let o = run(
+        &["--reject", "split.smi-spec.io/v1alpha2/TrafficSplit", "-"],
+        Some(VALID),
+    );
+    assert_eq!(code(&o), 0, "another version is not rejected");
+    let o = run(
+        &["--reject", "split.smi-spec.io/TrafficSplit", "-"],
+        Some(VALID),
+    );
+    assert_eq!(code(&o), 1);
+    let f = format!("{RULES}/SMI1201.yaml");
+    assert_eq!(
+        code(&run(
+            &["--skip", "split.smi-spec.io/v1alpha4/TrafficSplit", &f],
+            None
+        )),
+        0
+    );
+    for (flag, bad, says) in [
+        ("--skip", "TraficSplit", "unknown SMI kind \"TraficSplit\""),
+        ("--reject", "Foo", "unknown SMI kind \"Foo\""),
+        (
+            "--skip",
+            "split.smi-spec.io/v1beta1/TrafficSplit",
+            "has no version \"v1beta1\"",
+        ),
+        (
+            "--reject",
+            "splits.smi-spec.io/TrafficSplit",
+            "unknown SMI API group",
+        ),
+        (
+            "--skip",
+            "a/b/c/d",
+            "expected Kind, group/Kind or group/version/Kind",
+        ),
+    ] {
+        let o = run(&[flag, bad, "-"], Some(VALID));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 2, "{flag} {bad}: {err}");
+        assert!(
+            err.contains(flag) && err.contains(says),
+            "{flag} {bad}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -329,13 +329,16 @@ impl Validator {
                 return None;
             }
         };
-        if self.opts.skip_kinds.iter().any(|k| k == route.kind) {
+        let selects = |s: &String| {
+            crate::options::kind_selector_matches(s, route.group, route.version, route.kind)
+        };
+        if self.opts.skip_kinds.iter().any(selects) {
             self.report.summary.skipped += 1;
             return None;
         }
         self.report.summary.smi_objects += 1;
         let id = object_id(route.kind, v);
-        if self.opts.reject_kinds.iter().any(|k| k == route.kind) {
+        if self.opts.reject_kinds.iter().any(selects) {
             self.push(
                 file,
                 idx,

@@ -167,7 +167,7 @@ mod yaml;
 pub use admission::validate_admission;
 pub use diagnostic::{Code, Diagnostic, FileRecord, Report, Severity, Summary};
 pub use engine::Validator;
-pub use options::{FieldValidation, Options, Target};
+pub use options::{FieldValidation, Options, Target, check_kind_selector};
 pub use path::{Path, PathParseError, Seg};
 pub use routing::known_api_versions;
 pub use yaml::{Limits, MAX_DEPTH_CEILING, Pos};

@@ -68,9 +68,10 @@ pub struct Options {
     pub field_validation: FieldValidation,
     /// References to objects outside the input set are errors, not warnings.
     pub require_refs: bool,
-    /// Kinds to skip (not validated, counted as skipped).
+    /// Kinds to skip (not validated, counted as skipped): kind selectors, see
+    /// [`check_kind_selector`].
     pub skip_kinds: Vec<String>,
-    /// Kinds to reject (an error when present).
+    /// Kinds to reject (an error when present): kind selectors, see [`check_kind_selector`].
     pub reject_kinds: Vec<String>,
     /// Portability target.
     pub target: Target,
@@ -152,5 +153,109 @@ impl Options {
     pub fn reject<I: IntoIterator<Item = S>, S: Into<String>>(mut self, kinds: I) -> Self {
         self.reject_kinds.extend(kinds.into_iter().map(Into::into));
         self
+    }
+}
+
+/// Checks one `--skip`/`--reject` selector against the SMI kinds `smi-types` knows.
+///
+/// A selector is `Kind` (every version of that kind), `group/Kind` (every version in that
+/// group) or `group/version/Kind` (one apiVersion), e.g. `TrafficSplit`,
+/// `split.smi-spec.io/TrafficSplit`, `split.smi-spec.io/v1alpha2/TrafficSplit`. A selector
+/// that matches nothing is an error naming what would: a typo must not silently skip or reject
+/// nothing.
+///
+/// ```
+/// use smi_validate::check_kind_selector;
+/// assert!(check_kind_selector("TrafficSplit").is_ok());
+/// assert!(check_kind_selector("split.smi-spec.io/v1alpha2/TrafficSplit").is_ok());
+/// let e = check_kind_selector("TraficSplit").unwrap_err();
+/// assert!(e.contains("unknown SMI kind") && e.contains("TrafficSplit"), "{e}");
+/// assert!(check_kind_selector("split.smi-spec.io/v1beta1/TrafficSplit").is_err());
+/// ```
+pub fn check_kind_selector(selector: &str) -> Result<(), String> {
+    let table = smi_types::known_api_versions();
+    let all_kinds = || {
+        let mut k: Vec<&str> = table
+            .values()
+            .flat_map(|v| v.values().flatten().copied())
+            .collect();
+        k.sort_unstable();
+        k.dedup();
+        k.join(", ")
+    };
+    let parts: Vec<&str> = selector.split('/').collect();
+    let (group, version, kind) = match parts.as_slice() {
+        [k] => (None, None, *k),
+        [g, k] => (Some(*g), None, *k),
+        [g, v, k] => (Some(*g), Some(*v), *k),
+        _ => {
+            return Err(format!(
+                "{selector:?}: expected Kind, group/Kind or group/version/Kind"
+            ));
+        }
+    };
+    if kind.is_empty() || group.is_some_and(str::is_empty) || version.is_some_and(str::is_empty) {
+        return Err(format!(
+            "{selector:?}: expected Kind, group/Kind or group/version/Kind"
+        ));
+    }
+    if let Some(g) = group {
+        let Some(versions) = table.get(g) else {
+            let groups: Vec<&str> = table.keys().copied().collect();
+            return Err(format!(
+                "{selector:?}: unknown SMI API group {g:?} (known: {})",
+                groups.join(", ")
+            ));
+        };
+        if let Some(v) = version {
+            let Some(kinds) = versions.get(v) else {
+                let vs: Vec<&str> = versions.keys().copied().collect();
+                return Err(format!(
+                    "{selector:?}: {g} has no version {v:?} (known: {})",
+                    vs.join(", ")
+                ));
+            };
+            if !kinds.contains(&kind) {
+                return Err(format!(
+                    "{selector:?}: {g}/{v} has no kind {kind:?} (known: {})",
+                    kinds.join(", ")
+                ));
+            }
+        } else if !versions.values().any(|ks| ks.contains(&kind)) {
+            let mut ks: Vec<&str> = versions.values().flatten().copied().collect();
+            ks.sort_unstable();
+            ks.dedup();
+            return Err(format!(
+                "{selector:?}: {g} has no kind {kind:?} (known: {})",
+                ks.join(", ")
+            ));
+        }
+        return Ok(());
+    }
+    if table
+        .values()
+        .any(|v| v.values().any(|ks| ks.contains(&kind)))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{selector:?}: unknown SMI kind {kind:?} (known: {})",
+            all_kinds()
+        ))
+    }
+}
+
+/// Whether `selector` (see [`check_kind_selector`]) selects an object of `group/version` `kind`.
+pub(crate) fn kind_selector_matches(
+    selector: &str,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> bool {
+    match selector.split('/').collect::<Vec<_>>().as_slice() {
+        [k] => *k == kind,
+        [g, k] => *g == group && *k == kind,
+        [g, v, k] => *g == group && *v == version && *k == kind,
+        _ => false,
     }
 }

@@ -548,7 +548,7 @@ fn traffic_split(route: &Route, v: &Value, out: &mut Vec<Finding>) {
                     bp.clone(),
                     format!("weights mix quantity scales ({}); `1` is 1000m", s.join(", ")),
                 )
-                .hint("use one scale for every backend: conversion to v1alpha2+ takes the unscaled digits (`1` → 1, `500m` → 500), which changes the ratio"),
+                .hint("use one scale for every backend: smi-types converts to v1alpha2+ keeping the ratio (`1` and `500m` become 10 and 5), but tools that take the unscaled digits (`1` → 1, `500m` → 500, as smi-sdk-go's conversion does) change it"),
             );
         }
     } else {

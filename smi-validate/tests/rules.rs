@@ -292,3 +292,44 @@ fn a_null_list_item_is_kept_by_the_api_server_and_is_the_wrong_type() {
         )]
     );
 }
+
+/// SMI1502's hint describes this project's conversion, and its numbers are what
+/// `smi_types` actually produces for the fixture's weights (issue 17: it described upstream's).
+#[test]
+fn smi1502_hint_describes_the_conversion_smi_types_does() {
+    let text = std::fs::read_to_string(format!("{DIR}/SMI1502.yaml")).unwrap();
+    let report = smi_validate::validate_str("SMI1502.yaml", &text, &Options::default());
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::MixedWeightScales)
+        .expect("SMI1502");
+    let hint = d.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("smi-types converts to v1alpha2+ keeping the ratio"),
+        "{hint}"
+    );
+    let split = smi_types::SmiObject::from_value(serde_json::json!({
+        "apiVersion": "split.smi-spec.io/v1alpha1", "kind": "TrafficSplit",
+        "metadata": {"name": "web"},
+        "spec": {"service": "web", "backends": [
+            {"service": "web-v1", "weight": 1}, {"service": "web-v2", "weight": "500m"}]}
+    }))
+    .unwrap();
+    let v4 = split
+        .convert_to(
+            "split.smi-spec.io/v1alpha4",
+            smi_types::convert::Lossy::Refuse,
+        )
+        .unwrap()
+        .value
+        .to_value();
+    let (a, b) = (
+        &v4["spec"]["backends"][0]["weight"],
+        &v4["spec"]["backends"][1]["weight"],
+    );
+    assert!(
+        hint.contains(&format!("become {a} and {b}")),
+        "hint {hint:?} vs conversion {a} : {b}"
+    );
+}

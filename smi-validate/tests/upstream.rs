@@ -26,10 +26,7 @@
 use smi_validate::{Options, Severity, validate_str};
 use std::collections::BTreeSet;
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../testdata/upstream/examples"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/upstream/examples");
 const SOURCES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../testdata/upstream/SOURCES.md"

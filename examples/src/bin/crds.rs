@@ -16,6 +16,7 @@
 //!
 //! and prints each path with the versions it serves.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -52,22 +53,79 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opts.webhook.ca_bundle =
             Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
     }
-    for (flavour, dir) in [
+    let flavours = [
         (Flavour::AllVersions, "all-versions"),
         (Flavour::SdkCompatible, "sdk-compatible"),
-    ] {
-        write_flavour(&args.out.join(dir), &crd::generate_with(flavour, &opts))?;
+    ];
+    // Everything is written into a staging directory inside `out` first and moved into place
+    // only when complete, so a failure part-way (disk full, a file in the way) leaves `out` as it
+    // was rather than half-written.
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    for (_, dir) in &flavours {
+        let target = args.out.join(dir);
+        if target.exists() && !target.is_dir() {
+            return Err(format!("{} exists and is not a directory", target.display()).into());
+        }
     }
-    Ok(())
+    let staging = args
+        .out
+        .join(format!(".crds-staging-{}", std::process::id()));
+    let staged = (|| -> std::io::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for (flavour, dir) in &flavours {
+            lines.extend(write_flavour(
+                &staging.join(dir),
+                &args.out.join(dir),
+                &crd::generate_with(*flavour, &opts),
+            )?);
+        }
+        Ok(lines)
+    })();
+    let lines = match staged {
+        Ok(lines) => lines,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(format!("writing {}: {e}", staging.display()).into());
+        }
+    };
+    for (_, dir) in &flavours {
+        let target = args.out.join(dir);
+        if target.is_dir() {
+            std::fs::remove_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+        std::fs::rename(staging.join(dir), &target)
+            .map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+    let _ = std::fs::remove_dir(&staging);
+    // A reader that stops early (`crds out | head -1`) closes the pipe: that ends the listing,
+    // it is not an error (and must not panic, as `println!` would).
+    let mut stdout = std::io::stdout().lock();
+    for line in lines {
+        match writeln!(stdout, "{line}") {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match stdout.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
-/// Writes each CRD to `<dir>/<metadata.name>.yaml` and prints what it wrote.
-fn write_flavour(dir: &Path, crds: &[CustomResourceDefinition]) -> std::io::Result<()> {
+/// Writes each CRD to `<dir>/<metadata.name>.yaml` and returns, for each, the line to print:
+/// its final path (under `shown`) and the versions it serves.
+fn write_flavour(
+    dir: &Path,
+    shown: &Path,
+    crds: &[CustomResourceDefinition],
+) -> std::io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
+    let mut lines = Vec::new();
     for c in crds {
         let name = c.metadata.name.as_deref().unwrap_or(&c.spec.names.plural);
-        let path = dir.join(format!("{name}.yaml"));
-        std::fs::write(&path, crd::to_yaml(std::slice::from_ref(c)))?;
+        let file = format!("{name}.yaml");
+        std::fs::write(dir.join(&file), crd::to_yaml(std::slice::from_ref(c)))?;
         let served: Vec<&str> = c
             .spec
             .versions
@@ -81,11 +139,11 @@ fn write_flavour(dir: &Path, crds: &[CustomResourceDefinition]) -> std::io::Resu
             .iter()
             .find(|v| v.storage)
             .map_or("-", |v| v.name.as_str());
-        println!(
+        lines.push(format!(
             "{}  served [{}] storage {storage}",
-            path.display(),
+            shown.join(&file).display(),
             served.join(", ")
-        );
+        ));
     }
-    Ok(())
+    Ok(lines)
 }

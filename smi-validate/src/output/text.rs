@@ -1,6 +1,7 @@
 use super::RenderOptions;
 use crate::{Report, Severity};
 use std::fmt::Write;
+use unicode_width::UnicodeWidthChar;
 
 /// Characters of a message, path, object name or hint shown; the rest is clipped.
 const MAX_TEXT_CHARS: usize = 500;
@@ -50,7 +51,14 @@ fn source_window(src: &str, col: usize) -> (String, String, usize) {
         let before = shown.chars().count();
         push_clean(&mut shown, ch);
         if from + i < col0 {
-            let width = shown.chars().count() - before;
+            // Pad by terminal cells: a wide character (CJK, most emoji) takes two, a combining
+            // one none; an escaped character takes as many as its (ASCII) escape.
+            let pushed = shown.chars().count() - before;
+            let width = if pushed == 1 && ch != '\t' {
+                ch.width().unwrap_or(0)
+            } else {
+                pushed
+            };
             lead.extend(std::iter::repeat_n(
                 if ch == '\t' { '\t' } else { ' ' },
                 width,
@@ -61,10 +69,11 @@ fn source_window(src: &str, col: usize) -> (String, String, usize) {
         shown.push('…');
     }
     let rest = &chars[col0..to];
-    let mut n = rest
+    let mut n: usize = rest
         .iter()
         .take_while(|ch| !ch.is_whitespace() && **ch != ':' && **ch != ',' && !ch.is_control())
-        .count();
+        .map(|ch| ch.width().unwrap_or(0))
+        .sum();
     if rest.first() == Some(&'-') || n == 0 {
         n = 1;
     }
