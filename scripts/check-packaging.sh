@@ -19,7 +19,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-LIBS=(smi-types smi-validate smi-perf-engine)
+LIBS=(smi-types smi-validate smi-perf-engine smi-gateway)
 BINS=(smi-validate-cli smi-perf)
 SCRATCH=$ROOT/target/packaging-check
 # One target dir for steps 2 and 3 (same features, no workspace env: step 3 reuses step 2's build).
