@@ -30,13 +30,12 @@ mkdir -p "$SCRATCH/crates"
 echo "== 1. cargo package (${LIBS[*]} ${BINS[*]})"
 pkg_args=()
 for p in "${LIBS[@]}" "${BINS[@]}"; do pkg_args+=(-p "$p"); done
-# Packages land in the workspace's own target dir, not the scratch one.
-CARGO_TARGET_DIR=$ROOT/target cargo package --no-verify --allow-dirty "${pkg_args[@]}"
+cargo package --no-verify --allow-dirty "${pkg_args[@]}"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 members=()
 patches=""
 for p in "${LIBS[@]}" "${BINS[@]}"; do
-  tar -xzf "$ROOT/target/package/$p-$version.crate" -C "$SCRATCH/crates"
+  tar -xzf "$CARGO_TARGET_DIR/package/$p-$version.crate" -C "$SCRATCH/crates"
   members+=("\"$p-$version\"")
   patches+="$p = { path = \"$p-$version\" }"$'\n'
 done
