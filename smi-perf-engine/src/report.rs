@@ -986,6 +986,8 @@ pub fn compare_html(base: &PerformanceTestResult, mesh: &PerformanceTestResult) 
         bmeta = metadata_table(base),
         mmeta = metadata_table(mesh),
     )
+}
+
 /// A duration for people: `3s`, `2.999s`, `850ms`, `1m30.5s`, `2h0m5s` — the largest unit first and
 /// seconds with up to three decimals, instead of the wire form (`2s999ms`) results carry.
 ///
