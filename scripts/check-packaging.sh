@@ -15,13 +15,15 @@
 # The crates depend on each other by path + version and are not on crates.io yet, so the scratch
 # workspace points those dependencies at the unpacked packages with [patch.crates-io].
 #
-# Usage: scripts/check-packaging.sh   (from anywhere; scratch files under target/packaging-check)
+# Usage: scripts/check-packaging.sh   (from anywhere; scratch files under $TMPDIR/smi-rs-packaging-check)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 LIBS=(smi-types smi-validate smi-perf-engine smi-gateway)
 BINS=(smi-validate-cli smi-perf)
-SCRATCH=$ROOT/target/packaging-check
+# Outside the repository: cargo reads `.cargo/config.toml` from every parent directory of where it
+# runs, so a scratch workspace under the checkout would still get K8S_OPENAPI_ENABLED_VERSION.
+SCRATCH=${SMI_PACKAGING_SCRATCH:-${TMPDIR:-/tmp}/smi-rs-packaging-check}
 # One target dir for steps 2 and 3 (same features, no workspace env: step 3 reuses step 2's build).
 export CARGO_TARGET_DIR=$SCRATCH/target
 rm -rf "$SCRATCH/crates" "$SCRATCH/checkout" "$SCRATCH/root"
