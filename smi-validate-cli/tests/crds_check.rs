@@ -1,32 +1,12 @@
 //! `smi-validate crds --check`: the offline CRD checker from the command line.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smi-validate");
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../smi-validate/tests/data/crd-check"
 );
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        let _ = c.stdin.take().unwrap().write_all(s.as_bytes());
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap()
-}
 
 #[test]
 fn a_broken_crd_exits_1_with_the_server_message() {

@@ -1,28 +1,12 @@
 //! `smi-validate migrate --to gateway-api`: output, report and exit codes.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smi-validate");
 const SHOP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../smi-gateway/tests/fixtures/shop.yaml"
 );
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        let _ = c.stdin.take().unwrap().write_all(s.as_bytes());
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().unwrap()
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
