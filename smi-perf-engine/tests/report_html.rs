@@ -5,6 +5,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+#[path = "common/known_run.rs"]
+mod known_run;
+
 use smi_perf_engine::series::{Series, views};
 use smi_perf_engine::{
     ErrorKind, HistogramSettings, Outcome, Recorder, RunStats, build_result, report,
@@ -355,4 +358,56 @@ fn compare_page_overlays_both_runs_and_warns_when_loads_differ() {
     let page = report::compare_html(&base, &faster);
     assert!(page.contains("may not be comparable"));
     assert!(page.contains("requested rate differs: base 100 rps, mesh 200 rps"));
+}
+
+/// The run of `common/known_run.rs`, whose every number is worked out from its sends alone:
+/// each chart's lines, values, tick labels and drawn points, the percentile dots and table,
+/// the threshold rows with their colours, the metadata and the verdict. The browser suite
+/// (`smi-perf/tests/html_chromium.rs`) checks the same in the DOM Chromium builds.
+#[test]
+fn known_run_report_shows_the_known_numbers() {
+    known_run::check_report(&known_run::html());
+}
+
+/// The check above fails when a number is off, a line is missing or a point is misdrawn.
+#[test]
+fn known_run_check_catches_a_wrong_report() {
+    let html = known_run::html();
+    let fails = |bad: String, what: &str| {
+        let r = std::panic::catch_unwind(|| known_run::check_report(&bad));
+        assert!(r.is_err(), "a report with {what} passed the check");
+    };
+    let tampered = |from: &str, to: &str| {
+        assert!(html.contains(from), "{from}");
+        html.replacen(from, to, 1)
+    };
+    // One achieved value, one data point, one tick label, one threshold colour, one series.
+    fails(
+        tampered(
+            "data-series=\"achieved (ok/s)\" data-values=\"0.5:100 1.5:90",
+            "data-series=\"achieved (ok/s)\" data-values=\"0.5:100 1.5:91",
+        ),
+        "a wrong value",
+    );
+    let svg = known_run::svg_by_id(&html, "status-over-time");
+    let points = known_run::attr(known_run::tags(svg, "polyline")[0], "points").unwrap();
+    let first = points.split_whitespace().next().unwrap();
+    let (x, y) = first.split_once(',').unwrap();
+    let moved = format!("{x},{:.1}", y.parse::<f64>().unwrap() + 3.0);
+    fails(tampered(first, &moved), "a misdrawn point");
+    fails(
+        tampered(">1.5s</text>", ">1.6s</text>"),
+        "a wrong tick label",
+    );
+    fails(
+        tampered(
+            "<tr class=\"fail\"><td>droppedRate",
+            "<tr class=\"pass\"><td>droppedRate",
+        ),
+        "a wrong colour",
+    );
+    fails(
+        tampered("data-series=\"reset/s\"", "data-series=\"other/s\""),
+        "a missing series",
+    );
 }
