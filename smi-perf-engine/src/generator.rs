@@ -127,7 +127,7 @@ impl Registry {
     /// let Err(err) = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")) else {
     ///     panic!("gRPC is not built in")
     /// };
-    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP]"), "{err}");
+    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP, UDP]"), "{err}");
     /// ```
     pub fn resolve(&self, spec: &PerformanceTestSpec) -> Result<Arc<dyn LoadGenerator>> {
         let name = spec.effective_load_generator();
@@ -177,8 +177,8 @@ fn constant_rate_only(plan: &RunPlan, generator: &str) -> Result<()> {
 }
 
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
-/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature) and TCP, under
-/// both load models.
+/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), TCP and UDP,
+/// under both load models.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builtin;
 
@@ -189,7 +189,12 @@ impl LoadGenerator for Builtin {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            protocols: vec![Protocol::Http, Protocol::Http2, Protocol::Tcp],
+            protocols: vec![
+                Protocol::Http,
+                Protocol::Http2,
+                Protocol::Tcp,
+                Protocol::Udp,
+            ],
             load_models: vec![LoadModel::Open, LoadModel::Closed],
         }
     }
@@ -205,6 +210,9 @@ impl LoadGenerator for Builtin {
                     Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await)
                 }
                 Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
+                Protocol::Udp => {
+                    Ok(drive(Arc::new(crate::udp::UdpFactory::new(&plan)?), plan, ctx).await)
+                }
                 p => Err(Error::Other(format!("builtin generator cannot run {p}"))),
             }
         })

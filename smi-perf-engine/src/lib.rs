@@ -7,7 +7,8 @@
 //!   `Open` (a fixed arrival schedule, latency timed from the *intended* send so coordinated
 //!   omission is corrected; the service time is kept too; sends refused by `maxInFlight` are
 //!   counted as dropped);
-//! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN) and TCP transports;
+//! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN), TCP and UDP (echo
+//!   matched by sequence number, a missing echo counted as `lost`) transports;
 //! * one HdrHistogram per runtime worker thread, merged at the end; results carry the histogram in V2
 //!   deflate form so [`merge`] of several shards is exact;
 //! * scale-out: [`shard`] splits a test's load into `parallelism` shards (one process each,
@@ -53,6 +54,7 @@ mod tcp;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
+mod udp;
 
 use std::sync::Arc;
 
@@ -73,6 +75,7 @@ pub use result::{
 };
 pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
 pub use tcp::{TcpFactory, TcpLane};
+pub use udp::{DEFAULT_LOSS_TIMEOUT, MAX_DATAGRAM, SEQ_LEN, UdpFactory, UdpLane};
 
 pub use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
 

@@ -1,5 +1,6 @@
-//! The embedded target (`smi-perf serve`): HTTP/1.1 + h2c on one port (hyper-util auto) and a
-//! TCP echo, loopback only, with knobs for delay, status mix, response size and a stall window.
+//! The embedded target (`smi-perf serve`): HTTP/1.1 + h2c on one port (hyper-util auto), a
+//! TCP echo and a UDP echo, loopback only, with knobs for delay, status mix, response size and a
+//! stall window.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,6 +27,8 @@ pub struct ServeOptions {
     pub http: SocketAddr,
     /// TCP echo listen address (loopback), if wanted.
     pub tcp: Option<SocketAddr>,
+    /// UDP echo address (loopback), if wanted: every datagram is sent back unchanged, at once.
+    pub udp: Option<SocketAddr>,
     /// Fixed delay before answering.
     pub delay: Duration,
     /// If set, the delay is uniform in `[delay, delay_max]`.
@@ -45,6 +48,7 @@ impl Default for ServeOptions {
         ServeOptions {
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
             tcp: None,
+            udp: None,
             delay: Duration::ZERO,
             delay_max: None,
             status_mix: Vec::new(),
@@ -88,6 +92,8 @@ pub struct Server {
     pub http_addr: SocketAddr,
     /// Bound TCP echo address.
     pub tcp_addr: Option<SocketAddr>,
+    /// Bound UDP echo address.
+    pub udp_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
 }
 
@@ -205,6 +211,9 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
     if let Some(t) = opts.tcp {
         check_loopback(t)?;
     }
+    if let Some(u) = opts.udp {
+        check_loopback(u)?;
+    }
     let (stop, stop_rx) = watch::channel(false);
     let http = TcpListener::bind(opts.http).await?;
     let http_addr = http.local_addr()?;
@@ -213,6 +222,11 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
         None => None,
     };
     let tcp_addr = tcp.as_ref().map(|l| l.local_addr()).transpose()?;
+    let udp = match opts.udp {
+        Some(a) => Some(Arc::new(tokio::net::UdpSocket::bind(a).await?)),
+        None => None,
+    };
+    let udp_addr = udp.as_ref().map(|s| s.local_addr()).transpose()?;
     let total_weight = opts.status_mix.iter().map(|(_, w)| u64::from(*w)).sum();
     let behaviour = Arc::new(Behaviour {
         body: Bytes::from(vec![b'x'; opts.response_size]),
@@ -222,11 +236,19 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
     });
     tokio::spawn(accept_http(http, behaviour, stop_rx.clone()));
     if let Some(l) = tcp {
-        tokio::spawn(accept_tcp(l, stop_rx));
+        tokio::spawn(accept_tcp(l, stop_rx.clone()));
+    }
+    if let Some(u) = udp {
+        // One echo task per CPU on the shared socket: datagrams are independent.
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for _ in 0..n {
+            tokio::spawn(echo_udp(u.clone(), stop_rx.clone()));
+        }
     }
     Ok(Server {
         http_addr,
         tcp_addr,
+        udp_addr,
         stop,
     })
 }
@@ -293,5 +315,24 @@ async fn echo(mut s: TcpStream) {
                 }
             }
         }
+    }
+}
+
+/// Sends every datagram back to its sender, unchanged.
+async fn echo_udp(s: Arc<tokio::net::UdpSocket>, mut stop: watch::Receiver<bool>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let (n, peer) = tokio::select! {
+            r = s.recv_from(&mut buf) => match r {
+                Ok(x) => x,
+                // ECONNREFUSED from an earlier echo to a closed port, or a transient error.
+                Err(_) => {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let _ = s.send_to(&buf[..n], peer).await;
     }
 }

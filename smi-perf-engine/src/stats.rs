@@ -30,11 +30,13 @@ pub enum ErrorKind {
     Protocol,
     /// Anything else.
     Other,
+    /// UDP: no echo came back within the loss timeout (the datagram or its echo was lost).
+    Lost,
 }
 
 impl ErrorKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::ConnectRefused,
         ErrorKind::Connect,
         ErrorKind::Reset,
@@ -44,6 +46,7 @@ impl ErrorKind {
         ErrorKind::Tls,
         ErrorKind::Protocol,
         ErrorKind::Other,
+        ErrorKind::Lost,
     ];
 
     /// The name used in results (`connectRefused`).
@@ -58,6 +61,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Other => "other",
+            ErrorKind::Lost => "lost",
         }
     }
 

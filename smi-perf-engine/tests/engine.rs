@@ -248,15 +248,14 @@ async fn status_mix_counts_failures() {
 fn unsupported_combination_is_rejected_before_the_run() {
     let r = Registry::with_builtins();
     let err = r
-        .resolve(&PerformanceTestSpec::new(
-            Protocol::Udp,
-            "udp://127.0.0.1:9",
-        ))
+        .resolve(
+            &PerformanceTestSpec::new(Protocol::Tcp, "tcp://127.0.0.1:9").load_generator("hyper"),
+        )
         .err()
         .unwrap()
         .to_string();
     assert!(
-        err.contains("does not support UDP") && err.contains("HTTP, HTTP2, TCP"),
+        err.contains("does not support TCP") && err.contains("supports protocols [HTTP]"),
         "{err}"
     );
     let err = r

@@ -181,7 +181,8 @@ struct RunArgs {
     /// Connections.
     #[arg(long, short = 'c')]
     connections: Option<i32>,
-    /// Protocol: http, http2 (h2c or TLS+ALPN), tcp.
+    /// Protocol: http, http2 (h2c or TLS+ALPN), tcp, udp (echo matched by sequence number;
+    /// no echo within --timeout, default 1s for UDP, counts as `lost`).
     #[arg(long, short = 'p')]
     protocol: Option<String>,
     /// Load model (default closed).
@@ -250,6 +251,9 @@ struct ServeArgs {
     /// TCP echo port on 127.0.0.1.
     #[arg(long)]
     tcp_port: Option<u16>,
+    /// UDP echo port on 127.0.0.1.
+    #[arg(long)]
+    udp_port: Option<u16>,
     /// Fixed response delay.
     #[arg(long, default_value = "0s")]
     delay: String,
@@ -537,7 +541,19 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         ));
     }
     let mut test = if looks_like_url {
-        let mut spec = PerformanceTestSpec::http(a.target.clone());
+        // The scheme picks the protocol (`-p` overrides it): tcp://, udp://, grpc://.
+        let scheme = a
+            .target
+            .split("://")
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mut spec = match scheme.as_str() {
+            "tcp" => PerformanceTestSpec::new(Protocol::Tcp, a.target.clone()),
+            "udp" => PerformanceTestSpec::new(Protocol::Udp, a.target.clone()),
+            "grpc" => PerformanceTestSpec::new(Protocol::Grpc, a.target.clone()),
+            _ => PerformanceTestSpec::http(a.target.clone()),
+        };
         spec.duration = Some(GepDuration::new_unchecked("10s"));
         PerformanceTest::new("quick", spec)
     } else {
@@ -588,19 +604,35 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
     execute(test, true, None, &a.out, None)
 }
 
-/// Points HTTP(S) endpoints at the embedded HTTP port and TCP endpoints at its echo port.
-fn rewrite_endpoints(
-    spec: &mut PerformanceTestSpec,
-    http_addr: std::net::SocketAddr,
-    tcp_addr: Option<std::net::SocketAddr>,
-) {
+/// Points HTTP(S) endpoints at the embedded HTTP port and TCP and UDP endpoints at its echo
+/// ports.
+fn rewrite_endpoints(spec: &mut PerformanceTestSpec, s: &ServedAddrs) {
+    let (http_addr, tcp_addr, udp_addr) = (s.http, s.tcp, s.udp);
     for e in spec.endpoints.iter_mut() {
         let (scheme, rest) = e.split_once("://").unwrap_or(("http", e.as_str()));
         let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/").to_owned();
         *e = match scheme {
             "tcp" => format!("tcp://{}", tcp_addr.unwrap_or(http_addr)),
+            "udp" => format!("udp://{}", udp_addr.unwrap_or(http_addr)),
             _ => format!("http://{http_addr}{path}"),
         };
+    }
+}
+
+/// Where the embedded target listens (for [`rewrite_endpoints`]).
+struct ServedAddrs {
+    http: std::net::SocketAddr,
+    tcp: Option<std::net::SocketAddr>,
+    udp: Option<std::net::SocketAddr>,
+}
+
+impl ServedAddrs {
+    fn of(s: &serve::Server) -> ServedAddrs {
+        ServedAddrs {
+            http: s.http_addr,
+            tcp: s.tcp_addr,
+            udp: s.udp_addr,
+        }
     }
 }
 
@@ -617,7 +649,14 @@ fn execute(
     let mut checked = test.spec.clone();
     if serve_target {
         let placeholder = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
-        rewrite_endpoints(&mut checked, placeholder, Some(placeholder));
+        rewrite_endpoints(
+            &mut checked,
+            &ServedAddrs {
+                http: placeholder,
+                tcp: Some(placeholder),
+                udp: Some(placeholder),
+            },
+        );
     }
     let errors = checked.validate();
     if !errors.is_empty() {
@@ -634,17 +673,19 @@ fn execute(
         let server = if serve_target {
             let opts = serve::ServeOptions {
                 tcp: Some(([127, 0, 0, 1], 0).into()),
+                udp: Some(([127, 0, 0, 1], 0).into()),
                 ..Default::default()
             };
             let s = serve::start(opts)
                 .await
                 .map_err(|e| format!("embedded target: {e}"))?;
-            rewrite_endpoints(&mut test.spec, s.http_addr, s.tcp_addr);
+            rewrite_endpoints(&mut test.spec, &ServedAddrs::of(&s));
             if !out.quiet {
                 note(&format!(
-                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}",
+                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}, udp://{}",
                     s.http_addr,
-                    s.tcp_addr.map(|a| a.to_string()).unwrap_or_default()
+                    s.tcp_addr.map(|a| a.to_string()).unwrap_or_default(),
+                    s.udp_addr.map(|a| a.to_string()).unwrap_or_default()
                 ));
             }
             Some(s)
@@ -765,6 +806,7 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
     let opts = serve::ServeOptions {
         http: ([127, 0, 0, 1], a.port).into(),
         tcp: a.tcp_port.map(|p| ([127, 0, 0, 1], p).into()),
+        udp: a.udp_port.map(|p| ([127, 0, 0, 1], p).into()),
         delay: dur(&a.delay, "--delay")?,
         delay_max: a
             .delay_max
@@ -796,6 +838,9 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
             s.tcp_addr
                 .map(|t| format!(", tcp echo on {t}"))
                 .unwrap_or_default()
+                + &s.udp_addr
+                    .map(|u| format!(", udp echo on {u}"))
+                    .unwrap_or_default()
         ));
         match lifetime {
             Some(l) => tokio::select! {
