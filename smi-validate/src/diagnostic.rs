@@ -112,8 +112,13 @@ codes! {
     InvalidName = "SMI1205", Error, 3, "invalid object name or namespace";
     /// A number, length or item count outside the schema's bounds.
     OutOfRange = "SMI1206", Error, 3, "value out of range";
-    /// A string does not match the schema's pattern (e.g. a Kubernetes quantity).
+    /// A string does not match the schema's pattern (e.g. a Kubernetes quantity) or format
+    /// (`date-time`).
     PatternMismatch = "SMI1207", Error, 3, "value does not match the required pattern";
+    /// `metadata` breaks a rule the API server applies to every object: a label key or value,
+    /// an annotation key or the annotations' total size (256 KiB), an owner reference, a
+    /// finalizer, a timestamp.
+    InvalidMetadata = "SMI1208", Error, 3, "invalid metadata (labels, annotations, owner references, finalizers, timestamps)";
     /// A CEL `x-kubernetes-validations` rule of the CRD evaluated to false.
     CelRule = "SMI1301", Error, 4, "CRD validation rule (CEL) failed";
     /// A CEL rule could not be evaluated offline.

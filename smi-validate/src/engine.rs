@@ -372,6 +372,7 @@ impl Validator {
             &mut out,
         );
         crate::rules::metadata(v, &mut out);
+        crate::meta::check(v, &mut out);
         let structural_errors = out
             .iter()
             .any(|f| f.code.default_severity() == Severity::Error && f.severity.is_none());

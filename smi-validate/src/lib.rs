@@ -121,7 +121,8 @@
 //! | SMI1204 | error | 3 | unknown field (refused with `fieldValidation=Strict`, the default; a warning with `Warn`; silent with `Ignore`) |
 //! | SMI1205 | error | 3 | invalid object name or namespace |
 //! | SMI1206 | error | 3 | value out of range |
-//! | SMI1207 | error | 3 | value does not match the required pattern |
+//! | SMI1207 | error | 3 | value does not match the required pattern or format (`date-time`, as the API server checks it) |
+//! | SMI1208 | error | 3 | invalid metadata: label key or value, annotation key or total size (256 KiB), generateName, owner reference, finalizer, timestamp (the API server's `ObjectMeta` rules) |
 //! | SMI1301 | error | 4 | CRD validation rule (CEL) failed |
 //! | SMI1302 | warning | 4 | CRD validation rule (CEL) could not be evaluated |
 //! | SMI1304 | error | 4 | duplicate match name in HTTPRouteGroup |
@@ -156,6 +157,7 @@ mod cross;
 mod diagnostic;
 mod engine;
 mod options;
+pub mod meta;
 pub mod output;
 mod path;
 mod perf;

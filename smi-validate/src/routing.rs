@@ -79,8 +79,9 @@ pub fn routes() -> &'static [Route] {
                     continue;
                 };
                 normalize(&mut s, 0);
-                if let Some(md) = s.pointer_mut("/properties/metadata") {
-                    *md = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+                // the server decodes `metadata` as `ObjectMeta`, whatever the CRD says
+                if let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert("metadata".into(), crate::meta::object_meta_schema());
                 }
                 schemas.insert(
                     (

@@ -92,7 +92,14 @@ pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
         return;
     };
     let Some(m) = m.as_object() else { return };
+    // With a non-empty `generateName` and no name the server generates the name
+    // (`meta::check` checks the prefix).
+    let generates = m
+        .get("generateName")
+        .and_then(Value::as_str)
+        .is_some_and(|g| !g.is_empty());
     match m.get("name") {
+        Some(Value::String(n)) if n.is_empty() && generates => {}
         Some(Value::String(n)) => {
             if let Some(ph) = placeholder(n) {
                 out.push(
@@ -110,11 +117,11 @@ pub(crate) fn metadata(v: &Value, out: &mut Vec<Finding>) {
                 );
             }
         }
-        None | Some(Value::Null) if m.get("generateName").is_none() => {
+        None | Some(Value::Null) if !generates => {
             out.push(Finding::new(
                 Code::InvalidName,
                 md.key("name"),
-                "`metadata.name` is required",
+                "`metadata.name` (or a non-empty `generateName`) is required",
             ));
         }
         _ => {}

@@ -246,6 +246,20 @@ pub(crate) fn check<'v>(
                     format!("{} does not match the pattern `{p}`", short(v)),
                 ));
             }
+            if matches!(
+                s.get("format").and_then(Value::as_str),
+                Some("date-time" | "datetime")
+            ) && !crate::meta::is_date_time(st)
+            {
+                out.push(
+                    Finding::new(
+                        Code::PatternMismatch,
+                        path.path(),
+                        format!("{} is not a date-time", short(v)),
+                    )
+                    .hint("an RFC 3339 date-time like 2026-01-01T00:00:00Z"),
+                );
+            }
             let len = st.chars().count() as u64;
             bound(s, "minLength", "maxLength", len, "characters", path, out);
         }
