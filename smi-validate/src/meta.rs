@@ -129,8 +129,9 @@ fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    s.iter()
-        .try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add(u32::from(c - b'0')))
+    s.iter().try_fold(0u32, |n, &c| {
+        n.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+    })
 }
 
 fn days_in(month: u32, year: u32) -> u32 {
@@ -224,11 +225,11 @@ pub fn is_date_time(s: &str) -> bool {
 /// `YYYY-MM-DDTHH:MM:SS`, an optional `.` fraction, and `Z` or `±HH:MM` (both case-sensitive).
 pub fn is_rfc3339_time(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 20 || !is_full_date(&b[..10]) || b[10] != b'T' || b[13] != b':' || b[16] != b':'
-    {
+    if b.len() < 20 || !is_full_date(&b[..10]) || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return false;
     }
-    let (Some(h), Some(m), Some(sec)) = (digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]))
+    let (Some(h), Some(m), Some(sec)) =
+        (digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]))
     else {
         return false;
     };
@@ -308,7 +309,9 @@ pub(crate) fn check(v: &Value, out: &mut Vec<Finding>) {
             ));
         }
     }
-    let name_empty = m.get("name").is_none_or(|n| n.as_str() == Some("") || n.is_null());
+    let name_empty = m
+        .get("name")
+        .is_none_or(|n| n.as_str() == Some("") || n.is_null());
     if let Some(Value::String(g)) = m.get("generateName")
         && !g.is_empty()
     {
@@ -356,7 +359,9 @@ pub(crate) fn check(v: &Value, out: &mut Vec<Finding>) {
             if !av.is_empty() && !owner_api_version_ok(av) {
                 out.push(bad(
                     path.key("apiVersion"),
-                    format!("owner reference apiVersion `{av}` must be <group>/<version> or <version>"),
+                    format!(
+                        "owner reference apiVersion `{av}` must be <group>/<version> or <version>"
+                    ),
                 ));
             }
             if av == "v1" && s("kind") == "Event" {
@@ -429,7 +434,13 @@ mod tests {
 
     #[test]
     fn qualified_names_and_label_values() {
-        for ok in ["app", "app.kubernetes.io/name", "A_b-c.d", "x/Y", &"a".repeat(63)] {
+        for ok in [
+            "app",
+            "app.kubernetes.io/name",
+            "A_b-c.d",
+            "x/Y",
+            &"a".repeat(63),
+        ] {
             assert!(is_qualified_name(ok), "{ok:?}");
         }
         for bad in [

@@ -124,7 +124,10 @@ fn labels_follow_the_servers_key_and_value_syntax() {
         "x: \"\"",
         "y: \"1\"",
     ] {
-        assert!(accepted(&format!("  name: web\n  labels:\n    {ok}\n")), "{ok}");
+        assert!(
+            accepted(&format!("  name: web\n  labels:\n    {ok}\n")),
+            "{ok}"
+        );
     }
     let long = "a".repeat(64);
     for bad in [
@@ -151,12 +154,20 @@ fn labels_follow_the_servers_key_and_value_syntax() {
 
 #[test]
 fn annotation_keys_ignore_case_and_their_total_size_is_bounded() {
-    assert!(accepted("  name: web\n  annotations:\n    Example.COM/Key: \"any value: at all\"\n"));
+    assert!(accepted(
+        "  name: web\n  annotations:\n    Example.COM/Key: \"any value: at all\"\n"
+    ));
     assert!(!accepted("  name: web\n  annotations:\n    a b: x\n"));
     // 256 KiB of keys and values together: at the limit accepted, one byte over refused
     let limit = smi_validate::meta::TOTAL_ANNOTATION_SIZE_LIMIT;
-    let at = format!("  name: web\n  annotations:\n    k: {}\n", "v".repeat(limit - 1));
-    let over = format!("  name: web\n  annotations:\n    k: {}\n", "v".repeat(limit));
+    let at = format!(
+        "  name: web\n  annotations:\n    k: {}\n",
+        "v".repeat(limit - 1)
+    );
+    let over = format!(
+        "  name: web\n  annotations:\n    k: {}\n",
+        "v".repeat(limit)
+    );
     assert!(accepted(&at));
     let r = run(&split(&over), FieldValidation::Strict);
     assert_eq!(
@@ -182,17 +193,29 @@ fn generate_name_is_a_name_prefix() {
 #[test]
 fn owner_references_and_finalizers() {
     let owner = |r: &str| accepted(&format!("  name: web\n  ownerReferences:\n  - {r}\n"));
-    assert!(owner("{apiVersion: apps/v1, kind: Deployment, name: d, uid: u}"));
+    assert!(owner(
+        "{apiVersion: apps/v1, kind: Deployment, name: d, uid: u}"
+    ));
     assert!(!owner("{apiVersion: apps/v1, kind: Deployment, name: d}"));
-    assert!(!owner("{apiVersion: apps/, kind: Deployment, name: d, uid: u}"));
-    assert!(!owner("{apiVersion: a/b/c, kind: Deployment, name: d, uid: u}"));
+    assert!(!owner(
+        "{apiVersion: apps/, kind: Deployment, name: d, uid: u}"
+    ));
+    assert!(!owner(
+        "{apiVersion: a/b/c, kind: Deployment, name: d, uid: u}"
+    ));
     assert!(!owner("{apiVersion: v1, kind: Event, name: d, uid: u}"));
     assert!(!accepted(
         "  name: web\n  ownerReferences:\n  - {apiVersion: v1, kind: A, name: a, uid: u, controller: true}\n  - {apiVersion: v1, kind: B, name: b, uid: v, controller: true}\n"
     ));
-    assert!(accepted("  name: web\n  finalizers: [example.com/cleanup, orphan]\n"));
-    assert!(!accepted("  name: web\n  finalizers: [\"bad finalizer\"]\n"));
-    assert!(!accepted("  name: web\n  finalizers: [orphan, foregroundDeletion]\n"));
+    assert!(accepted(
+        "  name: web\n  finalizers: [example.com/cleanup, orphan]\n"
+    ));
+    assert!(!accepted(
+        "  name: web\n  finalizers: [\"bad finalizer\"]\n"
+    ));
+    assert!(!accepted(
+        "  name: web\n  finalizers: [orphan, foregroundDeletion]\n"
+    ));
 }
 
 #[test]
