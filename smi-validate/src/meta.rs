@@ -4,7 +4,7 @@
 //! a field of the wrong type fails the request, an unknown field follows `fieldValidation`), then
 //! applies the `ObjectMeta` rules of every create: label keys and values, annotation keys and
 //! their total size, `generateName`, owner references, finalizers, timestamps. The structure
-//! layer walks [`object_meta_schema`] (types and unknown fields); [`check`] adds the rules
+//! layer walks an `ObjectMeta` schema (types and unknown fields); a second pass adds the rules
 //! (SMI1208). [`is_date_time`] is the `format: date-time` check of CRD schemas.
 
 use crate::diagnostic::Code;
