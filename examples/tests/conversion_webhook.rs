@@ -37,7 +37,7 @@ fn target_v1alpha2_with_port() -> Value {
 }
 
 #[tokio::test]
-async fn converts_mixed_scale_weights_and_refuses_a_lost_port() {
+async fn converts_mixed_scale_weights_and_stashes_a_port() {
     let hook = Webhook::start(env!("CARGO_BIN_EXE_conversion-webhook"), &[]);
     assert_eq!(hook.path, "/convert");
     assert!(hook.cert_pem.is_some(), "TLS is the default");
@@ -80,7 +80,7 @@ async fn converts_mixed_scale_weights_and_refuses_a_lost_port() {
     );
     assert!(w2 > 0 && w1 == 2 * w2, "weights {w1}:{w2} should be 2:1");
 
-    // v1alpha3 has no destination port: refused, naming the field
+    // v1alpha3 has no destination port: converted, the port kept in the stash annotation
     let (status, answer) = hook
         .post(&review(
             "c-2",
@@ -91,24 +91,38 @@ async fn converts_mixed_scale_weights_and_refuses_a_lost_port() {
     assert_eq!(status, 200);
     let response = &answer["response"];
     assert_eq!(response["uid"], "c-2");
-    assert_eq!(response["result"]["status"], "Failure", "{answer}");
+    assert_eq!(response["result"]["status"], "Success", "{answer}");
     let message = response["result"]["message"].as_str().unwrap();
     assert!(
-        message.contains("spec.destination.port") && message.contains("8080"),
+        message.contains("object 0: spec.destination.port = 8080"),
         "{message}"
     );
+    let tt = &response["convertedObjects"][0];
+    assert_eq!(tt["apiVersion"], "access.smi-spec.io/v1alpha3");
+    assert_eq!(tt["spec"]["destination"]["name"], "api");
+    assert!(tt["spec"]["destination"].get("port").is_none(), "{tt}");
     assert!(
-        response["convertedObjects"]
-            .as_array()
-            .is_none_or(|o| o.is_empty())
+        tt["metadata"]["annotations"]["convert.smi-rs.io/stash"]
+            .as_str()
+            .is_some_and(|s| s.contains("8080")),
+        "{tt}"
+    );
+    // and back: the port is restored, the annotation gone
+    let (_, answer) = hook
+        .post(&review("c-3", "access.smi-spec.io/v1alpha2", tt.clone()))
+        .await;
+    assert_eq!(
+        answer["response"]["convertedObjects"][0],
+        target_v1alpha2_with_port(),
+        "{answer}"
     );
 }
 
 #[tokio::test]
-async fn report_mode_converts_and_lists_the_loss() {
+async fn refuse_mode_fails_naming_the_field() {
     let hook = Webhook::start(
         env!("CARGO_BIN_EXE_conversion-webhook"),
-        &["--lossy", "report", "--plain-http"],
+        &["--lossy", "refuse", "--plain-http"],
     );
     let (status, answer) = hook
         .post(&review(
@@ -120,16 +134,17 @@ async fn report_mode_converts_and_lists_the_loss() {
     assert_eq!(status, 200);
     let response = &answer["response"];
     assert_eq!(response["uid"], "c-3");
-    assert_eq!(response["result"]["status"], "Success", "{answer}");
+    assert_eq!(response["result"]["status"], "Failure", "{answer}");
     let message = response["result"]["message"].as_str().unwrap();
     assert!(
-        message.contains("object 0: spec.destination.port = 8080"),
+        message.contains("spec.destination.port") && message.contains("8080"),
         "{message}"
     );
-    let tt = &response["convertedObjects"][0];
-    assert_eq!(tt["apiVersion"], "access.smi-spec.io/v1alpha3");
-    assert_eq!(tt["spec"]["destination"]["name"], "api");
-    assert!(tt["spec"]["destination"].get("port").is_none(), "{tt}");
+    assert!(
+        response["convertedObjects"]
+            .as_array()
+            .is_none_or(|o| o.is_empty())
+    );
 
     // a target version the kind does not have
     let (_, answer) = hook

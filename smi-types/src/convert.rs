@@ -7,6 +7,31 @@
 //! that cannot carry a field lists it as a [`Loss`], and the caller chooses with [`Lossy`]
 //! whether that is an error.
 //!
+//! Two entry points:
+//!
+//! - [`SmiObject::convert_to`]: typed, for callers converting on purpose. The result holds only
+//!   what the target version can express; [`Lossy::Refuse`] (default) fails when a field would
+//!   be lost, [`Lossy::Report`] converts and lists the losses.
+//! - [`convert_value`]: on JSON values, field by field, as a conversion webhook needs
+//!   ([`review`] uses it). Partial objects (server-side apply converts managed-field sets)
+//!   convert; fields no SMI version knows travel with their parent; every field the target
+//!   version cannot hold is kept in the [`STASH_ANNOTATION`] annotation and put back when the
+//!   object is converted to a version that has it (v1alpha1 quantity weights come back as
+//!   written, `500m` stays the string `"500m"`, `1` the number `1`). Converting A → B → A gives
+//!   A back, for every pair of versions; it never fails because a version cannot express a
+//!   field.
+//!
+//! # The webhook's policy
+//!
+//! [`review`] never fails a `ConversionReview` because an object uses a field the desired
+//! version lacks: failing one object would fail every LIST at that version (an informer at
+//! an older version would stop working). Such fields go into the stash annotation instead,
+//! so the API server's round trips (read at an old version, write back) keep them; an edit made
+//! at the older version wins over the stash where both touch the same field. A review fails
+//! only for a malformed request (no request, an object without `apiVersion`/`kind`, a kind or
+//! version that is not SMI's). [`review_with`] with [`Lossy::Refuse`] is for callers that want
+//! the strict behaviour and accept its cost.
+//!
 //! ```
 //! use smi_types::{SmiObject, convert::Lossy};
 //! use smi_types::split::v1alpha1::*;
@@ -20,7 +45,10 @@ use kube_core::conversion::{ConversionRequest, ConversionResponse, ConversionRev
 use serde::Serialize;
 
 use crate::dynamic::{SmiObject, versions_of};
+
+mod value;
 use crate::{access, metrics, specs, split};
+pub use value::STASH_ANNOTATION;
 
 /// What to do when a conversion cannot carry a field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -137,6 +165,13 @@ pub enum ConvertError {
     /// The object to convert could not be read.
     #[error(transparent)]
     Parse(#[from] crate::Error),
+    /// A JSON object given to [`convert_value`] is not an SMI object it can convert (not an
+    /// object, no `apiVersion`/`kind`, not an SMI kind or version, a kind with one version).
+    #[error("{message}")]
+    Unreadable {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn up(o: &SmiObject) -> Result<Converted<SmiObject>, ConvertError> {
@@ -340,8 +375,42 @@ impl SmiObject {
     }
 }
 
-/// Handles a `ConversionReview` from the API server, refusing lossy conversions (the failed
-/// response carries the list of losses).
+/// Converts one JSON object to `api_version` field by field, keeping in the
+/// [`STASH_ANNOTATION`] annotation every field the target version cannot hold and restoring
+/// the fields stashed there (see the [module docs](self#the-webhooks-policy)).
+///
+/// [`Converted::lost`] lists the stashed fields (nothing is lost: they are in the annotation)
+/// and values the target version keeps but gives no meaning (an IdentityBinding subject
+/// before TrafficTarget v1alpha4, a UDPRoute rule in TrafficTarget v1alpha1/v1alpha2). Errors
+/// are only [`ConvertError::Unreadable`] and [`ConvertError::UnknownTarget`].
+///
+/// ```
+/// use serde_json::json;
+/// use smi_types::convert::{convert_value, STASH_ANNOTATION};
+/// let v1 = json!({"apiVersion": "split.smi-spec.io/v1alpha1", "kind": "TrafficSplit",
+///   "metadata": {"name": "s"},
+///   "spec": {"service": "web", "backends": [{"service": "a", "weight": 1}, {"service": "b", "weight": "500m"}]}});
+/// let v4 = convert_value(&v1, "split.smi-spec.io/v1alpha4").unwrap().value;
+/// assert_eq!(v4["spec"]["backends"][1]["weight"], 5);
+/// assert!(v4["metadata"]["annotations"][STASH_ANNOTATION].is_string());
+/// // a partial object (no service, one backend) converts too
+/// let partial = json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
+///   "spec": {"matches": [{"kind": "HTTPRouteGroup", "name": "r"}]}});
+/// let down = convert_value(&partial, "split.smi-spec.io/v1alpha2").unwrap().value;
+/// assert!(down["spec"].get("matches").is_none());
+/// assert_eq!(convert_value(&down, "split.smi-spec.io/v1alpha4").unwrap().value, partial);
+/// assert_eq!(convert_value(&v4, "split.smi-spec.io/v1alpha1").unwrap().value, v1);
+/// ```
+pub fn convert_value(
+    object: &serde_json::Value,
+    api_version: &str,
+) -> Result<Converted<serde_json::Value>, ConvertError> {
+    value::convert(object, api_version)
+}
+
+/// Handles a `ConversionReview` from the API server with [`convert_value`]: fields the desired
+/// version cannot hold are stashed, never a reason to fail (see the
+/// [webhook's policy](self#the-webhooks-policy)).
 ///
 /// ```
 /// use kube_core::conversion::ConversionReview;
@@ -355,10 +424,13 @@ impl SmiObject {
 /// assert_eq!(resp.converted_objects[0]["apiVersion"], "split.smi-spec.io/v1alpha4");
 /// ```
 pub fn review(review: ConversionReview) -> ConversionReview {
-    review_with(review, Lossy::Refuse)
+    review_with(review, Lossy::Report)
 }
 
-/// [`review`] with a chosen [`Lossy`] policy.
+/// [`review`] with a chosen [`Lossy`] policy: [`Lossy::Report`] is [`review`];
+/// [`Lossy::Refuse`] fails the review when any object has a field the desired version cannot
+/// hold (even though the stash would keep it). A CRD's webhook should not refuse: one such
+/// object fails every LIST at that version.
 pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
     let request = match ConversionRequest::from_review(review) {
         Ok(r) => r,
@@ -375,14 +447,23 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
     let response = ConversionResponse::for_request(request);
     let mut converted = Vec::with_capacity(objects.len());
     let mut losses = Vec::new();
-    for (i, object) in objects.into_iter().enumerate() {
-        let result = SmiObject::from_value(object)
-            .map_err(ConvertError::from)
-            .and_then(|o| o.convert_to(&desired, lossy));
-        match result {
+    for (i, object) in objects.iter().enumerate() {
+        match convert_value(object, &desired) {
+            Ok(c) if lossy == Lossy::Refuse && !c.lost.is_empty() => {
+                let lost: Vec<String> = c.lost.iter().map(ToString::to_string).collect();
+                return response
+                    .failure(Status::failure(
+                        &format!(
+                            "object {i}: converting to {desired} would lose: {}",
+                            lost.join("; ")
+                        ),
+                        "ConversionFailed",
+                    ))
+                    .into_review();
+            }
             Ok(c) => {
                 losses.extend(c.lost.iter().map(|loss| format!("object {i}: {loss}")));
-                converted.push(c.value.to_value());
+                converted.push(c.value);
             }
             Err(e) => {
                 return response
@@ -395,10 +476,17 @@ pub fn review_with(review: ConversionReview, lossy: Lossy) -> ConversionReview {
         }
     }
     let mut response = response.success(converted);
-    // With `Lossy::Report` the objects are converted and what was lost is said in the result
-    // message (the API server logs it): never dropped silently.
+    // What the desired version does not show (stashed) is said in the result message, which
+    // the API server logs at high verbosity.
     if !losses.is_empty() {
-        response.result.message = format!("converted with losses: {}", losses.join("; "));
+        let n = losses.len();
+        losses.truncate(5);
+        let more = if n > 5 {
+            format!(" (and {} more)", n - 5)
+        } else {
+            String::new()
+        };
+        response.result.message = format!("converted; kept aside: {}{more}", losses.join("; "));
     }
     response.into_review()
 }

@@ -569,7 +569,11 @@ proptest! {
         }).max().map(|v| format!("{group}/{v}")).unwrap();
         let up = obj.convert_to(&hub, Lossy::Refuse).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(up.lost.is_empty());
-        let down = up.value.convert_to(obj.api_version(), Lossy::Refuse).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // UDPRoute rules going to TrafficTarget v1alpha1/v1alpha2 are kept and reported
+        let down = up.value.convert_to(obj.api_version(), Lossy::Report).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for l in &down.lost {
+            prop_assert!(l.path.starts_with("spec.rules[") && l.value["kind"] == "UDPRoute", "{}", l);
+        }
         prop_assert_eq!(down.value, obj);
     }
 
@@ -577,12 +581,15 @@ proptest! {
     fn hub_down_then_up_is_identity_when_nothing_is_lost(obj in prop_oneof![
         tt_v4(true).prop_map(SmiObject::TrafficTargetV1alpha4),
         hrg_v4(false).prop_map(SmiObject::HttpRouteGroupV1alpha4),
-        (meta()).prop_map(|m| SmiObject::TcpRouteV1alpha4(specs::v1alpha4::TcpRoute { metadata: m, ..specs::v1alpha4::TcpRoute::new("", specs::v1alpha4::PortMatch::all_ports()) })),
+        (meta()).prop_map(|m| SmiObject::TcpRouteV1alpha4(specs::v1alpha4::TcpRoute { metadata: m, ..specs::v1alpha4::TcpRoute::new("", specs::v1alpha4::PortMatch::default()) })),
         ts_v4(false).prop_map(SmiObject::TrafficSplitV1alpha4),
     ], version in prop_oneof![Just("v1alpha1"), Just("v1alpha2"), Just("v1alpha3")]) {
         let (group, _) = obj.api_version().split_once('/').unwrap();
         let target = format!("{group}/{version}");
-        let down = obj.convert_to(&target, Lossy::Refuse).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let down = obj.convert_to(&target, Lossy::Report).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for l in &down.lost {
+            prop_assert!(l.path.starts_with("spec.rules[") && l.value["kind"] == "UDPRoute", "{}", l);
+        }
         let up = down.value.convert_to(obj.api_version(), Lossy::Refuse).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(up.value, obj);
     }

@@ -9,10 +9,11 @@
 //!
 //! Prints `listening on https://127.0.0.1:<port>/convert`, then one line per review on stderr.
 //!
-//! Conversions that would drop a field are refused by default: the review fails with a message
-//! naming each lost field (`spec.destination.port = 8080 (...)`), so nothing is lost silently.
-//! `--lossy report` converts anyway and lists the losses in the response's `result.message`
-//! and the log. TLS is the default because the API server only calls HTTPS webhooks;
+//! Policy (see [`smi_types::convert`]): a field the desired version cannot hold never fails the
+//! review (one such object would fail every LIST at that version); it is kept in the
+//! `convert.smi-rs.io/stash` annotation and restored when the object is converted to a version
+//! that has it, and the response's `result.message` (and the log) says what was kept aside.
+//! `--lossy refuse` fails such reviews instead (strict, for experiments; not for a cluster). TLS is the default because the API server only calls HTTPS webhooks;
 //! `--plain-http` is for local experiments. The generated certificate is valid for one year;
 //! `--tls-cert tls.crt --tls-key tls.key` serves one the cluster's CA signed instead.
 //!
@@ -34,10 +35,10 @@ use smi_types::convert::Lossy;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LossPolicy {
-    /// Fail the review when a field cannot be carried.
+    /// Keep what the desired version cannot hold in the stash annotation (the default).
+    Stash,
+    /// Fail the review when the desired version cannot hold a field.
     Refuse,
-    /// Convert and list what was dropped.
-    Report,
 }
 
 #[derive(Parser)]
@@ -60,7 +61,7 @@ struct Args {
     #[arg(long)]
     san: Vec<String>,
     /// What to do with conversions that cannot carry every field.
-    #[arg(long, value_enum, default_value = "refuse")]
+    #[arg(long, value_enum, default_value = "stash")]
     lossy: LossPolicy,
     /// Serve plain HTTP instead of TLS (local experiments only).
     #[arg(long, conflicts_with_all = ["tls_cert", "cert_out"])]
@@ -89,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let lossy = match args.lossy {
         LossPolicy::Refuse => Lossy::Refuse,
-        LossPolicy::Report => Lossy::Report,
+        LossPolicy::Stash => Lossy::Report,
     };
     let handler: serve::Handler =
         Arc::new(move |path: &str, body: Bytes| handle(lossy, path, &body));
@@ -120,8 +121,8 @@ fn handle(lossy: Lossy, path: &str, body: &[u8]) -> Reply {
             );
         }
     };
-    // The library's handler: `Refuse` fails the review naming the lost fields; `Report`
-    // converts and lists the losses in `result.message`.
+    // The library's handler: `Report` stashes and lists what was kept aside in
+    // `result.message`; `Refuse` fails the review naming the fields.
     let answer = smi_types::convert::review_with(review, lossy);
     if let Some(r) = &answer.response {
         match r.result.status {

@@ -5,7 +5,9 @@
 //! Losses: `port` on subjects (v1alpha1/v1alpha2) has no place in v1alpha3+ (ports moved to
 //! TCPRoute/UDPRoute; dropping one widens access); the doc-only `group` and IdentityBinding
 //! subjects of v1alpha4 have no faithful older form (the subject is kept with its `kind` string
-//! and reported).
+//! and reported); UDPRoute rules going to v1alpha1/v1alpha2 are kept (their schema allows the
+//! kind) and reported: UDPRoute exists from `specs.smi-spec.io/v1alpha4` on, so a reader of
+//! those versions does not know it.
 //!
 //! ```
 //! use smi_types::access::{convert, v1alpha2};
@@ -179,11 +181,29 @@ pub fn traffic_target_v1alpha4_to_v1alpha3(
     )
 }
 
-/// v1alpha4 → v1alpha2 (through v1alpha3).
+fn udp_rules(
+    rules: &Option<Vec<v1alpha4::TrafficTargetRule>>,
+    path: &str,
+    to: &str,
+    lost: &mut Vec<Loss>,
+) {
+    for (i, r) in rules.iter().flatten().enumerate() {
+        if r.kind == super::RouteKind::UdpRoute {
+            lost.push(Loss::new(
+                format!("{path}[{i}]"),
+                r,
+                format!("UDPRoute exists from specs.smi-spec.io/v1alpha4 on: a TrafficTarget {to} reader does not know it (kept as written)"),
+            ));
+        }
+    }
+}
+
+/// v1alpha4 → v1alpha2 (through v1alpha3): UDPRoute rules are reported.
 pub fn traffic_target_v1alpha4_to_v1alpha2(
     o: &v1alpha4::TrafficTarget,
 ) -> Converted<v1alpha2::TrafficTarget> {
-    let Converted { value, lost } = traffic_target_v1alpha4_to_v1alpha3(o);
+    let Converted { value, mut lost } = traffic_target_v1alpha4_to_v1alpha3(o);
+    udp_rules(&value.spec.rules, "spec.rules", "v1alpha2", &mut lost);
     let spec = v1alpha2::TrafficTargetSpec {
         destination: subject_v1_from_v3(value.spec.destination),
         sources: value
@@ -201,11 +221,13 @@ pub fn traffic_target_v1alpha4_to_v1alpha2(
     )
 }
 
-/// v1alpha4 → v1alpha1 (through v1alpha3): fields move to the top level, `rules` → `specs`.
+/// v1alpha4 → v1alpha1 (through v1alpha3): fields move to the top level, `rules` → `specs`;
+/// UDPRoute rules are reported.
 pub fn traffic_target_v1alpha4_to_v1alpha1(
     o: &v1alpha4::TrafficTarget,
 ) -> Converted<v1alpha1::TrafficTarget> {
-    let Converted { value, lost } = traffic_target_v1alpha4_to_v1alpha3(o);
+    let Converted { value, mut lost } = traffic_target_v1alpha4_to_v1alpha3(o);
+    udp_rules(&value.spec.rules, "spec.rules", "v1alpha1", &mut lost);
     let mut out = v1alpha1::TrafficTarget::new("", subject_v1_from_v3(value.spec.destination));
     out.metadata = value.metadata;
     out.sources = value

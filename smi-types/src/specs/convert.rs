@@ -2,13 +2,15 @@
 //! version).
 //!
 //! Losses: HTTP `headers` going to v1alpha1; TCPRoute `matches` (ports, name) going below
-//! v1alpha4 (dropping ports widens access). Up-converting a TCPRoute yields
-//! `matches: {ports: []}` (all ports), which the smi-sdk-go CRD requires.
+//! v1alpha4 (dropping ports widens access). Up-converting a TCPRoute yields `matches: {}`
+//! (no ports listed: all ports), the least the v1alpha4 type holds; it invents no
+//! `ports: []` (which a v1alpha4 → older → v1alpha4 round trip could not tell from one that
+//! was written).
 //!
 //! ```
 //! use smi_types::specs::{convert, v1alpha1};
 //! let c = convert::tcp_route_v1alpha1_to_v1alpha4(&v1alpha1::TcpRoute::new("db"));
-//! assert_eq!(c.value.spec.matches.ports, Some(vec![]));
+//! assert_eq!(c.value.spec.matches.ports, None);
 //! assert!(c.lost.is_empty());
 //! ```
 
@@ -106,22 +108,22 @@ pub fn http_route_group_v1alpha4_to_v1alpha1(
 fn tcp_up(
     metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
 ) -> Converted<v1alpha4::TcpRoute> {
-    let mut out = v1alpha4::TcpRoute::new("", v1alpha4::PortMatch::all_ports());
+    let mut out = v1alpha4::TcpRoute::new("", v1alpha4::PortMatch::default());
     out.metadata = metadata.clone();
     Converted::new(out, Vec::new())
 }
 
-/// TCPRoute v1alpha1 → v1alpha4: `matches: {ports: []}` (all ports).
+/// TCPRoute v1alpha1 → v1alpha4: `matches: {}` (all ports).
 pub fn tcp_route_v1alpha1_to_v1alpha4(o: &v1alpha1::TcpRoute) -> Converted<v1alpha4::TcpRoute> {
     tcp_up(&o.metadata)
 }
 
-/// TCPRoute v1alpha2 → v1alpha4: `matches: {ports: []}` (all ports).
+/// TCPRoute v1alpha2 → v1alpha4: `matches: {}` (all ports).
 pub fn tcp_route_v1alpha2_to_v1alpha4(o: &v1alpha2::TcpRoute) -> Converted<v1alpha4::TcpRoute> {
     tcp_up(&o.metadata)
 }
 
-/// TCPRoute v1alpha3 → v1alpha4: `matches: {ports: []}` (all ports).
+/// TCPRoute v1alpha3 → v1alpha4: `matches: {}` (all ports).
 pub fn tcp_route_v1alpha3_to_v1alpha4(o: &v1alpha3::TcpRoute) -> Converted<v1alpha4::TcpRoute> {
     tcp_up(&o.metadata)
 }
