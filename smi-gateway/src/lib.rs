@@ -31,7 +31,10 @@
 //! They are taken from the `Service`s and workloads (`Deployment`, `StatefulSet`, `DaemonSet`,
 //! `ReplicaSet`, `Job`, `ReplicationController`, `Pod`) given along the SMI objects; with
 //! [`Options::default_port`], a port for Services the input does not describe. What cannot be
-//! resolved is reported, never guessed.
+//! resolved is reported, never guessed. A TrafficSplit that names a Service by its DNS name
+//! (`web.shop`, `web.shop.svc.cluster.local`, as OSM's examples do) gets the Service's name, with
+//! a note; one of another namespace is not migrated (attached to it, the route would be a GAMMA
+//! consumer route, applying to its own namespace's clients only).
 //!
 //! # Generated names
 //!

@@ -520,9 +520,36 @@ impl Run<'_> {
 
     // ---------------------------------------------------------------- TrafficSplit
 
+    /// The Service a TrafficSplit names at `path`: a Service name, or a DNS name of a Service of
+    /// the split's namespace (`<name>.<namespace>`, `.svc`, `.svc.<cluster domain>`, as OSM's
+    /// examples write it), which is written as the name with a note. `None` (reported as not
+    /// migrated) for a Service of another namespace or a name that is no Service's.
+    fn service_name(&mut self, src: &Src, path: &str, raw: &str) -> Option<String> {
+        match service_of(raw, &src.ns) {
+            Ok(name) => {
+                if name != raw {
+                    self.note(
+                        src,
+                        NoteKind::Assumption,
+                        path,
+                        format!("`{raw}` is the DNS name of Service `{name}` of this namespace: written as `{name}`"),
+                    );
+                }
+                Some(name)
+            }
+            Err(why) => {
+                self.not_migrated(src, path, json!(raw), why);
+                None
+            }
+        }
+    }
+
     fn split(&mut self, objects: &Objects, src: &Src, ts: &split::TrafficSplit) {
         let spec = &ts.spec;
-        let apex = spec.service.as_str();
+        let Some(apex) = self.service_name(src, "spec.service", &spec.service) else {
+            return;
+        };
+        let apex = apex.as_str();
         self.apexes.insert((src.ns.clone(), apex.to_owned()));
         if spec.backends.is_empty() {
             return self.not_migrated(
@@ -539,6 +566,13 @@ impl Run<'_> {
                 json!(spec.backends.len()),
                 "more than the Gateway API's 16 backendRefs per rule".into(),
             );
+        }
+        let mut backend_names = Vec::with_capacity(spec.backends.len());
+        for (k, b) in spec.backends.iter().enumerate() {
+            match self.service_name(src, &format!("spec.backends[{k}].service"), &b.service) {
+                Some(n) => backend_names.push(n),
+                None => return,
+            }
         }
         let weights: Vec<i64> = spec.backends.iter().map(|b| b.weight).collect();
         let weights = match gateway_weights(&weights) {
@@ -683,22 +717,22 @@ impl Run<'_> {
             };
             // backends' ports
             let mut backends = Vec::new();
-            for (k, (b, w)) in spec.backends.iter().zip(&weights).enumerate() {
-                let bport = if b.service == apex {
+            for (k, (b, w)) in backend_names.iter().zip(&weights).enumerate() {
+                let bport = if b == apex {
                     Some(port)
                 } else {
-                    match self.cluster.service(&src.ns, &b.service) {
+                    match self.cluster.service(&src.ns, b) {
                         Some(s) => backend_port(s, port, port_name.as_deref()),
                         None => {
-                            self.note(src, NoteKind::Assumption, &format!("spec.backends[{k}]"), format!("Service `{}` is not in the input: the root service's port {port} assumed", b.service));
+                            self.note(src, NoteKind::Assumption, &format!("spec.backends[{k}]"), format!("Service `{b}` is not in the input: the root service's port {port} assumed"));
                             Some(port)
                         }
                     }
                 };
                 match bport {
-                    Some(p) => backends.push(BackendRef::service(&b.service, p, Some(*w))),
+                    Some(p) => backends.push(BackendRef::service(b, p, Some(*w))),
                     None => {
-                        self.not_migrated(src, &format!("spec.backends[{k}].service"), json!(b.service), format!("Service `{}` has no port {port} (nor one of the same name, nor a single port): the route for port {port} is not generated", b.service));
+                        self.not_migrated(src, &format!("spec.backends[{k}].service"), json!(spec.backends[k].service), format!("Service `{b}` has no port {port} (nor one of the same name, nor a single port): the route for port {port} is not generated"));
                         backends.clear();
                         break;
                     }
@@ -1578,6 +1612,32 @@ impl Run<'_> {
     }
 }
 
+/// The name of the Service `raw` names, seen from namespace `ns`: `raw` itself when it has no
+/// dot (a Service name is a DNS-1035 label), the first label of `<name>.<ns>`,
+/// `<name>.<ns>.svc` or `<name>.<ns>.svc.<cluster domain>`. Otherwise why not.
+///
+/// A route's `parentRef` to a Service of another namespace would make it a GAMMA consumer
+/// route (it applies to the route's namespace's clients only), which a TrafficSplit is not.
+fn service_of(raw: &str, ns: &str) -> Result<String, String> {
+    let mut labels = raw.split('.');
+    let name = labels.next().unwrap_or_default();
+    let Some(namespace) = labels.next() else {
+        return Ok(raw.to_owned());
+    };
+    let rest: Vec<&str> = labels.collect();
+    if name.is_empty() || namespace.is_empty() || !(rest.is_empty() || rest[0] == "svc") {
+        return Err(format!(
+            "`{raw}` is neither a Service name nor a Service's DNS name (<service>.<namespace>[.svc[.<cluster domain>]])"
+        ));
+    }
+    if namespace != ns {
+        return Err(format!(
+            "`{raw}` is Service `{name}` of namespace `{namespace}`, not of this TrafficSplit's namespace `{ns}`: a route attached to another namespace's Service is a GAMMA consumer route, which applies to this namespace's clients only"
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 fn first_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_owned()
 }
@@ -1736,6 +1796,32 @@ mod tests {
         assert_eq!(p[0].matches.len(), 32);
         assert!(pack(vec![rule(64), rule(63)], 1).is_err());
         assert_eq!(pack(vec![rule(64), rule(62)], 1).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn service_dns_names() {
+        assert_eq!(service_of("web", "shop").unwrap(), "web");
+        for fqdn in [
+            "web.shop",
+            "web.shop.svc",
+            "web.shop.svc.cluster.local",
+            "web.shop.svc.corp.example",
+        ] {
+            assert_eq!(service_of(fqdn, "shop").unwrap(), "web", "{fqdn}");
+        }
+        let other = service_of("web.other.svc.cluster.local", "shop").unwrap_err();
+        assert!(
+            other.contains("namespace `other`") && other.contains("consumer route"),
+            "{other}"
+        );
+        for bad in [
+            "web.shop.example.com",
+            ".shop",
+            "web..svc",
+            "web.shop.cluster.local",
+        ] {
+            assert!(service_of(bad, "shop").is_err(), "{bad}");
+        }
     }
 
     #[test]
