@@ -267,7 +267,7 @@ impl Group {
             s.scheduled(t.into_std());
         }
         if let Some(p) = self.publisher.as_mut() {
-            let lat = matches!(o, Outcome::Response { .. }).then_some(latency);
+            let lat = o.answer().is_some().then_some(latency);
             p.record(&self.rec, now, lat);
         }
     }

@@ -124,10 +124,11 @@ impl Registry {
     /// use smi_perf_engine::Registry;
     /// use smi_types::perf::PerformanceTestSpec;
     /// let r = Registry::with_builtins();
-    /// let Err(err) = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")) else {
-    ///     panic!("gRPC is not built in")
+    /// assert_eq!(r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000")).unwrap().name(), "builtin");
+    /// let Err(err) = r.resolve(&PerformanceTestSpec::grpc("127.0.0.1:9000").load_generator("hyper")) else {
+    ///     panic!("the hyper generator runs HTTP/1.1 only")
     /// };
-    /// assert!(err.to_string().contains("supports protocols [HTTP, HTTP2, TCP, UDP]"), "{err}");
+    /// assert!(err.to_string().contains("supports protocols [HTTP]"), "{err}");
     /// ```
     pub fn resolve(&self, spec: &PerformanceTestSpec) -> Result<Arc<dyn LoadGenerator>> {
         let name = spec.effective_load_generator();
@@ -177,8 +178,8 @@ fn constant_rate_only(plan: &RunPlan, generator: &str) -> Result<()> {
 }
 
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
-/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), TCP and UDP,
-/// under both load models.
+/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), gRPC unary
+/// calls (hand-framed on h2, see [`crate::grpc`]), TCP and UDP, under both load models.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builtin;
 
@@ -192,6 +193,7 @@ impl LoadGenerator for Builtin {
             protocols: vec![
                 Protocol::Http,
                 Protocol::Http2,
+                Protocol::Grpc,
                 Protocol::Tcp,
                 Protocol::Udp,
             ],
@@ -210,10 +212,12 @@ impl LoadGenerator for Builtin {
                     Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await)
                 }
                 Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
+                Protocol::Grpc => {
+                    Ok(drive(Arc::new(crate::grpc::GrpcFactory::new(&plan)?), plan, ctx).await)
+                }
                 Protocol::Udp => {
                     Ok(drive(Arc::new(crate::udp::UdpFactory::new(&plan)?), plan, ctx).await)
                 }
-                p => Err(Error::Other(format!("builtin generator cannot run {p}"))),
             }
         })
     }

@@ -7,8 +7,9 @@
 //!   `Open` (a fixed arrival schedule, latency timed from the *intended* send so coordinated
 //!   omission is corrected; the service time is kept too; sends refused by `maxInFlight` are
 //!   counted as dropped);
-//! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN), TCP and UDP (echo
-//!   matched by sequence number, a missing echo counted as `lost`) transports;
+//! * built-in HTTP/1.1, HTTP/2 (h2c and, with feature `tls`, TLS + ALPN), gRPC unary calls (over
+//!   the same HTTP/2 transports, gRPC status codes counted next to HTTP statuses), TCP and UDP
+//!   (echo matched by sequence number, a missing echo counted as `lost`) transports;
 //! * one HdrHistogram per runtime worker thread, merged at the end; results carry the histogram in V2
 //!   deflate form so [`merge`] of several shards is exact;
 //! * scale-out: [`shard`] splits a test's load into `parallelism` shards (one process each,
@@ -34,6 +35,7 @@
 mod driver;
 mod error;
 mod generator;
+pub mod grpc;
 mod h1;
 mod http;
 #[cfg(feature = "k8s")]
@@ -63,6 +65,7 @@ pub use driver::{
 };
 pub use error::{Error, Result};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
+pub use grpc::{GrpcCall, GrpcFactory, GrpcLane};
 pub use h1::{
     Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS, ReadError, ResponseSummary, read_response,
 };
@@ -73,7 +76,9 @@ pub use result::{
     encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,
     percentile_label, summarize, validate_result,
 };
-pub use stats::{ErrorKind, HistogramSettings, Outcome, Recorder, micros};
+pub use stats::{
+    ErrorKind, GRPC_CODES, HistogramSettings, Outcome, Recorder, grpc_code_name, micros,
+};
 pub use tcp::{TcpFactory, TcpLane};
 pub use udp::{DEFAULT_LOSS_TIMEOUT, MAX_DATAGRAM, SEQ_LEN, UdpFactory, UdpLane};
 

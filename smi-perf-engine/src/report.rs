@@ -128,6 +128,17 @@ pub fn summary(r: &PerformanceTestResult) -> String {
             codes.join(", ")
         }
     );
+    if !x.grpc_status_codes.is_empty() {
+        let codes: Vec<String> = x
+            .grpc_status_codes
+            .iter()
+            .map(|(k, v)| {
+                let name = k.parse().map_or("UNKNOWN", crate::stats::grpc_code_name);
+                format!("{k} {name}: {v}")
+            })
+            .collect();
+        let _ = writeln!(out, "gRPC status codes: {}", codes.join(", "));
+    }
     if !x.errors.is_empty() {
         let errs: Vec<String> = x.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(out, "errors: {}", errs.join(", "));

@@ -206,6 +206,12 @@ pub fn build_result(
     if transport > 0 {
         status_codes.insert("error".into(), transport as i64);
     }
+    let mut grpc_status_codes = BTreeMap::new();
+    for (code, n) in r.grpc.iter().enumerate() {
+        if *n > 0 {
+            grpc_status_codes.insert(code.to_string(), *n as i64);
+        }
+    }
     let mut errors = BTreeMap::new();
     for k in ErrorKind::ALL {
         let n = r.errors_of(k);
@@ -250,6 +256,7 @@ pub fn build_result(
         bytes_sent: r.bytes_sent as i64,
         bytes_received: r.bytes_received as i64,
         status_codes,
+        grpc_status_codes,
         errors,
         latency: summarize(&r.latency, &percentiles),
         latency_basis: if open {
@@ -481,6 +488,7 @@ fn to_client(r: &PerformanceTestResult, fallback: &str) -> ClientResult {
         bytes_sent: x.bytes_sent,
         bytes_received: x.bytes_received,
         status_codes: x.status_codes.clone(),
+        grpc_status_codes: x.grpc_status_codes.clone(),
         errors: x.errors.clone(),
         latency: x.latency.clone(),
         uncorrected_latency: x.uncorrected_latency.clone(),
@@ -588,6 +596,7 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
     rec.bytes_sent = 0;
     rec.bytes_received = 0;
     rec.status_codes.clear();
+    rec.grpc_status_codes.clear();
     rec.errors.clear();
     rec.shard = None;
     let mut rps_sum = 0.0;
@@ -754,6 +763,11 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         add_count(&mut rec.bytes_sent, x.bytes_sent, "bytesSent")?;
         add_count(&mut rec.bytes_received, x.bytes_received, "bytesReceived")?;
         add_maps(&mut rec.status_codes, &x.status_codes, "statusCodes")?;
+        add_maps(
+            &mut rec.grpc_status_codes,
+            &x.grpc_status_codes,
+            "grpcStatusCodes",
+        )?;
         add_maps(&mut rec.errors, &x.errors, "errors")?;
         rps_sum += x.actual_rps.parse::<f64>().unwrap_or(0.0);
         if x.start_time.0 < rec.start_time.0 {

@@ -198,9 +198,10 @@ impl Series {
         let slot = self.slots.entry(i).or_default();
         slot.counts.requests += 1;
         match outcome {
-            Outcome::Response { status, .. } => {
+            Outcome::Response { .. } | Outcome::Grpc { .. } => {
+                let (status, ok) = outcome.answer().unwrap_or((0, false));
                 slot.counts.status_hit(status.min(999), 1);
-                if status < 400 {
+                if ok {
                     slot.counts.succeeded += 1;
                     let settings = self.settings;
                     let open = self.open_model;

@@ -1,6 +1,6 @@
 //! The embedded target (`smi-perf serve`): HTTP/1.1 + h2c on one port (hyper-util auto), a
-//! TCP echo and a UDP echo, loopback only, with knobs for delay, status mix, response size and a
-//! stall window.
+//! TCP echo, a UDP echo and gRPC (health and echo, h2c and with feature `tls` TLS), loopback only,
+//! with knobs for delay, status mix, response size and a stall window.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,6 +29,12 @@ pub struct ServeOptions {
     pub tcp: Option<SocketAddr>,
     /// UDP echo address (loopback), if wanted: every datagram is sent back unchanged, at once.
     pub udp: Option<SocketAddr>,
+    /// gRPC over h2c (loopback), if wanted: `grpc.health.v1.Health/Check` and
+    /// [`crate::grpc::ECHO`], after the delay (the status mix and size apply to HTTP only).
+    pub grpc: Option<SocketAddr>,
+    /// gRPC over TLS (ALPN `h2`), if wanted.
+    #[cfg(feature = "tls")]
+    pub grpc_tls: Option<GrpcTls>,
     /// Fixed delay before answering.
     pub delay: Duration,
     /// If set, the delay is uniform in `[delay, delay_max]`.
@@ -49,6 +55,9 @@ impl Default for ServeOptions {
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
             tcp: None,
             udp: None,
+            grpc: None,
+            #[cfg(feature = "tls")]
+            grpc_tls: None,
             delay: Duration::ZERO,
             delay_max: None,
             status_mix: Vec::new(),
@@ -94,6 +103,10 @@ pub struct Server {
     pub tcp_addr: Option<SocketAddr>,
     /// Bound UDP echo address.
     pub udp_addr: Option<SocketAddr>,
+    /// Bound gRPC (h2c) address.
+    pub grpc_addr: Option<SocketAddr>,
+    /// Bound gRPC (TLS) address.
+    pub grpc_tls_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
 }
 
@@ -214,6 +227,26 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
     if let Some(u) = opts.udp {
         check_loopback(u)?;
     }
+    if let Some(g) = opts.grpc {
+        check_loopback(g)?;
+    }
+    #[cfg(feature = "tls")]
+    let grpc_tls = match &opts.grpc_tls {
+        Some(t) => {
+            check_loopback(t.addr)?;
+            Some((TcpListener::bind(t.addr).await?, t.acceptor()?))
+        }
+        None => None,
+    };
+    #[cfg(feature = "tls")]
+    let grpc_tls_addr = grpc_tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+    #[cfg(not(feature = "tls"))]
+    let grpc_tls_addr = None;
+    let grpc = match opts.grpc {
+        Some(a) => Some(TcpListener::bind(a).await?),
+        None => None,
+    };
+    let grpc_addr = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
     let (stop, stop_rx) = watch::channel(false);
     let http = TcpListener::bind(opts.http).await?;
     let http_addr = http.local_addr()?;
@@ -234,9 +267,21 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
         total_weight,
         opts,
     });
-    tokio::spawn(accept_http(http, behaviour, stop_rx.clone()));
+    tokio::spawn(accept_http(http, behaviour.clone(), stop_rx.clone()));
     if let Some(l) = tcp {
         tokio::spawn(accept_tcp(l, stop_rx.clone()));
+    }
+    if let Some(l) = grpc {
+        tokio::spawn(accept_grpc(l, None, behaviour.clone(), stop_rx.clone()));
+    }
+    #[cfg(feature = "tls")]
+    if let Some((l, acceptor)) = grpc_tls {
+        tokio::spawn(accept_grpc(
+            l,
+            Some(acceptor),
+            behaviour.clone(),
+            stop_rx.clone(),
+        ));
     }
     if let Some(u) = udp {
         // One echo task per CPU on the shared socket: datagrams are independent.
@@ -249,6 +294,8 @@ pub async fn start(opts: ServeOptions) -> std::io::Result<Server> {
         http_addr,
         tcp_addr,
         udp_addr,
+        grpc_addr,
+        grpc_tls_addr,
         stop,
     })
 }
@@ -334,5 +381,98 @@ async fn echo_udp(s: Arc<tokio::net::UdpSocket>, mut stop: watch::Receiver<bool>
             _ = stop.changed() => return,
         };
         let _ = s.send_to(&buf[..n], peer).await;
+    }
+}
+
+/// TLS material of the embedded gRPC target: a PEM certificate chain and its PEM private key.
+#[cfg(feature = "tls")]
+#[derive(Clone, Debug)]
+pub struct GrpcTls {
+    /// Listen address (loopback).
+    pub addr: SocketAddr,
+    /// PEM certificate chain, leaf first.
+    pub cert_pem: Vec<u8>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: Vec<u8>,
+}
+
+#[cfg(feature = "tls")]
+impl GrpcTls {
+    fn acceptor(&self) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        let certs = CertificateDer::pem_slice_iter(&self.cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("gRPC TLS certificate: {e}")))?;
+        if certs.is_empty() {
+            return Err(bad("gRPC TLS certificate: no certificate in the PEM".into()));
+        }
+        let key = PrivateKeyDer::from_pem_slice(&self.key_pem)
+            .map_err(|e| bad(format!("gRPC TLS key: {e}")))?;
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(format!("gRPC TLS: {e}")))?;
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+type Acceptor = std::convert::Infallible;
+#[cfg(feature = "tls")]
+type Acceptor = tokio_rustls::TlsAcceptor;
+
+async fn accept_grpc(
+    listener: TcpListener,
+    tls: Option<Acceptor>,
+    b: Arc<Behaviour>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let delays =
+        !b.opts.delay.is_zero() || b.opts.delay_max.is_some() || b.opts.stall_after.is_some();
+    let mut n = 0u64;
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r { Ok(x) => x, Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue } },
+            _ = stop.changed() => return,
+        };
+        n += 1;
+        let _ = stream.set_nodelay(true);
+        let seed = n ^ u64::from(peer.port());
+        let b = b.clone();
+        let wait = move || {
+            let b = b.clone();
+            delays.then_some(async move {
+                let mut rng = Rng::seeded(seed);
+                b.wait(&mut rng).await;
+            })
+        };
+        let tls = tls.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let serve = async move {
+                match tls {
+                    None => crate::grpc::serve_connection(stream, wait).await,
+                    #[cfg(feature = "tls")]
+                    Some(acceptor) => {
+                        if let Ok(s) = acceptor.accept(stream).await {
+                            crate::grpc::serve_connection(s, wait).await;
+                        }
+                    }
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match never {},
+                }
+            };
+            tokio::select! {
+                _ = serve => {}
+                _ = stop.changed() => {}
+            }
+        });
     }
 }

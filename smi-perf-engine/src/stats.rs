@@ -111,6 +111,19 @@ pub enum Outcome {
         /// Bytes read (estimate of the response head plus the body).
         received: u64,
     },
+    /// A gRPC call that got an answer: its HTTP status and its gRPC status (`grpc-status`, or
+    /// the one the client synthesized, see [`crate::grpc`]). It succeeded when the HTTP status is
+    /// 200 and the gRPC status 0 (OK).
+    Grpc {
+        /// HTTP status.
+        status: u16,
+        /// gRPC status code (0 OK … 16 UNAUTHENTICATED; others are counted as 2 UNKNOWN).
+        code: u8,
+        /// Bytes written (estimate of the request headers plus the framed message).
+        sent: u64,
+        /// Bytes read (estimate of the response headers plus the frames).
+        received: u64,
+    },
     /// A transport failure.
     Error {
         /// What failed.
@@ -118,6 +131,58 @@ pub enum Outcome {
         /// Bytes written before the failure.
         sent: u64,
     },
+}
+
+impl Outcome {
+    /// For an answer (HTTP, TCP/UDP echo, gRPC): its HTTP status and whether it succeeded;
+    /// `None` for a transport failure.
+    ///
+    /// ```
+    /// use smi_perf_engine::Outcome;
+    /// assert_eq!(Outcome::Response { status: 503, sent: 1, received: 1 }.answer(), Some((503, false)));
+    /// assert_eq!(Outcome::Grpc { status: 200, code: 14, sent: 1, received: 1 }.answer(), Some((200, false)));
+    /// assert_eq!(Outcome::Grpc { status: 200, code: 0, sent: 1, received: 1 }.answer(), Some((200, true)));
+    /// ```
+    #[inline]
+    pub fn answer(&self) -> Option<(u16, bool)> {
+        match *self {
+            Outcome::Response { status, .. } => Some((status, status < 400)),
+            Outcome::Grpc { status, code, .. } => Some((status, status == 200 && code == 0)),
+            Outcome::Error { .. } => None,
+        }
+    }
+}
+
+/// gRPC status codes a [`Recorder`] counts apart: 0 (OK) to 16 (UNAUTHENTICATED). Any other
+/// code is counted as 2 (UNKNOWN), as the gRPC status-code spec asks of clients.
+pub const GRPC_CODES: usize = 17;
+
+/// The name of gRPC status `code` (`OK`, `UNAVAILABLE`…), `UNKNOWN` outside 0–16.
+///
+/// ```
+/// assert_eq!(smi_perf_engine::grpc_code_name(14), "UNAVAILABLE");
+/// ```
+pub fn grpc_code_name(code: u32) -> &'static str {
+    const NAMES: [&str; GRPC_CODES] = [
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    NAMES.get(code as usize).copied().unwrap_or("UNKNOWN")
 }
 
 /// Histogram settings: lowest and highest trackable µs, significant digits.
@@ -176,6 +241,8 @@ pub struct Recorder {
     pub bytes_received: u64,
     /// Counts by status code 0..=999 (a fixed array: no allocation on the hot path).
     pub status: Box<[u64; 1000]>,
+    /// gRPC calls by gRPC status code (see [`GRPC_CODES`]).
+    pub grpc: [u64; GRPC_CODES],
     /// Counts by [`ErrorKind`], indexed by `ErrorKind as usize`.
     pub errors: [u64; ErrorKind::ALL.len()],
     /// The same over time, when recorded with [`Recorder::record_at`].
@@ -196,6 +263,7 @@ impl Recorder {
             bytes_sent: 0,
             bytes_received: 0,
             status: Box::new([0; 1000]),
+            grpc: [0; GRPC_CODES],
             errors: [0; ErrorKind::ALL.len()],
             series: None,
         }
@@ -237,6 +305,32 @@ impl Recorder {
                 self.bytes_sent += sent;
                 self.bytes_received += received;
                 if status < 400 {
+                    self.succeeded += 1;
+                    self.latency.saturating_record(micros(latency));
+                    if let (Some(h), Some(s)) = (self.uncorrected.as_mut(), service) {
+                        h.saturating_record(micros(s));
+                    }
+                } else {
+                    self.failed += 1;
+                    self.failed_latency.saturating_record(micros(latency));
+                }
+            }
+            Outcome::Grpc {
+                status,
+                code,
+                sent,
+                received,
+            } => {
+                self.status[usize::from(status).min(999)] += 1;
+                let code = if usize::from(code) < GRPC_CODES {
+                    code
+                } else {
+                    2
+                };
+                self.grpc[usize::from(code)] += 1;
+                self.bytes_sent += sent;
+                self.bytes_received += received;
+                if status == 200 && code == 0 {
                     self.succeeded += 1;
                     self.latency.saturating_record(micros(latency));
                     if let (Some(h), Some(s)) = (self.uncorrected.as_mut(), service) {
@@ -292,6 +386,9 @@ impl Recorder {
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.grpc.iter_mut().zip(other.grpc.iter()) {
             *a += b;
         }
         for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {

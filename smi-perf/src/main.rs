@@ -181,8 +181,9 @@ struct RunArgs {
     /// Connections.
     #[arg(long, short = 'c')]
     connections: Option<i32>,
-    /// Protocol: http, http2 (h2c or TLS+ALPN), tcp, udp (echo matched by sequence number;
-    /// no echo within --timeout, default 1s for UDP, counts as `lost`).
+    /// Protocol: http, http2 (h2c or TLS+ALPN), grpc (unary calls; h2c, or TLS+ALPN for
+    /// https://), tcp, udp (echo matched by sequence number; no echo within --timeout, default 1s
+    /// for UDP, counts as `lost`).
     #[arg(long, short = 'p')]
     protocol: Option<String>,
     /// Load model (default closed).
@@ -198,7 +199,23 @@ struct RunArgs {
     /// Per-request timeout.
     #[arg(long)]
     timeout: Option<String>,
-    /// HTTP/2 streams per connection.
+    /// gRPC method, `/package.Service/Method` (default: grpc.health.v1.Health/Check).
+    #[arg(long, value_name = "PATH")]
+    grpc_method: Option<String>,
+    /// gRPC service (with a bare --grpc-method name; with --grpc-health the service whose
+    /// health to check).
+    #[arg(long, value_name = "NAME")]
+    grpc_service: Option<String>,
+    /// gRPC request message: protobuf bytes, base64.
+    #[arg(long, value_name = "BASE64", conflicts_with = "grpc_payload_file")]
+    grpc_payload: Option<String>,
+    /// gRPC request message: a file of protobuf bytes (binary).
+    #[arg(long, value_name = "FILE")]
+    grpc_payload_file: Option<PathBuf>,
+    /// Call grpc.health.v1.Health/Check (of --grpc-service, if given).
+    #[arg(long)]
+    grpc_health: bool,
+    /// HTTP/2 (and gRPC) streams per connection.
     #[arg(long)]
     streams: Option<i32>,
     /// Open model: cap on outstanding requests.
@@ -254,6 +271,18 @@ struct ServeArgs {
     /// UDP echo port on 127.0.0.1.
     #[arg(long)]
     udp_port: Option<u16>,
+    /// gRPC (h2c) port on 127.0.0.1: grpc.health.v1.Health/Check and /smi.perf.v1.Echo/Echo.
+    #[arg(long)]
+    grpc_port: Option<u16>,
+    /// gRPC over TLS (ALPN h2) port on 127.0.0.1; needs --tls-cert and --tls-key.
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    grpc_tls_port: Option<u16>,
+    /// PEM certificate chain for --grpc-tls-port.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --grpc-tls-port.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
     /// Fixed response delay.
     #[arg(long, default_value = "0s")]
     delay: String,
@@ -459,6 +488,51 @@ fn load_result(path: &PathBuf) -> CliResult<PerformanceTestResult> {
     Ok(r)
 }
 
+/// `--grpc-*`: fills `spec.grpc` (a flag overrides the manifest's field).
+fn apply_grpc_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
+    let payload = match &a.grpc_payload_file {
+        Some(p) => {
+            use base64::Engine as _;
+            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if bytes.len() > smi_perf_engine::grpc::MAX_MESSAGE {
+                return Err(format!(
+                    "{}: {} bytes, above the {}-byte gRPC message limit",
+                    p.display(),
+                    bytes.len(),
+                    smi_perf_engine::grpc::MAX_MESSAGE
+                ));
+            }
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+        None => a.grpc_payload.clone(),
+    };
+    if a.grpc_method.is_none() && a.grpc_service.is_none() && payload.is_none() && !a.grpc_health {
+        return Ok(());
+    }
+    if spec.effective_protocol() != Protocol::Grpc {
+        return Err(format!(
+            "--grpc-* flags need protocol GRPC (-p grpc), not {}",
+            spec.effective_protocol()
+        ));
+    }
+    let g = spec.grpc.get_or_insert_with(Default::default);
+    if let Some(m) = &a.grpc_method {
+        g.method = Some(m.clone());
+        g.health = None;
+    }
+    if let Some(s) = &a.grpc_service {
+        g.service = Some(s.clone());
+    }
+    if payload.is_some() {
+        g.payload = payload;
+    }
+    if a.grpc_health {
+        g.health = Some(true);
+        g.method = None;
+    }
+    Ok(())
+}
+
 fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
     if let Some(g) = &a.generator {
         spec.load_generator = Some(g.clone());
@@ -491,6 +565,7 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
     if let Some(w) = &a.warmup {
         spec.warmup = Some(GepDuration::new_unchecked(w.clone()));
     }
+    apply_grpc_flags(spec, a)?;
     if let Some(s) = a.streams {
         spec.streams_per_connection = Some(s);
     }
@@ -608,6 +683,13 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
 /// ports.
 fn rewrite_endpoints(spec: &mut PerformanceTestSpec, s: &ServedAddrs) {
     let (http_addr, tcp_addr, udp_addr) = (s.http, s.tcp, s.udp);
+    if spec.effective_protocol() == Protocol::Grpc {
+        let a = s.grpc.unwrap_or(http_addr);
+        spec.endpoints
+            .iter_mut()
+            .for_each(|e| *e = format!("http://{a}"));
+        return;
+    }
     for e in spec.endpoints.iter_mut() {
         let (scheme, rest) = e.split_once("://").unwrap_or(("http", e.as_str()));
         let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/").to_owned();
@@ -624,6 +706,7 @@ struct ServedAddrs {
     http: std::net::SocketAddr,
     tcp: Option<std::net::SocketAddr>,
     udp: Option<std::net::SocketAddr>,
+    grpc: Option<std::net::SocketAddr>,
 }
 
 impl ServedAddrs {
@@ -632,6 +715,7 @@ impl ServedAddrs {
             http: s.http_addr,
             tcp: s.tcp_addr,
             udp: s.udp_addr,
+            grpc: s.grpc_addr,
         }
     }
 }
@@ -655,6 +739,7 @@ fn execute(
                 http: placeholder,
                 tcp: Some(placeholder),
                 udp: Some(placeholder),
+                grpc: Some(placeholder),
             },
         );
     }
@@ -674,6 +759,7 @@ fn execute(
             let opts = serve::ServeOptions {
                 tcp: Some(([127, 0, 0, 1], 0).into()),
                 udp: Some(([127, 0, 0, 1], 0).into()),
+                grpc: Some(([127, 0, 0, 1], 0).into()),
                 ..Default::default()
             };
             let s = serve::start(opts)
@@ -682,10 +768,11 @@ fn execute(
             rewrite_endpoints(&mut test.spec, &ServedAddrs::of(&s));
             if !out.quiet {
                 note(&format!(
-                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}, udp://{}",
+                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}, udp://{}, gRPC h2c on {}",
                     s.http_addr,
                     s.tcp_addr.map(|a| a.to_string()).unwrap_or_default(),
-                    s.udp_addr.map(|a| a.to_string()).unwrap_or_default()
+                    s.udp_addr.map(|a| a.to_string()).unwrap_or_default(),
+                    s.grpc_addr.map(|a| a.to_string()).unwrap_or_default()
                 ));
             }
             Some(s)
@@ -807,6 +894,16 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
         http: ([127, 0, 0, 1], a.port).into(),
         tcp: a.tcp_port.map(|p| ([127, 0, 0, 1], p).into()),
         udp: a.udp_port.map(|p| ([127, 0, 0, 1], p).into()),
+        grpc: a.grpc_port.map(|p| ([127, 0, 0, 1], p).into()),
+        grpc_tls: match (a.grpc_tls_port, &a.tls_cert, &a.tls_key) {
+            (Some(port), Some(cert), Some(key)) => Some(serve::GrpcTls {
+                addr: ([127, 0, 0, 1], port).into(),
+                cert_pem: std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?,
+                key_pem: std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?,
+            }),
+            (None, None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go with --grpc-tls-port".into()),
+        },
         delay: dur(&a.delay, "--delay")?,
         delay_max: a
             .delay_max
@@ -840,6 +937,12 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
                 .unwrap_or_default()
                 + &s.udp_addr
                     .map(|u| format!(", udp echo on {u}"))
+                    .unwrap_or_default()
+                + &s.grpc_addr
+                    .map(|g| format!(", gRPC (h2c) on {g}"))
+                    .unwrap_or_default()
+                + &s.grpc_tls_addr
+                    .map(|g| format!(", gRPC (TLS) on {g}"))
                     .unwrap_or_default()
         ));
         match lifetime {

@@ -85,3 +85,128 @@ fn udp_from_a_manifest_with_a_payload() {
     assert_eq!(r.record.bytes_sent, 50 * 18);
     assert_eq!(r.record.bytes_received, 50 * 18);
 }
+
+#[test]
+fn grpc_health_from_a_url_against_the_embedded_target() {
+    let o = smi_perf(&[
+        "run",
+        "grpc://127.0.0.1:9",
+        "--serve",
+        "-n",
+        "100",
+        "-c",
+        "2",
+        "--streams",
+        "4",
+        "-q",
+        "-o",
+        "json",
+    ]);
+    let r = json_result(&o);
+    assert_eq!(r.record.requested.protocol.to_string(), "GRPC");
+    assert_eq!(r.record.requests_succeeded, 100);
+    assert_eq!(r.record.grpc_status_codes.get("0"), Some(&100));
+    assert_eq!(r.record.status_codes.get("200"), Some(&100));
+}
+
+#[test]
+fn grpc_echo_with_a_payload_file_and_the_text_report() {
+    let dir = std::env::temp_dir().join(format!("smi-perf-grpc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let payload = dir.join("msg.bin");
+    std::fs::write(&payload, [0x0a, 0x03, b'a', b'b', b'c']).unwrap();
+    let o = smi_perf(&[
+        "run",
+        "http://127.0.0.1:9",
+        "-p",
+        "grpc",
+        "--serve",
+        "-n",
+        "20",
+        "--grpc-method",
+        "/smi.perf.v1.Echo/Echo",
+        "--grpc-payload-file",
+        payload.to_str().unwrap(),
+        "-q",
+        "-o",
+        "json",
+    ]);
+    let r = json_result(&o);
+    assert_eq!(r.record.grpc_status_codes.get("0"), Some(&20));
+    // An unknown method: UNIMPLEMENTED, named in the text report; the default error-rate
+    // threshold fails the run (exit 1).
+    let o = smi_perf(&[
+        "run",
+        "grpc://127.0.0.1:9",
+        "--serve",
+        "-n",
+        "5",
+        "--grpc-method",
+        "no.Such/Method",
+        "-q",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("gRPC status codes: 12 UNIMPLEMENTED: 5"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn grpc_from_a_manifest_and_flag_errors() {
+    let dir = std::env::temp_dir().join(format!("smi-perf-grpcm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("grpc.yaml");
+    // "aGVsbG8=" = "hello", echoed back.
+    std::fs::write(
+        &manifest,
+        "apiVersion: perf.smi-spec.io/v1alpha1\nkind: PerformanceTest\nmetadata: {name: grpc-echo}\nspec:\n  protocol: GRPC\n  endpoints: [\"127.0.0.1:9\"]\n  requests: 30\n  streamsPerConnection: 2\n  grpc:\n    service: smi.perf.v1.Echo\n    method: Echo\n    payload: aGVsbG8=\n",
+    )
+    .unwrap();
+    let o = smi_perf(&[
+        "run",
+        manifest.to_str().unwrap(),
+        "--serve",
+        "-q",
+        "-o",
+        "json",
+    ]);
+    let r = json_result(&o);
+    assert_eq!(r.metadata.name.as_deref(), Some("grpc-echo"));
+    assert_eq!(r.record.grpc_status_codes.get("0"), Some(&30));
+    // --grpc-* flags on another protocol, and a bad payload: exit 2 with the reason.
+    let o = smi_perf(&[
+        "run",
+        "http://127.0.0.1:9/",
+        "--grpc-method",
+        "/a.B/C",
+        "-n",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("need protocol GRPC"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = smi_perf(&[
+        "run",
+        "grpc://127.0.0.1:9",
+        "--serve",
+        "--grpc-method",
+        "/a.B/C",
+        "--grpc-payload",
+        "%%%",
+        "-n",
+        "1",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("not base64"),
+        "{}",
+        text(&o.stderr)
+    );
+}

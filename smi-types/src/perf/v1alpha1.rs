@@ -1979,6 +1979,9 @@ pub struct ClientResult {
     /// Counts by status code.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status_codes: BTreeMap<String, i64>,
+    /// gRPC: counts by gRPC status code (`"0"` OK … `"16"` UNAUTHENTICATED).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grpc_status_codes: BTreeMap<String, i64>,
     /// Counts by error kind.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, i64>,
@@ -2129,6 +2132,13 @@ pub struct ResultRecord {
     /// Counts by status code; `"error"` for transport failures.
     #[serde(default)]
     pub status_codes: BTreeMap<String, i64>,
+    /// gRPC: counts by gRPC status code (`"0"` OK, `"14"` UNAVAILABLE …; from the
+    /// `grpc-status` trailer, or the headers of a trailers-only response), next to the HTTP
+    /// statuses in `statusCodes`. A call succeeds when its HTTP status is 200 and its gRPC status
+    /// 0. Statuses the client synthesizes (an oversized or compressed message, a unary answer
+    /// without exactly one message) count here too.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grpc_status_codes: BTreeMap<String, i64>,
     /// Counts by error kind (`connectRefused`, `connect`, `reset`, `timeout`, `connectTimeout`, `handshakeTimeout`, `tls`, `protocol`, `other`, or `http5xx` style).
     #[serde(default)]
     pub errors: BTreeMap<String, i64>,
@@ -2200,6 +2210,7 @@ impl Default for ResultRecord {
             bytes_sent: 0,
             bytes_received: 0,
             status_codes: BTreeMap::new(),
+            grpc_status_codes: BTreeMap::new(),
             errors: BTreeMap::new(),
             latency: LatencySummary::default(),
             latency_basis: LatencyBasis::Actual,
@@ -2323,6 +2334,7 @@ impl PerformanceTestResult {
         check_rate(&mut v, "actualRps", &r.actual_rps);
         check_shard(&mut v, "shard", r.shard.as_ref());
         check_counts(&mut v, "", &r.status_codes, &r.errors);
+        check_grpc_codes(&mut v, "", &r.grpc_status_codes, r.requests_total);
         for (path, l) in std::iter::once(("latency", &r.latency)).chain(
             r.uncorrected_latency
                 .as_ref()
@@ -2379,6 +2391,12 @@ impl PerformanceTestResult {
                 &format!("perClient[{i}]."),
                 &c.status_codes,
                 &c.errors,
+            );
+            check_grpc_codes(
+                &mut v,
+                &format!("perClient[{i}]."),
+                &c.grpc_status_codes,
+                c.requests_total,
             );
             check_latency_count(&mut v, &at("latency"), &c.latency, c.requests_total);
             if let Some(l) = &c.uncorrected_latency {
@@ -2449,6 +2467,26 @@ fn check_counts(
                 v.err(format!("{prefix}{what}[{k:?}]"), "must be at least 0");
             }
         }
+    }
+}
+
+/// gRPC status counts: at least 0 each, at most `requestsTotal` together (every call with a gRPC
+/// status is a recorded request; transport failures have none).
+fn check_grpc_codes(v: &mut Validator, prefix: &str, codes: &BTreeMap<String, i64>, total: i64) {
+    for (k, n) in codes {
+        if *n < 0 {
+            v.err(
+                format!("{prefix}grpcStatusCodes[{k:?}]"),
+                "must be at least 0",
+            );
+        }
+    }
+    let sum: i128 = codes.values().map(|&n| i128::from(n.max(0))).sum();
+    if sum > i128::from(total.max(0)) {
+        v.err(
+            format!("{prefix}grpcStatusCodes"),
+            format!("gRPC status codes add up to {sum}, more than requestsTotal {total}"),
+        );
     }
 }
 
