@@ -210,3 +210,94 @@ fn grpc_from_a_manifest_and_flag_errors() {
         text(&o.stderr)
     );
 }
+
+/// Runs shards `i/2` of `manifest` one after the other and merges them with `smi-perf merge`.
+fn two_shards_merged(
+    dir: &std::path::Path,
+    manifest: &str,
+    merge_exit: i32,
+) -> (Vec<PerformanceTestResult>, PerformanceTestResult) {
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let save = dir.join(format!("shard-{i}.json"));
+        let o = smi_perf(&[
+            "run",
+            manifest,
+            "--shard",
+            &format!("{i}/2"),
+            "--run-id",
+            "r1",
+            "-q",
+            "--save",
+            save.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        files.push(save);
+    }
+    let shards: Vec<PerformanceTestResult> = files
+        .iter()
+        .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let o = smi_perf(&args);
+    assert_eq!(o.status.code(), Some(merge_exit), "{}", text(&o.stderr));
+    (
+        shards,
+        serde_json::from_slice(&o.stdout).expect("merged JSON"),
+    )
+}
+
+#[test]
+fn grpc_and_udp_shards_merge_exactly() {
+    // One target for every shard (a shard's --serve would start its own, on another port).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(smi_perf_engine::serve::start(
+            smi_perf_engine::serve::ServeOptions {
+                grpc: Some(([127, 0, 0, 1], 0).into()),
+                udp: Some(([127, 0, 0, 1], 0).into()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let (g, u) = (server.grpc_addr.unwrap(), server.udp_addr.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let grpc = dir.path().join("grpc.yaml");
+    std::fs::write(
+        &grpc,
+        format!("apiVersion: perf.smi-spec.io/v1alpha1\nkind: PerformanceTest\nmetadata: {{name: grpc-shards}}\nspec:\n  protocol: GRPC\n  endpoints: [\"{g}\"]\n  requests: 101\n  connections: 2\n  parallelism: 2\n  grpc: {{method: /no.Such/Method}}\n"),
+    )
+    .unwrap();
+    let (shards, merged) = two_shards_merged(dir.path(), grpc.to_str().unwrap(), 1);
+    // Every call answered UNIMPLEMENTED (so the merged verdict fails: exit 1): the shards'
+    // counts add up exactly, per client too.
+    let per: Vec<i64> = shards
+        .iter()
+        .map(|s| s.record.grpc_status_codes["12"])
+        .collect();
+    assert_eq!(per.iter().sum::<i64>(), 101, "{per:?}");
+    assert_eq!(merged.record.grpc_status_codes.get("12"), Some(&101));
+    assert_eq!(merged.record.requests_failed, 101);
+    assert_eq!(merged.record.per_client.len(), 2);
+    for (c, s) in merged.record.per_client.iter().zip(&shards) {
+        assert_eq!(c.grpc_status_codes, s.record.grpc_status_codes);
+    }
+
+    let udp = dir.path().join("udp.yaml");
+    std::fs::write(
+        &udp,
+        format!("apiVersion: perf.smi-spec.io/v1alpha1\nkind: PerformanceTest\nmetadata: {{name: udp-shards}}\nspec:\n  protocol: UDP\n  endpoints: [\"udp://{u}\"]\n  requests: 81\n  connections: 2\n  parallelism: 2\n"),
+    )
+    .unwrap();
+    let (shards, merged) = two_shards_merged(dir.path(), udp.to_str().unwrap(), 0);
+    let total: i64 = shards.iter().map(|s| s.record.requests_succeeded).sum();
+    assert_eq!(total, 81);
+    assert_eq!(merged.record.requests_succeeded, 81);
+    let sent: i64 = shards.iter().map(|s| s.record.bytes_sent).sum();
+    assert_eq!(merged.record.bytes_sent, sent);
+}
