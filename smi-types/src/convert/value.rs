@@ -18,6 +18,12 @@
 //!
 //! Step 5 makes the round trip exact by construction: B → A lifts B, restores the stash (3) and
 //! gets the pivot of step 3 back, whatever the fields were.
+//!
+//! Lifting adds what the newer versions require and the older ones cannot hold, so an object
+//! written at an old version can be updated at a new one: HTTPRouteGroup v1alpha1/v1alpha2 get
+//! `spec: {}`, TCPRoute v1alpha1/v1alpha2 `spec: {matches: {}}` and a v1alpha3 `spec`
+//! `matches: {}` (never `ports: []`). A TCPRoute v1alpha3 without `spec` stays without (its
+//! absence could not be told from `spec: {}` on the way back).
 
 use serde_json::{Map, Value};
 
@@ -143,6 +149,8 @@ pub(super) fn convert(object: &Value, desired: &str) -> Result<Converted<Value>,
     lift(k, to, &mut back);
     let mut fields = Vec::new();
     diff(&pivot, &back, &mut String::new(), &mut fields);
+    // one text for one content, whatever the order of the keys
+    fields.sort_by(|a, b| a.path.cmp(&b.path));
     for f in &fields {
         lost.push(Loss::new(
             dotted(&f.path),
@@ -404,7 +412,7 @@ fn nest(obj: &mut Obj, into: &str, moves: &[(&str, &str)]) {
 }
 
 /// The inverse of [`nest`]: moves `obj[from][to]` back to `obj[from_key]`, removing `obj[from]`
-/// when it is left empty.
+/// when it is (left) empty: the versions this lowers to have no `obj[from]`.
 fn unnest(obj: &mut Obj, from: &str, moves: &[(&str, &str)]) {
     let Some(Value::Object(inner)) = obj.get_mut(from) else {
         return;
@@ -415,11 +423,7 @@ fn unnest(obj: &mut Obj, from: &str, moves: &[(&str, &str)]) {
             moved.push(((*outer_key).to_owned(), v));
         }
     }
-    let empty = inner.is_empty();
-    if moved.is_empty() {
-        return;
-    }
-    if empty {
+    if inner.is_empty() {
         obj.remove(from);
     }
     for (k, v) in moved {
@@ -479,7 +483,24 @@ fn lift(kind: Kind, from: &str, obj: &mut Obj) {
             ],
         ),
         (Kind::HttpRouteGroup, "v1alpha1" | "v1alpha2") => {
+            // v1alpha3+ require `spec`: an object without matches gets `spec: {}` (v1alpha1 and
+            // v1alpha2 have no `spec`, so lowering removes it again exactly)
+            if !obj.contains_key("spec") {
+                obj.insert("spec".into(), Value::Object(Obj::new()));
+            }
             nest(obj, "spec", &[("matches", "matches")]);
+        }
+        // v1alpha4 requires `spec.matches`: `{}` (no ports listed: all ports, as these versions
+        // mean), never `ports: []`; lowering removes it again exactly
+        (Kind::TcpRoute, "v1alpha1" | "v1alpha2") if !obj.contains_key("spec") => {
+            obj.insert("spec".into(), serde_json::json!({"matches": {}}));
+        }
+        (Kind::TcpRoute, "v1alpha3") => {
+            if let Some(Value::Object(spec)) = obj.get_mut("spec")
+                && !spec.contains_key("matches")
+            {
+                spec.insert("matches".into(), Value::Object(Obj::new()));
+            }
         }
         _ => {}
     }
