@@ -23,6 +23,14 @@
 //! match the `*.smi-spec.io` groups; or serve a certificate the cluster's CA signed with
 //! `--tls-cert tls.crt --tls-key tls.key`. The generated certificate is valid for one year.
 //!
+//! The registration `e2e/tests/admission.rs` uses against a real API server, and why:
+//! `failurePolicy: Fail` (an SMI object is never stored unvalidated; validation is CPU-only, so
+//! the webhook being down is the only failure), `timeoutSeconds: 5` (half the default: a hung
+//! webhook costs a write at most 5 s), `matchPolicy: Equivalent` (rules name the latest version;
+//! a request at another served version is converted and still validated), `sideEffects: None`
+//! (dry runs are validated too), rules for `CREATE` and `UPDATE` of every resource in
+//! `access.smi-spec.io`, `specs.smi-spec.io` and `split.smi-spec.io`.
+//!
 //! Slow and idle clients are timed out and cannot hold the connection cap; SIGTERM drains
 //! (see [`examples::serve`]).
 
