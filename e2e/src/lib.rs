@@ -600,6 +600,34 @@ impl Cluster {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        // `Established` says the CRD's storage is ready, not that discovery lists it yet: the
+        // group-version document is rebuilt asynchronously, one CRD at a time, so right after two
+        // CRDs of one group are established a GET of `/apis/<group>/<version>` may list only one
+        // of them (seen in CI: "perf.smi-spec.io/v1alpha1 serves no kind PerformanceTestResult").
+        // Wait, within the same deadline, until every served version lists the kind.
+        for (crd, install) in crds.iter().zip(&out) {
+            if !(install.established && install.names_accepted) {
+                continue;
+            }
+            let group = &crd.spec.group;
+            let kind = &crd.spec.names.kind;
+            for version in crd.spec.versions.iter().filter(|v| v.served) {
+                let url = format!("/apis/{group}/{}", version.name);
+                loop {
+                    let (status, _, list) = self.raw(http::Method::GET, &url, None, "").await?;
+                    let listed = status == 200
+                        && list["resources"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|r| r["kind"] == kind.as_str());
+                    if listed || Instant::now() > deadline {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
         self.resources.lock().expect("not poisoned").clear();
         Ok(out)
     }
