@@ -588,6 +588,8 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         ..f.clone()
     };
     rec.per_client = Vec::new();
+    // the merged histogram is inline
+    rec.histogram_ref = None;
     rec.requests_total = 0;
     rec.requests_succeeded = 0;
     rec.requests_failed = 0;
@@ -699,6 +701,14 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         ] {
             let Some(enc) = enc else {
                 if what == "histogram" {
+                    if let Some(r) = &x.histogram_ref {
+                        return Err(Error::Merge(format!(
+                            "result {i} keeps its histogram in {:?} {} (key {}, histogramRef): put it inline in `histogram` to merge",
+                            r.kind,
+                            r.name,
+                            r.effective_key()
+                        )));
+                    }
                     return Err(Error::Merge(format!(
                         "result {i} carries no histogram; cannot merge exactly"
                     )));

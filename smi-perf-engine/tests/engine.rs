@@ -707,3 +707,32 @@ fn merge_checks_each_result_before_merging() {
         "errors",
     );
 }
+
+/// `histogramRef` (perf-api.md B.3): a result whose histogram is kept in a ConfigMap cannot be
+/// merged exactly until the histogram is put back inline, and the merge says so; a result with
+/// both `histogram` and `histogramRef` is inconsistent; a merged result never inherits one.
+#[test]
+fn merge_and_histogram_ref() {
+    use smi_types::perf::HistogramRef;
+    let settings = HistogramSettings::default();
+    let spec = spec_with_thresholds();
+    let (a, _) = synthetic(1, 10, settings);
+    let (b, _) = synthetic(2, 10, settings);
+    let ra = build_result("t-0", "t", &spec, &a, "builtin").unwrap();
+    let rb = build_result("t-1", "t", &spec, &b, "builtin").unwrap();
+    let mut by_ref = rb.clone();
+    by_ref.record.histogram = None;
+    by_ref.record.histogram_ref = Some(HistogramRef::config_map("t-1-histogram"));
+    assert!(smi_perf_engine::validate_result(&by_ref).is_ok());
+    let err = merge(&[ra.clone(), by_ref]).unwrap_err().to_string();
+    assert!(
+        err.contains("result 1") && err.contains("t-1-histogram") && err.contains("histogramRef"),
+        "{err}"
+    );
+    let mut both = rb.clone();
+    both.record.histogram_ref = Some(HistogramRef::secret("s"));
+    let err = merge(&[ra.clone(), both]).unwrap_err().to_string();
+    assert!(err.contains("histogramRef"), "{err}");
+    let merged = merge(&[ra, rb]).unwrap();
+    assert!(merged.record.histogram.is_some() && merged.record.histogram_ref.is_none());
+}

@@ -376,8 +376,9 @@ impl Validator {
         let structural_errors = out
             .iter()
             .any(|f| f.code.default_severity() == Severity::Error && f.severity.is_none());
-        // PerformanceTest CEL rules repeat `PerformanceTestSpec::validate()` (SMI1308)
-        let cel_covered = route.group == "perf.smi-spec.io";
+        // PerformanceTest CEL rules repeat `PerformanceTestSpec::validate()` (SMI1308); a
+        // PerformanceTestResult's rules (`histogram` or `histogramRef`) are evaluated here
+        let cel_covered = route.group == "perf.smi-spec.io" && route.kind == "PerformanceTest";
         if !structural_errors && !self.opts.skip_cel && !cel_covered {
             self.cel(route, v, &mut out);
         }

@@ -10,13 +10,6 @@ const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 /// Codes without a fixture, and why (CODES.md says the same).
 const NO_FIXTURE: &[(&str, &str)] = &[
     (
-        "SMI1301",
-        "no manifest can trigger it: the generated CRDs' CEL rules are reported by dedicated rules \
-         (SMI1304, SMI1309, SMI1308) or are transition rules that need the old object \
-         (PerformanceTestResult immutability); the unit test \
-         `engine::tests::a_failing_cel_rule_is_smi1301_at_its_node` triggers it with a schema of its own",
-    ),
-    (
         "SMI1511",
         "no longer reported: the generated CRD refuses a negative v1alpha1 weight (`minimum: 0`, \
          a pattern without a minus sign), so the structure layer reports it (SMI1206/SMI1207)",

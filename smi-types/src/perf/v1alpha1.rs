@@ -451,7 +451,13 @@ const RULE_PERCENTILES: &str =
     "!has(self.percentiles) || self.percentiles.all(p, p > 0.0 && p <= 100.0)";
 const RULE_PERCENTILES_UNIQUE: &str =
     "!has(self.percentiles) || self.percentiles.all(p, self.percentiles.exists_one(q, q == p))";
-const RULE_CLIENT_SHARES: &str = "!has(self.clients) || self.clients.all(c, has(c.share))";
+/// `validate()` rule 10 (shares): every client has one; all are percentages adding up to 100, or
+/// all integers adding up to `rps`. A share's own form is [`RULE_CLIENT_SHARE_FORM`].
+const RULE_CLIENT_SHARES: &str = "!has(self.clients) || size(self.clients) == 0 || (self.clients.all(c, has(c.share)) && (self.clients.all(c, type(c.share) == string) ? self.clients.map(c, int(c.share.replace('%', ''))).sum() == 100 : (self.clients.all(c, type(c.share) == int) && self.clients.map(c, int(c.share)).sum() == (has(self.rps) ? self.rps : 0))))";
+/// A client's share: an integer (rps) or a percentage of 1 to 3 digits, at most `100%`.
+const RULE_CLIENT_SHARE_FORM: &str = "!has(self.share) || type(self.share) == int || (self.share.matches('^[0-9]{1,3}%$') && int(self.share.replace('%', '')) <= 100)";
+/// Longest percentage share (`100%`).
+const MAX_SHARE_LENGTH: usize = 4;
 const RULE_PARALLELISM_CONNECTIONS: &str =
     "!has(self.parallelism) || self.parallelism <= (has(self.connections) ? self.connections : 1)";
 const RULE_PARALLELISM_RPS: &str =
@@ -490,7 +496,7 @@ const RULE_PARALLELISM_REQUESTS: &str =
     { "rule": RULE_UDP_ENDPOINTS, "message": "UDP endpoints must be udp://host:port" },
     { "rule": RULE_PERCENTILES, "message": "percentiles must be in (0, 100]" },
     { "rule": RULE_PERCENTILES_UNIQUE, "message": "percentiles must not repeat" },
-    { "rule": RULE_CLIENT_SHARES, "message": "every client needs a share" },
+    { "rule": RULE_CLIENT_SHARES, "message": "every client needs a share: all percentages adding up to 100%, or all integers adding up to rps" },
     { "rule": RULE_PARALLELISM_CONNECTIONS, "message": "connections must be at least parallelism (every shard needs one)" },
     { "rule": RULE_PARALLELISM_RPS, "message": "rps must be 0 or at least parallelism (every shard needs a share)" },
     { "rule": RULE_PARALLELISM_REQUESTS, "message": "requests must be at least parallelism (every shard needs one)" },
@@ -706,14 +712,19 @@ pub struct TlsSpec {
 /// `spec.clients[]`: one load generator in distributed mode.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    { "rule": RULE_CLIENT_SHARE_FORM, "message": "share must be an integer rps or a percentage from 0% to 100%" },
+]))]
 pub struct ClientSpec {
     /// Unique name.
     pub name: String,
     /// Runs inside the cluster / mesh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
-    /// Share of the load: a percentage string (`"25%"`) or an integer rps.
+    /// Share of the load: a percentage string (`"25%"`, 1 to 3 digits, at most `100%`) or an
+    /// integer rps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("maxLength" = MAX_SHARE_LENGTH))]
     pub share: Option<IntOrString>,
     /// Where the generator pod runs.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -1343,9 +1354,11 @@ impl PerformanceTestSpec {
                     n_rps += 1;
                     rps_sum += i64::from(*n);
                 }
+                // as the CRD's rule reads it: 1 to 3 digits and `%` (no sign, no spaces)
                 Some(IntOrString::String(s)) => match s
                     .strip_suffix('%')
-                    .and_then(|p| p.trim().parse::<i64>().ok())
+                    .filter(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|p| p.parse::<i64>().ok())
                 {
                     Some(p) if (0..=100).contains(&p) => {
                         n_percent += 1;
@@ -1896,6 +1909,76 @@ pub struct EncodedHistogram {
     pub data: String,
 }
 
+/// Longest `histogramRef` name or key: a DNS subdomain (253 characters).
+pub const MAX_HISTOGRAM_REF_LENGTH: usize = 253;
+
+/// Kind of the object a [`HistogramRef`] points at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum HistogramRefKind {
+    /// A ConfigMap (`binaryData` or `data`).
+    #[default]
+    ConfigMap,
+    /// A Secret.
+    Secret,
+}
+
+/// `histogramRef` of a result (perf-api.md B.3): where the merged latency histogram is kept when
+/// it is too large to sit inline in `histogram` (an object is limited to about 1.5 MiB in etcd).
+/// The object, in the result's namespace, holds the same base64 `HdrHistogramV2Deflate` text
+/// that `histogram.data` would, under `key`. A result has `histogram` or `histogramRef`, not both.
+///
+/// ```
+/// use smi_types::perf::{HistogramRef, HistogramRefKind};
+/// let r = HistogramRef::config_map("run-1-histogram");
+/// assert_eq!(r.kind, HistogramRefKind::ConfigMap);
+/// assert_eq!(r.effective_key(), "histogram");
+/// assert_eq!(
+///     serde_json::to_value(&r).unwrap(),
+///     serde_json::json!({"kind": "ConfigMap", "name": "run-1-histogram"})
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistogramRef {
+    /// `ConfigMap` or `Secret`.
+    pub kind: HistogramRefKind,
+    /// Name of the object (in the result's namespace).
+    #[schemars(length(min = 1, max = MAX_HISTOGRAM_REF_LENGTH))]
+    pub name: String,
+    /// Key of the histogram in the object's data (default `histogram`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = MAX_HISTOGRAM_REF_LENGTH))]
+    pub key: Option<String>,
+}
+
+impl HistogramRef {
+    /// Key used when `key` is not set.
+    pub const DEFAULT_KEY: &'static str = "histogram";
+
+    /// A reference to the ConfigMap `name`, default key.
+    pub fn config_map(name: impl Into<String>) -> Self {
+        HistogramRef {
+            kind: HistogramRefKind::ConfigMap,
+            name: name.into(),
+            key: None,
+        }
+    }
+
+    /// A reference to the Secret `name`, default key.
+    pub fn secret(name: impl Into<String>) -> Self {
+        HistogramRef {
+            kind: HistogramRefKind::Secret,
+            name: name.into(),
+            key: None,
+        }
+    }
+
+    /// `key`, or [`Self::DEFAULT_KEY`].
+    pub fn effective_key(&self) -> &str {
+        self.key.as_deref().unwrap_or(Self::DEFAULT_KEY)
+    }
+}
+
 /// `timeSeries` of a result: the run cut into fixed intervals that start at multiples of
 /// `intervalMillis` since the Unix epoch, so shards that ran at the same time merge interval by
 /// interval.
@@ -2153,6 +2236,10 @@ pub struct ResultRecord {
     /// Merged histogram of `latency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<EncodedHistogram>,
+    /// Where the merged histogram of `latency` is kept instead of `histogram`, when it is too
+    /// large for the object (a result has one or the other, not both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_ref: Option<HistogramRef>,
     /// Merged histogram of `uncorrectedLatency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncorrected_histogram: Option<EncodedHistogram>,
@@ -2216,6 +2303,7 @@ impl Default for ResultRecord {
             latency_basis: LatencyBasis::Actual,
             uncorrected_latency: None,
             histogram: None,
+            histogram_ref: None,
             uncorrected_histogram: None,
             failed_latency: None,
             failed_histogram: None,
@@ -2242,6 +2330,9 @@ impl Default for ResultRecord {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    { "rule": "!has(self.histogram) || !has(self.histogramRef)", "message": "set histogram or histogramRef, not both" },
+]))]
 pub struct PerformanceTestResult {
     /// `perf.smi-spec.io/v1alpha1`.
     #[serde(default = "api_version_default")]
@@ -2286,8 +2377,9 @@ impl PerformanceTestResult {
     /// `requestsTotal`, no negative count (top level, `statusCodes`, `errors`, `perClient[]`),
     /// latency counts within `[0, requestsTotal]` and percentiles within `[min, max]`, a finite
     /// non-negative `actualRps`, shards that exist (`0 <= index < count <= 1000`), and
-    /// `perClient` latency counts adding up to the merged one. A result read from a file is
-    /// checked with this before it is merged, compared or reported.
+    /// `perClient` latency counts adding up to the merged one, and at most one of `histogram` and
+    /// `histogramRef`. A result read from a file is checked with this before it is merged,
+    /// compared or reported.
     ///
     /// ```
     /// use smi_types::perf::PerformanceTestResult;
@@ -2298,6 +2390,9 @@ impl PerformanceTestResult {
         let mut v = Validator::default();
         if r.start_time.0 > r.end_time.0 {
             v.err("startTime", "startTime is after endTime");
+        }
+        if r.histogram.is_some() && r.histogram_ref.is_some() {
+            v.err("histogramRef", "set histogram or histogramRef, not both");
         }
         // Sums in i128: the counts come from documents and may be anywhere in i64.
         if i128::from(r.requests_succeeded) + i128::from(r.requests_failed)
