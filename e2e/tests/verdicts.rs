@@ -1,13 +1,22 @@
 //! Differential verdicts: the API server and smi-validate judge the same objects alike.
 //!
 //! Every SMI object in the repository's YAML files (upstream examples, fixtures, real-world
-//! look-alikes, fuzz seeds) and [`GENERATED_PER_VERSION`] generated objects per kind×version
-//! (`smi_e2e::generate`: schema-driven, biased to the rules' boundaries) are sent to the server
-//! with `dryRun=All`, under `fieldValidation=Strict` (what `kubectl apply` sends) and `Warn`.
+//! look-alikes, fuzz seeds, `e2e/testdata/verdicts/`) and [`GENERATED_PER_VERSION`] generated
+//! objects per kind×version (`smi_e2e::generate`: schema-driven, biased to the rules'
+//! boundaries) are sent to the server with `dryRun=All`, under `fieldValidation=Strict` (what
+//! `kubectl apply` sends) and `Warn`.
+//!
+//! **Size.** `SMI_E2E_GENERATED=N` sets the generated objects per kind×version (default
+//! [`GENERATED_PER_VERSION`], the full run of the README's third command: 20 kind×versions, so
+//! 20,000 objects and 40,000 dry runs, about 6.5 minutes on 2 cores); `SMI_E2E_GENERATED=ci`,
+//! what `.ci/run` sets, is [`CI_GENERATED_PER_VERSION`] (under 2 minutes). Generation is deterministic
+//! (proptest's fixed-seed runner, no seed from the clock): a size gives the same objects on
+//! every run, and a smaller size gives a prefix of a larger one's objects of each kind×version
+//! and source, so a disagreement found in CI is found again by the full run.
 //!
 //! * Strict: the server accepts ⇔ smi-validate with `strict` finds no error.
-//! * Warn: the server accepts ⇔ smi-validate finds no error other than unknown fields (SMI1204),
-//!   and the fields the server warns it pruned are exactly smi-validate's SMI1204 paths.
+//! * Warn: the server accepts ⇔ smi-validate with `fieldValidation=Warn` finds no error, and
+//!   the fields the server warns it pruned are exactly smi-validate's SMI1204 warnings.
 //! * smi-validate's default options agree with Strict (a default `kubectl apply`).
 //!
 //! Each kind×version is served by its own single-version CRD (group `<version>.<group>`, no
@@ -33,6 +42,8 @@ use smi_e2e::{Cluster, FieldValidation, Outcome};
 
 /// Generated objects per kind×version (override with `SMI_E2E_GENERATED`).
 const GENERATED_PER_VERSION: usize = 1000;
+/// Generated objects per kind×version in CI (`SMI_E2E_GENERATED=ci`, set by `.ci/run`).
+const CI_GENERATED_PER_VERSION: usize = 150;
 /// Dry-run requests in flight at once.
 const CONCURRENCY: usize = 16;
 /// Namespace of the generated objects and of fixtures that name none.
@@ -343,6 +354,13 @@ struct OfflineVerdict {
     unknown: BTreeSet<String>,
     /// Warnings with `strict` and `--target sdk`.
     warnings: Vec<Diagnostic>,
+    /// Errors with `fieldValidation=Warn` and `--target sdk` (a run of its own: under Strict an
+    /// unknown field is a structural error, and the CEL rules are not evaluated after one).
+    warn_errors: Vec<Diagnostic>,
+    /// Warnings with `fieldValidation=Warn`, SMI1204 left out.
+    warn_warnings: Vec<Diagnostic>,
+    /// SMI1204 paths of the Warn run (fields the server prunes and warns about).
+    warn_unknown: BTreeSet<String>,
     /// Errors of the default options.
     default_errors: Vec<Diagnostic>,
     /// Warnings of the default options.
@@ -379,30 +397,49 @@ fn strict_options() -> Options {
 fn judge_offline(objects: &[Value]) -> (Vec<OfflineVerdict>, Duration) {
     let started = Instant::now();
     let strict = smi_validate::validate_values(objects.iter().cloned(), &strict_options());
+    let warn = smi_validate::validate_values(
+        objects.iter().cloned(),
+        &strict_options().field_validation(smi_validate::FieldValidation::Warn),
+    );
     let default =
         smi_validate::validate_values(objects.iter().cloned(), &Options::new().skip_cross(true));
     let elapsed = started.elapsed();
     let strict = by_object(strict, objects.len());
+    let warn = by_object(warn, objects.len());
     let default = by_object(default, objects.len());
     let verdicts = strict
         .into_iter()
+        .zip(warn)
         .zip(default)
-        .map(|((errors, warnings), (default_errors, default_warnings))| {
-            let mut v = OfflineVerdict {
-                warnings,
-                default_errors,
-                default_warnings,
-                ..OfflineVerdict::default()
-            };
-            for e in errors {
-                if e.code == Code::UnknownField {
-                    v.unknown.insert(e.path.clone().unwrap_or_default());
-                } else {
-                    v.errors.push(e);
+        .map(
+            |(
+                ((errors, warnings), (warn_errors, warn_all)),
+                (default_errors, default_warnings),
+            )| {
+                let mut v = OfflineVerdict {
+                    warnings,
+                    warn_errors,
+                    default_errors,
+                    default_warnings,
+                    ..OfflineVerdict::default()
+                };
+                for w in warn_all {
+                    if w.code == Code::UnknownField {
+                        v.warn_unknown.insert(w.path.clone().unwrap_or_default());
+                    } else {
+                        v.warn_warnings.push(w);
+                    }
                 }
-            }
-            v
-        })
+                for e in errors {
+                    if e.code == Code::UnknownField {
+                        v.unknown.insert(e.path.clone().unwrap_or_default());
+                    } else {
+                        v.errors.push(e);
+                    }
+                }
+                v
+            },
+        )
         .collect();
     (verdicts, elapsed)
 }
@@ -551,7 +588,13 @@ fn compare(case: &Case, server: &ServerVerdict, offline: &OfflineVerdict, tally:
     }
 
     // Warn: unknown fields are pruned, and the server says which.
-    let (ok, excused) = verdict(&errors, &offline.warnings, server.warn.accepted(), true);
+    let errors: Vec<&Diagnostic> = offline.warn_errors.iter().collect();
+    let (ok, excused) = verdict(
+        &errors,
+        &offline.warn_warnings,
+        server.warn.accepted(),
+        true,
+    );
     if ok != server.warn.accepted() {
         if excused {
             *tally
@@ -571,17 +614,17 @@ fn compare(case: &Case, server: &ServerVerdict, offline: &OfflineVerdict, tally:
                         server.warn.reason
                     )
                 },
-                detail: detail("Warn", &server.warn, &errors, &offline.unknown),
+                detail: detail("Warn", &server.warn, &errors, &offline.warn_unknown),
             });
         }
-    } else if ok && pruned(&server.warn) != offline.unknown {
+    } else if ok && pruned(&server.warn) != offline.warn_unknown {
         tally.disagreements.push(Disagreement {
             class: format!("Warn: pruned fields differ [{kind}]"),
             detail: format!(
                 "{}\n    server pruned {:?}, smi-validate SMI1204 {:?}",
-                detail("Warn", &server.warn, &errors, &offline.unknown),
+                detail("Warn", &server.warn, &errors, &offline.warn_unknown),
                 pruned(&server.warn),
-                offline.unknown
+                offline.warn_unknown
             ),
         });
     }
@@ -677,7 +720,7 @@ async fn judge_all(cluster: Arc<Cluster>, cases: Vec<Case>, label: &str) -> Judg
     let (offline, offline_time) = judge_offline(&originals);
     let n = cases.len() as f64;
     eprintln!(
-        "{label}: {} objects, each under Strict and Warn.\n  server dry-run ({CONCURRENCY} in flight): {:.2} s = {:.0} objects/s ({:.0} requests/s)\n  smi-validate offline (strict + default, one thread): {:.3} s = {:.0} objects/s\n  offline/server objects-per-second ratio: {:.1}",
+        "{label}: {} objects, each under Strict and Warn.\n  server dry-run ({CONCURRENCY} in flight): {:.2} s = {:.0} objects/s ({:.0} requests/s)\n  smi-validate offline (Strict + Warn + default options: three passes, one thread): {:.3} s = {:.0} objects/s\n  offline/server objects-per-second ratio: {:.1}",
         cases.len(),
         server_time.as_secs_f64(),
         n / server_time.as_secs_f64(),
@@ -778,6 +821,22 @@ fn check(judged: &Judged, label: &str) {
     );
 }
 
+/// The size from `SMI_E2E_GENERATED`: unset or empty → [`GENERATED_PER_VERSION`], `ci` →
+/// [`CI_GENERATED_PER_VERSION`], else a positive number (anything else stops the test: a
+/// mistyped size is not silently replaced by the default).
+fn generated_per_version(var: Option<&str>) -> usize {
+    match var.map(str::trim) {
+        None | Some("") => GENERATED_PER_VERSION,
+        Some("ci") => CI_GENERATED_PER_VERSION,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => panic!(
+                "SMI_E2E_GENERATED={n:?}: expected a positive number of generated objects per kind×version, or `ci`"
+            ),
+        },
+    }
+}
+
 /// Both halves run in one test so that the per-version CRDs are installed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_and_smi_validate_agree() {
@@ -792,10 +851,7 @@ async fn server_and_smi_validate_agree() {
         "only {} SMI objects found in the repository",
         repo.len()
     );
-    let per_version = std::env::var("SMI_E2E_GENERATED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(GENERATED_PER_VERSION);
+    let per_version = generated_per_version(std::env::var("SMI_E2E_GENERATED").ok().as_deref());
     let generated = generated_cases(per_version, &repo);
     let mut per_kind: HashMap<String, usize> = HashMap::new();
     for c in &generated {

@@ -11,6 +11,7 @@ use crate::diagnostic::Code;
 use crate::path::{Path, Seg};
 use granit_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
 use std::io::{self, BufRead};
 
 /// Resource limits applied while reading input. Exceeding one gives a [`Code::LimitExceeded`]
@@ -347,6 +348,10 @@ enum Frame {
         merging: bool,
         /// Values of the merge keys read so far, with their positions (merged at the end).
         merges: Vec<(Value, Vec<Pos>)>,
+        /// Duplicated keys: the last value wins, as on the API server. Per key, the size of the
+        /// first entry's positions (still in place) and the positions of the value that won
+        /// (key first); the mapping's positions are rebuilt once, when it ends.
+        replaced: HashMap<String, (usize, Vec<Pos>)>,
     },
 }
 
@@ -545,6 +550,7 @@ impl<'l> Builder<'l> {
                 dup,
                 merging,
                 merges,
+                replaced,
                 ..
             }) => {
                 let (k, key_pos, cut) = key.take().expect("value without key");
@@ -569,8 +575,18 @@ impl<'l> Builder<'l> {
                     self.positions.truncate(cut);
                     merges.push((v, value_positions));
                 } else if let Some(cut) = dup.take() {
-                    // keep the first value of a duplicated key; drop the positions of this one
-                    self.positions.truncate(cut);
+                    // the last value of a duplicated key wins (the API server's decoder keeps the
+                    // last): take this entry's positions out, and put them in place of the first
+                    // entry's when the mapping ends (one rebuild per mapping, so linear)
+                    let positions = self.positions.split_off(cut);
+                    match replaced.get_mut(&k) {
+                        Some(r) => r.1 = positions,
+                        None => {
+                            let first = map.get(&k).map_or(0, |f| 1 + value_size(f));
+                            replaced.insert(k.clone(), (first, positions));
+                        }
+                    }
+                    map.insert(k, v);
                 } else {
                     map.insert(k, v);
                 }
@@ -638,7 +654,9 @@ impl<'l> Builder<'l> {
             p.push(Seg::Key(text.to_owned()));
             self.issues.push(YamlIssue {
                 code: Code::DuplicateKey,
-                message: format!("duplicate key `{text}`; the first value is kept here, the API server would keep the last"),
+                message: format!(
+                    "duplicate key `{text}`; the last value is kept, as the API server keeps it"
+                ),
                 pos: Some(pos),
                 path: Some(p.to_string()),
                 source_line: None,
@@ -784,6 +802,7 @@ impl<'l> Builder<'l> {
                     dup: None,
                     merging: false,
                     merges: Vec::new(),
+                    replaced: HashMap::new(),
                 });
                 Ok(())
             }
@@ -793,9 +812,29 @@ impl<'l> Builder<'l> {
                     anchor,
                     start,
                     merges,
+                    replaced,
                     ..
                 }) = self.stack.pop()
                 {
+                    if !replaced.is_empty() {
+                        // own entries only so far (merges come next): swap each duplicated key's
+                        // first positions for those of the value that won
+                        let region = self.positions.split_off(start + 1);
+                        let mut at = 0;
+                        for (k, v) in &map {
+                            match replaced.get(k) {
+                                Some((first, won)) => {
+                                    self.positions.extend_from_slice(won);
+                                    at += first;
+                                }
+                                None => {
+                                    let n = 1 + value_size(v);
+                                    self.positions.extend_from_slice(&region[at..at + n]);
+                                    at += n;
+                                }
+                            }
+                        }
+                    }
                     for (source, positions) in merges {
                         self.merge(&mut map, source, &positions);
                     }
@@ -1187,7 +1226,13 @@ mod tests {
         };
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].pos, Some(Pos { line: 7, col: 1 }));
-        assert_eq!(doc.value["a"], Value::from(1));
+        // the last value wins, as on the API server, with its own position
+        assert_eq!(doc.value["a"], Value::from(3));
+        assert_eq!(
+            doc.locate_value(&"a".parse().unwrap()),
+            Some(Pos { line: 7, col: 4 })
+        );
+        assert_eq!(doc.positions.len(), value_size(&doc.value));
         let p: Path = "b[1].y".parse().unwrap();
         assert_eq!(doc.locate(&p), Some(Pos { line: 6, col: 6 }));
     }

@@ -310,3 +310,62 @@ fn date_time_fields_are_checked_as_the_server_checks_them() {
         );
     }
 }
+
+/// A key written twice: the API server's decoder keeps the last value (a warning under
+/// `fieldValidation=Warn`, an error under Strict), so smi-validate judges the last value too,
+/// and reports findings at its position.
+#[test]
+fn a_duplicated_key_keeps_the_last_value_as_the_server_does() {
+    let text = |first: &str, last: &str| {
+        format!(
+            "apiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata:\n  name: web\nspec:\n  service: web\n  backends:\n  - service: web-v1\n    weight: {first}\n    weight: {last}\n  - service: web-v2\n    weight: x\n"
+        )
+    };
+    // under Warn the duplicate is a warning and the last value is judged
+    let r = run(&text("x", "5"), FieldValidation::Warn);
+    let e = errors(&r);
+    assert_eq!(
+        e,
+        [(Code::WrongType, "spec.backends[1].weight".to_owned())],
+        "{e:?}"
+    );
+    // …with positions that still match the source after the swap (line 12, the `x`)
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::WrongType)
+        .unwrap();
+    assert_eq!((d.line, d.column), (Some(12), Some(13)));
+    let dup = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::DuplicateKey)
+        .unwrap();
+    assert_eq!(dup.severity, Severity::Warning);
+    assert_eq!((dup.line, dup.column), (Some(10), Some(5)));
+    // the last value is wrong: reported at the last value's position
+    let r = run(&text("5", "\"5\""), FieldValidation::Warn);
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::WrongType && d.path.as_deref() == Some("spec.backends[0].weight"))
+        .expect("the last value is judged");
+    assert_eq!((d.line, d.column), (Some(10), Some(13)));
+    // Strict: the duplicate itself is an error
+    let r = run(&text("5", "5"), FieldValidation::Strict);
+    assert!(errors(&r).contains(&(Code::DuplicateKey, "spec.backends[0].weight".to_owned())));
+    // a duplicated mapping: the last one, whole
+    let r = run(
+        &split("  name: web\n  labels: {a: -bad}\n  labels: {b: good}\n"),
+        FieldValidation::Warn,
+    );
+    assert!(errors(&r).is_empty(), "{:?}", errors(&r));
+    let r = run(
+        &split("  name: web\n  labels: {b: good}\n  labels: {a: -bad}\n"),
+        FieldValidation::Warn,
+    );
+    assert_eq!(
+        errors(&r),
+        [(Code::InvalidMetadata, "metadata.labels.a".to_owned())]
+    );
+}

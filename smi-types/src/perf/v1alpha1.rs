@@ -39,6 +39,11 @@
 //! | `spec.clients` | ≤ 256 items ([`MAX_CLIENTS`]) | one per load generator |
 //! | `spec.percentiles` | ≤ 32 items ([`MAX_PERCENTILES`]) | B.4 rule 6 |
 //! | every GEP-2257 duration | ≤ 28 characters ([`MAX_DURATION_LENGTH`]) | the pattern's own maximum |
+//! | `spec.clients[].share` | ≤ 4 characters (`"100%"`) or an integer | a percentage of 1–3 digits |
+//! | `histogramRef.name`/`key` | ≤ 253 characters ([`MAX_HISTOGRAM_REF_LENGTH`]) | a DNS subdomain |
+//!
+//! A result keeps its merged latency histogram inline (`histogram`) or, when it is too large for
+//! the object, in a ConfigMap or Secret ([`HistogramRef`], `histogramRef`); never both.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
