@@ -283,7 +283,7 @@ struct ServeArgs {
     /// PEM private key for --grpc-tls-port.
     #[arg(long, value_name = "FILE")]
     tls_key: Option<PathBuf>,
-    /// Fixed response delay.
+    /// Fixed response delay (h, m, s, ms, us: `500us`, `1ms250us`).
     #[arg(long, default_value = "0s")]
     delay: String,
     /// Random delay: uniform between --delay and this.
@@ -451,6 +451,11 @@ fn dur(s: &str, what: &str) -> CliResult<Duration> {
     GepDuration::parse(s)
         .and_then(|d| d.to_std())
         .map_err(|e| format!("{what}: {e}"))
+}
+
+/// A target time setting: GEP-2257 units plus microseconds (`500us`).
+fn tdur(s: &str, what: &str) -> CliResult<Duration> {
+    serve::parse_duration(s).map_err(|e| format!("{what}: {e}"))
 }
 
 fn parse_threshold(s: &str) -> CliResult<Threshold> {
@@ -904,25 +909,25 @@ fn cmd_serve(a: ServeArgs) -> CliResult<u8> {
             (None, None, None) => None,
             _ => return Err("--tls-cert and --tls-key go with --grpc-tls-port".into()),
         },
-        delay: dur(&a.delay, "--delay")?,
+        delay: tdur(&a.delay, "--delay")?,
         delay_max: a
             .delay_max
             .as_deref()
-            .map(|d| dur(d, "--delay-max"))
+            .map(|d| tdur(d, "--delay-max"))
             .transpose()?,
         status_mix: serve::parse_status_mix(&a.status_mix)?,
         response_size: a.size,
         stall_after: a
             .stall_after
             .as_deref()
-            .map(|d| dur(d, "--stall-after"))
+            .map(|d| tdur(d, "--stall-after"))
             .transpose()?,
-        stall_for: dur(&a.stall_for, "--stall-for")?,
+        stall_for: tdur(&a.stall_for, "--stall-for")?,
     };
     let lifetime = a
         .lifetime
         .as_deref()
-        .map(|d| dur(d, "--lifetime"))
+        .map(|d| tdur(d, "--lifetime"))
         .transpose()?;
     let rt = smi_perf_engine::runtime(None).map_err(|e| format!("runtime: {e}"))?;
     rt.block_on(async {

@@ -376,3 +376,31 @@ fn a_closed_stdout_is_an_io_error_not_a_panic() {
     assert!(err.contains("writing to stdout"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Issue 14: `serve --delay 500us` was refused (GEP-2257 has no microseconds), so the target
+/// never started. Every target time setting takes microseconds now; bad ones still exit 2.
+#[test]
+fn serve_takes_microsecond_settings() {
+    let o = smi_perf(&[
+        "serve",
+        "--port",
+        "0",
+        "--delay",
+        "500us",
+        "--delay-max",
+        "1ms250us",
+        "--stall-after",
+        "100ms",
+        "--stall-for",
+        "750us",
+        "--lifetime",
+        "300ms",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("serving http://127.0.0.1:"), "{err}");
+    let o = smi_perf(&["serve", "--port", "0", "--delay", "1.5ms", "--lifetime", "1s"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--delay: invalid duration \"1.5ms\""), "{err}");
+}
