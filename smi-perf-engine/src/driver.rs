@@ -228,6 +228,8 @@ struct LaneCtx {
     quota: Option<u64>,
     timeout: Duration,
     rps: u64,
+    /// Open model: the arrival schedule (constant or ramped).
+    schedule: Arc<crate::schedule::Schedule>,
     max_in_flight: u32,
     model: LoadModel,
     /// Where this lane records.
@@ -252,6 +254,14 @@ impl Group {
         g.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Counts a request cut off by the end of the run (Open model: in `stage`).
+    fn cut_off(&mut self, stage: Option<usize>) {
+        self.rec.cut_off += 1;
+        if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
+            st.cut_off += 1;
+        }
+    }
+
     /// Records a finished request (Open model: due at `intended`) and publishes progress when due.
     #[inline]
     fn record(
@@ -261,8 +271,12 @@ impl Group {
         service: Option<Duration>,
         now: Instant,
         intended: Option<Instant>,
+        stage: Option<usize>,
     ) {
         self.rec.record_at(o, latency, service, now.into_std());
+        if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
+            st.record(o, latency, service);
+        }
         if let (Some(s), Some(t)) = (self.rec.series.as_mut(), intended) {
             s.scheduled(t.into_std());
         }
@@ -280,9 +294,13 @@ impl Group {
         latency: Duration,
         now: Instant,
         intended: Option<Instant>,
+        stage: Option<usize>,
     ) {
         let o = Outcome::Error { kind, sent: 0 };
         self.rec.record_at(o, latency, None, now.into_std());
+        if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
+            st.record(o, latency, None);
+        }
         if let (Some(s), Some(t)) = (self.rec.series.as_mut(), intended) {
             s.scheduled(t.into_std());
         }
@@ -294,8 +312,11 @@ impl Group {
 
 impl Group {
     /// Counts a send due at `intended` that was dropped.
-    fn dropped(&mut self, intended: Instant) {
+    fn dropped(&mut self, intended: Instant, stage: Option<usize>) {
         self.rec.dropped += 1;
+        if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
+            st.dropped += 1;
+        }
         if let Some(s) = self.rec.series.as_mut() {
             s.dropped(intended.into_std());
         }
@@ -390,16 +411,24 @@ pub async fn drive<F: LaneFactory>(
         .num_workers()
         .clamp(1, prepared.len().max(1));
     let open = plan.model == LoadModel::Open;
+    let schedule = Arc::new(plan.schedule.clone());
+    let n_stages = if open {
+        schedule.stage_bounds().len()
+    } else {
+        0
+    };
     let groups: Vec<GroupRef> = (0..workers)
         .map(|_| {
             Arc::new(Mutex::new(Group {
-                rec: Recorder::new(plan.histogram, open).with_series(Series::new(
-                    plan.interval.max(crate::series::MIN_INTERVAL),
-                    start.into_std(),
-                    wall_start,
-                    plan.histogram,
-                    open,
-                )),
+                rec: Recorder::new(plan.histogram, open)
+                    .with_series(Series::new(
+                        plan.interval.max(crate::series::MIN_INTERVAL),
+                        start.into_std(),
+                        wall_start,
+                        plan.histogram,
+                        open,
+                    ))
+                    .with_stages(plan.histogram, n_stages),
                 publisher: ctx.live.as_ref().map(|l| Publisher {
                     slot: l.register(plan.histogram),
                     window: plan.histogram.new_histogram(),
@@ -423,6 +452,7 @@ pub async fn drive<F: LaneFactory>(
             quota,
             timeout: plan.timeout,
             rps: plan.rps,
+            schedule: schedule.clone(),
             max_in_flight: plan.max_in_flight,
             model: plan.model,
             group: groups[i as usize % groups.len()].clone(),
@@ -440,7 +470,7 @@ pub async fn drive<F: LaneFactory>(
             last = last.max(finished);
         }
     }
-    let mut recorder = Recorder::new(plan.histogram, open);
+    let mut recorder = Recorder::new(plan.histogram, open).with_stages(plan.histogram, n_stages);
     for g in &groups {
         let mut g = Group::lock(g);
         let Group { rec, publisher } = &mut *g;
@@ -522,7 +552,7 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         match outcome {
             Some(o) => {
                 if recording {
-                    Group::lock(&c.group).record(o, done - t0, None, done, None);
+                    Group::lock(&c.group).record(o, done - t0, None, done, None, None);
                 }
                 if matches!(o, Outcome::Error { .. }) {
                     // A refused connect fails fast: let the other lanes and the timer run.
@@ -535,12 +565,12 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 if deadline == c.hard_end {
                     // The run ended under this request: abandon it, count it as cut off.
                     if recording {
-                        Group::lock(&c.group).rec.cut_off += 1;
+                        Group::lock(&c.group).cut_off(None);
                     }
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done - t0, done, None);
+                    Group::lock(&c.group).timed_out(kind, done - t0, done, None, None);
                 }
             }
         }
@@ -555,11 +585,16 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
 }
 
 async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
-    // Lane i owns arrivals i, i + L, i + 2L, ... of the global schedule start + k / rps.
-    let rate = c.rps.max(1) as f64;
-    let step = f64::from(c.lanes) / rate;
-    let offset = f64::from(c.index) / rate;
-    let at = |k: u64| c.start + Duration::from_secs_f64(offset + k as f64 * step);
+    // Lane i owns sends i, i + L, i + 2L, ... of the global schedule (see `schedule`): the
+    // send n is due at start + schedule.time(n).
+    let sched = c.schedule.clone();
+    let (i, l) = (u64::from(c.index), u64::from(c.lanes));
+    let index = |k: u64| i + k * l;
+    let at = |k: u64| c.start + sched.time(index(k));
+    let stage = |k: u64| sched.stage_of(index(k));
+    // A ramped schedule ends after its last send.
+    let total = sched.total();
+    let in_schedule = |k: u64| total.is_none_or(|t| index(k) < t);
     // This lane's share of maxInFlight: overdue sends beyond it are dropped.
     let cap = u64::from((c.max_in_flight / c.lanes).max(1));
     let mut k: u64 = 0;
@@ -574,16 +609,17 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             && k >= from
         {
             let mut g = Group::lock(&c.group);
-            for j in (k..to).filter(|&j| at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e))
-            {
-                g.dropped(at(j));
+            for j in (k..to).filter(|&j| {
+                in_schedule(j) && at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e)
+            }) {
+                g.dropped(at(j), stage(j));
             }
             drop(g);
             k = k.max(to);
             refused = None;
         }
         let intended = at(k);
-        if c.end.is_some_and(|e| intended >= e) || remaining == Some(0) {
+        if !in_schedule(k) || c.end.is_some_and(|e| intended >= e) || remaining == Some(0) {
             break;
         }
         let now = Instant::now();
@@ -593,9 +629,9 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             // Sends scheduled up to now that have not started, this one included. The oldest
             // `cap` of them were queued (in flight, their latency counts from their intended
             // time); the later ones came due while the backlog was full and are refused.
-            let elapsed = now.saturating_duration_since(c.start).as_secs_f64();
-            let due = if elapsed >= offset {
-                ((elapsed - offset) / step) as u64 + 1
+            let global = sched.due_by(now.saturating_duration_since(c.start));
+            let due = if global > i {
+                (global - 1 - i) / l + 1
             } else {
                 0
             };
@@ -604,6 +640,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             }
         }
         let recording = intended >= c.record_from;
+        let this_stage = stage(k);
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
@@ -618,6 +655,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                         Some(done - t_send),
                         done,
                         Some(intended),
+                        this_stage,
                     );
                 }
                 if matches!(o, Outcome::Error { .. }) {
@@ -629,15 +667,15 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 lane.reset();
                 if deadline == c.hard_end {
                     if recording {
-                        Group::lock(&c.group).rec.cut_off += 1;
+                        Group::lock(&c.group).cut_off(this_stage);
                     }
                     // The run ended while this lane was blocked: the sends it still owed in the
                     // window never started, which is what `dropped` counts.
                     if let Some(e) = c.end {
                         let mut g = Group::lock(&c.group);
-                        while at(k) < e {
+                        while in_schedule(k) && at(k) < e {
                             if at(k) >= c.record_from {
-                                g.dropped(at(k));
+                                g.dropped(at(k), stage(k));
                             }
                             k += 1;
                         }
@@ -645,7 +683,13 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                     break;
                 }
                 if recording {
-                    Group::lock(&c.group).timed_out(kind, done - intended, done, Some(intended));
+                    Group::lock(&c.group).timed_out(
+                        kind,
+                        done - intended,
+                        done,
+                        Some(intended),
+                        this_stage,
+                    );
                 }
             }
         }

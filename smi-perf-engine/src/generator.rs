@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol, RateShape};
+use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol};
 
 use crate::driver::{RunContext, RunStats, drive};
 use crate::error::{Error, Result};
@@ -164,19 +164,6 @@ impl Registry {
     }
 }
 
-/// Refuses the rate shapes the built-in generators do not implement (Linear, Step).
-fn constant_rate_only(plan: &RunPlan, generator: &str) -> Result<()> {
-    if matches!(
-        plan.spec.rate_shape,
-        Some(RateShape::Linear | RateShape::Step)
-    ) {
-        return Err(Error::Other(format!(
-            "the {generator} generator supports only the Constant rate shape"
-        )));
-    }
-    Ok(())
-}
-
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
 /// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), gRPC unary
 /// calls (hand-framed on h2, see [`crate::grpc`]), TCP and UDP, under both load models.
@@ -203,7 +190,6 @@ impl LoadGenerator for Builtin {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            constant_rate_only(&plan, "builtin")?;
             match plan.protocol {
                 Protocol::Http => {
                     Ok(drive(Arc::new(crate::h1::Http1Factory::new(&plan)?), plan, ctx).await)
@@ -253,7 +239,6 @@ impl LoadGenerator for Hyper {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            constant_rate_only(&plan, "hyper")?;
             let factory = crate::http::HyperHttp1Factory::new(&plan)?;
             Ok(drive(Arc::new(factory), plan, ctx).await)
         })

@@ -45,6 +45,7 @@ mod pacer;
 mod plan;
 pub mod report;
 mod result;
+pub mod schedule;
 pub mod series;
 #[cfg(feature = "serve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serve")))]

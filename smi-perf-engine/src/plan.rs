@@ -77,6 +77,8 @@ pub struct RunPlan {
     pub tls: TlsOptions,
     /// Length of one time-series interval (default 1 s; see [`crate::series::check_interval`]).
     pub interval: Duration,
+    /// Open model: the arrival schedule (`rps` constant, or the `Linear`/`Step` stages).
+    pub schedule: crate::schedule::Schedule,
 }
 
 impl RunPlan {
@@ -144,7 +146,8 @@ impl RunPlan {
             sigfig,
         };
         let threads = spec.effective_threads();
-        check_histogram_memory(histogram, threads)?;
+        let schedule = crate::schedule::Schedule::of(spec);
+        check_histogram_memory(histogram, threads, schedule.stage_bounds().len())?;
         let tls = spec.tls.clone().unwrap_or_default();
         Ok(RunPlan {
             spec: spec.clone(),
@@ -171,20 +174,27 @@ impl RunPlan {
                 server_name: tls.server_name,
             },
             interval: crate::series::DEFAULT_INTERVAL,
+            schedule,
         })
     }
 }
 
 /// Refuses histogram settings and a thread count whose histograms would exceed
 /// [`MAX_HISTOGRAM_MEMORY`].
-fn check_histogram_memory(h: HistogramSettings, threads: Option<u32>) -> Result<()> {
+fn check_histogram_memory(h: HistogramSettings, threads: Option<u32>, stages: usize) -> Result<()> {
     let workers = u64::from(
         threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32)),
     );
     let one = h.new_histogram().distinct_values() as u64 * 8;
-    // Per worker: latency, service time, the live window and its publisher's; plus the merge.
-    let total = one.saturating_mul(workers.saturating_mul(4).saturating_add(3));
+    // Per worker: latency, service time, the live window and its publisher's, and three per
+    // stage of a ramped schedule; plus the merge.
+    let per_worker = 4 + 3 * stages as u64;
+    let total = one.saturating_mul(
+        workers
+            .saturating_mul(per_worker)
+            .saturating_add(per_worker),
+    );
     if total > MAX_HISTOGRAM_MEMORY {
         return Err(Error::Other(format!(
             "the histograms would take {} MiB ({} KiB each, {workers} worker thread(s)), more than {} MiB: lower spec.histogram.significantDigits or highestMicros, or spec.threads (--threads)",
@@ -204,14 +214,14 @@ mod tests {
     #[test]
     fn histogram_memory_is_bounded() {
         let fine = HistogramSettings::default();
-        assert!(check_histogram_memory(fine, Some(1024)).is_ok());
+        assert!(check_histogram_memory(fine, Some(1024), 0).is_ok());
         let fine_grained = HistogramSettings {
             lowest: 1,
             highest: 3_600_000_000,
             sigfig: 5,
         };
-        assert!(check_histogram_memory(fine_grained, Some(2)).is_ok());
-        let err = check_histogram_memory(fine_grained, Some(64))
+        assert!(check_histogram_memory(fine_grained, Some(2), 0).is_ok());
+        let err = check_histogram_memory(fine_grained, Some(64), 0)
             .unwrap_err()
             .to_string();
         assert!(err.contains("1024 MiB") && err.contains("threads"), "{err}");

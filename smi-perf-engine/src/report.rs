@@ -113,6 +113,10 @@ pub fn summary(r: &PerformanceTestResult) -> String {
             f,
         );
     }
+    if !x.stages.is_empty() {
+        out.push('\n');
+        stages_text(&mut out, &x.stages);
+    }
     out.push('\n');
     let codes: Vec<String> = x
         .status_codes
@@ -168,6 +172,94 @@ pub fn summary(r: &PerformanceTestResult) -> String {
         }
     }
     let _ = writeln!(out, "verdict: {}", if x.passed { "PASS" } else { "FAIL" });
+    out
+}
+
+fn stage_p(l: &smi_types::perf::LatencySummary, p: f64) -> String {
+    l.percentile(p)
+        .filter(|_| l.count > 0)
+        .map_or_else(|| "-".into(), |v| format!("{:.3}", v as f64 / 1000.0))
+}
+
+/// The per-stage table of a ramped run: requested and achieved rate, counts, latency.
+fn stages_text(out: &mut String, stages: &[smi_types::perf::StageResult]) {
+    let _ = writeln!(
+        out,
+        "stages (by intended send time; latency of successful responses in ms):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:>3} {:>9} {:>9} {:>15} {:>12} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
+        "#",
+        "start",
+        "length",
+        "requested rps",
+        "achieved rps",
+        "scheduled",
+        "ok",
+        "failed",
+        "dropped",
+        "p50",
+        "p99",
+        "p99.9"
+    );
+    for (i, st) in stages.iter().enumerate() {
+        let req = if st.from_rps == st.to_rps {
+            st.from_rps.to_string()
+        } else {
+            format!("{}->{}", st.from_rps, st.to_rps)
+        };
+        let _ = writeln!(
+            out,
+            "  {:>3} {:>8.3}s {:>8.3}s {:>15} {:>12} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
+            i,
+            st.start_millis as f64 / 1000.0,
+            st.duration_millis as f64 / 1000.0,
+            req,
+            st.actual_rps,
+            st.scheduled,
+            st.requests_succeeded,
+            st.requests_failed,
+            st.dropped_or_late,
+            stage_p(&st.latency, 50.0),
+            stage_p(&st.latency, 99.0),
+            stage_p(&st.latency, 99.9),
+        );
+    }
+}
+
+/// The per-stage table of the HTML report (empty when the run was not ramped).
+fn stages_html(r: &PerformanceTestResult) -> String {
+    let stages = &r.record.stages;
+    if stages.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Stages</h2>\n<table id=\"stages\"><tr><th>#</th><th>start</th><th>length</th><th>requested rps</th><th>achieved rps</th><th>scheduled</th><th>ok</th><th>failed</th><th>dropped</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr>",
+    );
+    for (i, st) in stages.iter().enumerate() {
+        let req = if st.from_rps == st.to_rps {
+            st.from_rps.to_string()
+        } else {
+            format!("{} → {}", st.from_rps, st.to_rps)
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{i}</td><td>{:.3} s</td><td>{:.3} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            st.start_millis as f64 / 1000.0,
+            st.duration_millis as f64 / 1000.0,
+            esc(&req),
+            esc(&st.actual_rps),
+            st.scheduled,
+            st.requests_succeeded,
+            st.requests_failed,
+            st.dropped_or_late,
+            stage_p(&st.latency, 50.0),
+            stage_p(&st.latency, 99.0),
+            stage_p(&st.latency, 99.9),
+        );
+    }
+    out.push_str("</table>\n");
     out
 }
 
@@ -810,7 +902,7 @@ pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> St
 {thresholds}
 <h2>Over time</h2>
 {time}
-<h2>Latency by percentile</h2>
+{stages}<h2>Latency by percentile</h2>
 {svg}
 <table id="percentiles"><tr><th>percentile</th><th>latency</th><th>uncorrected</th></tr>{rows}</table>
 <h2>Summary</h2>
@@ -829,6 +921,7 @@ pub fn html(r: &PerformanceTestResult, spec: Option<&PerformanceTestSpec>) -> St
         meta = metadata_table(r),
         thresholds = threshold_table(r),
         time = time_charts(r),
+        stages = stages_html(r),
         svg = svg(&series, &marks),
         rows = rows,
         summary = esc(&summary(r)),

@@ -11,8 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use smi_types::perf::{
     ClientResult, Duration as GepDuration, EncodedHistogram, HISTOGRAM_ENCODING, LatencyBasis,
     LatencySummary, LoadModel, PercentileValue, PerformanceTestResult, PerformanceTestSpec,
-    RequestedLoad, ResultRecord, RunLength, ShardRef, TestRef, Threshold, ThresholdMetric,
-    ThresholdResult,
+    RequestedLoad, ResultRecord, RunLength, ShardRef, StageResult, TestRef, Threshold,
+    ThresholdMetric, ThresholdResult,
 };
 
 use crate::driver::RunStats;
@@ -277,12 +277,168 @@ pub fn build_result(
             .as_ref()
             .map(|s| s.to_time_series(stats.started_at, stats.ended_at))
             .transpose()?,
+        stages: stage_results(spec, r, &percentiles)?,
         ..Default::default()
     };
     let (thresholds, passed) = evaluate_thresholds(&spec.thresholds, &record, Some(&r.latency));
     record.thresholds = thresholds;
     record.passed = passed;
     Ok(PerformanceTestResult::new(name, record))
+}
+
+/// The per-stage blocks of a ramped run: the schedule's stages with what each recorded.
+fn stage_results(
+    spec: &PerformanceTestSpec,
+    r: &Recorder,
+    percentiles: &[f64],
+) -> Result<Vec<StageResult>> {
+    if spec.effective_load_model() != LoadModel::Open {
+        return Ok(Vec::new());
+    }
+    let schedule = crate::schedule::Schedule::of(spec);
+    schedule
+        .stage_bounds()
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let empty;
+            let st = match r.stages.get(i) {
+                Some(st) => st,
+                None => {
+                    let (lowest, highest, sigfig) = spec.effective_histogram();
+                    empty = Recorder::new(
+                        crate::stats::HistogramSettings {
+                            lowest,
+                            highest,
+                            sigfig,
+                        },
+                        true,
+                    );
+                    &empty
+                }
+            };
+            let secs = b.stage.duration.as_secs_f64();
+            Ok(StageResult {
+                start_millis: b.start.as_millis() as i64,
+                duration_millis: b.stage.duration.as_millis() as i64,
+                from_rps: b.stage.from_rps as i64,
+                to_rps: b.stage.to_rps as i64,
+                scheduled: b.count() as i64,
+                requests_total: st.total() as i64,
+                requests_succeeded: st.succeeded as i64,
+                requests_failed: st.failed as i64,
+                dropped_or_late: st.dropped as i64,
+                requests_cut_off: st.cut_off as i64,
+                actual_rps: rps_string(st.succeeded, secs),
+                latency: summarize(&st.latency, percentiles),
+                uncorrected_latency: st.uncorrected.as_ref().map(|h| summarize(h, percentiles)),
+                histogram: Some(encode_histogram(&st.latency)?),
+                uncorrected_histogram: st.uncorrected.as_ref().map(encode_histogram).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Merges the stages of shard results: the stages must line up (same count, start, length);
+/// counts add, histograms merge exactly, the requested rates add (each shard ran its share).
+fn merge_stages(
+    results: &[PerformanceTestResult],
+    percentiles: &[f64],
+) -> Result<Vec<StageResult>> {
+    let first = &results[0].record.stages;
+    for (i, r) in results.iter().enumerate() {
+        let st = &r.record.stages;
+        let aligned = st.len() == first.len()
+            && st.iter().zip(first).all(|(a, b)| {
+                (a.start_millis, a.duration_millis) == (b.start_millis, b.duration_millis)
+            });
+        if !aligned {
+            return Err(Error::Merge(format!(
+                "result {i} ran other stages than result 0 (count, start or length differ): not the same schedule"
+            )));
+        }
+    }
+    let mut out = Vec::with_capacity(first.len());
+    for (s, head) in first.iter().enumerate() {
+        let mut m = StageResult {
+            start_millis: head.start_millis,
+            duration_millis: head.duration_millis,
+            ..Default::default()
+        };
+        let mut lat: Option<Histogram<u64>> = None;
+        let mut unc: Option<Histogram<u64>> = None;
+        let mut unc_everywhere = true;
+        for (i, r) in results.iter().enumerate() {
+            let x = &r.record.stages[s];
+            let what = |f: &str| format!("stages[{s}].{f}");
+            add_count(&mut m.from_rps, x.from_rps, &what("fromRps"))?;
+            add_count(&mut m.to_rps, x.to_rps, &what("toRps"))?;
+            add_count(&mut m.scheduled, x.scheduled, &what("scheduled"))?;
+            add_count(
+                &mut m.requests_total,
+                x.requests_total,
+                &what("requestsTotal"),
+            )?;
+            add_count(
+                &mut m.requests_succeeded,
+                x.requests_succeeded,
+                &what("requestsSucceeded"),
+            )?;
+            add_count(
+                &mut m.requests_failed,
+                x.requests_failed,
+                &what("requestsFailed"),
+            )?;
+            add_count(
+                &mut m.dropped_or_late,
+                x.dropped_or_late,
+                &what("droppedOrLate"),
+            )?;
+            add_count(
+                &mut m.requests_cut_off,
+                x.requests_cut_off,
+                &what("requestsCutOff"),
+            )?;
+            let Some(enc) = &x.histogram else {
+                return Err(Error::Merge(format!(
+                    "result {i} stage {s} carries no histogram; cannot merge exactly"
+                )));
+            };
+            for (acc, enc) in [
+                (&mut lat, Some(enc)),
+                (&mut unc, x.uncorrected_histogram.as_ref()),
+            ] {
+                let Some(enc) = enc else {
+                    unc_everywhere = false;
+                    continue;
+                };
+                let h = decode_histogram(enc)?;
+                match acc {
+                    None => *acc = Some(h),
+                    Some(a) => a
+                        .add(&h)
+                        .map_err(|e| Error::Merge(format!("result {i} stage {s}: {e}")))?,
+                }
+            }
+        }
+        let lat = lat.expect("checked: every stage has a histogram");
+        let unc = unc.filter(|_| unc_everywhere);
+        let secs = m.duration_millis as f64 / 1000.0;
+        m.actual_rps = format!(
+            "{:.3}",
+            if secs > 0.0 {
+                m.requests_succeeded as f64 / secs
+            } else {
+                0.0
+            }
+        );
+        m.latency = summarize(&lat, percentiles);
+        m.uncorrected_latency = unc.as_ref().map(|h| summarize(h, percentiles));
+        m.histogram = Some(encode_histogram(&lat)?);
+        m.uncorrected_histogram = unc.as_ref().map(encode_histogram).transpose()?;
+        out.push(m);
+    }
+    Ok(out)
 }
 
 /// Observed value of `metric` in the limit's unit (µs, ratio, successful responses per
@@ -812,6 +968,7 @@ pub fn merge(results: &[PerformanceTestResult]) -> Result<PerformanceTestResult>
         .map(|r| r.record.time_series.as_ref())
         .collect();
     rec.time_series = crate::series::merge_series(&series)?;
+    rec.stages = merge_stages(results, &percentiles)?;
     rec.failed_latency = failed.as_ref().map(|h| summarize(h, &percentiles));
     rec.failed_histogram = failed.as_ref().map(encode_histogram).transpose()?;
     rec.actual_rps = format!("{rps_sum:.3}");

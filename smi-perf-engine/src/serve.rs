@@ -598,7 +598,16 @@ mod tests {
             assert_eq!(parse_duration(s), Ok(d), "{s}");
         }
         for bad in [
-            "", "1.5ms", "500", "ms", "5x", "1us1ms", "1ms1ms", "-1ms", "1 ms", "1000000000000000s",
+            "",
+            "1.5ms",
+            "500",
+            "ms",
+            "5x",
+            "1us1ms",
+            "1ms1ms",
+            "-1ms",
+            "1 ms",
+            "1000000000000000s",
         ] {
             let e = parse_duration(bad).unwrap_err();
             assert!(e.contains("duration"), "{bad}: {e}");
@@ -636,10 +645,7 @@ mod tests {
             delay_max: Some(Duration::from_micros(300)),
             ..ServeOptions::default()
         });
-        assert_eq!(
-            b.deadline(arrival, 0),
-            arrival + Duration::from_micros(100)
-        );
+        assert_eq!(b.deadline(arrival, 0), arrival + Duration::from_micros(100));
         assert_eq!(
             b.deadline(arrival, 200_000 + 1_234),
             arrival + Duration::from_nanos(101_234)

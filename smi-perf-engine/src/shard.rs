@@ -2,8 +2,9 @@
 //!
 //! * Shards are numbered **0-based**: `--shard 0/3`, `1/3`, `2/3` (the same numbering as a
 //!   Kubernetes Indexed Job's completion index, so a pod can pass `$(JOB_COMPLETION_INDEX)/3`).
-//! * Shard `i` of `N` runs `split(total, N)[i]` of `rps`, `connections`, `requests`, `maxInFlight`
-//!   and `rampTo`: every share is `total / N`, and the first `total % N` shards get one more, so
+//! * Shard `i` of `N` runs `split(total, N)[i]` of `rps`, `connections`, `requests`, `maxInFlight`,
+//!   `rampTo` and every `steps[].rps` (a ramped schedule is split stage by stage; the stages
+//!   keep their durations, so they stay aligned across shards): every share is `total / N`, and the first `total % N` shards get one more, so
 //!   the shares sum exactly to the total. Duration, warm-up, endpoints and request shape are not
 //!   split. The total must leave every shard at least one connection (and one request, and one
 //!   rps when the rate is > 0); the spec validator enforces this for `spec.parallelism`.
@@ -94,7 +95,7 @@ impl Shard {
     }
 
     /// The spec this shard runs: `spec` (validated as a whole with `parallelism = count`) with
-    /// `rps`, `connections`, `requests`, `maxInFlight` and `rampTo` replaced by this shard's
+    /// `rps`, `connections`, `requests`, `maxInFlight`, `rampTo` and `steps[].rps` replaced by this shard's
     /// share, and `parallelism` / `startAt` cleared (the shard spec is a single-process spec).
     ///
     /// Refuses a spec whose `parallelism` is set to another count.
@@ -120,6 +121,15 @@ impl Shard {
         let part = |v: i64| self.share(v.max(0) as u64) as i64;
         s.rps = spec.rps.map(part);
         s.ramp_to = spec.ramp_to.map(part);
+        // Every stage is split the same way (stages stay aligned: same durations).
+        s.steps = spec
+            .steps
+            .iter()
+            .map(|st| smi_types::perf::RateStep {
+                rps: part(st.rps),
+                duration: st.duration.clone(),
+            })
+            .collect();
         s.requests = spec.requests.map(part);
         s.connections = Some(self.share(u64::from(spec.effective_connections())) as i32);
         s.max_in_flight = spec.max_in_flight.map(|m| part(i64::from(m)) as i32);

@@ -247,6 +247,9 @@ pub struct Recorder {
     pub errors: [u64; ErrorKind::ALL.len()],
     /// The same over time, when recorded with [`Recorder::record_at`].
     pub series: Option<Series>,
+    /// Ramped rate shapes: one recorder per stage of the schedule (requests by the stage of
+    /// their intended send time), without series; empty otherwise.
+    pub stages: Vec<Recorder>,
 }
 
 impl Recorder {
@@ -266,7 +269,14 @@ impl Recorder {
             grpc: [0; GRPC_CODES],
             errors: [0; ErrorKind::ALL.len()],
             series: None,
+            stages: Vec::new(),
         }
+    }
+
+    /// Also records per stage: `n` stage recorders (see [`Recorder::stages`]).
+    pub fn with_stages(mut self, settings: HistogramSettings, n: usize) -> Self {
+        self.stages = (0..n).map(|_| Recorder::new(settings, true)).collect();
+        self
     }
 
     /// Also records a time series (see [`Series`]).
@@ -398,6 +408,12 @@ impl Recorder {
             (Some(a), Some(b)) => a.merge(b),
             (None, Some(b)) => self.series = Some(b.clone()),
             _ => {}
+        }
+        for (i, b) in other.stages.iter().enumerate() {
+            match self.stages.get_mut(i) {
+                Some(a) => a.merge(b),
+                None => self.stages.push(b.clone()),
+            }
         }
     }
 }

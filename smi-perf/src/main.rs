@@ -17,7 +17,8 @@ use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun};
 use smi_perf_engine::{Live, Registry, RunContext, RunPlan, report, serve, smp};
 use smi_types::perf::{
     Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult,
-    PerformanceTestSpec, Protocol, RequestSpec, RunLength, Threshold, ThresholdMetric,
+    PerformanceTestSpec, Protocol, RateShape, RateStep, RequestSpec, RunLength, Threshold,
+    ThresholdMetric,
 };
 
 /// The quick-start manifest, also used by `smi-perf demo`.
@@ -116,6 +117,16 @@ enum Output {
     Text,
     Json,
     Yaml,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum ShapeArg {
+    /// --rate for the whole run.
+    Constant,
+    /// A linear ramp from --rate to --ramp-to over --duration, or k6 stages with --step.
+    Linear,
+    /// Piecewise constant: each --step holds its rate.
+    Step,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -221,6 +232,17 @@ struct RunArgs {
     /// Open model: cap on outstanding requests.
     #[arg(long)]
     max_in_flight: Option<i32>,
+    /// Rate shape (spec.rateShape; linear and step need the Open model, which they imply
+    /// with --model auto or no --model).
+    #[arg(long, value_enum)]
+    rate_shape: Option<ShapeArg>,
+    /// Final rate of a linear ramp (spec.rampTo).
+    #[arg(long)]
+    ramp_to: Option<i64>,
+    /// A stage `RPS:DURATION` of a linear or step shape, e.g. `--step 100:10s --step 500:20s`
+    /// (repeatable; spec.steps). The run lasts their total.
+    #[arg(long = "step", value_name = "RPS:DURATION")]
+    steps: Vec<String>,
     /// Runtime worker threads (default: CPUs available).
     #[arg(long, short = 't')]
     threads: Option<i32>,
@@ -458,6 +480,19 @@ fn tdur(s: &str, what: &str) -> CliResult<Duration> {
     serve::parse_duration(s).map_err(|e| format!("{what}: {e}"))
 }
 
+/// `--step RPS:DURATION`.
+fn parse_step(s: &str) -> CliResult<RateStep> {
+    let (r, d) = s
+        .split_once(':')
+        .ok_or_else(|| format!("--step {s:?}: expected RPS:DURATION, e.g. 100:10s"))?;
+    let rps: i64 = r
+        .trim()
+        .parse()
+        .map_err(|_| format!("--step {s:?}: {r:?} is not a whole number of requests per second"))?;
+    let duration = GepDuration::parse(d.trim()).map_err(|e| format!("--step {s:?}: {e}"))?;
+    Ok(RateStep { rps, duration })
+}
+
 fn parse_threshold(s: &str) -> CliResult<Threshold> {
     let (metric, op, limit) = if let Some((m, l)) = s.split_once("<=") {
         (m, "<=", l)
@@ -559,11 +594,35 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
     if let Some(c) = a.connections {
         spec.connections = Some(c);
     }
+    if let Some(shape) = a.rate_shape {
+        spec.rate_shape = Some(match shape {
+            ShapeArg::Constant => RateShape::Constant,
+            ShapeArg::Linear => RateShape::Linear,
+            ShapeArg::Step => RateShape::Step,
+        });
+    }
+    if let Some(r) = a.ramp_to {
+        spec.ramp_to = Some(r);
+    }
+    if !a.steps.is_empty() {
+        spec.steps = a
+            .steps
+            .iter()
+            .map(|st| parse_step(st))
+            .collect::<CliResult<_>>()?;
+        if a.duration.is_none() {
+            // The steps give the run's length (a quick run's default 10 s would not match).
+            spec.duration = None;
+        }
+    }
+    if spec.is_ramped() && matches!(a.model, None | Some(ModelArg::Auto)) {
+        spec.load_model = Some(LoadModel::Open);
+    }
     if let Some(m) = a.model {
         spec.load_model = Some(match m {
             ModelArg::Open => LoadModel::Open,
             ModelArg::Closed => LoadModel::Closed,
-            ModelArg::Auto if spec.rps.unwrap_or(0) > 0 => LoadModel::Open,
+            ModelArg::Auto if spec.rps.unwrap_or(0) > 0 || spec.is_ramped() => LoadModel::Open,
             ModelArg::Auto => LoadModel::Closed,
         });
     }

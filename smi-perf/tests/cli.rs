@@ -399,8 +399,84 @@ fn serve_takes_microsecond_settings() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("serving http://127.0.0.1:"), "{err}");
-    let o = smi_perf(&["serve", "--port", "0", "--delay", "1.5ms", "--lifetime", "1s"]);
+    let o = smi_perf(&[
+        "serve",
+        "--port",
+        "0",
+        "--delay",
+        "1.5ms",
+        "--lifetime",
+        "1s",
+    ]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--delay: invalid duration \"1.5ms\""), "{err}");
+}
+
+/// Issue 14: ramped arrival rates from the command line: `--rate-shape step --step RPS:DURATION`
+/// implies the Open model, the steps give the run's length, and the result has one block per
+/// stage with its exact schedule; a malformed step exits 2 before any traffic.
+#[test]
+fn ramped_rate_shapes_from_flags() {
+    let o = smi_perf(&[
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "-c",
+        "2",
+        "-q",
+        "-o",
+        "json",
+        "--rate-shape",
+        "step",
+        "--step",
+        "100:300ms",
+        "--step",
+        "300:200ms",
+        "--threshold",
+        "errorRate<=1",
+        "--threshold",
+        "droppedRate<=1",
+    ]);
+    let err = text(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    let r: PerformanceTestResult = serde_json::from_slice(&o.stdout).expect("json result");
+    let stages: Vec<(i64, i64, i64)> = r
+        .record
+        .stages
+        .iter()
+        .map(|s| (s.start_millis, s.from_rps, s.scheduled))
+        .collect();
+    assert_eq!(stages, vec![(0, 100, 30), (300, 300, 60)]);
+    assert_eq!(
+        r.record.requested.load_model,
+        smi_types::perf::LoadModel::Open
+    );
+    for bad in ["100", "x:1s", "100:1.5s"] {
+        let o = smi_perf(&[
+            "run",
+            "http://127.0.0.1:8080/",
+            "--serve",
+            "--rate-shape",
+            "step",
+            "--step",
+            bad,
+        ]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--step"), "{err}");
+    }
+    // Linear without rampTo or steps: the spec error, exit 2.
+    let o = smi_perf(&[
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "--rate-shape",
+        "linear",
+        "-r",
+        "10",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("rampTo"), "{err}");
 }

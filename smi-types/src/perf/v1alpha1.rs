@@ -90,6 +90,8 @@ pub const MAX_ENDPOINTS: usize = 64;
 pub const MAX_PERCENTILES: usize = 32;
 /// Largest inline `request.body` in bytes (B.4 rule 8).
 pub const MAX_INLINE_BODY: usize = 64 * 1024;
+/// Most stages (`spec.steps`) of a ramped rate shape.
+pub const MAX_STEPS: usize = 32;
 /// Longest `endpoints[]` entry, in characters (a CEL rule matches every endpoint against a URL
 /// regex; the API server needs the bound to estimate the rule's cost). 2048 is the URL length
 /// browsers and most proxies accept.
@@ -352,16 +354,52 @@ impl fmt::Display for LoadModel {
     }
 }
 
-/// Shape of the request rate over time (only `Constant` is implemented by the built-in engine).
+/// Shape of the request rate over time (k6 `ramping-arrival-rate` semantics for `Linear` and
+/// `Step`: Open model only, the intended send times follow the schedule exactly and latency is
+/// timed from them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum RateShape {
     /// `rps` for the whole run (default).
     #[default]
     Constant,
-    /// Linear ramp from `rps` to `rampTo`.
+    /// Linear ramps. Without `steps`: one stage from `rps` (default 0) to `rampTo` over
+    /// `duration`. With `steps` (k6 stages): each step ramps from the previous step's rate
+    /// (the first from `rps`, default 0) to its own `rps` over its `duration`.
     Linear,
-    /// `steps` equal steps from `rps` to `rampTo`.
+    /// Piecewise constant: each of `steps` holds its `rps` for its `duration`.
     Step,
+}
+
+/// One stage of a `Linear` or `Step` rate shape (`spec.steps[]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateStep {
+    /// Rate of the stage (`Step`), or the rate reached at its end (`Linear`).
+    #[schemars(range(min = 0, max = 10_000_000))]
+    pub rps: i64,
+    /// Length of the stage (GEP-2257, greater than 0).
+    pub duration: Duration,
+}
+
+impl RateStep {
+    /// A stage of `rps` for `duration` (GEP-2257, e.g. `"10s"`).
+    pub fn new(rps: i64, duration: &str) -> Self {
+        RateStep {
+            rps,
+            duration: Duration::new_unchecked(duration),
+        }
+    }
+}
+
+/// One stage of a ramped schedule, resolved ([`PerformanceTestSpec::rate_stages`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateStage {
+    /// Rate at the start of the stage.
+    pub from_rps: u64,
+    /// Rate at its end (equal to `from_rps` for `Step`).
+    pub to_rps: u64,
+    /// Its length.
+    pub duration: std::time::Duration,
 }
 
 /// Threshold metric names (B.4 rule 11).
@@ -440,8 +478,10 @@ impl ThresholdMetric {
 // ---------------------------------------------------------------------------------------------
 
 const RULE_DURATION_XOR_REQUESTS: &str = "!(has(self.duration) && has(self.requests))";
-const RULE_OPEN_RPS: &str =
-    "!has(self.loadModel) || self.loadModel != 'Open' || (has(self.rps) && self.rps > 0)";
+const RULE_OPEN_RPS: &str = "!has(self.loadModel) || self.loadModel != 'Open' || (has(self.rps) && self.rps > 0) || (has(self.rateShape) && self.rateShape != 'Constant')";
+const RULE_RAMP_OPEN: &str = "!has(self.rateShape) || self.rateShape == 'Constant' || (has(self.loadModel) && self.loadModel == 'Open')";
+const RULE_STEP_STEPS: &str =
+    "!has(self.rateShape) || self.rateShape != 'Step' || (has(self.steps) && size(self.steps) > 0)";
 const RULE_OPEN_MAX_IN_FLIGHT: &str = "!has(self.loadModel) || self.loadModel != 'Open' || !has(self.maxInFlight) || self.maxInFlight >= (has(self.connections) ? self.connections : 1)";
 const RULE_STREAMS: &str = "!has(self.streamsPerConnection) || self.streamsPerConnection <= 1 || (has(self.protocol) && (self.protocol == 'HTTP2' || self.protocol == 'GRPC'))";
 const RULE_DURATION_POSITIVE: &str =
@@ -493,6 +533,8 @@ const RULE_PARALLELISM_REQUESTS: &str =
     { "rule": RULE_WARMUP, "message": "warmup must be less than duration" },
     { "rule": RULE_TIMEOUT_LE_DURATION, "message": "request.timeout must be at most duration" },
     { "rule": RULE_OPEN_RPS, "message": "the Open load model requires rps > 0" },
+    { "rule": RULE_RAMP_OPEN, "message": "Linear and Step rate shapes need loadModel Open" },
+    { "rule": RULE_STEP_STEPS, "message": "the Step rate shape needs steps" },
     { "rule": RULE_OPEN_MAX_IN_FLIGHT, "message": "maxInFlight must be at least connections" },
     { "rule": RULE_STREAMS, "message": "streamsPerConnection > 1 is only valid for HTTP2 and GRPC" },
     { "rule": RULE_HTTP_ENDPOINTS, "message": "HTTP and HTTP2 endpoints must be http:// or https:// URLs with a host" },
@@ -543,10 +585,11 @@ pub struct PerformanceTestSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 10_000_000))]
     pub ramp_to: Option<i64>,
-    /// Number of steps of a `Step` shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
-    pub steps: Option<i32>,
+    /// Stages of a `Linear` or `Step` shape (at most 32). The run lasts their total duration
+    /// (`duration`, when set, must equal it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_STEPS))]
+    pub steps: Vec<RateStep>,
     /// Closed: number of workers. Open: connection pool size. Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100_000))]
@@ -992,6 +1035,9 @@ impl PerformanceTestSpec {
     pub fn run_length(&self) -> RunLength {
         match (self.requests, &self.duration) {
             (Some(n), _) => RunLength::Requests(n.max(0) as u64),
+            (None, None) if !self.steps.is_empty() => {
+                RunLength::Duration(self.steps_duration().unwrap_or_default())
+            }
             (None, Some(d)) => {
                 RunLength::Duration(d.to_std().unwrap_or(std::time::Duration::from_secs(30)))
             }
@@ -1016,6 +1062,195 @@ impl PerformanceTestSpec {
     /// `rps` (default 0 = unlimited for Closed).
     pub fn effective_rps(&self) -> u64 {
         self.rps.unwrap_or(0).max(0) as u64
+    }
+    /// Whether the rate shape is `Linear` or `Step` (a ramped arrival rate).
+    pub fn is_ramped(&self) -> bool {
+        matches!(self.rate_shape, Some(RateShape::Linear | RateShape::Step))
+    }
+    /// Total duration of `steps` (`None` when a step duration does not parse or it overflows).
+    pub fn steps_duration(&self) -> Option<std::time::Duration> {
+        self.steps
+            .iter()
+            .try_fold(std::time::Duration::ZERO, |acc, s| {
+                acc.checked_add(s.duration.to_std().ok()?)
+            })
+    }
+    /// The stages of a ramped rate shape, in order (`None` for `Constant`): each ramps linearly
+    /// from `from_rps` to `to_rps` over `duration` (`Step` stages have both equal). Assumes a
+    /// valid spec (unparsable durations count as 0).
+    ///
+    /// ```
+    /// use smi_types::perf::{LoadModel, PerformanceTestSpec, RateShape, RateStep};
+    /// let mut spec = PerformanceTestSpec::http("http://127.0.0.1/").load_model(LoadModel::Open).rps(100).duration("10s");
+    /// assert_eq!(spec.rate_stages(), None);
+    /// spec.rate_shape = Some(RateShape::Linear);
+    /// spec.steps = vec![RateStep::new(300, "5s"), RateStep::new(0, "5s")];
+    /// let s = spec.rate_stages().unwrap();
+    /// assert_eq!((s[0].from_rps, s[0].to_rps, s[1].from_rps, s[1].to_rps), (100, 300, 300, 0));
+    /// ```
+    pub fn rate_stages(&self) -> Option<Vec<RateStage>> {
+        let d = |x: &Duration| x.to_std().unwrap_or_default();
+        let rate = |r: i64| r.max(0) as u64;
+        match self.rate_shape {
+            Some(RateShape::Linear) if self.steps.is_empty() => Some(vec![RateStage {
+                from_rps: self.effective_rps(),
+                to_rps: rate(self.ramp_to.unwrap_or(0)),
+                duration: match self.run_length() {
+                    RunLength::Duration(x) => x,
+                    RunLength::Requests(_) => std::time::Duration::ZERO,
+                },
+            }]),
+            Some(RateShape::Linear) => {
+                let mut from = self.effective_rps();
+                Some(
+                    self.steps
+                        .iter()
+                        .map(|s| {
+                            let st = RateStage {
+                                from_rps: from,
+                                to_rps: rate(s.rps),
+                                duration: d(&s.duration),
+                            };
+                            from = rate(s.rps);
+                            st
+                        })
+                        .collect(),
+                )
+            }
+            Some(RateShape::Step) => Some(
+                self.steps
+                    .iter()
+                    .map(|s| RateStage {
+                        from_rps: rate(s.rps),
+                        to_rps: rate(s.rps),
+                        duration: d(&s.duration),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn check_rate_shape(&self, v: &mut Validator) {
+        if !self.is_ramped() {
+            if !self.steps.is_empty() {
+                v.err(
+                    "spec.steps",
+                    "only the Linear and Step rate shapes take steps",
+                );
+            }
+            if self.ramp_to.is_some() {
+                v.err("spec.rampTo", "only the Linear rate shape takes rampTo");
+            }
+            return;
+        }
+        let shape = self.rate_shape.unwrap_or_default();
+        if self.effective_load_model() != LoadModel::Open {
+            v.err(
+                "spec.rateShape",
+                format!("the {shape:?} rate shape needs loadModel Open (an arrival-rate schedule)"),
+            );
+        }
+        if self.requests.is_some() {
+            v.err(
+                "spec.requests",
+                "a ramped rate shape runs for its schedule's duration; set duration or steps, not requests",
+            );
+        }
+        if self
+            .warmup
+            .as_ref()
+            .is_some_and(|w| w.to_std().map_or(true, |w| !w.is_zero()))
+        {
+            v.err(
+                "spec.warmup",
+                "not supported with a ramped rate shape: every stage is recorded (make the first step the warm-up and read the per-stage results)",
+            );
+        }
+        if self.steps.len() > MAX_STEPS {
+            v.err("spec.steps", format!("at most {MAX_STEPS} steps"));
+        }
+        for (i, st) in self.steps.iter().enumerate() {
+            if !(0..=MAX_RPS).contains(&st.rps) {
+                v.err(
+                    format!("spec.steps[{i}].rps"),
+                    format!("must be in [0, {MAX_RPS}]"),
+                );
+            }
+            match st.duration.to_std() {
+                Ok(x) if x.is_zero() => v.err(
+                    format!("spec.steps[{i}].duration"),
+                    "must be greater than 0",
+                ),
+                Ok(_) => {}
+                Err(e) => v.err(format!("spec.steps[{i}].duration"), e.to_string()),
+            }
+        }
+        match shape {
+            RateShape::Linear => match (self.ramp_to.is_some(), self.steps.is_empty()) {
+                (true, false) => v.err(
+                    "spec.rampTo",
+                    "set rampTo (one ramp over duration) or steps (k6 stages), not both",
+                ),
+                (false, true) => v.err(
+                    "spec.rampTo",
+                    "the Linear rate shape needs rampTo (one ramp from rps over duration) or steps",
+                ),
+                _ => {}
+            },
+            RateShape::Step => {
+                if self.steps.is_empty() {
+                    v.err("spec.steps", "the Step rate shape needs steps");
+                }
+                if self.ramp_to.is_some() {
+                    v.err(
+                        "spec.rampTo",
+                        "the Step rate shape takes its rates from steps, not rampTo",
+                    );
+                }
+                if self.rps.is_some() {
+                    v.err(
+                        "spec.rps",
+                        "the Step rate shape takes its rates from steps; leave rps unset",
+                    );
+                }
+            }
+            RateShape::Constant => {}
+        }
+        if !self.steps.is_empty()
+            && let (Some(d), Some(total)) = (&self.duration, self.steps_duration())
+            && d.to_std().is_ok_and(|d| d != total)
+        {
+            v.err(
+                "spec.duration",
+                format!("must equal the steps' total duration ({total:?}) or be unset"),
+            );
+        }
+        // Sharded: every shard needs a share of each rate that is not 0.
+        if let Some(p) = self.parallelism.filter(|&p| p > 1).map(i64::from) {
+            for (i, st) in self.steps.iter().enumerate() {
+                if st.rps > 0 && st.rps < p {
+                    v.err(
+                        format!("spec.steps[{i}].rps"),
+                        "must be 0 or at least parallelism (every shard needs a share)",
+                    );
+                }
+            }
+            if self.ramp_to.is_some_and(|r| r > 0 && r < p) {
+                v.err(
+                    "spec.rampTo",
+                    "must be 0 or at least parallelism (every shard needs a share)",
+                );
+            }
+        }
+        if let Some(stages) = self.rate_stages()
+            && stages.iter().all(|s| s.from_rps == 0 && s.to_rps == 0)
+        {
+            v.err(
+                "spec.rateShape",
+                "the schedule sends nothing: every rate is 0",
+            );
+        }
     }
     /// `connections` (default 1).
     pub fn effective_connections(&self) -> u32 {
@@ -1107,6 +1342,12 @@ impl PerformanceTestSpec {
                 }
             }
         }
+        if self.duration.is_none()
+            && !self.steps.is_empty()
+            && let Some(total) = self.steps_duration()
+        {
+            duration = Some(total);
+        }
         if self.duration.is_some() && self.requests.is_some() {
             v.err("spec.requests", "set exactly one of duration and requests");
         }
@@ -1153,7 +1394,7 @@ impl PerformanceTestSpec {
             _ => {}
         }
         if model == LoadModel::Open {
-            if self.rps.unwrap_or(0) <= 0 {
+            if self.rps.unwrap_or(0) <= 0 && !self.is_ramped() {
                 v.err("spec.rps", "the Open load model requires rps > 0");
             }
             if let Some(m) = self.max_in_flight
@@ -1335,12 +1576,8 @@ impl PerformanceTestSpec {
             }
         }
         // Rule 9: protocol is an enum (serde rejects unknown names); plug-in support is checked
-        // by the engine's registry. The rate shapes other than Constant need rampTo.
-        if matches!(self.rate_shape, Some(RateShape::Linear | RateShape::Step))
-            && self.ramp_to.is_none()
-        {
-            v.err("spec.rampTo", "Linear and Step rate shapes need rampTo");
-        }
+        // by the engine's registry.
+        self.check_rate_shape(v);
         // Rule 10: clients.
         if self.clients.len() > MAX_CLIENTS {
             v.err("spec.clients", format!("at most {MAX_CLIENTS} clients"));
@@ -1854,6 +2091,48 @@ pub struct RequestedLoad {
     pub endpoints: Vec<String>,
 }
 
+/// One stage of a ramped run (`ResultRecord.stages[]`). Requests belong to the stage of their
+/// intended send time; `scheduled = requestsTotal + droppedOrLate + requestsCutOff`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StageResult {
+    /// Start of the stage, ms after the start of the recording.
+    pub start_millis: i64,
+    /// Length of the stage, ms.
+    pub duration_millis: i64,
+    /// Requested rate at the start of the stage.
+    pub from_rps: i64,
+    /// Requested rate at its end (equal to `fromRps` for a `Step` stage).
+    pub to_rps: i64,
+    /// Sends the schedule put in this stage.
+    pub scheduled: i64,
+    /// Recorded requests (succeeded + failed).
+    pub requests_total: i64,
+    /// Successful requests.
+    pub requests_succeeded: i64,
+    /// Failed requests.
+    pub requests_failed: i64,
+    /// Sends refused by `maxInFlight`.
+    #[serde(default)]
+    pub dropped_or_late: i64,
+    /// Sends still unanswered when the run ended.
+    #[serde(default)]
+    pub requests_cut_off: i64,
+    /// Achieved rate: successful responses over the stage's duration (3 decimals).
+    pub actual_rps: String,
+    /// Latency from the intended send of the stage's successful requests.
+    pub latency: LatencySummary,
+    /// Service time (from the actual send).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncorrected_latency: Option<LatencySummary>,
+    /// Histogram of `latency` (for exact merges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<EncodedHistogram>,
+    /// Histogram of `uncorrectedLatency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncorrected_histogram: Option<EncodedHistogram>,
+}
+
 /// Latency summary in µs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -2258,6 +2537,11 @@ pub struct ResultRecord {
     /// The run over time, interval by interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_series: Option<TimeSeries>,
+    /// Ramped rate shapes (`Linear`, `Step`): each stage's requested and achieved rate and its
+    /// latency, by the stage of each request's intended send time (at most 32).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_STEPS))]
+    pub stages: Vec<StageResult>,
     /// Per-generator blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_client: Vec<ClientResult>,
@@ -2313,6 +2597,7 @@ impl Default for ResultRecord {
             failed_latency: None,
             failed_histogram: None,
             time_series: None,
+            stages: Vec::new(),
             per_client: Vec::new(),
             environment: None,
             mesh: None,

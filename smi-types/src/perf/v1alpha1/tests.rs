@@ -279,9 +279,110 @@ fn rule9_protocol_enum() {
         .is_err()
     );
     ok(base().load_generator("builtin"));
-    let mut linear = base();
+    let mut linear = base().load_model(LoadModel::Open).rps(10);
     linear.rate_shape = Some(RateShape::Linear);
     bad(linear, "spec.rampTo");
+}
+
+/// Issue 14: ramped arrival rates (k6 `ramping-arrival-rate`).
+#[test]
+fn rate_shapes() {
+    let open = || base().load_model(LoadModel::Open).duration("10s");
+    // Linear from rps to rampTo over duration; rps may be 0 (a ramp from nothing).
+    let mut l = open();
+    l.rate_shape = Some(RateShape::Linear);
+    l.ramp_to = Some(100);
+    ok(l.clone());
+    assert_eq!(
+        l.rate_stages().unwrap(),
+        vec![RateStage {
+            from_rps: 0,
+            to_rps: 100,
+            duration: std::time::Duration::from_secs(10)
+        }]
+    );
+    // Closed model, requests, warm-up: refused, not ignored.
+    let mut c = l.clone();
+    c.load_model = Some(LoadModel::Closed);
+    bad(c, "spec.rateShape");
+    let mut r = l.clone();
+    r.duration = None;
+    r.requests = Some(10);
+    bad(r, "spec.requests");
+    bad(l.clone().warmup("1s"), "spec.warmup");
+    // Linear with both rampTo and steps; Step with rampTo or rps; Step without steps.
+    let mut both = l.clone();
+    both.steps = vec![RateStep::new(5, "1s")];
+    bad(both, "spec.rampTo");
+    let mut st = base().load_model(LoadModel::Open);
+    st.rate_shape = Some(RateShape::Step);
+    bad(st.clone(), "spec.steps");
+    st.steps = vec![RateStep::new(100, "2s"), RateStep::new(300, "1s500ms")];
+    ok(st.clone());
+    assert_eq!(
+        st.run_length(),
+        RunLength::Duration(std::time::Duration::from_millis(3500))
+    );
+    let stages = st.rate_stages().unwrap();
+    assert_eq!(
+        stages
+            .iter()
+            .map(|s| (s.from_rps, s.to_rps))
+            .collect::<Vec<_>>(),
+        vec![(100, 100), (300, 300)]
+    );
+    bad(st.clone().rps(5), "spec.rps");
+    let mut st2 = st.clone();
+    st2.ramp_to = Some(5);
+    bad(st2, "spec.rampTo");
+    // duration must equal the steps' total when set.
+    ok(st.clone().duration("3s500ms"));
+    bad(st.clone().duration("3s"), "spec.duration");
+    // Bad steps.
+    let mut b = st.clone();
+    b.steps = vec![
+        RateStep::new(-1, "1s"),
+        RateStep::new(1, "0s"),
+        RateStep::new(1, "1.5s"),
+    ];
+    bad(b.clone(), "spec.steps[0].rps");
+    bad(b.clone(), "spec.steps[1].duration");
+    bad(b, "spec.steps[2].duration");
+    let mut many = st.clone();
+    many.steps = vec![RateStep::new(1, "1s"); MAX_STEPS + 1];
+    bad(many, "spec.steps");
+    let mut zero = st.clone();
+    zero.steps = vec![RateStep::new(0, "1s")];
+    bad(zero, "spec.rateShape");
+    // Constant takes neither.
+    let mut k = open().rps(10);
+    k.steps = vec![RateStep::new(1, "1s")];
+    bad(k.clone(), "spec.steps");
+    k.steps.clear();
+    k.ramp_to = Some(3);
+    bad(k, "spec.rampTo");
+    // Linear stages chain from rps (k6 stages).
+    let mut k6 = base().load_model(LoadModel::Open).rps(10);
+    k6.rate_shape = Some(RateShape::Linear);
+    k6.steps = vec![
+        RateStep::new(50, "2s"),
+        RateStep::new(50, "1s"),
+        RateStep::new(0, "2s"),
+    ];
+    ok(k6.clone());
+    assert_eq!(
+        k6.rate_stages()
+            .unwrap()
+            .iter()
+            .map(|s| (s.from_rps, s.to_rps, s.duration.as_secs()))
+            .collect::<Vec<_>>(),
+        vec![(10, 50, 2), (50, 50, 1), (50, 0, 2)]
+    );
+    // Wire names.
+    let json = serde_json::to_value(&k6).unwrap();
+    assert_eq!(json["rateShape"], "Linear");
+    assert_eq!(json["steps"][1]["rps"], 50);
+    assert_eq!(json["steps"][1]["duration"], "1s");
 }
 
 // Rule 10

@@ -1,0 +1,316 @@
+//! Arrival schedules of the Open model: the intended send time of every request.
+//!
+//! * `Constant` (`rps`): the `n`-th send (0-based) is due at `n / rps`.
+//! * `Linear` and `Step` (k6 `ramping-arrival-rate` semantics): the rate is piecewise linear,
+//!   stage by stage ([`smi_types::perf::PerformanceTestSpec::rate_stages`]). With `N(t)` the
+//!   integrated rate (the number of sends due by `t`), the `n`-th send is due at the `t` where
+//!   `N(t) = n`: the inverse of the integrated rate, so the intended times follow the schedule
+//!   exactly, whatever the target does (latency is timed from them, which corrects coordinated
+//!   omission).
+//!
+//! The stage boundaries are exact: `N` at a boundary is kept as an integer numerator
+//! (`Σ (from + to) × nanoseconds`, over `2 × 10⁹`), so stage `s` holds exactly the sends
+//! `ceil(N(start_s)) .. ceil(N(end_s))`. A `Step` stage of `r` rps for `d` seconds holds `r × d`
+//! sends, a `Linear` stage `(from + to) / 2 × d` (rounded at the boundaries only). Only the
+//! position of a send inside its stage is computed in floating point, and it is clamped to the
+//! stage.
+//!
+//! ```
+//! use std::time::Duration;
+//! use smi_perf_engine::schedule::Schedule;
+//! use smi_types::perf::RateStage;
+//! // 0 → 100 rps over 10 s: 500 sends; the n-th at sqrt(n / 5) s.
+//! let s = Schedule::stages(&[RateStage { from_rps: 0, to_rps: 100, duration: Duration::from_secs(10) }]);
+//! assert_eq!(s.total(), Some(500));
+//! assert_eq!(s.time(125), Duration::from_secs(5));
+//! let c = Schedule::constant(1000);
+//! assert_eq!(c.time(1500), Duration::from_millis(1500));
+//! ```
+
+use std::time::Duration;
+
+use smi_types::perf::RateStage;
+
+/// `N` numerator per request: rates × ns × 2 (the trapezoid's `(from + to)` without the halving).
+const DENOM: u128 = 2_000_000_000;
+
+/// One stage with its exact bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageBounds {
+    /// The stage as requested.
+    pub stage: RateStage,
+    /// Start, from the schedule's start.
+    pub start: Duration,
+    /// Index of its first send.
+    pub first: u64,
+    /// Index one past its last send (`end - first` sends).
+    pub end: u64,
+    /// `N(start)` numerator (`N = num / 2e9`).
+    start_num: u128,
+}
+
+impl StageBounds {
+    /// Number of sends in the stage.
+    pub fn count(&self) -> u64 {
+        self.end - self.first
+    }
+}
+
+/// An arrival schedule (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    /// `rps` sends per second, unbounded (the run's length bounds it).
+    Constant {
+        /// Rate (at least 1).
+        rps: u64,
+    },
+    /// Piecewise-linear stages.
+    Stages {
+        /// The stages, in order.
+        stages: Vec<StageBounds>,
+        /// Total length.
+        length: Duration,
+    },
+}
+
+fn ceil_div(a: u128, b: u128) -> u128 {
+    a.div_ceil(b)
+}
+
+impl Schedule {
+    /// A constant rate (0 is taken as 1).
+    pub fn constant(rps: u64) -> Schedule {
+        Schedule::Constant { rps: rps.max(1) }
+    }
+
+    /// A ramped schedule from resolved stages.
+    pub fn stages(stages: &[RateStage]) -> Schedule {
+        let mut out = Vec::with_capacity(stages.len());
+        let mut num: u128 = 0;
+        let mut start = Duration::ZERO;
+        for st in stages {
+            let first = ceil_div(num, DENOM) as u64;
+            let next =
+                num + (u128::from(st.from_rps) + u128::from(st.to_rps)) * st.duration.as_nanos();
+            out.push(StageBounds {
+                stage: *st,
+                start,
+                first,
+                end: ceil_div(next, DENOM) as u64,
+                start_num: num,
+            });
+            num = next;
+            start += st.duration;
+        }
+        Schedule::Stages {
+            stages: out,
+            length: start,
+        }
+    }
+
+    /// The schedule of a plan: its stages when the rate shape is ramped, else constant `rps`.
+    pub fn of(spec: &smi_types::perf::PerformanceTestSpec) -> Schedule {
+        match spec.rate_stages() {
+            Some(st) => Schedule::stages(&st),
+            None => Schedule::constant(spec.effective_rps()),
+        }
+    }
+
+    /// Total number of sends (`None` for a constant rate: unbounded).
+    pub fn total(&self) -> Option<u64> {
+        match self {
+            Schedule::Constant { .. } => None,
+            Schedule::Stages { stages, .. } => Some(stages.last().map_or(0, |s| s.end)),
+        }
+    }
+
+    /// Length of a ramped schedule.
+    pub fn length(&self) -> Option<Duration> {
+        match self {
+            Schedule::Constant { .. } => None,
+            Schedule::Stages { length, .. } => Some(*length),
+        }
+    }
+
+    /// The stages (empty for a constant rate).
+    pub fn stage_bounds(&self) -> &[StageBounds] {
+        match self {
+            Schedule::Constant { .. } => &[],
+            Schedule::Stages { stages, .. } => stages,
+        }
+    }
+
+    /// The stage send `n` belongs to (`None` for a constant rate or past the end).
+    pub fn stage_of(&self, n: u64) -> Option<usize> {
+        let st = self.stage_bounds();
+        let i = st.partition_point(|s| s.end <= n);
+        (i < st.len()).then_some(i)
+    }
+
+    /// Intended time of send `n` (0-based) from the schedule's start. Past the end of a ramped
+    /// schedule: its length.
+    pub fn time(&self, n: u64) -> Duration {
+        match self {
+            Schedule::Constant { rps } => {
+                let (s, r) = (n / rps, n % rps);
+                Duration::from_secs(s)
+                    + Duration::from_nanos(
+                        (u128::from(r) * 1_000_000_000 / u128::from(*rps)) as u64,
+                    )
+            }
+            Schedule::Stages { stages, length } => {
+                let Some(i) = self.stage_of(n) else {
+                    return *length;
+                };
+                let b = &stages[i];
+                let t = b.stage.duration.as_secs_f64();
+                let r0 = b.stage.from_rps as f64;
+                let r1 = b.stage.to_rps as f64;
+                // Sends into the stage: n − N(start), in requests.
+                let m = n as f64 - (b.start_num as f64 / DENOM as f64);
+                let tau = if m <= 0.0 {
+                    0.0
+                } else {
+                    let a = (r1 - r0) / t;
+                    // Solves r0·τ + a·τ²/2 = m in a form that is stable for a → 0 and a < 0.
+                    let disc = (r0 * r0 + 2.0 * a * m).max(0.0);
+                    let den = r0 + disc.sqrt();
+                    if den > 0.0 { 2.0 * m / den } else { 0.0 }
+                };
+                let max = b.stage.duration.saturating_sub(Duration::from_nanos(1));
+                b.start + Duration::from_secs_f64(tau.clamp(0.0, t)).min(max)
+            }
+        }
+    }
+
+    /// Sends due by `t` (those with an intended time ≤ `t`), i.e. `floor(N(t)) + 1`, capped at
+    /// the total of a ramped schedule.
+    pub fn due_by(&self, t: Duration) -> u64 {
+        match self {
+            Schedule::Constant { rps } => {
+                (t.as_nanos() * u128::from(*rps) / 1_000_000_000) as u64 + 1
+            }
+            Schedule::Stages { stages, length } => {
+                let total = stages.last().map_or(0, |s| s.end);
+                if t >= *length {
+                    return total;
+                }
+                let i = stages.partition_point(|s| s.start + s.stage.duration <= t);
+                let Some(b) = stages.get(i) else {
+                    return total;
+                };
+                let tau = (t - b.start).as_secs_f64();
+                let r0 = b.stage.from_rps as f64;
+                let a = (b.stage.to_rps as f64 - r0) / b.stage.duration.as_secs_f64();
+                let n = b.start_num as f64 / DENOM as f64 + r0 * tau + a * tau * tau / 2.0;
+                // Never beyond the stage's own sends (rounding).
+                ((n.floor() as u64).saturating_add(1)).clamp(b.first, b.end)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn st(from: u64, to: u64, ms: u64) -> RateStage {
+        RateStage {
+            from_rps: from,
+            to_rps: to,
+            duration: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn step_counts_are_exact() {
+        let s = Schedule::stages(&[
+            st(100, 100, 1000),
+            st(200, 200, 2000),
+            st(0, 0, 500),
+            st(7, 7, 1500),
+        ]);
+        let counts: Vec<u64> = s.stage_bounds().iter().map(StageBounds::count).collect();
+        // 7 rps × 1.5 s = 10.5: the boundary rounds (ceil of N), so 11 here.
+        assert_eq!(counts, vec![100, 400, 0, 11]);
+        assert_eq!(s.total(), Some(511));
+        assert_eq!(s.length(), Some(Duration::from_millis(5000)));
+        // Constant inside a step: n-th send of stage 2 at 1 s + k / 200.
+        assert_eq!(s.time(0), Duration::ZERO);
+        assert_eq!(s.time(99), Duration::from_millis(990));
+        assert_eq!(s.time(100), Duration::from_secs(1));
+        assert_eq!(s.time(101), Duration::from_millis(1005));
+        assert_eq!(s.time(499), Duration::from_millis(2995));
+        // The zero-rate stage is skipped: the next send is at the start of stage 4.
+        assert_eq!(s.time(500), Duration::from_millis(3500));
+        assert_eq!(s.stage_of(99), Some(0));
+        assert_eq!(s.stage_of(100), Some(1));
+        assert_eq!(s.stage_of(500), Some(3));
+        assert_eq!(s.stage_of(511), None);
+    }
+
+    #[test]
+    fn linear_is_the_inverse_of_the_integrated_rate() {
+        // 0 → 100 rps over 10 s: N(t) = 5 t², so t_n = sqrt(n / 5).
+        let s = Schedule::stages(&[st(0, 100, 10_000)]);
+        assert_eq!(s.total(), Some(500));
+        for n in [0u64, 1, 5, 20, 45, 80, 125, 245, 320, 499] {
+            let want = (n as f64 / 5.0).sqrt();
+            let got = s.time(n).as_secs_f64();
+            assert!((got - want).abs() < 1e-6, "n={n}: {got} vs {want}");
+        }
+        // Down-ramp 100 → 0 over 10 s: N(t) = 100 t − 5 t².
+        let d = Schedule::stages(&[st(100, 0, 10_000)]);
+        assert_eq!(d.total(), Some(500));
+        for n in [0u64, 1, 100, 250, 400, 499] {
+            let t = d.time(n).as_secs_f64();
+            let back = 100.0 * t - 5.0 * t * t;
+            assert!((back - n as f64).abs() < 1e-4, "n={n}: N({t}) = {back}");
+        }
+        // k6 stages chain: 10 → 50 over 2 s (60 sends), hold 50 for 1 s (50), 50 → 0 over 2 s (50).
+        let k = Schedule::stages(&[st(10, 50, 2000), st(50, 50, 1000), st(50, 0, 2000)]);
+        let counts: Vec<u64> = k.stage_bounds().iter().map(StageBounds::count).collect();
+        assert_eq!(counts, vec![60, 50, 50]);
+        assert_eq!(k.time(60), Duration::from_secs(2));
+        assert_eq!(k.time(85), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn constant_matches_n_over_rps() {
+        let c = Schedule::constant(3);
+        assert_eq!(c.time(0), Duration::ZERO);
+        assert_eq!(c.time(1), Duration::from_nanos(333_333_333));
+        assert_eq!(c.time(3), Duration::from_secs(1));
+        assert_eq!(c.due_by(Duration::ZERO), 1);
+        assert_eq!(c.due_by(Duration::from_millis(999)), 3);
+        assert_eq!(c.due_by(Duration::from_secs(1)), 4);
+        assert_eq!(c.total(), None);
+        assert_eq!(c.stage_of(5), None);
+    }
+
+    proptest! {
+        /// Times are non-decreasing, stay inside their stage, and `due_by` counts exactly the
+        /// sends whose time has come (up to float rounding at the exact instant of a send).
+        #[test]
+        fn times_are_monotone_and_due_by_inverts_them(
+            stages in proptest::collection::vec((0u64..2000, 0u64..2000, 1u64..3000), 1..6)
+        ) {
+            let stages: Vec<RateStage> = stages.into_iter().map(|(a, b, ms)| st(a, b, ms)).collect();
+            let s = Schedule::stages(&stages);
+            let total = s.total().unwrap();
+            let expected: u128 = stages.iter().map(|x| (u128::from(x.from_rps) + u128::from(x.to_rps)) * x.duration.as_nanos()).sum();
+            prop_assert_eq!(u128::from(total), expected.div_ceil(DENOM));
+            let mut prev = Duration::ZERO;
+            for n in 0..total.min(3000) {
+                let t = s.time(n);
+                prop_assert!(t >= prev, "n={} {:?} < {:?}", n, t, prev);
+                let b = &s.stage_bounds()[s.stage_of(n).unwrap()];
+                prop_assert!(t >= b.start && t < b.start + b.stage.duration);
+                // Strictly after a send's own time, it is due.
+                prop_assert!(s.due_by(t + Duration::from_micros(1)) > n.min(total - 1) || s.due_by(t + Duration::from_micros(1)) == total);
+                prev = t;
+            }
+        }
+    }
+}
