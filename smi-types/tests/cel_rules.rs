@@ -108,6 +108,40 @@ fn ports_in_range() {
     }
 }
 
+/// Ramped rate shapes (issue 14): Open model only, `Step` needs steps, and a ramp may start
+/// from rps 0 (the Open model's `rps > 0` rule gives way to the schedule).
+#[test]
+fn rate_shapes() {
+    let obj = |spec: Value| json!({"apiVersion": "perf.smi-spec.io/v1alpha1", "kind": "PerformanceTest", "metadata": {"name": "t"}, "spec": spec});
+    let base = || json!({"endpoints": ["http://a:80/"], "loadModel": "Open"});
+    let mut linear = base();
+    linear["rateShape"] = json!("Linear");
+    linear["rampTo"] = json!(100);
+    check("PerformanceTest", "v1alpha1", obj(linear.clone())).unwrap();
+    let mut closed = linear.clone();
+    closed["loadModel"] = json!("Closed");
+    assert!(
+        check("PerformanceTest", "v1alpha1", obj(closed))
+            .unwrap_err()
+            .contains("need loadModel Open")
+    );
+    let mut step = base();
+    step["rateShape"] = json!("Step");
+    assert!(
+        check("PerformanceTest", "v1alpha1", obj(step.clone()))
+            .unwrap_err()
+            .contains("needs steps")
+    );
+    step["steps"] = json!([{"rps": 10, "duration": "5s"}, {"rps": 0, "duration": "1s"}]);
+    check("PerformanceTest", "v1alpha1", obj(step)).unwrap();
+    // Constant Open still needs rps > 0.
+    assert!(
+        check("PerformanceTest", "v1alpha1", obj(base()))
+            .unwrap_err()
+            .contains("rps > 0")
+    );
+}
+
 /// IdentityBinding schemes: at least one; `podLabelSelector` and `serviceAccount` together are
 /// accepted (the spec's only example sets both; see `IdentityBindingSchemes`).
 #[test]
@@ -374,9 +408,9 @@ fn every_rule_is_bounded_and_in_scope() {
             }
         }
     }
-    assert_eq!(per_kind["PerformanceTest"], 30, "{per_kind:?}");
+    assert_eq!(per_kind["PerformanceTest"], 32, "{per_kind:?}");
     assert_eq!(per_kind["PerformanceTestResult"], 2, "{per_kind:?}");
-    assert_eq!(found - 32, 6, "HTTPRouteGroup x4, TCPRoute, UDPRoute");
+    assert_eq!(found - 34, 6, "HTTPRouteGroup x4, TCPRoute, UDPRoute");
     assert!(walks >= 20, "{walks} walks checked");
 }
 
