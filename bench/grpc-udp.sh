@@ -52,9 +52,9 @@ if [ "${BUILD:-1}" = 1 ]; then
   esac
 fi
 if [ "${INSTALL:-1}" = 1 ]; then
-  [ -x "$PEERS_BIN/ghz" ] || GOBIN=$PEERS_BIN timeout 900 go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION" ||
+  [ -x "$PEERS_BIN/ghz" ] || GOBIN=$PEERS_BIN timeout 1800 go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION" ||
     { echo "go install ghz failed" >&2; exit 2; }
-  [ -x "$PEERS_BIN/fortio" ] || GOBIN=$PEERS_BIN timeout 900 go install "fortio.org/fortio@$FORTIO_VERSION" ||
+  [ -x "$PEERS_BIN/fortio" ] || GOBIN=$PEERS_BIN timeout 1800 go install "fortio.org/fortio@$FORTIO_VERSION" ||
     { echo "go install fortio failed" >&2; exit 2; }
 fi
 GHZ=$PEERS_BIN/ghz
