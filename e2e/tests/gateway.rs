@@ -1,7 +1,10 @@
 //! smi-gateway against a real API server: the vendored Gateway API (standard, then
 //! experimental channel), Linkerd and Istio CRDs are installed, and every object the migration
 //! emits for the repository's fixtures — with each mesh, and with a default port — is accepted
-//! by a server-side dry run (`dryRun=All`, `fieldValidation=Strict`) without a warning.
+//! by a server-side dry run (`dryRun=All`, `fieldValidation=Strict`) without a warning. So is
+//! every object it emits for the vendored corpora the smi-gateway goldens cover (the SMI spec's
+//! examples, one unit per YAML block, and the real-world manifests, one unit per file), under
+//! each golden configuration.
 //!
 //! Needs the local control plane: `scripts/controlplane.sh start`.
 
@@ -13,6 +16,11 @@ use serde_json::Value;
 use smi_e2e::{Cluster, FieldValidation, workspace_root};
 use smi_gateway::{Input, Mesh, Options};
 use smi_types::Document;
+
+/// smi-gateway's own test inputs (the corpora's units, their configurations), shared so that
+/// this test checks exactly the objects its goldens show.
+#[path = "../../smi-gateway/tests/common/mod.rs"]
+mod gw_common;
 
 fn yaml_docs(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -128,6 +136,39 @@ async fn check_channel(cluster: &Cluster, channel: &str) -> usize {
             }
         }
     }
+    for (corpus, units) in [
+        ("upstream examples", gw_common::upstream_units()),
+        ("real-world manifests", gw_common::realworld_units()),
+    ] {
+        for (name, _, opts) in gw_common::corpus_configs() {
+            for unit in &units {
+                let (m, _unparsed) = gw_common::run_unit(unit, &opts);
+                for o in &m.objects {
+                    let ns = o.value["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("default");
+                    if namespaces.insert(ns.to_owned()) {
+                        cluster.ensure_namespace(ns).await.unwrap();
+                    }
+                    let out = cluster
+                        .dry_run(&o.value, FieldValidation::Strict)
+                        .await
+                        .unwrap_or_else(|e| panic!("{}: {e}", o.name()));
+                    checked += 1;
+                    if !out.accepted() || !out.warnings.is_empty() {
+                        failures.push(format!(
+                            "{channel} / {corpus} / {name}: {} {} (from {}): {} warnings={:?}",
+                            o.kind(),
+                            o.name(),
+                            unit.label,
+                            out.summary(),
+                            out.warnings
+                        ));
+                    }
+                }
+            }
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     checked
 }
@@ -137,7 +178,9 @@ async fn every_emitted_object_is_accepted_by_the_api_server() {
     let cluster = Cluster::connect().await;
     let standard = check_channel(&cluster, "standard").await;
     let experimental = check_channel(&cluster, "experimental").await;
-    // the fixtures produce routes and policies of every kind (see the smi-gateway goldens)
-    assert!(standard >= 30, "only {standard} objects checked");
+    // the fixtures produce routes and policies of every kind, and the corpora 158 objects over
+    // the four configurations (24 × 3 from the spec examples, 2 + 27 + 29 + 28 real-world): see
+    // the smi-gateway goldens
+    assert!(standard >= 30 + 158, "only {standard} objects checked");
     assert_eq!(standard, experimental);
 }

@@ -141,6 +141,25 @@ pub fn migrate(inputs: &[Input<'_>], opts: &Options) -> Result<Migration, Error>
     run.finish(count)
 }
 
+/// Whether `s` is a DNS-1123 label (`dots == false`: lowercase alphanumerics and `-`, starting
+/// and ending with an alphanumeric) or subdomain (labels joined by `.`), at most `max` bytes.
+fn is_dns1123(s: &str, max: usize, dots: bool) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    !s.is_empty()
+        && s.len() <= max
+        && if dots {
+            s.split('.').all(label)
+        } else {
+            label(s)
+        }
+}
+
 fn key(src: &Src) -> Key {
     (src.ns.clone(), src.sref.name.clone())
 }
@@ -188,6 +207,22 @@ impl Run<'_> {
             ),
         )]));
         let value = serde_json::to_value(&object).unwrap_or(Value::Null);
+        // The API server refuses an object whose namespace is not a DNS-1123 label: such a source
+        // (e.g. a template's `$NAMESPACE` left in a manifest) is reported instead of emitting
+        // something no cluster stores. (Generated names are checked when the output is assembled.)
+        if let Some(ns) = value["metadata"]["namespace"].as_str()
+            && !is_dns1123(ns, 63, false)
+        {
+            return self.not_migrated(
+                src,
+                "metadata.namespace",
+                json!(ns),
+                format!(
+                    "`{ns}` is not a namespace name (a DNS-1123 label): the API server would \
+                     refuse the generated object"
+                ),
+            );
+        }
         let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
         if size > MAX_OBJECT_BYTES {
             return self.not_migrated(
@@ -1781,6 +1816,17 @@ mod tests {
             gateway_weights(&[i64::MAX, i64::MAX - 1]).unwrap().0[0],
             1_000_000
         );
+    }
+
+    #[test]
+    fn dns1123() {
+        assert!(is_dns1123("shop", 63, false));
+        assert!(is_dns1123("web-1.shop", 253, true));
+        for bad in ["", "Shop", "-a", "a-", "$NS", "a.b", &"a".repeat(64)] {
+            assert!(!is_dns1123(bad, 63, false), "{bad}");
+        }
+        assert!(!is_dns1123("a..b", 253, true));
+        assert!(!is_dns1123(&"a".repeat(254), 253, true));
     }
 
     #[test]
