@@ -335,8 +335,11 @@ fn two_open_model_shards_collected_from_marked_logs_match_the_rate() {
         [201, 200]
     );
     let (code, out, err) = merge_cli(dir.path(), Some(&logs), &[]);
-    assert_eq!(code, 0, "{err}");
-    let merged: PerformanceTestResult = serde_json::from_str(&out).unwrap();
+    let merged: PerformanceTestResult =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: exit {code}: {err}"));
+    // `merge` exits with the merged verdict (1 when a threshold fails), which depends on the rate
+    // this machine reached: the exit code must match the verdict, whichever it is.
+    assert_eq!(code, if merged.record.passed { 0 } else { 1 }, "{err}");
     assert_eq!(merged.record.requested.rps, 401);
     // the rate threshold fails on each shard's share (the shards still exit 0, asserted above)
     // and is judged on the merge
