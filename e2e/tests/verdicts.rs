@@ -8,8 +8,8 @@
 //!
 //! **Size.** `SMI_E2E_GENERATED=N` sets the generated objects per kind×version (default
 //! [`GENERATED_PER_VERSION`], the full run of the README's third command: 20 kind×versions, so
-//! 20,000 objects and 40,000 dry runs, about 6.5 minutes on 2 cores); `SMI_E2E_GENERATED=ci`,
-//! what `.ci/run` sets, is [`CI_GENERATED_PER_VERSION`] (under 2 minutes). Generation is deterministic
+//! 20,000 objects and 40,000 dry runs, 3.5–6.5 minutes on 2 cores; `.ci/run` runs it);
+//! `SMI_E2E_GENERATED=ci`, a quick local check, is [`CI_GENERATED_PER_VERSION`] (under 2 minutes). Generation is deterministic
 //! (proptest's fixed-seed runner, no seed from the clock): a size gives the same objects on
 //! every run, and a smaller size gives a prefix of a larger one's objects of each kind×version
 //! and source, so a disagreement found in CI is found again by the full run.
@@ -42,7 +42,7 @@ use smi_e2e::{Cluster, FieldValidation, Outcome};
 
 /// Generated objects per kind×version (override with `SMI_E2E_GENERATED`).
 const GENERATED_PER_VERSION: usize = 1000;
-/// Generated objects per kind×version in CI (`SMI_E2E_GENERATED=ci`, set by `.ci/run`).
+/// Generated objects per kind×version of the quick check (`SMI_E2E_GENERATED=ci`).
 const CI_GENERATED_PER_VERSION: usize = 150;
 /// Dry-run requests in flight at once.
 const CONCURRENCY: usize = 16;
