@@ -141,25 +141,6 @@ pub fn migrate(inputs: &[Input<'_>], opts: &Options) -> Result<Migration, Error>
     run.finish(count)
 }
 
-/// Whether `s` is a DNS-1123 label (`dots == false`: lowercase alphanumerics and `-`, starting
-/// and ending with an alphanumeric) or subdomain (labels joined by `.`), at most `max` bytes.
-fn is_dns1123(s: &str, max: usize, dots: bool) -> bool {
-    let label = |l: &str| {
-        !l.is_empty()
-            && l.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    !s.is_empty()
-        && s.len() <= max
-        && if dots {
-            s.split('.').all(label)
-        } else {
-            label(s)
-        }
-}
-
 fn key(src: &Src) -> Key {
     (src.ns.clone(), src.sref.name.clone())
 }
@@ -211,7 +192,7 @@ impl Run<'_> {
         // (e.g. a template's `$NAMESPACE` left in a manifest) is reported instead of emitting
         // something no cluster stores. (Generated names are checked when the output is assembled.)
         if let Some(ns) = value["metadata"]["namespace"].as_str()
-            && !is_dns1123(ns, 63, false)
+            && !is_dns_label(ns)
         {
             return self.not_migrated(
                 src,
@@ -1745,6 +1726,11 @@ fn rule_name(n: &str) -> Option<String> {
     is_dns_subdomain(&l).then_some(l)
 }
 
+/// A DNS-1123 label (a namespace name): a subdomain of one label, at most 63 bytes.
+fn is_dns_label(s: &str) -> bool {
+    s.len() <= 63 && !s.contains('.') && is_dns_subdomain(s)
+}
+
 fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
@@ -1820,13 +1806,13 @@ mod tests {
 
     #[test]
     fn dns1123() {
-        assert!(is_dns1123("shop", 63, false));
-        assert!(is_dns1123("web-1.shop", 253, true));
+        assert!(is_dns_label("shop"));
+        assert!(is_dns_subdomain("web-1.shop"));
         for bad in ["", "Shop", "-a", "a-", "$NS", "a.b", &"a".repeat(64)] {
-            assert!(!is_dns1123(bad, 63, false), "{bad}");
+            assert!(!is_dns_label(bad), "{bad}");
         }
-        assert!(!is_dns1123("a..b", 253, true));
-        assert!(!is_dns1123(&"a".repeat(254), 253, true));
+        assert!(!is_dns_subdomain("a..b"));
+        assert!(!is_dns_subdomain(&"a".repeat(254)));
     }
 
     #[test]
