@@ -8,6 +8,9 @@
 //!   label `batch.kubernetes.io/controller-uid` (the Job's UID, Kubernetes ≥ 1.27) through the
 //!   downward API, so shards of one Job merge and shards of two Jobs do not;
 //! * the test manifest is mounted read-only from the ConfigMap at `/etc/smi-perf/test.yaml`;
+//! * a `request.bodyFrom` key (ConfigMap or Secret) is mounted read-only at
+//!   `/etc/smi-perf-body/<key>` and passed as `--body-file` (at most
+//!   [`MAX_BODY`](crate::MAX_BODY); the object must exist in the Job's namespace);
 //! * each shard prints its result as one line `SMI-PERF-RESULT {json}` on stdout; collect and
 //!   merge with [`collect_command`]:
 //!   `kubectl logs -l job-name=<job> --tail=-1 | smi-perf merge -`;
@@ -36,9 +39,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource,
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, KeyToPath,
     ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements,
-    SeccompProfile, SecurityContext, Volume, VolumeMount,
+    SeccompProfile, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -49,6 +52,9 @@ use crate::shard::RESULT_MARKER;
 
 /// Where the test manifest is mounted in the shard pods.
 pub const MOUNT_DIR: &str = "/etc/smi-perf";
+/// Where a `request.bodyFrom` key is mounted in the shard pods (outside [`MOUNT_DIR`], which is
+/// a read-only ConfigMap volume).
+pub const BODY_DIR: &str = "/etc/smi-perf-body";
 /// Key of the test manifest in the ConfigMap (and file name under [`MOUNT_DIR`]).
 pub const TEST_KEY: &str = "test.yaml";
 /// Downward API annotation holding an Indexed Job pod's completion index.
@@ -184,6 +190,65 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A ConfigMap or Secret key as Kubernetes accepts it (`[-._a-zA-Z0-9]+`, at most 253, not
+/// `.`, `..` or starting with `..`): it becomes a file name under [`BODY_DIR`].
+fn is_data_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 253
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && k != "."
+        && !k.starts_with("..")
+}
+
+/// The volume and file path of a `request.bodyFrom` key.
+fn body_volume(bf: &smi_types::perf::BodySource) -> Result<(Volume, String)> {
+    let (r, secret) = match (&bf.config_map_key_ref, &bf.secret_key_ref) {
+        (Some(r), None) => (r, false),
+        (None, Some(r)) => (r, true),
+        _ => {
+            return Err(Error::Other(
+                "request.bodyFrom: set exactly one of configMapKeyRef and secretKeyRef".into(),
+            ));
+        }
+    };
+    if !is_data_key(&r.key) {
+        return Err(Error::Other(format!(
+            "request.bodyFrom key {:?} is not a valid ConfigMap/Secret key ([-._a-zA-Z0-9]+, at most 253 characters)",
+            r.key
+        )));
+    }
+    if r.name.is_empty() || r.name.len() > 253 {
+        return Err(Error::Other(format!(
+            "request.bodyFrom name {:?} must be a non-empty object name",
+            r.name
+        )));
+    }
+    let items = Some(vec![KeyToPath {
+        key: r.key.clone(),
+        path: r.key.clone(),
+        ..Default::default()
+    }]);
+    let mut v = Volume {
+        name: "body".to_owned(),
+        ..Default::default()
+    };
+    if secret {
+        v.secret = Some(SecretVolumeSource {
+            secret_name: Some(r.name.clone()),
+            items,
+            ..Default::default()
+        });
+    } else {
+        v.config_map = Some(ConfigMapVolumeSource {
+            name: r.name.clone(),
+            items,
+            ..Default::default()
+        });
+    }
+    Ok((v, format!("{BODY_DIR}/{}", r.key)))
+}
+
 fn env_from_field(name: &str, field_path: String) -> EnvVar {
     EnvVar {
         name: name.to_owned(),
@@ -282,6 +347,37 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
     if let Some(s) = &opts.start_at {
         args.extend(["--start-at".to_owned(), s.clone()]);
     }
+    let body = test
+        .spec
+        .request
+        .as_ref()
+        .and_then(|r| r.body_from.as_ref())
+        .map(body_volume)
+        .transpose()?;
+    let mut volume_mounts = vec![VolumeMount {
+        name: "test".to_owned(),
+        mount_path: MOUNT_DIR.to_owned(),
+        read_only: Some(true),
+        ..Default::default()
+    }];
+    let mut volumes = vec![Volume {
+        name: "test".to_owned(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: cm_name.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    if let Some((volume, path)) = body {
+        args.extend(["--body-file".to_owned(), path]);
+        volume_mounts.push(VolumeMount {
+            name: "body".to_owned(),
+            mount_path: BODY_DIR.to_owned(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        volumes.push(volume);
+    }
     let deadline = opts
         .active_deadline_seconds
         .unwrap_or_else(|| match test.spec.run_length() {
@@ -304,12 +400,7 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
                 format!("metadata.labels['{CONTROLLER_UID_LABEL}']"),
             ),
         ]),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "test".to_owned(),
-            mount_path: MOUNT_DIR.to_owned(),
-            read_only: Some(true),
-            ..Default::default()
-        }]),
+        volume_mounts: Some(volume_mounts),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
@@ -365,14 +456,7 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
                         ..Default::default()
                     }),
                     containers: vec![container],
-                    volumes: Some(vec![Volume {
-                        name: "test".to_owned(),
-                        config_map: Some(ConfigMapVolumeSource {
-                            name: cm_name.clone(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }]),
+                    volumes: Some(volumes),
                     ..Default::default()
                 }),
             },

@@ -71,7 +71,7 @@ pub use h1::{
     Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS, ReadError, ResponseSummary, read_response,
 };
 pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, classify};
-pub use plan::{RunPlan, TlsOptions};
+pub use plan::{MAX_BODY, RunPlan, TlsOptions, read_body_file};
 pub use result::{
     ENGINE_VERSION, SUCCEEDED_METRIC, build_result, decode_histogram, default_thresholds,
     encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,

@@ -14,6 +14,33 @@ use crate::stats::HistogramSettings;
 /// digits, 60 s) take about 150 KB per histogram, 600 MB at the 1024-thread cap.
 pub const MAX_HISTOGRAM_MEMORY: u64 = 1 << 30;
 
+/// Largest request body read from a file (`--body-file`, or the key `request.bodyFrom` names,
+/// mounted by `smi-perf k8s job`): 16 MiB. Inline `request.body` stays at most 64 KiB.
+pub const MAX_BODY: usize = 16 << 20;
+
+/// Reads a request body file, refusing one larger than [`MAX_BODY`] (the read is bounded, so a
+/// huge or endless file such as `/dev/zero` costs at most that).
+pub fn read_body_file(path: &std::path::Path) -> Result<Bytes> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Other(format!("body file {}: {e}", path.display())))?;
+    let mut buf = Vec::new();
+    f.take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Other(format!("body file {}: {e}", path.display())))?;
+    check_body_size(buf.len(), &path.display().to_string())?;
+    Ok(Bytes::from(buf))
+}
+
+fn check_body_size(len: usize, what: &str) -> Result<()> {
+    if len > MAX_BODY {
+        return Err(Error::Other(format!(
+            "{what}: the body is larger than the limit of {MAX_BODY} bytes (16 MiB)"
+        )));
+    }
+    Ok(())
+}
+
 /// TLS options the plan carries (CA bundle read by the caller; Kubernetes Secret refs are resolved
 /// by whoever runs the engine in a cluster).
 #[derive(Clone, Debug, Default)]
@@ -82,8 +109,32 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
-    /// Validates `spec` (every B.4 rule) and resolves defaults.
+    /// Validates `spec` (every B.4 rule) and resolves defaults. A spec with `request.bodyFrom`
+    /// needs [`RunPlan::with_body`] (the engine reads no Kubernetes objects).
     pub fn from_spec(spec: &PerformanceTestSpec) -> Result<RunPlan> {
+        Self::build(spec, None)
+    }
+
+    /// [`RunPlan::from_spec`] with the request body given as bytes (read with
+    /// [`read_body_file`]: `--body-file`, or the `request.bodyFrom` key mounted as a file). It
+    /// replaces `request.body` and resolves `request.bodyFrom`; the method defaults to `POST`.
+    /// At most [`MAX_BODY`] bytes.
+    ///
+    /// ```
+    /// use smi_perf_engine::RunPlan;
+    /// use smi_types::perf::PerformanceTestSpec;
+    /// let spec = PerformanceTestSpec::http("http://127.0.0.1:8080/").requests(1);
+    /// let plan = RunPlan::with_body(&spec, bytes::Bytes::from_static(b"{}")).unwrap();
+    /// assert_eq!((plan.method.as_str(), &plan.body[..]), ("POST", &b"{}"[..]));
+    /// let huge = bytes::Bytes::from(vec![0u8; smi_perf_engine::MAX_BODY + 1]);
+    /// assert!(RunPlan::with_body(&spec, huge).unwrap_err().to_string().contains("16 MiB"));
+    /// ```
+    pub fn with_body(spec: &PerformanceTestSpec, body: Bytes) -> Result<RunPlan> {
+        check_body_size(body.len(), "request body")?;
+        Self::build(spec, Some(body))
+    }
+
+    fn build(spec: &PerformanceTestSpec, body_override: Option<Bytes>) -> Result<RunPlan> {
         let errors = spec.validate();
         if !errors.is_empty() {
             return Err(Error::InvalidSpec(errors));
@@ -95,10 +146,17 @@ impl RunPlan {
             .map(|e| Endpoint::parse_for(protocol, e).map_err(Error::Other))
             .collect::<Result<Vec<_>>>()?;
         let req = spec.request.clone().unwrap_or_default();
-        if req.body_from.is_some() {
-            return Err(Error::Other(
-                "request.bodyFrom must be resolved to an inline body before the run".into(),
-            ));
+        if let Some(bf) = &req.body_from
+            && body_override.is_none()
+        {
+            let (kind, name, key) = match (&bf.config_map_key_ref, &bf.secret_key_ref) {
+                (Some(r), _) => ("ConfigMap", r.name.as_str(), r.key.as_str()),
+                (None, Some(r)) => ("Secret", r.name.as_str(), r.key.as_str()),
+                (None, None) => ("no object", "", ""),
+            };
+            return Err(Error::Other(format!(
+                "request.bodyFrom names {kind} {name:?} key {key:?}, which the engine does not read: pass its content with --body-file FILE (`smi-perf k8s job` mounts the key and passes it)"
+            )));
         }
         let mut headers = Vec::new();
         for (k, v) in &req.headers {
@@ -128,16 +186,23 @@ impl RunPlan {
                     .map_err(|e| Error::Other(format!("contentType: {e}")))?,
             ));
         }
-        let body = match (&req.body, protocol) {
-            (Some(b), _) => Bytes::from(b.clone()),
-            (None, Protocol::Tcp | Protocol::Udp) => Bytes::from_static(b"smi-perf ping\n"),
-            (None, _) => Bytes::new(),
+        let overridden = body_override.is_some();
+        let body = match (body_override, &req.body, protocol) {
+            (Some(b), _, _) => b,
+            (None, Some(b), _) => Bytes::from(b.clone()),
+            (None, None, Protocol::Tcp | Protocol::Udp) => Bytes::from_static(b"smi-perf ping\n"),
+            (None, None, _) => Bytes::new(),
         };
         let expect_bytes = req
             .expect_bytes
             .map(|n| n.max(0) as u64)
             .unwrap_or(body.len() as u64);
-        let method = http::Method::from_bytes(spec.effective_method().as_bytes())
+        let method = if overridden && req.method.is_none() {
+            "POST".to_owned()
+        } else {
+            spec.effective_method()
+        };
+        let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|e| Error::Other(format!("method: {e}")))?;
         let (lowest, highest, sigfig) = spec.effective_histogram();
         let histogram = HistogramSettings {

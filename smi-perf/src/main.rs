@@ -253,8 +253,12 @@ struct RunArgs {
     #[arg(long = "header", short = 'H')]
     headers: Vec<String>,
     /// Request body (TCP: payload).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
+    /// Request body from a file (binary as is; at most 16 MiB; replaces request.body and
+    /// resolves request.bodyFrom; the method defaults to POST).
+    #[arg(long, value_name = "FILE")]
+    body_file: Option<PathBuf>,
     /// Threshold like `latencyP99<=250ms`, `errorRate<=0.05`, `rps>=900` (repeatable; rps =
     /// successful responses/s). Defaults `errorRate<=0.01` and `droppedRate<=0.01` apply to the
     /// metrics you set none on; a run without a successful response always fails.
@@ -704,7 +708,14 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    execute(test, a.serve, ca, &a.out, shard_run.as_ref())
+    execute(
+        test,
+        a.serve,
+        ca,
+        a.body_file.as_deref(),
+        &a.out,
+        shard_run.as_ref(),
+    )
 }
 
 /// `--shard i/N`: replaces the spec by shard i's share and checks the start instant now.
@@ -740,7 +751,7 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
         test.spec.duration = Some(GepDuration::new_unchecked(d));
         test.spec.requests = None;
     }
-    execute(test, true, None, &a.out, None)
+    execute(test, true, None, None, &a.out, None)
 }
 
 /// Points HTTP(S) endpoints at the embedded HTTP port and TCP and UDP endpoints at its echo
@@ -788,9 +799,18 @@ fn execute(
     mut test: PerformanceTest,
     serve_target: bool,
     ca: Option<Vec<u8>>,
+    body_file: Option<&std::path::Path>,
     out: &Outputs,
     shard: Option<&ShardRun>,
 ) -> CliResult<u8> {
+    let body = body_file
+        .map(smi_perf_engine::read_body_file)
+        .transpose()
+        .map_err(|e| format!("--body-file: {e}"))?;
+    let plan_of = |spec: &PerformanceTestSpec| match &body {
+        Some(b) => RunPlan::with_body(spec, b.clone()),
+        None => RunPlan::from_spec(spec),
+    };
     // Everything is checked before anything starts (runtime, embedded target, load): the spec
     // with its limits (with --serve, as it will be once pointed at the target), and the output
     // paths, opened now.
@@ -811,7 +831,7 @@ fn execute(
     if !errors.is_empty() {
         return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
     }
-    RunPlan::from_spec(&checked).map_err(|e| e.to_string())?;
+    plan_of(&checked).map_err(|e| e.to_string())?;
     let mut files = OutFiles::open(out)?;
     for w in test.spec.warnings() {
         note(&format!("warning: {w}"));
@@ -843,7 +863,7 @@ fn execute(
         } else {
             None
         };
-        let mut plan = RunPlan::from_spec(&test.spec).map_err(|e| e.to_string())?;
+        let mut plan = plan_of(&test.spec).map_err(|e| e.to_string())?;
         plan.tls.ca_pem = ca;
         plan.interval = dur(&out.interval, "--interval")?;
         let run_length = match plan.length {
