@@ -1,4 +1,5 @@
 use super::*;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube_core::Resource;
 
 fn base() -> PerformanceTestSpec {

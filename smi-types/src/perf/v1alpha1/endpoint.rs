@@ -1,0 +1,213 @@
+//! The wire [`Protocol`] and the target [`Endpoint`]s (B.4 rule 5).
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Wire protocol of the test traffic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Protocol {
+    /// HTTP/1.1 (default).
+    #[default]
+    #[serde(rename = "HTTP")]
+    Http,
+    /// HTTP/2: h2c with prior knowledge over `http://`, ALPN `h2` over `https://`.
+    #[serde(rename = "HTTP2")]
+    Http2,
+    /// gRPC (over HTTP/2).
+    #[serde(rename = "GRPC")]
+    Grpc,
+    /// Raw TCP: send the payload, read back the expected number of bytes.
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// Raw UDP datagrams.
+    #[serde(rename = "UDP")]
+    Udp,
+}
+
+impl Protocol {
+    /// The wire name (`"HTTP2"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "HTTP",
+            Protocol::Http2 => "HTTP2",
+            Protocol::Grpc => "GRPC",
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    /// Case-insensitive; accepts `http1`/`h2` aliases.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "HTTP" | "HTTP1" | "HTTP/1.1" | "H1" => Ok(Protocol::Http),
+            "HTTP2" | "H2" | "HTTP/2" | "H2C" => Ok(Protocol::Http2),
+            "GRPC" => Ok(Protocol::Grpc),
+            "TCP" => Ok(Protocol::Tcp),
+            "UDP" => Ok(Protocol::Udp),
+            _ => Err(format!(
+                "unknown protocol {s:?} (expected HTTP, HTTP2, GRPC, TCP or UDP)"
+            )),
+        }
+    }
+}
+
+/// A parsed endpoint: scheme, host, port and the path-and-query (B.4 rule 5).
+///
+/// ```
+/// use smi_types::perf::{Endpoint, Protocol};
+/// let e = Endpoint::parse_for(Protocol::Http, "http://[::1]:8080/a?b").unwrap();
+/// assert_eq!((e.scheme.as_str(), e.host.as_str(), e.port, e.path.as_str()), ("http", "::1", Some(8080), "/a?b"));
+/// assert!(Endpoint::parse_for(Protocol::Tcp, "tcp://127.0.0.1").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Lower-case scheme (`http`, `https`, `grpc`, `tcp`, `udp`; empty for a bare `host:port`).
+    pub scheme: String,
+    /// Host without IPv6 brackets.
+    pub host: String,
+    /// Port, when given.
+    pub port: Option<u16>,
+    /// Path and query (`/` when empty).
+    pub path: String,
+}
+
+impl Endpoint {
+    /// Parses `url` and checks the scheme is allowed for `protocol`.
+    pub fn parse_for(protocol: Protocol, url: &str) -> Result<Endpoint, String> {
+        let e = Endpoint::parse(url)?;
+        let allowed: &[&str] = match protocol {
+            Protocol::Http | Protocol::Http2 => &["http", "https"],
+            Protocol::Grpc => &["http", "https", "grpc", ""],
+            Protocol::Tcp => &["tcp"],
+            Protocol::Udp => &["udp"],
+        };
+        if !allowed.contains(&e.scheme.as_str()) {
+            return Err(if e.scheme.is_empty() {
+                format!("{url:?} has no scheme; {protocol} needs one of {allowed:?}")
+            } else {
+                format!(
+                    "scheme {:?} is not allowed for {protocol} (allowed: {allowed:?})",
+                    e.scheme
+                )
+            });
+        }
+        if matches!(protocol, Protocol::Tcp | Protocol::Udp | Protocol::Grpc)
+            && e.port.is_none()
+            && (e.scheme == "tcp" || e.scheme == "udp" || e.scheme.is_empty())
+        {
+            return Err(format!("{url:?} needs a port"));
+        }
+        Ok(e)
+    }
+
+    /// Parses `scheme://host[:port][/path]` or a bare `host:port`.
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let (scheme, rest) = match url.find("://") {
+            Some(i) => {
+                let s = &url[..i];
+                if s.is_empty()
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                    || !s.as_bytes()[0].is_ascii_alphabetic()
+                {
+                    return Err(format!("{url:?} has an invalid scheme"));
+                }
+                (s.to_ascii_lowercase(), &url[i + 3..])
+            }
+            None => (String::new(), url),
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(end);
+        if authority.contains('@') {
+            return Err(format!("{url:?}: credentials in the URL are not supported"));
+        }
+        let (host, port) = if let Some(r) = authority.strip_prefix('[') {
+            let close = r
+                .find(']')
+                .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
+            let host = &r[..close];
+            if host.is_empty()
+                || !host
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            {
+                return Err(format!("{url:?}: invalid IPv6 address"));
+            }
+            let after = &r[close + 1..];
+            let port = match after {
+                "" => None,
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{url:?}: junk after ']'"))?,
+                ),
+            };
+            (host, port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("{url:?} has an empty host"));
+        }
+        if host
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b == b':' && !authority.starts_with('['))
+        {
+            return Err(format!("{url:?} has an invalid host"));
+        }
+        let port = match port {
+            None => None,
+            Some(p) => match p.parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) && !p.is_empty() => Some(n as u16),
+                _ => return Err(format!("{url:?}: port {p:?} is not in 1–65535")),
+            },
+        };
+        if scheme.is_empty() && port.is_none() {
+            return Err(format!("{url:?} is not an absolute URL"));
+        }
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        };
+        Ok(Endpoint {
+            scheme,
+            host: host.to_owned(),
+            port,
+            path,
+        })
+    }
+
+    /// The port, or the scheme's default (80 for http, 443 for https/grpc).
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.scheme.as_str() {
+            "https" => 443,
+            "grpc" => 443,
+            _ => 80,
+        })
+    }
+
+    /// `host:port`, bracketing IPv6 hosts.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port_or_default())
+        } else {
+            format!("{}:{}", self.host, self.port_or_default())
+        }
+    }
+}

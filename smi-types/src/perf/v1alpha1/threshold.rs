@@ -1,0 +1,148 @@
+//! Pass/fail criteria: [`ThresholdMetric`] and [`Threshold`].
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+/// Threshold metric names (B.4 rule 11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ThresholdMetric {
+    /// Median latency; limit is a duration.
+    LatencyP50,
+    /// 90th percentile latency; limit is a duration.
+    LatencyP90,
+    /// 95th percentile latency; limit is a duration.
+    LatencyP95,
+    /// 99th percentile latency; limit is a duration.
+    LatencyP99,
+    /// 99.9th percentile latency; limit is a duration.
+    #[serde(rename = "latencyP999")]
+    LatencyP999,
+    /// Mean latency; limit is a duration.
+    LatencyMean,
+    /// Maximum latency; limit is a duration.
+    LatencyMax,
+    /// Failed / total requests; limit in [0, 1].
+    ErrorRate,
+    /// Dropped (Open model) / scheduled requests; limit in [0, 1].
+    DroppedRate,
+    /// Achieved requests per second; limit is a non-negative number.
+    Rps,
+}
+
+impl ThresholdMetric {
+    /// Whether the limit is a GEP-2257 duration.
+    pub fn is_latency(self) -> bool {
+        self.latency_percentile().is_some()
+            || matches!(
+                self,
+                ThresholdMetric::LatencyMean | ThresholdMetric::LatencyMax
+            )
+    }
+    /// Whether the limit is a ratio in [0, 1].
+    pub fn is_ratio(self) -> bool {
+        matches!(
+            self,
+            ThresholdMetric::ErrorRate | ThresholdMetric::DroppedRate
+        )
+    }
+    /// The percentile a `latencyPNN` metric refers to.
+    pub fn latency_percentile(self) -> Option<f64> {
+        match self {
+            ThresholdMetric::LatencyP50 => Some(50.0),
+            ThresholdMetric::LatencyP90 => Some(90.0),
+            ThresholdMetric::LatencyP95 => Some(95.0),
+            ThresholdMetric::LatencyP99 => Some(99.0),
+            ThresholdMetric::LatencyP999 => Some(99.9),
+            _ => None,
+        }
+    }
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdMetric::LatencyP50 => "latencyP50",
+            ThresholdMetric::LatencyP90 => "latencyP90",
+            ThresholdMetric::LatencyP95 => "latencyP95",
+            ThresholdMetric::LatencyP99 => "latencyP99",
+            ThresholdMetric::LatencyP999 => "latencyP999",
+            ThresholdMetric::LatencyMean => "latencyMean",
+            ThresholdMetric::LatencyMax => "latencyMax",
+            ThresholdMetric::ErrorRate => "errorRate",
+            ThresholdMetric::DroppedRate => "droppedRate",
+            ThresholdMetric::Rps => "rps",
+        }
+    }
+}
+
+/// `spec.thresholds[]`: one pass/fail criterion.
+///
+/// Limits are strings: latency limits in GEP-2257 form (`"250ms"`), ratios as decimals in [0, 1]
+/// (`"0.01"`), `rps` as a decimal (`"950"`).
+///
+/// ```
+/// use smi_types::perf::{Threshold, ThresholdMetric};
+/// let t = Threshold::max(ThresholdMetric::LatencyP99, "250ms");
+/// assert_eq!(t.metric.as_str(), "latencyP99");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    { "rule": "has(self.max) || has(self.min)", "message": "set max or min" },
+    { "rule": "!self.metric.startsWith('latency') || ((!has(self.max) || self.max.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')) && (!has(self.min) || self.min.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')))", "message": "latency limits are durations such as 250ms" },
+    { "rule": "!(self.metric == 'errorRate' || self.metric == 'droppedRate') || ((!has(self.max) || (self.max.matches('^(0(\\\\.[0-9]+)?|1(\\\\.0+)?)$'))) && (!has(self.min) || (self.min.matches('^(0(\\\\.[0-9]+)?|1(\\\\.0+)?)$'))))", "message": "rate limits are decimals in [0, 1]" },
+    { "rule": "self.metric != 'rps' || ((!has(self.max) || self.max.matches('^[0-9]+(\\\\.[0-9]+)?$')) && (!has(self.min) || self.min.matches('^[0-9]+(\\\\.[0-9]+)?$')))", "message": "rps limits are non-negative numbers" },
+]))]
+pub struct Threshold {
+    /// What is measured.
+    pub metric: ThresholdMetric,
+    /// Observed value must be at most this (at most 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_LIMIT_LENGTH))]
+    pub max: Option<String>,
+    /// Observed value must be at least this (at most 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_LIMIT_LENGTH))]
+    pub min: Option<String>,
+}
+
+impl Threshold {
+    /// `metric` ≤ `limit`.
+    pub fn max(metric: ThresholdMetric, limit: impl Into<String>) -> Self {
+        Threshold {
+            metric,
+            max: Some(limit.into()),
+            min: None,
+        }
+    }
+    /// `metric` ≥ `limit`.
+    pub fn min(metric: ThresholdMetric, limit: impl Into<String>) -> Self {
+        Threshold {
+            metric,
+            max: None,
+            min: Some(limit.into()),
+        }
+    }
+    /// Parses a limit into the metric's unit: µs for latency, a ratio or rps otherwise.
+    pub fn parse_limit(&self, limit: &str) -> Result<f64, String> {
+        if self.metric.is_latency() {
+            Duration::new_unchecked(limit)
+                .to_std()
+                .map(|d| d.as_secs_f64() * 1e6)
+                .map_err(|e| e.to_string())
+        } else {
+            let v: f64 = limit
+                .parse()
+                .map_err(|_| format!("{limit:?} is not a number"))?;
+            if !v.is_finite() || v < 0.0 || (self.metric.is_ratio() && v > 1.0) {
+                return Err(if self.metric.is_ratio() {
+                    format!("{limit} is not in [0, 1]")
+                } else {
+                    format!("{limit} is negative")
+                });
+            }
+            Ok(v)
+        }
+    }
+}
