@@ -143,7 +143,7 @@ impl RunPlan {
         let endpoints = spec
             .endpoints
             .iter()
-            .map(|e| Endpoint::parse_for(protocol, e).map_err(Error::Other))
+            .map(|e| Endpoint::parse_for(protocol, e).map_err(|e| Error::Other(e.to_string())))
             .collect::<Result<Vec<_>>>()?;
         let req = spec.request.clone().unwrap_or_default();
         if let Some(bf) = &req.body_from

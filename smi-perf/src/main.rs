@@ -582,7 +582,7 @@ fn apply_flags(spec: &mut PerformanceTestSpec, a: &RunArgs) -> CliResult<()> {
         spec.load_generator = Some(g.clone());
     }
     if let Some(p) = &a.protocol {
-        spec.protocol = Some(p.parse::<Protocol>()?);
+        spec.protocol = Some(p.parse::<Protocol>().map_err(|e| e.to_string())?);
     }
     if let Some(r) = a.rate {
         spec.rps = Some(r);

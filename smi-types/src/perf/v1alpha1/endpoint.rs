@@ -46,19 +46,153 @@ impl fmt::Display for Protocol {
     }
 }
 
+/// A string that names no [`Protocol`].
+///
+/// ```
+/// use smi_types::perf::{Protocol, ProtocolError};
+/// assert_eq!("h2".parse::<Protocol>(), Ok(Protocol::Http2));
+/// let e = "quic".parse::<Protocol>().unwrap_err();
+/// assert_eq!(e, ProtocolError { input: "quic".into() });
+/// assert!(e.to_string().starts_with("unknown protocol \"quic\""));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown protocol {input:?} (expected HTTP, HTTP2, GRPC, TCP or UDP)")]
+pub struct ProtocolError {
+    /// The rejected input.
+    pub input: String,
+}
+
 impl FromStr for Protocol {
-    type Err = String;
+    type Err = ProtocolError;
     /// Case-insensitive; accepts `http1`/`h2` aliases.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ProtocolError> {
         match s.to_ascii_uppercase().as_str() {
             "HTTP" | "HTTP1" | "HTTP/1.1" | "H1" => Ok(Protocol::Http),
             "HTTP2" | "H2" | "HTTP/2" | "H2C" => Ok(Protocol::Http2),
             "GRPC" => Ok(Protocol::Grpc),
             "TCP" => Ok(Protocol::Tcp),
             "UDP" => Ok(Protocol::Udp),
-            _ => Err(format!(
-                "unknown protocol {s:?} (expected HTTP, HTTP2, GRPC, TCP or UDP)"
-            )),
+            _ => Err(ProtocolError {
+                input: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Why a string is not an endpoint (of a protocol). Every variant carries the rejected input.
+///
+/// ```
+/// use smi_types::perf::{Endpoint, EndpointError, Protocol};
+/// let e = Endpoint::parse_for(Protocol::Tcp, "tcp://127.0.0.1").unwrap_err();
+/// assert_eq!(e, EndpointError::NeedsPort { input: "tcp://127.0.0.1".into() });
+/// assert_eq!(e.to_string(), r#""tcp://127.0.0.1" needs a port"#);
+/// assert_eq!(e.input(), "tcp://127.0.0.1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The scheme before `://` is empty or not `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+    #[error("{input:?} has an invalid scheme")]
+    InvalidScheme {
+        /// The rejected input.
+        input: String,
+    },
+    /// `user:password@` in the authority.
+    #[error("{input:?}: credentials in the URL are not supported")]
+    Credentials {
+        /// The rejected input.
+        input: String,
+    },
+    /// `[` without its `]`.
+    #[error("{input:?}: unclosed '['")]
+    UnclosedBracket {
+        /// The rejected input.
+        input: String,
+    },
+    /// Something between `[` and `]` that is no IPv6 address.
+    #[error("{input:?}: invalid IPv6 address")]
+    InvalidIpv6 {
+        /// The rejected input.
+        input: String,
+    },
+    /// Something other than `:port` after `]`.
+    #[error("{input:?}: junk after ']'")]
+    JunkAfterBracket {
+        /// The rejected input.
+        input: String,
+    },
+    /// No host.
+    #[error("{input:?} has an empty host")]
+    EmptyHost {
+        /// The rejected input.
+        input: String,
+    },
+    /// A host with white space or a stray `:`.
+    #[error("{input:?} has an invalid host")]
+    InvalidHost {
+        /// The rejected input.
+        input: String,
+    },
+    /// A port that is not a number in 1–65535.
+    #[error("{input:?}: port {port:?} is not in 1–65535")]
+    InvalidPort {
+        /// The rejected input.
+        input: String,
+        /// The port as written.
+        port: String,
+    },
+    /// Neither a scheme nor a port: not an absolute URL nor `host:port`.
+    #[error("{input:?} is not an absolute URL")]
+    NotAbsolute {
+        /// The rejected input.
+        input: String,
+    },
+    /// A bare `host:port` where the protocol needs a scheme.
+    #[error("{input:?} has no scheme; {protocol} needs one of {allowed:?}")]
+    NoScheme {
+        /// The rejected input.
+        input: String,
+        /// The protocol it was parsed for.
+        protocol: Protocol,
+        /// The schemes that protocol accepts.
+        allowed: &'static [&'static str],
+    },
+    /// A scheme the protocol does not accept.
+    #[error("scheme {scheme:?} is not allowed for {protocol} (allowed: {allowed:?})")]
+    SchemeNotAllowed {
+        /// The rejected input.
+        input: String,
+        /// Its (lower-case) scheme.
+        scheme: String,
+        /// The protocol it was parsed for.
+        protocol: Protocol,
+        /// The schemes that protocol accepts.
+        allowed: &'static [&'static str],
+    },
+    /// A TCP, UDP or bare gRPC endpoint without a port.
+    #[error("{input:?} needs a port")]
+    NeedsPort {
+        /// The rejected input.
+        input: String,
+    },
+}
+
+impl EndpointError {
+    /// The rejected input.
+    pub fn input(&self) -> &str {
+        match self {
+            EndpointError::InvalidScheme { input }
+            | EndpointError::Credentials { input }
+            | EndpointError::UnclosedBracket { input }
+            | EndpointError::InvalidIpv6 { input }
+            | EndpointError::JunkAfterBracket { input }
+            | EndpointError::EmptyHost { input }
+            | EndpointError::InvalidHost { input }
+            | EndpointError::InvalidPort { input, .. }
+            | EndpointError::NotAbsolute { input }
+            | EndpointError::NoScheme { input, .. }
+            | EndpointError::SchemeNotAllowed { input, .. }
+            | EndpointError::NeedsPort { input } => input,
         }
     }
 }
@@ -85,7 +219,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses `url` and checks the scheme is allowed for `protocol`.
-    pub fn parse_for(protocol: Protocol, url: &str) -> Result<Endpoint, String> {
+    pub fn parse_for(protocol: Protocol, url: &str) -> Result<Endpoint, EndpointError> {
         let e = Endpoint::parse(url)?;
         let allowed: &[&str] = match protocol {
             Protocol::Http | Protocol::Http2 => &["http", "https"],
@@ -95,25 +229,33 @@ impl Endpoint {
         };
         if !allowed.contains(&e.scheme.as_str()) {
             return Err(if e.scheme.is_empty() {
-                format!("{url:?} has no scheme; {protocol} needs one of {allowed:?}")
+                EndpointError::NoScheme {
+                    input: url.to_owned(),
+                    protocol,
+                    allowed,
+                }
             } else {
-                format!(
-                    "scheme {:?} is not allowed for {protocol} (allowed: {allowed:?})",
-                    e.scheme
-                )
+                EndpointError::SchemeNotAllowed {
+                    input: url.to_owned(),
+                    scheme: e.scheme,
+                    protocol,
+                    allowed,
+                }
             });
         }
         if matches!(protocol, Protocol::Tcp | Protocol::Udp | Protocol::Grpc)
             && e.port.is_none()
             && (e.scheme == "tcp" || e.scheme == "udp" || e.scheme.is_empty())
         {
-            return Err(format!("{url:?} needs a port"));
+            return Err(EndpointError::NeedsPort {
+                input: url.to_owned(),
+            });
         }
         Ok(e)
     }
 
     /// Parses `scheme://host[:port][/path]` or a bare `host:port`.
-    pub fn parse(url: &str) -> Result<Endpoint, String> {
+    pub fn parse(url: &str) -> Result<Endpoint, EndpointError> {
         let (scheme, rest) = match url.find("://") {
             Some(i) => {
                 let s = &url[..i];
@@ -123,7 +265,7 @@ impl Endpoint {
                         .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
                     || !s.as_bytes()[0].is_ascii_alphabetic()
                 {
-                    return Err(format!("{url:?} has an invalid scheme"));
+                    return Err(EndpointError::InvalidScheme { input: url.into() });
                 }
                 (s.to_ascii_lowercase(), &url[i + 3..])
             }
@@ -132,26 +274,26 @@ impl Endpoint {
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(end);
         if authority.contains('@') {
-            return Err(format!("{url:?}: credentials in the URL are not supported"));
+            return Err(EndpointError::Credentials { input: url.into() });
         }
         let (host, port) = if let Some(r) = authority.strip_prefix('[') {
             let close = r
                 .find(']')
-                .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
+                .ok_or_else(|| EndpointError::UnclosedBracket { input: url.into() })?;
             let host = &r[..close];
             if host.is_empty()
                 || !host
                     .bytes()
                     .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
             {
-                return Err(format!("{url:?}: invalid IPv6 address"));
+                return Err(EndpointError::InvalidIpv6 { input: url.into() });
             }
             let after = &r[close + 1..];
             let port = match after {
                 "" => None,
                 p => Some(
                     p.strip_prefix(':')
-                        .ok_or_else(|| format!("{url:?}: junk after ']'"))?,
+                        .ok_or_else(|| EndpointError::JunkAfterBracket { input: url.into() })?,
                 ),
             };
             (host, port)
@@ -162,23 +304,28 @@ impl Endpoint {
             }
         };
         if host.is_empty() {
-            return Err(format!("{url:?} has an empty host"));
+            return Err(EndpointError::EmptyHost { input: url.into() });
         }
         if host
             .bytes()
             .any(|b| b.is_ascii_whitespace() || b == b':' && !authority.starts_with('['))
         {
-            return Err(format!("{url:?} has an invalid host"));
+            return Err(EndpointError::InvalidHost { input: url.into() });
         }
         let port = match port {
             None => None,
             Some(p) => match p.parse::<u32>() {
                 Ok(n) if (1..=65535).contains(&n) && !p.is_empty() => Some(n as u16),
-                _ => return Err(format!("{url:?}: port {p:?} is not in 1–65535")),
+                _ => {
+                    return Err(EndpointError::InvalidPort {
+                        input: url.into(),
+                        port: p.into(),
+                    });
+                }
             },
         };
         if scheme.is_empty() && port.is_none() {
-            return Err(format!("{url:?} is not an absolute URL"));
+            return Err(EndpointError::NotAbsolute { input: url.into() });
         }
         let path = if path.is_empty() {
             "/".to_owned()

@@ -212,7 +212,7 @@ impl PerformanceTestSpec {
                     format!("longer than {MAX_ENDPOINT_LENGTH} characters"),
                 );
             } else if let Err(msg) = Endpoint::parse_for(protocol, e) {
-                v.err(format!("spec.endpoints[{i}]"), msg);
+                v.err(format!("spec.endpoints[{i}]"), msg.to_string());
             }
         }
         // Rule 6: percentiles.
@@ -435,7 +435,7 @@ impl PerformanceTestSpec {
                             format!("longer than {MAX_LIMIT_LENGTH} characters"),
                         );
                     } else if let Err(e) = t.parse_limit(l) {
-                        v.err(format!("spec.thresholds[{i}].{field}"), e);
+                        v.err(format!("spec.thresholds[{i}].{field}"), e.to_string());
                     }
                 }
             }

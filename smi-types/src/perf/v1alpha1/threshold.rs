@@ -125,24 +125,72 @@ impl Threshold {
         }
     }
     /// Parses a limit into the metric's unit: µs for latency, a ratio or rps otherwise.
-    pub fn parse_limit(&self, limit: &str) -> Result<f64, String> {
+    ///
+    /// ```
+    /// use smi_types::perf::{LimitError, Threshold, ThresholdMetric};
+    /// let t = Threshold::max(ThresholdMetric::ErrorRate, "0.01");
+    /// assert_eq!(t.parse_limit("0.01"), Ok(0.01));
+    /// assert_eq!(t.parse_limit("2"), Err(LimitError::NotARatio { input: "2".into() }));
+    /// let p99 = Threshold::max(ThresholdMetric::LatencyP99, "250ms");
+    /// assert_eq!(p99.parse_limit("250ms"), Ok(250_000.0));
+    /// assert!(matches!(p99.parse_limit("0.25"), Err(LimitError::Duration(_))));
+    /// ```
+    pub fn parse_limit(&self, limit: &str) -> Result<f64, LimitError> {
         if self.metric.is_latency() {
-            Duration::new_unchecked(limit)
-                .to_std()
-                .map(|d| d.as_secs_f64() * 1e6)
-                .map_err(|e| e.to_string())
+            Ok(Duration::new_unchecked(limit).to_std()?.as_secs_f64() * 1e6)
         } else {
-            let v: f64 = limit
-                .parse()
-                .map_err(|_| format!("{limit:?} is not a number"))?;
+            let v: f64 = limit.parse().map_err(|_| LimitError::NotANumber {
+                input: limit.to_owned(),
+            })?;
             if !v.is_finite() || v < 0.0 || (self.metric.is_ratio() && v > 1.0) {
+                let input = limit.to_owned();
                 return Err(if self.metric.is_ratio() {
-                    format!("{limit} is not in [0, 1]")
+                    LimitError::NotARatio { input }
                 } else {
-                    format!("{limit} is negative")
+                    LimitError::Negative { input }
                 });
             }
             Ok(v)
+        }
+    }
+}
+
+/// Why a threshold limit does not parse ([`Threshold::parse_limit`]). Every variant carries the
+/// rejected input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// A latency limit that is no GEP-2257 duration.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// A ratio or rps limit that is no decimal number.
+    #[error("{input:?} is not a number")]
+    NotANumber {
+        /// The rejected input.
+        input: String,
+    },
+    /// A ratio limit outside [0, 1].
+    #[error("{input} is not in [0, 1]")]
+    NotARatio {
+        /// The rejected input.
+        input: String,
+    },
+    /// An rps limit below 0 (or not finite).
+    #[error("{input} is negative")]
+    Negative {
+        /// The rejected input.
+        input: String,
+    },
+}
+
+impl LimitError {
+    /// The rejected input.
+    pub fn input(&self) -> &str {
+        match self {
+            LimitError::Duration(e) => &e.input,
+            LimitError::NotANumber { input }
+            | LimitError::NotARatio { input }
+            | LimitError::Negative { input } => input,
         }
     }
 }
