@@ -434,3 +434,69 @@ fn newer_fields_survive_older_versions() {
         }
     }
 }
+
+/// A TCPRoute v1alpha3 written without `spec` (the field is optional there) reads at v1alpha4
+/// with the `spec.matches` v1alpha4 requires, reports no loss, and comes back without `spec`;
+/// a v1alpha3 `spec: {}` stays told apart from it.
+#[test]
+fn spec_less_tcp_route_v1alpha3_reads_at_v1alpha4() {
+    use smi_types::specs::v1alpha4::TcpRoute;
+    let v3 = json!({"apiVersion": "specs.smi-spec.io/v1alpha3", "kind": "TCPRoute",
+        "metadata": {"name": "db", "namespace": "ns"}});
+    let up = convert_value(&v3, "specs.smi-spec.io/v1alpha4").unwrap();
+    assert!(up.lost.is_empty(), "{:?}", up.lost);
+    assert_eq!(up.value["spec"], json!({"matches": {}}), "{}", up.value);
+    // what v1alpha4 requires: the typed v1alpha4 object reads it
+    let typed: TcpRoute = serde_json::from_value(up.value.clone()).unwrap();
+    assert!(typed.spec.matches.ports.is_none_or(|p| p.is_empty()));
+    assert!(
+        up.value["metadata"]["annotations"][STASH_ANNOTATION].is_string(),
+        "{}",
+        up.value
+    );
+    let down = convert_value(&up.value, "specs.smi-spec.io/v1alpha3").unwrap();
+    assert!(down.lost.is_empty(), "{:?}", down.lost);
+    assert_eq!(down.value, v3);
+
+    // through every other version on the way up and down
+    for via in ["v1alpha1", "v1alpha2"] {
+        let there = convert_value(&v3, &format!("specs.smi-spec.io/{via}"))
+            .unwrap()
+            .value;
+        let v4 = convert_value(&there, "specs.smi-spec.io/v1alpha4")
+            .unwrap()
+            .value;
+        assert_eq!(v4["spec"], json!({"matches": {}}), "via {via}: {v4}");
+        let back = convert_value(&v4, "specs.smi-spec.io/v1alpha3")
+            .unwrap()
+            .value;
+        assert_eq!(back, v3, "via {via}");
+    }
+
+    // `spec: {}` at v1alpha3 is another object: it comes back with its `spec`
+    let mut with_spec = v3.clone();
+    with_spec["spec"] = json!({});
+    let up2 = convert_value(&with_spec, "specs.smi-spec.io/v1alpha4").unwrap();
+    assert_eq!(up2.value["spec"], json!({"matches": {}}));
+    assert!(
+        up2.value["metadata"].get("annotations").is_none(),
+        "{}",
+        up2.value
+    );
+    let down2 = convert_value(&up2.value, "specs.smi-spec.io/v1alpha3").unwrap();
+    assert_eq!(down2.value, with_spec);
+
+    // a v1alpha4 object with ports, edited down at v1alpha3 to spec-less: the ports come back
+    let v4 = json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "TCPRoute",
+        "metadata": {"name": "db"}, "spec": {"matches": {"ports": [5432]}}});
+    let v3b = convert_value(&v4, "specs.smi-spec.io/v1alpha3")
+        .unwrap()
+        .value;
+    assert_eq!(v3b["spec"], json!({}));
+    assert_eq!(
+        convert_value(&v3b, "specs.smi-spec.io/v1alpha4")
+            .unwrap()
+            .value,
+        v4
+    );
+}

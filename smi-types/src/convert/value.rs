@@ -22,8 +22,11 @@
 //! Lifting adds what the newer versions require and the older ones cannot hold, so an object
 //! written at an old version can be updated at a new one: HTTPRouteGroup v1alpha1/v1alpha2 get
 //! `spec: {}`, TCPRoute v1alpha1/v1alpha2 `spec: {matches: {}}` and a v1alpha3 `spec`
-//! `matches: {}` (never `ports: []`). A TCPRoute v1alpha3 without `spec` stays without (its
-//! absence could not be told from `spec: {}` on the way back).
+//! `matches: {}` (never `ports: []`). A TCPRoute v1alpha3 without `spec` reads at v1alpha4 with
+//! `spec: {matches: {}}` too; its pivot is `spec: {matches: null}` (a value no v1alpha4 object
+//! the API server stores holds), so that it is told apart from a v1alpha3 `spec: {}` and comes
+//! back without `spec`: the stash of the v1alpha4 object keeps the mark (no [`Loss`] is
+//! reported for it).
 
 use serde_json::{Map, Value};
 
@@ -151,7 +154,7 @@ pub(super) fn convert(object: &Value, desired: &str) -> Result<Converted<Value>,
     diff(&pivot, &back, &mut String::new(), &mut fields);
     // one text for one content, whatever the order of the keys
     fields.sort_by(|a, b| a.path.cmp(&b.path));
-    for f in &fields {
+    for f in fields.iter().filter(|f| !bookkeeping(k, f)) {
         lost.push(Loss::new(
             dotted(&f.path),
             f.value.clone().unwrap_or(Value::Null),
@@ -495,13 +498,21 @@ fn lift(kind: Kind, from: &str, obj: &mut Obj) {
         (Kind::TcpRoute, "v1alpha1" | "v1alpha2") if !obj.contains_key("spec") => {
             obj.insert("spec".into(), serde_json::json!({"matches": {}}));
         }
-        (Kind::TcpRoute, "v1alpha3") => {
-            if let Some(Value::Object(spec)) = obj.get_mut("spec")
-                && !spec.contains_key("matches")
-            {
-                spec.insert("matches".into(), Value::Object(Obj::new()));
+        // a v1alpha3 `spec` gets `matches: {}`; a v1alpha3 without `spec` gets `spec: {matches:
+        // null}`, the pivot's mark of "no spec at v1alpha3" (lowering to v1alpha3 removes the
+        // whole `spec` again, to v1alpha4 turns it into `matches: {}` and the stash keeps the
+        // mark, so A → B → A stays the identity)
+        (Kind::TcpRoute, "v1alpha3") => match obj.get_mut("spec") {
+            Some(Value::Object(spec)) => {
+                if !spec.contains_key("matches") {
+                    spec.insert("matches".into(), Value::Object(Obj::new()));
+                }
             }
-        }
+            None => {
+                obj.insert("spec".into(), serde_json::json!({ "matches": null }));
+            }
+            Some(_) => {}
+        },
         _ => {}
     }
 }
@@ -527,11 +538,21 @@ fn lower(kind: Kind, to: &str, obj: &mut Obj, notes: &mut Vec<Loss>) {
                 obj.remove("spec");
             }
             "v1alpha3" => {
-                if let Some(spec) = get_obj_mut(obj, &["spec"]) {
+                if spec_less_v1alpha3(obj) {
+                    obj.remove("spec");
+                } else if let Some(spec) = get_obj_mut(obj, &["spec"]) {
                     spec.remove("matches");
                 }
             }
-            _ => {}
+            _ => {
+                // v1alpha4 requires `spec.matches`: the mark of a v1alpha3 written without
+                // `spec` becomes `{}` (no ports listed: all ports)
+                if spec_less_v1alpha3(obj)
+                    && let Some(spec) = get_obj_mut(obj, &["spec"])
+                {
+                    spec.insert("matches".into(), Value::Object(Obj::new()));
+                }
+            }
         },
         Kind::TrafficSplit => {
             if let Some(spec) = get_obj_mut(obj, &["spec"]) {
@@ -566,6 +587,21 @@ fn lower(kind: Kind, to: &str, obj: &mut Obj, notes: &mut Vec<Loss>) {
             }
         }
     }
+}
+
+/// A TCPRoute pivot carrying the mark of a v1alpha3 written without `spec`
+/// (`spec.matches: null`, see [`lift`]).
+fn spec_less_v1alpha3(obj: &Obj) -> bool {
+    obj.get("spec")
+        .and_then(|s| s.get("matches"))
+        .is_some_and(Value::is_null)
+}
+
+/// A stash field that records no user data, only the conversion's own bookkeeping: the mark of
+/// a TCPRoute v1alpha3 written without `spec`. It is stashed (so the way back gives no `spec`)
+/// but is no [`Loss`]: nothing the user wrote is missing from the result.
+fn bookkeeping(kind: Kind, f: &Field) -> bool {
+    kind == Kind::TcpRoute && f.path == "/spec/matches" && f.value == Some(Value::Null)
 }
 
 fn lower_metrics_v1alpha1(obj: &mut Obj) {
