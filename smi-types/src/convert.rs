@@ -3,7 +3,8 @@
 //!
 //! The per-kind functions live beside the versions: [`crate::access::convert`],
 //! [`crate::specs::convert`], [`crate::split::convert`], [`crate::metrics::convert`]. Each kind
-//! converts hub-and-spoke through its latest version. Nothing is dropped silently: a conversion
+//! converts hub-and-spoke through its hub version, dispatched by the [kind registry](crate::registry)
+//! (which names each version's two functions). Nothing is dropped silently: a conversion
 //! that cannot carry a field lists it as a [`Loss`], and the caller chooses with [`Lossy`]
 //! whether that is an error.
 //!
@@ -42,276 +43,14 @@
 
 use kube_core::Status;
 use kube_core::conversion::{ConversionRequest, ConversionResponse, ConversionReview};
-use serde::Serialize;
 
-use crate::dynamic::{SmiObject, versions_of};
+use crate::access;
+use crate::dynamic::SmiObject;
+use crate::registry::versions_of;
 
 mod value;
-use crate::{access, metrics, specs, split};
+pub use crate::conversion::{ConvertError, Converted, Loss, Lossy};
 pub use value::STASH_ANNOTATION;
-
-/// What to do when a conversion cannot carry a field.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Lossy {
-    /// Fail with [`ConvertError::Lossy`] listing the losses (the default).
-    #[default]
-    Refuse,
-    /// Convert and report the losses in [`Converted::lost`].
-    Report,
-}
-
-/// One field a conversion could not carry.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Loss {
-    /// Field path in the source object (`spec.destination.port`).
-    pub path: String,
-    /// The dropped value.
-    pub value: serde_json::Value,
-    /// Why it has no place in the target version.
-    pub reason: String,
-}
-
-impl Loss {
-    /// A loss of `value` at `path`.
-    pub fn new(path: impl Into<String>, value: impl Serialize, reason: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            value: serde_json::to_value(value).unwrap_or_default(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Loss {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} = {} ({})", self.path, self.value, self.reason)
-    }
-}
-
-/// A converted value and what it lost.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Converted<T> {
-    /// The converted value.
-    pub value: T,
-    /// Fields that could not be carried (empty for a faithful conversion).
-    pub lost: Vec<Loss>,
-}
-
-impl<T> Converted<T> {
-    /// A converted value with its losses.
-    pub fn new(value: T, lost: Vec<Loss>) -> Self {
-        Self { value, lost }
-    }
-
-    /// Maps the value, keeping the losses.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Converted<U> {
-        Converted {
-            value: f(self.value),
-            lost: self.lost,
-        }
-    }
-
-    fn then<U>(
-        self,
-        f: impl FnOnce(T) -> Result<Converted<U>, ConvertError>,
-    ) -> Result<Converted<U>, ConvertError> {
-        let mut next = f(self.value)?;
-        let mut lost = self.lost;
-        lost.append(&mut next.lost);
-        Ok(Converted {
-            value: next.value,
-            lost,
-        })
-    }
-}
-
-/// Why a conversion failed.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConvertError {
-    /// The conversion would lose fields and the caller chose [`Lossy::Refuse`].
-    #[error(
-        "converting {kind} from {from} to {to} would lose: {}",
-        lost.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-    )]
-    Lossy {
-        /// Kind.
-        kind: &'static str,
-        /// Source apiVersion.
-        from: &'static str,
-        /// Target apiVersion.
-        to: String,
-        /// The losses.
-        lost: Vec<Loss>,
-    },
-    /// The target apiVersion is not a version of the object's kind.
-    #[error("cannot convert {kind} to `{api_version}`: known apiVersions of {kind} are {}", known.join(", "))]
-    UnknownTarget {
-        /// Kind.
-        kind: &'static str,
-        /// The requested apiVersion.
-        api_version: String,
-        /// apiVersions the kind has.
-        known: Vec<String>,
-    },
-    /// A TrafficSplit weight cannot be converted exactly.
-    #[error("{path}: {message}")]
-    Weight {
-        /// Field path.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The object to convert could not be read.
-    #[error(transparent)]
-    Parse(#[from] crate::Error),
-    /// A JSON object given to [`convert_value`] is not an SMI object it can convert (not an
-    /// object, no `apiVersion`/`kind`, not an SMI kind or version, a kind with one version).
-    #[error("{message}")]
-    Unreadable {
-        /// What is wrong.
-        message: String,
-    },
-}
-
-fn up(o: &SmiObject) -> Result<Converted<SmiObject>, ConvertError> {
-    use SmiObject as S;
-    Ok(match o {
-        S::TrafficTargetV1alpha1(x) => {
-            access::convert::traffic_target_v1alpha1_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
-        }
-        S::TrafficTargetV1alpha2(x) => {
-            access::convert::traffic_target_v1alpha2_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
-        }
-        S::TrafficTargetV1alpha3(x) => {
-            access::convert::traffic_target_v1alpha3_to_v1alpha4(x).map(S::TrafficTargetV1alpha4)
-        }
-        S::HttpRouteGroupV1alpha1(x) => {
-            specs::convert::http_route_group_v1alpha1_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
-        }
-        S::HttpRouteGroupV1alpha2(x) => {
-            specs::convert::http_route_group_v1alpha2_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
-        }
-        S::HttpRouteGroupV1alpha3(x) => {
-            specs::convert::http_route_group_v1alpha3_to_v1alpha4(x).map(S::HttpRouteGroupV1alpha4)
-        }
-        S::TcpRouteV1alpha1(x) => {
-            specs::convert::tcp_route_v1alpha1_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
-        }
-        S::TcpRouteV1alpha2(x) => {
-            specs::convert::tcp_route_v1alpha2_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
-        }
-        S::TcpRouteV1alpha3(x) => {
-            specs::convert::tcp_route_v1alpha3_to_v1alpha4(x).map(S::TcpRouteV1alpha4)
-        }
-        S::TrafficSplitV1alpha1(x) => {
-            split::convert::traffic_split_v1alpha1_to_v1alpha4(x)?.map(S::TrafficSplitV1alpha4)
-        }
-        S::TrafficSplitV1alpha2(x) => {
-            split::convert::traffic_split_v1alpha2_to_v1alpha4(x).map(S::TrafficSplitV1alpha4)
-        }
-        S::TrafficSplitV1alpha3(x) => {
-            split::convert::traffic_split_v1alpha3_to_v1alpha4(x).map(S::TrafficSplitV1alpha4)
-        }
-        S::TrafficMetricsV1alpha1(x) => {
-            metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(x).map(S::TrafficMetricsV1alpha2)
-        }
-        S::TrafficMetricsListV1alpha1(x) => {
-            // v1alpha1 → v1alpha2 is lossless for every item.
-            let items = x
-                .items
-                .iter()
-                .map(|i| metrics::convert::traffic_metrics_v1alpha1_to_v1alpha2(i).value)
-                .collect();
-            Converted::new(
-                S::TrafficMetricsListV1alpha2(metrics::v1alpha2::TrafficMetricsList {
-                    api_version: metrics::v1alpha2::TrafficMetricsList::API_VERSION.into(),
-                    kind: metrics::v1alpha2::TrafficMetricsList::KIND.into(),
-                    metadata: x.metadata.clone(),
-                    resource: x.resource.clone(),
-                    selector: x.selector.clone(),
-                    items,
-                }),
-                Vec::new(),
-            )
-        }
-        // hubs and single-version kinds
-        other => Converted::new(other.clone(), Vec::new()),
-    })
-}
-
-fn down(hub: SmiObject, version: &str) -> Result<Converted<SmiObject>, ConvertError> {
-    use SmiObject as S;
-    Ok(match (&hub, version) {
-        (S::TrafficTargetV1alpha4(x), "v1alpha3") => {
-            access::convert::traffic_target_v1alpha4_to_v1alpha3(x).map(S::TrafficTargetV1alpha3)
-        }
-        (S::TrafficTargetV1alpha4(x), "v1alpha2") => {
-            access::convert::traffic_target_v1alpha4_to_v1alpha2(x).map(S::TrafficTargetV1alpha2)
-        }
-        (S::TrafficTargetV1alpha4(x), "v1alpha1") => {
-            access::convert::traffic_target_v1alpha4_to_v1alpha1(x).map(S::TrafficTargetV1alpha1)
-        }
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha3") => {
-            specs::convert::http_route_group_v1alpha4_to_v1alpha3(x).map(S::HttpRouteGroupV1alpha3)
-        }
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha2") => {
-            specs::convert::http_route_group_v1alpha4_to_v1alpha2(x).map(S::HttpRouteGroupV1alpha2)
-        }
-        (S::HttpRouteGroupV1alpha4(x), "v1alpha1") => {
-            specs::convert::http_route_group_v1alpha4_to_v1alpha1(x).map(S::HttpRouteGroupV1alpha1)
-        }
-        (S::TcpRouteV1alpha4(x), "v1alpha3") => {
-            specs::convert::tcp_route_v1alpha4_to_v1alpha3(x).map(S::TcpRouteV1alpha3)
-        }
-        (S::TcpRouteV1alpha4(x), "v1alpha2") => {
-            specs::convert::tcp_route_v1alpha4_to_v1alpha2(x).map(S::TcpRouteV1alpha2)
-        }
-        (S::TcpRouteV1alpha4(x), "v1alpha1") => {
-            specs::convert::tcp_route_v1alpha4_to_v1alpha1(x).map(S::TcpRouteV1alpha1)
-        }
-        (S::TrafficSplitV1alpha4(x), "v1alpha3") => {
-            split::convert::traffic_split_v1alpha4_to_v1alpha3(x).map(S::TrafficSplitV1alpha3)
-        }
-        (S::TrafficSplitV1alpha4(x), "v1alpha2") => {
-            split::convert::traffic_split_v1alpha4_to_v1alpha2(x).map(S::TrafficSplitV1alpha2)
-        }
-        (S::TrafficSplitV1alpha4(x), "v1alpha1") => {
-            split::convert::traffic_split_v1alpha4_to_v1alpha1(x).map(S::TrafficSplitV1alpha1)
-        }
-        (S::TrafficMetricsV1alpha2(x), "v1alpha1") => {
-            metrics::convert::traffic_metrics_v1alpha2_to_v1alpha1(x).map(S::TrafficMetricsV1alpha1)
-        }
-        (S::TrafficMetricsListV1alpha2(x), "v1alpha1") => {
-            let mut lost = Vec::new();
-            let items = x
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let c = metrics::convert::traffic_metrics_v1alpha2_to_v1alpha1(item);
-                    lost.extend(c.lost.into_iter().map(|l| Loss {
-                        path: format!("items[{i}].{}", l.path),
-                        ..l
-                    }));
-                    c.value
-                })
-                .collect();
-            Converted::new(
-                S::TrafficMetricsListV1alpha1(metrics::v1alpha1::TrafficMetricsList {
-                    api_version: metrics::v1alpha1::TrafficMetricsList::API_VERSION.into(),
-                    kind: metrics::v1alpha1::TrafficMetricsList::KIND.into(),
-                    metadata: x.metadata.clone(),
-                    resource: x.resource.clone(),
-                    selector: x.selector.clone(),
-                    items,
-                }),
-                lost,
-            )
-        }
-        _ => Converted::new(hub, Vec::new()),
-    })
-}
 
 impl SmiObject {
     /// Converts to another version of the same kind (`api_version` like
@@ -361,7 +100,9 @@ impl SmiObject {
                 access::convert::traffic_target_v1alpha2_to_v1alpha1(x)
                     .map(SmiObject::TrafficTargetV1alpha1)
             }
-            _ => up(self)?.then(|hub| down(hub, version))?,
+            _ => self
+                .to_hub()?
+                .then(|hub| SmiObject::from_hub(hub, version))?,
         };
         if lossy == Lossy::Refuse && !converted.lost.is_empty() {
             return Err(ConvertError::Lossy {

@@ -59,7 +59,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
-use crate::{access, specs, split};
+use crate::registry::{Api, KindVersion, Sdk};
+use crate::specs;
 
 /// Which served/storage layout to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -134,12 +135,15 @@ struct Kind {
     singular: &'static str,
     short: &'static str,
     categories: &'static [&'static str],
-    /// (version, schema, served in SdkCompatible; None = absent there), newest first.
-    versions: Vec<(&'static str, JSONSchemaProps, Option<bool>)>,
+    /// (version, schema, served in SdkCompatible (None = absent there), the hub = storage
+    /// when every version is served), newest first.
+    versions: Vec<(&'static str, JSONSchemaProps, Option<bool>, bool)>,
     /// `additionalPrinterColumns` of every version.
     columns: Vec<CustomResourceColumnDefinition>,
     /// Whether the versions have a `status` subresource.
     status_subresource: bool,
+    /// Whether objects are immutable once written (a root transition rule).
+    immutable: bool,
 }
 
 impl Kind {
@@ -148,7 +152,7 @@ impl Kind {
         kind: &'static str,
         plural: &'static str,
         short: &'static str,
-        versions: Vec<(&'static str, JSONSchemaProps, Option<bool>)>,
+        versions: Vec<(&'static str, JSONSchemaProps, Option<bool>, bool)>,
     ) -> Self {
         Kind {
             group,
@@ -160,6 +164,7 @@ impl Kind {
             versions,
             columns: Vec::new(),
             status_subresource: false,
+            immutable: false,
         }
     }
 }
@@ -179,183 +184,96 @@ fn column(
     }
 }
 
-fn kinds(with_perf: bool) -> Vec<Kind> {
-    let mut split = Kind::smi(
-        split::GROUP,
-        "TrafficSplit",
-        "trafficsplits",
-        "ts",
-        vec![
-            (
-                "v1alpha4",
-                schema_for::<split::v1alpha4::TrafficSplit>(),
-                Some(true),
-            ),
-            (
-                "v1alpha3",
-                schema_for::<split::v1alpha3::TrafficSplit>(),
-                Some(false),
-            ),
-            (
-                "v1alpha2",
-                schema_for::<split::v1alpha2::TrafficSplit>(),
-                Some(false),
-            ),
-            (
-                "v1alpha1",
-                schema_for::<split::v1alpha1::TrafficSplit>(),
-                None,
-            ),
-        ],
-    );
-    split.columns = vec![column(
-        "Service",
-        "string",
-        ".spec.service",
-        Some("The apex service of this split."),
-    )];
-    let mut out = vec![
-        Kind::smi(
-            access::GROUP,
-            "TrafficTarget",
-            "traffictargets",
-            "tt",
-            vec![
-                (
-                    "v1alpha4",
-                    schema_for::<access::v1alpha4::TrafficTarget>(),
-                    None,
-                ),
-                (
-                    "v1alpha3",
-                    schema_for::<access::v1alpha3::TrafficTarget>(),
-                    Some(true),
-                ),
-                (
-                    "v1alpha2",
-                    schema_for::<access::v1alpha2::TrafficTarget>(),
-                    Some(false),
-                ),
-                (
-                    "v1alpha1",
-                    schema_for::<access::v1alpha1::TrafficTarget>(),
-                    Some(false),
-                ),
-            ],
-        ),
-        Kind::smi(
-            access::GROUP,
-            "IdentityBinding",
-            "identitybindings",
-            "ib",
-            vec![(
-                "v1alpha4",
-                schema_for::<access::v1alpha4::IdentityBinding>(),
-                Some(true),
-            )],
-        ),
-        Kind::smi(
-            specs::GROUP,
-            "HTTPRouteGroup",
-            "httproutegroups",
-            "htr",
-            vec![
-                (
-                    "v1alpha4",
-                    schema_for::<specs::v1alpha4::HttpRouteGroup>(),
-                    Some(true),
-                ),
-                (
-                    "v1alpha3",
-                    schema_for::<specs::v1alpha3::HttpRouteGroup>(),
-                    Some(false),
-                ),
-                (
-                    "v1alpha2",
-                    schema_for::<specs::v1alpha2::HttpRouteGroup>(),
-                    Some(false),
-                ),
-                (
-                    "v1alpha1",
-                    schema_for::<specs::v1alpha1::HttpRouteGroup>(),
-                    Some(false),
-                ),
-            ],
-        ),
-        Kind::smi(
-            specs::GROUP,
-            "TCPRoute",
-            "tcproutes",
-            "tr",
-            vec![
-                (
-                    "v1alpha4",
-                    schema_for::<specs::v1alpha4::TcpRoute>(),
-                    Some(true),
-                ),
-                ("v1alpha3", schema_for::<specs::v1alpha3::TcpRoute>(), None),
-                ("v1alpha2", schema_for::<specs::v1alpha2::TcpRoute>(), None),
-                ("v1alpha1", schema_for::<specs::v1alpha1::TcpRoute>(), None),
-            ],
-        ),
-        Kind::smi(
-            specs::GROUP,
-            "UDPRoute",
-            "udproutes",
-            "ur",
-            vec![(
-                "v1alpha4",
-                schema_for::<specs::v1alpha4::UdpRoute>(),
-                Some(true),
-            )],
-        ),
-        split,
-    ];
-    if with_perf {
-        use crate::perf::v1alpha1 as perf;
-        let mut test = Kind::smi(
-            perf::GROUP,
-            "PerformanceTest",
-            "performancetests",
-            perf::PerformanceTest::SHORT_NAME,
-            vec![(
-                perf::VERSION,
-                schema_for::<perf::PerformanceTest>(),
-                Some(true),
-            )],
-        );
-        test.categories = &["smi", "perf"];
-        test.status_subresource = true;
-        test.columns = vec![
-            column("Phase", "string", ".status.phase", None),
-            column("RPS", "string", ".status.actualRps", None),
-            column("P99", "integer", ".status.p99Micros", None),
-            column("Age", "date", ".metadata.creationTimestamp", None),
-        ];
-        let mut result = Kind::smi(
-            perf::GROUP,
-            "PerformanceTestResult",
-            "performancetestresults",
-            perf::PerformanceTestResult::SHORT_NAME,
-            vec![(
-                perf::VERSION,
-                immutable(
-                    schema_for::<perf::PerformanceTestResult>(),
-                    "PerformanceTestResult",
-                ),
-                Some(true),
-            )],
-        );
-        result.categories = &["smi", "perf"];
-        result.columns = vec![
-            column("RPS", "string", ".actualRps", None),
-            column("Passed", "boolean", ".passed", None),
-            column("Age", "date", ".metadata.creationTimestamp", None),
-        ];
-        out.push(test);
-        out.push(result);
+/// Collects the CRD kinds from the [registry](crate::registry): one per (group, kind) served by
+/// a CRD, in table order, its versions newest first with their schemas.
+struct FromRegistry {
+    with_perf: bool,
+    kinds: Vec<Kind>,
+}
+
+impl crate::registry::VisitType for FromRegistry {
+    fn visit<T>(&mut self, kv: &KindVersion)
+    where
+        T: JsonSchema + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    {
+        if kv.api != Api::Crd || (!self.with_perf && kv.group == crate::perf::GROUP) {
+            return;
+        }
+        let sdk = match kv.sdk {
+            Sdk::Storage => Some(true),
+            Sdk::Unserved => Some(false),
+            _ => None,
+        };
+        let version = (kv.version, schema_for::<T>(), sdk, kv.hub);
+        match self
+            .kinds
+            .iter_mut()
+            .find(|k| k.group == kv.group && k.kind == kv.kind)
+        {
+            Some(k) => k.versions.insert(0, version),
+            None => {
+                let mut k = Kind::smi(
+                    kv.group,
+                    kv.kind,
+                    kv.plural,
+                    kv.short_names.first().copied().unwrap_or_default(),
+                    vec![version],
+                );
+                presentation(&mut k);
+                self.kinds.push(k);
+            }
+        }
     }
-    out
+}
+
+/// What a kind's CRD shows beyond its schemas: printer columns, categories, subresources.
+fn presentation(k: &mut Kind) {
+    match k.kind {
+        "TrafficSplit" => {
+            k.columns = vec![column(
+                "Service",
+                "string",
+                ".spec.service",
+                Some("The apex service of this split."),
+            )];
+        }
+        "PerformanceTest" => {
+            k.categories = &["smi", "perf"];
+            k.status_subresource = true;
+            k.columns = vec![
+                column("Phase", "string", ".status.phase", None),
+                column("RPS", "string", ".status.actualRps", None),
+                column("P99", "integer", ".status.p99Micros", None),
+                column("Age", "date", ".metadata.creationTimestamp", None),
+            ];
+        }
+        "PerformanceTestResult" => {
+            k.categories = &["smi", "perf"];
+            k.immutable = true;
+            k.columns = vec![
+                column("RPS", "string", ".actualRps", None),
+                column("Passed", "boolean", ".passed", None),
+                column("Age", "date", ".metadata.creationTimestamp", None),
+            ];
+        }
+        _ => {}
+    }
+}
+
+fn kinds(with_perf: bool) -> Vec<Kind> {
+    let mut v = FromRegistry {
+        with_perf,
+        kinds: Vec::new(),
+    };
+    crate::registry::visit_types(&mut v);
+    for k in &mut v.kinds {
+        if k.immutable {
+            for version in &mut k.versions {
+                version.1 = immutable(std::mem::take(&mut version.1), k.kind);
+            }
+        }
+    }
+    v.kinds
 }
 
 /// All CRDs of a flavour, with the default [`GenerateOptions`] (perf CRDs included).
@@ -382,13 +300,12 @@ pub fn generate_with(flavour: Flavour, opts: &GenerateOptions) -> Vec<CustomReso
 }
 
 fn build(k: Kind, flavour: Flavour, opts: &GenerateOptions) -> CustomResourceDefinition {
-    let latest = k.versions[0].0;
     let versions: Vec<CustomResourceDefinitionVersion> = k
         .versions
         .into_iter()
-        .filter_map(|(name, schema, sdk_served)| {
+        .filter_map(|(name, schema, sdk_served, hub)| {
             let (served, storage) = match flavour {
-                Flavour::AllVersions => (true, name == latest),
+                Flavour::AllVersions => (true, hub),
                 Flavour::SdkCompatible => (sdk_served?, sdk_served?),
             };
             Some(CustomResourceDefinitionVersion {

@@ -21,133 +21,23 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Location};
+pub use crate::registry::SmiObject;
+pub(crate) use crate::registry::versions_of;
+use crate::registry::{self, Decode, RouteError};
 use crate::{access, metrics, perf, specs, split};
 
 /// The API groups this crate knows; any other `apiVersion` is [`Document::Other`].
+/// The same as [`registry::groups`].
 pub const SMI_GROUPS: &[&str] = &[
-    "access.smi-spec.io",
-    "specs.smi-spec.io",
-    "split.smi-spec.io",
-    "metrics.smi-spec.io",
-    "perf.smi-spec.io",
+    access::GROUP,
+    specs::GROUP,
+    split::GROUP,
+    metrics::GROUP,
+    perf::GROUP,
 ];
-
-trait MaybeMeta {
-    fn object_meta(&self) -> Option<&ObjectMeta>;
-}
-
-macro_rules! smi_objects {
-    ($( $variant:ident => $ty:ty, $group:literal, $version:literal, $kind:literal, $meta:ident; )*) => {
-        /// Any SMI object, one variant per kind × version.
-        #[derive(Clone, Debug, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
-        #[non_exhaustive]
-        pub enum SmiObject {
-            $(
-                #[doc = concat!("`", $group, "/", $version, "` `", $kind, "`.")]
-                $variant($ty),
-            )*
-        }
-
-        $( smi_objects!(@meta $ty, $meta); )*
-
-        /// (group, version, kind) of every variant, in declaration order.
-        const TABLE: &[(&str, &str, &str)] = &[ $( ($group, $version, $kind), )* ];
-
-        impl SmiObject {
-            /// `apiVersion` of the object's type (`split.smi-spec.io/v1alpha4`).
-            pub fn api_version(&self) -> &'static str {
-                match self { $( SmiObject::$variant(_) => concat!($group, "/", $version), )* }
-            }
-
-            /// `kind` (`TrafficSplit`).
-            pub fn kind(&self) -> &'static str {
-                match self { $( SmiObject::$variant(_) => $kind, )* }
-            }
-
-            /// Object metadata (`None` for lists).
-            pub fn metadata(&self) -> Option<&ObjectMeta> {
-                match self { $( SmiObject::$variant(o) => o.object_meta(), )* }
-            }
-
-            /// The object as a JSON value (with `apiVersion` and `kind` filled in).
-            pub fn to_value(&self) -> serde_json::Value {
-                let v = match self { $( SmiObject::$variant(o) => to_json(o), )* };
-                with_type_meta(v, self.api_version(), self.kind())
-            }
-
-            fn decode_value(api_version: &str, kind: &str, v: serde_json::Value) -> Option<Result<SmiObject, String>> {
-                $( if api_version == concat!($group, "/", $version) && kind == $kind {
-                    return Some(serde_json::from_value::<$ty>(v).map(SmiObject::$variant).map_err(|e| e.to_string()));
-                } )*
-                None
-            }
-
-            #[cfg(feature = "yaml")]
-            fn decode_yaml(api_version: &str, kind: &str, src: &str, opts: serde_saphyr::Options)
-                -> Option<Result<SmiObject, serde_saphyr::Error>> {
-                $( if api_version == concat!($group, "/", $version) && kind == $kind {
-                    return Some(serde_saphyr::from_str_with_options::<$ty>(src, opts).map(SmiObject::$variant));
-                } )*
-                None
-            }
-
-            fn decode_json(api_version: &str, kind: &str, src: &str) -> Option<Result<SmiObject, serde_json::Error>> {
-                $( if api_version == concat!($group, "/", $version) && kind == $kind {
-                    return Some(serde_json::from_str::<$ty>(src).map(SmiObject::$variant));
-                } )*
-                None
-            }
-
-        }
-    };
-    (@meta $ty:ty, meta) => {
-        impl MaybeMeta for $ty {
-            fn object_meta(&self) -> Option<&ObjectMeta> { Some(kube_core::Resource::meta(self)) }
-        }
-    };
-    (@meta $ty:ty, list) => {
-        impl MaybeMeta for $ty {
-            fn object_meta(&self) -> Option<&ObjectMeta> { None }
-        }
-    };
-}
-
-smi_objects! {
-    TrafficTargetV1alpha1 => access::v1alpha1::TrafficTarget, "access.smi-spec.io", "v1alpha1", "TrafficTarget", meta;
-    TrafficTargetV1alpha2 => access::v1alpha2::TrafficTarget, "access.smi-spec.io", "v1alpha2", "TrafficTarget", meta;
-    TrafficTargetV1alpha3 => access::v1alpha3::TrafficTarget, "access.smi-spec.io", "v1alpha3", "TrafficTarget", meta;
-    TrafficTargetV1alpha4 => access::v1alpha4::TrafficTarget, "access.smi-spec.io", "v1alpha4", "TrafficTarget", meta;
-    IdentityBindingV1alpha4 => access::v1alpha4::IdentityBinding, "access.smi-spec.io", "v1alpha4", "IdentityBinding", meta;
-    HttpRouteGroupV1alpha1 => specs::v1alpha1::HttpRouteGroup, "specs.smi-spec.io", "v1alpha1", "HTTPRouteGroup", meta;
-    HttpRouteGroupV1alpha2 => specs::v1alpha2::HttpRouteGroup, "specs.smi-spec.io", "v1alpha2", "HTTPRouteGroup", meta;
-    HttpRouteGroupV1alpha3 => specs::v1alpha3::HttpRouteGroup, "specs.smi-spec.io", "v1alpha3", "HTTPRouteGroup", meta;
-    HttpRouteGroupV1alpha4 => specs::v1alpha4::HttpRouteGroup, "specs.smi-spec.io", "v1alpha4", "HTTPRouteGroup", meta;
-    TcpRouteV1alpha1 => specs::v1alpha1::TcpRoute, "specs.smi-spec.io", "v1alpha1", "TCPRoute", meta;
-    TcpRouteV1alpha2 => specs::v1alpha2::TcpRoute, "specs.smi-spec.io", "v1alpha2", "TCPRoute", meta;
-    TcpRouteV1alpha3 => specs::v1alpha3::TcpRoute, "specs.smi-spec.io", "v1alpha3", "TCPRoute", meta;
-    TcpRouteV1alpha4 => specs::v1alpha4::TcpRoute, "specs.smi-spec.io", "v1alpha4", "TCPRoute", meta;
-    UdpRouteV1alpha4 => specs::v1alpha4::UdpRoute, "specs.smi-spec.io", "v1alpha4", "UDPRoute", meta;
-    TrafficSplitV1alpha1 => split::v1alpha1::TrafficSplit, "split.smi-spec.io", "v1alpha1", "TrafficSplit", meta;
-    TrafficSplitV1alpha2 => split::v1alpha2::TrafficSplit, "split.smi-spec.io", "v1alpha2", "TrafficSplit", meta;
-    TrafficSplitV1alpha3 => split::v1alpha3::TrafficSplit, "split.smi-spec.io", "v1alpha3", "TrafficSplit", meta;
-    TrafficSplitV1alpha4 => split::v1alpha4::TrafficSplit, "split.smi-spec.io", "v1alpha4", "TrafficSplit", meta;
-    TrafficMetricsV1alpha1 => metrics::v1alpha1::TrafficMetrics, "metrics.smi-spec.io", "v1alpha1", "TrafficMetrics", meta;
-    TrafficMetricsListV1alpha1 => metrics::v1alpha1::TrafficMetricsList, "metrics.smi-spec.io", "v1alpha1", "TrafficMetricsList", list;
-    TrafficMetricsV1alpha2 => metrics::v1alpha2::TrafficMetrics, "metrics.smi-spec.io", "v1alpha2", "TrafficMetrics", meta;
-    TrafficMetricsListV1alpha2 => metrics::v1alpha2::TrafficMetricsList, "metrics.smi-spec.io", "v1alpha2", "TrafficMetricsList", list;
-    PerformanceTest => perf::v1alpha1::PerformanceTest, "perf.smi-spec.io", "v1alpha1", "PerformanceTest", meta;
-    PerformanceTestResult => perf::v1alpha1::PerformanceTestResult, "perf.smi-spec.io", "v1alpha1", "PerformanceTestResult", meta;
-}
-
-fn to_json<T: Serialize>(o: &T) -> serde_json::Value {
-    // Our types serialize to JSON infallibly (string keys, no non-finite floats are produced).
-    serde_json::to_value(o).unwrap_or(serde_json::Value::Null)
-}
 
 fn with_type_meta(v: serde_json::Value, api_version: &str, kind: &str) -> serde_json::Value {
     match v {
@@ -166,6 +56,68 @@ fn with_type_meta(v: serde_json::Value, api_version: &str, kind: &str) -> serde_
     }
 }
 
+struct FromValue(serde_json::Value);
+
+impl Decode for FromValue {
+    type Error = String;
+    fn decode<T: DeserializeOwned>(self) -> Result<T, String> {
+        serde_json::from_value(self.0).map_err(|e| e.to_string())
+    }
+}
+
+struct FromJson<'a>(&'a str);
+
+impl Decode for FromJson<'_> {
+    type Error = serde_json::Error;
+    fn decode<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0)
+    }
+}
+
+#[cfg(feature = "yaml")]
+struct FromYaml<'a>(&'a str, serde_saphyr::Options);
+
+#[cfg(feature = "yaml")]
+impl Decode for FromYaml<'_> {
+    type Error = serde_saphyr::Error;
+    fn decode<T: DeserializeOwned>(self) -> Result<T, serde_saphyr::Error> {
+        serde_saphyr::from_str_with_options(self.0, self.1)
+    }
+}
+
+impl SmiObject {
+    /// The object as a JSON value (with `apiVersion` and `kind` filled in).
+    pub fn to_value(&self) -> serde_json::Value {
+        with_type_meta(self.to_json(), self.api_version(), self.kind())
+    }
+
+    fn decode_value(
+        api_version: &str,
+        kind: &str,
+        v: serde_json::Value,
+    ) -> Option<Result<SmiObject, String>> {
+        SmiObject::decode(api_version, kind, FromValue(v))
+    }
+
+    #[cfg(feature = "yaml")]
+    fn decode_yaml(
+        api_version: &str,
+        kind: &str,
+        src: &str,
+        opts: serde_saphyr::Options,
+    ) -> Option<Result<SmiObject, serde_saphyr::Error>> {
+        SmiObject::decode(api_version, kind, FromYaml(src, opts))
+    }
+
+    fn decode_json(
+        api_version: &str,
+        kind: &str,
+        src: &str,
+    ) -> Option<Result<SmiObject, serde_json::Error>> {
+        SmiObject::decode(api_version, kind, FromJson(src))
+    }
+}
+
 /// group → version → kinds, for every kind this crate knows.
 ///
 /// ```
@@ -174,8 +126,12 @@ fn with_type_meta(v: serde_json::Value, api_version: &str, kind: &str) -> serde_
 /// ```
 pub fn known_api_versions() -> BTreeMap<&'static str, BTreeMap<&'static str, Vec<&'static str>>> {
     let mut out: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
-    for (g, v, k) in TABLE {
-        out.entry(g).or_default().entry(v).or_default().push(k);
+    for kv in registry::kind_versions() {
+        out.entry(kv.group)
+            .or_default()
+            .entry(kv.version)
+            .or_default()
+            .push(kv.kind);
     }
     out
 }
@@ -266,29 +222,6 @@ impl Limits {
     }
 }
 
-/// Versions (in declaration order) that have `kind` in `group`.
-pub(crate) fn versions_of(group: &str, kind: &str) -> Vec<&'static str> {
-    TABLE
-        .iter()
-        .filter(|(g, _, k)| *g == group && *k == kind)
-        .map(|(_, v, _)| *v)
-        .collect()
-}
-
-fn split_group(api_version: &str) -> (&str, &str) {
-    api_version.split_once('/').unwrap_or(("", api_version))
-}
-
-fn known_versions(group: &str) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = TABLE
-        .iter()
-        .filter(|(g, _, _)| *g == group)
-        .map(|(_, v, _)| *v)
-        .collect();
-    v.dedup();
-    v
-}
-
 /// Checks `apiVersion`/`kind` of a JSON object: `Ok(None)` for a non-SMI object (or a mapping
 /// with neither `apiVersion` nor `kind`),
 /// `Ok(Some((apiVersion, kind)))` for a known SMI kind, else the routing error.
@@ -315,34 +248,26 @@ fn route(value: &serde_json::Value) -> Result<Option<(String, String)>, Error> {
     }
     let kind = field("kind")?;
     let api_version = field("apiVersion")?;
-    let (group, version) = split_group(&api_version);
-    let Some(group) = SMI_GROUPS.iter().copied().find(|g| *g == group) else {
-        return Ok(None);
-    };
-    let versions = known_versions(group);
-    if !versions.contains(&version) {
-        return Err(Error::UnknownVersion {
-            location: None,
-            group,
-            api_version: api_version.clone(),
-            kind,
-            known_versions: versions,
-        });
-    }
-    if !TABLE
-        .iter()
-        .any(|(g, v, k)| *g == group && *v == version && *k == kind)
-    {
-        return Err(Error::UnknownKind {
-            location: None,
-            known_kinds: TABLE
-                .iter()
-                .filter(|(g, v, _)| *g == group && *v == version)
-                .map(|(_, _, k)| *k)
-                .collect(),
-            api_version,
-            kind,
-        });
+    match registry::route(&api_version, &kind) {
+        Ok(None) => return Ok(None),
+        Ok(Some(_)) => {}
+        Err(RouteError::UnknownVersion { group, known, .. }) => {
+            return Err(Error::UnknownVersion {
+                location: None,
+                group,
+                api_version,
+                kind,
+                known_versions: known,
+            });
+        }
+        Err(RouteError::UnknownKind { known, .. }) => {
+            return Err(Error::UnknownKind {
+                location: None,
+                known_kinds: known,
+                api_version,
+                kind,
+            });
+        }
     }
     Ok(Some((api_version, kind)))
 }

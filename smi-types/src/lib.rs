@@ -14,6 +14,8 @@
 //! - [`convert`]: version conversion that never drops a field silently, and a conversion
 //!   webhook handler.
 //! - [`crd`]: CustomResourceDefinitions with structural schemas and CEL rules.
+//! - [`registry`]: the one table of every kind × version, from which [`SmiObject`], the CRD
+//!   versions, the conversion dispatch and the router are generated.
 //!
 //! Load a manifest, convert it, print the CRDs:
 //!
@@ -83,6 +85,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod conversion;
 mod macros;
 
 pub mod access;
@@ -94,6 +97,7 @@ pub mod headers;
 pub mod metrics;
 pub mod perf;
 pub mod quantity;
+pub mod registry;
 pub mod specs;
 pub mod split;
 
@@ -108,3 +112,8 @@ pub use error::{Error, Location};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// This crate's README's Rust snippets (the registry example), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

@@ -20,6 +20,14 @@ macro_rules! smi_resource {
             pub const PLURAL: &'static str = $plural;
         }
 
+        impl crate::registry::ObjectMetaOf for $ty {
+            fn object_meta(
+                &self,
+            ) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {
+                Some(&self.metadata)
+            }
+        }
+
         impl kube_core::Resource for $ty {
             type DynamicType = ();
             type Scope = k8s_openapi::NamespaceResourceScope;

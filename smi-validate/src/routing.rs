@@ -1,6 +1,7 @@
 //! Layer 2: routing a document by `apiVersion` + `kind`, and the structural schema of each kind.
 //!
-//! The table comes from `smi-types`: [`smi_types::known_api_versions`] lists the kinds, and the
+//! The table comes from `smi-types`' kind registry: [`smi_types::registry`] lists the kinds
+//! (and which are served by an aggregated API rather than CRDs), and the
 //! CRDs of [`smi_types::crd::generate`] (flavour `AllVersions`) give each version's
 //! `openAPIV3Schema` with its CEL `x-kubernetes-validations`. The schemas are normalized once for
 //! the structure walker (see [`normalize`]). `metrics.smi-spec.io` kinds are served by an
@@ -44,14 +45,8 @@ impl Route {
     }
 }
 
-/// The SMI API groups.
-pub const SMI_GROUPS: &[&str] = &[
-    "access.smi-spec.io",
-    "specs.smi-spec.io",
-    "split.smi-spec.io",
-    "metrics.smi-spec.io",
-    "perf.smi-spec.io",
-];
+/// The SMI API groups (smi-types' list, re-exported).
+pub use smi_types::dynamic::SMI_GROUPS;
 
 /// All SMI kinds (any version).
 pub fn smi_kinds() -> Vec<&'static str> {
@@ -98,9 +93,12 @@ pub fn routes() -> &'static [Route] {
             for (version, kinds) in versions {
                 for kind in kinds {
                     let key = (group.to_owned(), version.to_owned(), kind.to_owned());
+                    let aggregated =
+                        smi_types::registry::lookup(&format!("{group}/{version}"), kind)
+                            .is_some_and(|kv| kv.api == smi_types::registry::Api::Aggregated);
                     let (api, schema) = match schemas.remove(&key) {
                         Some(s) => (ApiKind::Crd, s),
-                        None if group == "metrics.smi-spec.io" => (ApiKind::ReadOnly, any_object()),
+                        None if aggregated => (ApiKind::ReadOnly, any_object()),
                         // a kind without CRD schema: route it, check only what the rules check
                         None => (ApiKind::Crd, any_object()),
                     };
@@ -197,18 +195,17 @@ pub fn route<'a>(api_version: Option<&str>, kind: Option<&str>) -> Routing<'a> {
             };
         }
     };
-    if !SMI_GROUPS.contains(&group) {
+    let known = smi_types::registry::versions_of_group(group);
+    if known.is_empty() {
         return Routing::NotSmi;
     }
-    let in_group: Vec<&Route> = table.iter().filter(|r| r.group == group).collect();
-    if !in_group.iter().any(|r| r.version == version) {
-        let mut known: Vec<&str> = in_group.iter().map(|r| r.version).collect();
-        known.dedup();
+    if !known.contains(&version) {
         return Routing::UnknownVersion {
             group: group.to_owned(),
             known,
         };
     }
+    let in_group: Vec<&Route> = table.iter().filter(|r| r.group == group).collect();
     let Some(kind) = kind else {
         return Routing::MissingKind;
     };

@@ -18,7 +18,7 @@
 //! ```
 
 use super::{v1alpha1, v1alpha2, v1alpha3, v1alpha4};
-use crate::convert::{Converted, Loss};
+use crate::conversion::{Converted, Loss};
 
 fn subject_up(
     s: &v1alpha1::IdentityBindingSubject,

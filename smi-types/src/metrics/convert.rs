@@ -10,7 +10,7 @@
 //! ```
 
 use super::{v1alpha1, v1alpha2};
-use crate::convert::{Converted, Loss};
+use crate::conversion::{Converted, Loss};
 
 /// v1alpha1 → v1alpha2: lossless.
 pub fn traffic_metrics_v1alpha1_to_v1alpha2(
@@ -65,6 +65,55 @@ pub fn traffic_metrics_v1alpha2_to_v1alpha1(
             resource: e.resource.clone(),
         }),
         metrics: o.metrics.clone(),
+    };
+    Converted::new(out, lost)
+}
+
+/// TrafficMetricsList v1alpha1 → v1alpha2: lossless for every item.
+pub fn traffic_metrics_list_v1alpha1_to_v1alpha2(
+    x: &v1alpha1::TrafficMetricsList,
+) -> Converted<v1alpha2::TrafficMetricsList> {
+    let items = x
+        .items
+        .iter()
+        .map(|i| traffic_metrics_v1alpha1_to_v1alpha2(i).value)
+        .collect();
+    let out = v1alpha2::TrafficMetricsList {
+        api_version: v1alpha2::TrafficMetricsList::API_VERSION.into(),
+        kind: v1alpha2::TrafficMetricsList::KIND.into(),
+        metadata: x.metadata.clone(),
+        resource: x.resource.clone(),
+        selector: x.selector.clone(),
+        items,
+    };
+    Converted::new(out, Vec::new())
+}
+
+/// TrafficMetricsList v1alpha2 → v1alpha1: each item's losses, at `items[i].…`.
+pub fn traffic_metrics_list_v1alpha2_to_v1alpha1(
+    x: &v1alpha2::TrafficMetricsList,
+) -> Converted<v1alpha1::TrafficMetricsList> {
+    let mut lost = Vec::new();
+    let items = x
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let c = traffic_metrics_v1alpha2_to_v1alpha1(item);
+            lost.extend(c.lost.into_iter().map(|l| Loss {
+                path: format!("items[{i}].{}", l.path),
+                ..l
+            }));
+            c.value
+        })
+        .collect();
+    let out = v1alpha1::TrafficMetricsList {
+        api_version: v1alpha1::TrafficMetricsList::API_VERSION.into(),
+        kind: v1alpha1::TrafficMetricsList::KIND.into(),
+        metadata: x.metadata.clone(),
+        resource: x.resource.clone(),
+        selector: x.selector.clone(),
+        items,
     };
     Converted::new(out, lost)
 }

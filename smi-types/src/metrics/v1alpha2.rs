@@ -134,8 +134,14 @@ pub struct TrafficMetricsList {
 impl TrafficMetricsList {
     /// `apiVersion` of this list.
     pub const API_VERSION: &'static str = TrafficMetrics::API_VERSION;
+    /// API group of this list.
+    pub const GROUP: &'static str = TrafficMetrics::GROUP;
+    /// API version of this list within the group.
+    pub const VERSION: &'static str = TrafficMetrics::VERSION;
     /// Kind of this list.
     pub const KIND: &'static str = "TrafficMetricsList";
+    /// Plural resource name (the list is read at `trafficmetrics`).
+    pub const PLURAL: &'static str = TrafficMetrics::PLURAL;
 
     /// A list of `items`.
     pub fn new(items: Vec<TrafficMetrics>) -> Self {
@@ -145,5 +151,11 @@ impl TrafficMetricsList {
             items,
             ..Default::default()
         }
+    }
+}
+
+impl crate::registry::ObjectMetaOf for TrafficMetricsList {
+    fn object_meta(&self) -> Option<&ObjectMeta> {
+        None
     }
 }

@@ -15,7 +15,7 @@
 //! ```
 
 use super::{v1alpha1, v1alpha2, v1alpha3, v1alpha4};
-use crate::convert::{Converted, Loss};
+use crate::conversion::{Converted, Loss};
 
 fn match_up(m: &v1alpha1::HttpMatch) -> v1alpha2::HttpMatch {
     v1alpha2::HttpMatch {

@@ -24,7 +24,7 @@
 //! ```
 
 use super::{v1alpha1, v1alpha2, v1alpha3, v1alpha4};
-use crate::convert::{ConvertError, Converted, Loss};
+use crate::conversion::{ConvertError, Converted, Loss};
 use crate::quantity::Quantity;
 
 /// Scales quantities by one common power of ten to the smallest whole numbers with the same
