@@ -21,8 +21,8 @@
 # v1.66.0: later versions need grol.io modules that not every module proxy serves.
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
 set -uo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init grpc-udp
 SECS=${SECS:-5}
 CONNS=${CONNS:-10}
 STREAMS=${STREAMS:-5}
@@ -32,20 +32,16 @@ PORT=${PORT:-18390}
 GRPC_PORT=${GRPC_PORT:-18391}
 UDP_PORT=${UDP_PORT:-18392}
 TOOLS=${TOOLS:-"smi-perf-grpc tonic ghz fortio-grpc smi-perf-udp fortio-udp"}
-BIN=${BIN:-$ROOT/target/release/smi-perf}
 PEERS_BIN=${PEERS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/smi-rs/peers/bin}
 GHZ_VERSION=${GHZ_VERSION:-v0.120.0}
 FORTIO_VERSION=${FORTIO_VERSION:-v1.66.0}
 TONIC_TARGET=${TONIC_TARGET:-$ROOT/target/bench-tonic}
 TONIC=$TONIC_TARGET/release/grpc-tonic-client
-OUT=${OUT:-$HERE/results}
-mkdir -p "$OUT" "$PEERS_BIN"
-STAMP=$(date +%Y%m%d-%H%M%S)
-LOG=$OUT/grpc-udp-$STAMP.txt
+mkdir -p "$PEERS_BIN"
 LIFE=$((REPEAT * SECS * 12 + 120))
 
+bench_build
 if [ "${BUILD:-1}" = 1 ]; then
-  (cd "$ROOT" && timeout 1800 cargo build --release -q -p smi-perf) || { echo "build failed" >&2; exit 2; }
   case " $TOOLS " in *" tonic "*)
     (cd "$HERE/grpc-tonic-client" && CARGO_TARGET_DIR=$TONIC_TARGET timeout 1800 cargo build --release -q) ||
       { echo "tonic client build failed" >&2; exit 2; } ;;
@@ -60,25 +56,17 @@ fi
 GHZ=$PEERS_BIN/ghz
 FORTIO=$PEERS_BIN/fortio
 
-SERVE_PID=
-cleanup() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
-trap cleanup EXIT
-taskset -c 1 timeout "$LIFE" "$BIN" serve --port "$PORT" --grpc-port "$GRPC_PORT" --udp-port "$UDP_PORT" \
-  --lifetime $((LIFE - 5))s >/dev/null 2>&1 &
-SERVE_PID=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$GRPC_PORT") 2>/dev/null && break; sleep 0.1; done
-TARGET_PID=$(pgrep -P "$SERVE_PID" | head -1)
-TICK=$(getconf CLK_TCK)
-srv_cpu() { if [ -n "$TARGET_PID" ] && [ -r "/proc/$TARGET_PID/stat" ]; then awk -v t="$TICK" '{print ($14 + $15) / t}' "/proc/$TARGET_PID/stat"; else echo 0; fi; }
+bench_serve "$GRPC_PORT" "$BIN" serve --port "$PORT" --grpc-port "$GRPC_PORT" --udp-port "$UDP_PORT" \
+  --lifetime $((LIFE - 5))s
 
 # one ROUND NAME CMD... -> "ROUND NAME rps answered_ok client_cpu_s server_cpu_s"
 one() {
-  local round=$1 name=$2; shift 2
-  local out cpu n s0 s1
+  local round=$1 name=$2 n s0 s1 out cpu
+  shift 2
   s0=$(srv_cpu)
-  out=$( { /usr/bin/time -f "CPUSEC %U %S" timeout $((SECS + 30)) taskset -c 0 "$@"; } 2>&1 )
+  timed "$@"
   s1=$(srv_cpu)
-  cpu=$(echo "$out" | awk '{for (i = 1; i < NF - 1; i++) if ($i ~ /CPUSEC$/) print $(i + 1) + $(i + 2)}' | tail -1)
+  out=$RUN_OUT cpu=$RUN_CPU
   case $name in
     smi-perf-*) n=$(echo "$out" | python3 -c '
 import sys, json
@@ -125,50 +113,8 @@ read -ra TL <<<"$TOOLS"
 {
   echo "# grpc-udp $STAMP SECS=$SECS CONNS=$CONNS STREAMS=$STREAMS UDP_CONNS=$UDP_CONNS REPEAT=$REPEAT ghz $GHZ_VERSION fortio $FORTIO_VERSION ($(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg))"
   echo "# round tool rps answered_ok client_cpu_s server_cpu_s"
-  for r in $(seq "$REPEAT"); do
-    k=${#TL[@]}
-    for i in $(seq 0 $((k - 1))); do
-      if [ $((r % 2)) = 1 ]; then j=$(((i + r - 1) % k)); else j=$(((k - 1 - i + r - 1) % k)); fi
-      run_tool "$r" "${TL[$j]}"
-    done
-  done
+  rotate "$REPEAT" run_tool "${TL[@]}"
 } | tee "$LOG"
-
-python3 - "$LOG" <<'PY'
-import sys, statistics as st
-runs = {}
-for line in open(sys.argv[1]):
-    if line.startswith('#') or not line.strip():
-        continue
-    rnd, name, rps, n, cpu, scpu = line.split()
-    runs.setdefault(name, {})[int(rnd)] = dict(rps=float(rps), n=int(n), eff=int(n) / float(cpu),
-                                               srv=float(scpu) * 1e6 / int(n) if float(scpu) > 0 else None)
-order = [t for t in ['smi-perf-grpc', 'tonic', 'ghz', 'fortio-grpc', 'smi-perf-udp', 'fortio-udp'] if t in runs]
-def q(xs):
-    xs = sorted(xs)
-    if len(xs) < 4:
-        return f"{min(xs):.2f}–{max(xs):.2f} (range)"
-    qs = st.quantiles(xs, n=4)
-    return f"{qs[0]:.2f}–{qs[2]:.2f}"
-print("\n| tool | runs | answered/s (median) | requests per client CPU-second (median) | server CPU µs per request (median) |")
-print("|---|---|---|---|---|")
-for t in order:
-    v = list(runs[t].values())
-    srv = [x['srv'] for x in v if x['srv']]
-    print(f"| {t} | {len(v)} | {st.median(x['rps'] for x in v):,.0f} | {st.median(x['eff'] for x in v):,.0f} | "
-          + (f"{st.median(srv):.2f}" if srv else "–") + " |")
-print("\nRatios within each round (both runs of a pair seconds apart):\n")
-print("| ratio | pairs | per client CPU-s: median | interquartile range | rounds ≥ 1 | answered/s: median |")
-print("|---|---|---|---|---|---|")
-for a, b in [('smi-perf-grpc', 'tonic'), ('smi-perf-grpc', 'ghz'), ('smi-perf-grpc', 'fortio-grpc'),
-             ('smi-perf-udp', 'fortio-udp')]:
-    if a not in runs or b not in runs:
-        continue
-    rs = [r for r in runs[a] if r in runs[b]]
-    if not rs:
-        continue
-    er = [runs[a][r]['eff'] / runs[b][r]['eff'] for r in rs]
-    rr = [runs[a][r]['rps'] / runs[b][r]['rps'] for r in rs]
-    print(f"| {a} ÷ {b} | {len(rs)} | **{st.median(er):.2f}** | {q(er)} | {sum(x >= 1 for x in er)}/{len(er)} | {st.median(rr):.2f} |")
-PY
+summarize "$LOG" "smi-perf-grpc tonic ghz fortio-grpc smi-perf-udp fortio-udp" \
+  "smi-perf-grpc/tonic smi-perf-grpc/ghz smi-perf-grpc/fortio-grpc smi-perf-udp/fortio-udp"
 echo "raw: $LOG"

@@ -234,6 +234,8 @@ struct LaneCtx {
     model: LoadModel,
     /// Where this lane records.
     group: GroupRef,
+    /// Open model: the run's precise timer.
+    pacer: crate::pacer::Pacer,
 }
 
 /// What the lanes of one group record into. Lanes are spread over as many groups as the runtime
@@ -437,6 +439,9 @@ pub async fn drive<F: LaneFactory>(
             }))
         })
         .collect();
+    // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
+    // the lanes.
+    let timer = crate::pacer::Timer::start();
     let mut tasks = Vec::with_capacity(prepared.len());
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;
@@ -456,6 +461,7 @@ pub async fn drive<F: LaneFactory>(
             max_in_flight: plan.max_in_flight,
             model: plan.model,
             group: groups[i as usize % groups.len()].clone(),
+            pacer: timer.pacer(),
         };
         tasks.push(tokio::spawn(async move {
             match lctx.model {
@@ -470,6 +476,7 @@ pub async fn drive<F: LaneFactory>(
             last = last.max(finished);
         }
     }
+    drop(timer);
     let mut recorder = Recorder::new(plan.histogram, open).with_stages(plan.histogram, n_stages);
     for g in &groups {
         let mut g = Group::lock(g);
@@ -603,7 +610,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
     // Sends [from, to) refused because the lane's backlog was at its cap when they came due.
     let mut refused: Option<(u64, u64)> = None;
     let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
-    let mut pacer = crate::pacer::Pacer::new();
+    let pacer = c.pacer.clone();
     loop {
         if let Some((from, to)) = refused
             && k >= from
