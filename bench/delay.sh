@@ -12,6 +12,8 @@
 # SERVE_BINS="before=/path/to/old/smi-perf after=target/release/smi-perf" runs the target of each
 # labelled binary in every round, one after the other (the client is always BIN), for a
 # before/after comparison measured side by side.
+# HOG=1 keeps a busy loop on the target's CPU during the runs (what a shared machine does: the
+# 5 ms delay was late only when something else ran on that CPU).
 # Knobs: SECS=3 RATE=1000 CONNS=4 REPEAT=5 DELAYS="0s 100us 500us 1ms 5ms" BIN=target/release/smi-perf
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,9 +33,15 @@ SERVE_BINS=${SERVE_BINS:-"this=$BIN"}
 PORT=${PORT:-18195}
 SERVE_PID=
 stop_serve() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
-trap stop_serve EXIT
+HOG_PID=
+stop_all() { stop_serve; [ -n "$HOG_PID" ] && kill "$HOG_PID" 2>/dev/null; wait "$HOG_PID" 2>/dev/null; }
+trap stop_all EXIT
 TMP=$(mktemp -d)
-echo "# delay $STAMP SECS=$SECS RATE=$RATE CONNS=$CONNS REPEAT=$REPEAT SERVE_BINS=$SERVE_BINS ($(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$LOG"
+if [ "${HOG:-0}" = 1 ]; then
+  taskset -c 1 timeout $((REPEAT * 60 * SECS + 120)) bash -c 'while :; do :; done' &
+  HOG_PID=$!
+fi
+echo "# delay $STAMP HOG=${HOG:-0} SECS=$SECS RATE=$RATE CONNS=$CONNS REPEAT=$REPEAT SERVE_BINS=$SERVE_BINS ($(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$LOG"
 for round in $(seq "$REPEAT"); do
   for sb in $SERVE_BINS; do
     label=${sb%%=*} sbin=${sb#*=}
