@@ -16,7 +16,16 @@ use crate::plan::RunPlan;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a generator can do. The registry rejects a spec outside it before the run.
+///
+/// ```
+/// use smi_perf_engine::Capabilities;
+/// use smi_types::perf::{LoadModel, Protocol};
+/// let caps = Capabilities::new([Protocol::Tcp], [LoadModel::Closed]);
+/// assert!(caps.supports(Protocol::Tcp, LoadModel::Closed));
+/// assert!(!caps.supports(Protocol::Tcp, LoadModel::Open));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// Supported protocols.
     pub protocols: Vec<Protocol>,
@@ -25,6 +34,17 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// The protocols and load models a generator supports.
+    pub fn new(
+        protocols: impl IntoIterator<Item = Protocol>,
+        load_models: impl IntoIterator<Item = LoadModel>,
+    ) -> Capabilities {
+        Capabilities {
+            protocols: protocols.into_iter().collect(),
+            load_models: load_models.into_iter().collect(),
+        }
+    }
+
     /// Whether `protocol` under `model` is supported.
     pub fn supports(&self, protocol: Protocol, model: LoadModel) -> bool {
         self.protocols.contains(&protocol) && self.load_models.contains(&model)
@@ -58,7 +78,7 @@ impl Capabilities {
 /// impl LoadGenerator for Null {
 ///     fn name(&self) -> &str { "null" }
 ///     fn capabilities(&self) -> Capabilities {
-///         Capabilities { protocols: vec![Protocol::Tcp], load_models: vec![LoadModel::Closed] }
+///         Capabilities::new([Protocol::Tcp], [LoadModel::Closed])
 ///     }
 ///     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
 ///         Box::pin(async move { Ok(drive(Arc::new(Null), plan, ctx).await) })

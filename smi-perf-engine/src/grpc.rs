@@ -29,7 +29,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 use smi_types::perf::{GrpcSpec, PerformanceTestSpec};
 
 use crate::driver::{Lane, LaneFactory, Stage};
-use crate::error::{Error, Result};
+use crate::error::{Error, GrpcError, Result};
 use crate::http::Dialer;
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -179,7 +179,6 @@ impl GrpcCall {
     /// assert_eq!((c.path.as_str(), &c.message[..]), ("/smi.perf.v1.Echo/Echo", &b"hi"[..]));
     /// ```
     pub fn from_spec(g: Option<&GrpcSpec>) -> Result<GrpcCall> {
-        let bad = |m: String| Error::Other(format!("spec.grpc: {m}"));
         let Some(g) = g else {
             return Ok(GrpcCall {
                 path: HEALTH_CHECK.into(),
@@ -195,12 +194,9 @@ impl GrpcCall {
                     .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&p))
                     .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&p))
                     .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&p))
-                    .map_err(|e| bad(format!("payload is not base64: {e}")))?;
+                    .map_err(GrpcError::PayloadNotBase64)?;
                 if bytes.len() > MAX_MESSAGE {
-                    return Err(bad(format!(
-                        "payload is {} bytes, above the {MAX_MESSAGE}-byte message limit",
-                        bytes.len()
-                    )));
+                    return Err(GrpcError::PayloadTooLarge { len: bytes.len() }.into());
                 }
                 Some(bytes)
             }
@@ -208,28 +204,24 @@ impl GrpcCall {
         let health = g.health.unwrap_or(false) || (g.service.is_none() && g.method.is_none());
         if health {
             if let Some(m) = &g.method {
-                return Err(bad(format!(
-                    "health: true calls grpc.health.v1.Health/Check; method {m:?} would be ignored"
-                )));
+                return Err(GrpcError::HealthWithMethod { method: m.clone() }.into());
             }
             if payload.is_some() {
-                return Err(bad(
-                    "health: true sends a HealthCheckRequest; payload would be ignored".into(),
-                ));
+                return Err(GrpcError::HealthWithPayload.into());
             }
             return Ok(GrpcCall {
                 path: HEALTH_CHECK.into(),
                 message: Bytes::from(health_request(g.service.as_deref().unwrap_or(""))),
             });
         }
-        let method = g.method.as_deref().ok_or_else(|| {
-            bad("service needs a method (or health: true to check its health)".into())
-        })?;
+        let method = g.method.as_deref().ok_or(GrpcError::NoMethod)?;
         let path = if method.contains('/') {
             if let Some(s) = &g.service {
-                return Err(bad(format!(
-                    "method {method:?} is a full path; service {s:?} would be ignored"
-                )));
+                return Err(GrpcError::FullPathWithService {
+                    method: method.to_owned(),
+                    service: s.clone(),
+                }
+                .into());
             }
             if method.starts_with('/') {
                 method.to_owned()
@@ -237,10 +229,8 @@ impl GrpcCall {
                 format!("/{method}")
             }
         } else {
-            let service = g.service.as_deref().ok_or_else(|| {
-                bad(format!(
-                    "method {method:?} needs a service (or give /package.Service/Method)"
-                ))
+            let service = g.service.as_deref().ok_or_else(|| GrpcError::NoService {
+                method: method.to_owned(),
             })?;
             format!("/{service}/{method}")
         };
@@ -251,9 +241,7 @@ impl GrpcCall {
                     .all(|b| b.is_ascii_alphanumeric() || b"._-$".contains(&b))
         };
         if parts.len() != 2 || !parts.iter().all(|p| name_ok(p)) {
-            return Err(bad(format!(
-                "{path:?} is not /package.Service/Method (letters, digits, '.', '_', '-')"
-            )));
+            return Err(GrpcError::BadPath { path }.into());
         }
         Ok(GrpcCall {
             path,
@@ -349,11 +337,11 @@ impl GrpcFactory {
         let mut targets = Vec::new();
         for e in &plan.endpoints {
             if e.path != "/" {
-                return Err(Error::Other(format!(
-                    "gRPC endpoint {}: the path {:?} would be ignored (the method gives the path: spec.grpc.method)",
-                    e.authority(),
-                    e.path
-                )));
+                return Err(GrpcError::EndpointPath {
+                    authority: e.authority(),
+                    path: e.path.clone(),
+                }
+                .into());
             }
             let tls = e.scheme == "https";
             let authority = crate::http::host_header(e, tls);
@@ -363,7 +351,7 @@ impl GrpcFactory {
                 call.path
             )
             .parse()
-            .map_err(|err| Error::Other(format!("gRPC path {:?}: {err}", call.path)))?;
+            .map_err(|err| Error::http(format!("gRPC path {:?}", call.path), err))?;
             targets.push(Target {
                 connect_addr: e.authority(),
                 host: e.host.clone(),
@@ -383,9 +371,7 @@ impl GrpcFactory {
         );
         for (k, v) in &plan.headers {
             if k == http::header::CONTENT_TYPE || k == http::header::TE {
-                return Err(Error::Other(format!(
-                    "gRPC sets the {k} header itself; remove it from request.headers"
-                )));
+                return Err(GrpcError::ReservedHeader(k.clone()).into());
             }
             headers.append(k.clone(), v.clone());
         }
@@ -416,19 +402,13 @@ impl GrpcFactory {
 fn check_request(spec: &PerformanceTestSpec) -> Result<()> {
     if let Some(r) = &spec.request {
         if r.body.is_some() || r.body_from.is_some() {
-            return Err(Error::Other(
-                "a gRPC call sends spec.grpc.payload (base64 protobuf), not request.body".into(),
-            ));
+            return Err(GrpcError::RequestBody.into());
         }
         if r.method.as_deref().is_some_and(|m| m != "POST") {
-            return Err(Error::Other(
-                "gRPC calls are POST; request.method would be ignored".into(),
-            ));
+            return Err(GrpcError::RequestMethod.into());
         }
         if r.content_type.is_some() || !r.cookies.is_empty() || r.expect_bytes.is_some() {
-            return Err(Error::Other(
-                "request.contentType, cookies and expectBytes do not apply to gRPC (use request.headers for metadata)".into(),
-            ));
+            return Err(GrpcError::RequestFields.into());
         }
     }
     Ok(())

@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::driver::{Lane, LaneFactory, Stage};
-use crate::error::{Error, Result};
+use crate::error::{RequestError, Result};
 use crate::http::{Dialer, host_header};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -62,15 +62,14 @@ fn check_user_header(
 ) -> Result<()> {
     use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
     if *name == CONTENT_LENGTH && value.to_str().ok() != Some(body.len().to_string().as_str()) {
-        return Err(Error::Other(format!(
-            "header content-length: {value:?} disagrees with the body ({} bytes); the engine frames the body itself, remove the header",
-            body.len()
-        )));
+        return Err(RequestError::ContentLength {
+            value: value.clone(),
+            body_len: body.len(),
+        }
+        .into());
     }
     if *name == TRANSFER_ENCODING {
-        return Err(Error::Other(
-            "header transfer-encoding: the engine sends the body with content-length; remove the header".into(),
-        ));
+        return Err(RequestError::TransferEncoding.into());
     }
     Ok(())
 }
@@ -123,10 +122,10 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
         let authority = e.authority();
         let host_header = host_header(e, tls);
         if e.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(Error::Other(format!(
-                "endpoint path {:?}: spaces and control characters must be percent-encoded",
-                e.path
-            )));
+            return Err(RequestError::UnencodedPath {
+                path: e.path.clone(),
+            }
+            .into());
         }
         targets.push(Target {
             connect_addr: authority,

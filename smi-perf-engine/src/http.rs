@@ -143,13 +143,13 @@ fn shared(plan: &RunPlan, h2: bool) -> Result<Arc<Shared>> {
             e.path.clone()
         }
         .parse()
-        .map_err(|err| Error::Other(format!("endpoint path {:?}: {err}", e.path)))?;
+        .map_err(|err| Error::http(format!("endpoint path {:?}", e.path), err))?;
         let mut headers = HeaderMap::new();
         if !h2 {
             headers.insert(
                 http::header::HOST,
                 http::HeaderValue::from_str(&host_header)
-                    .map_err(|err| Error::Other(err.to_string()))?,
+                    .map_err(|err| Error::http("host header", err))?,
             );
         }
         for (k, v) in &plan.headers {

@@ -43,6 +43,8 @@ mod http;
 pub mod k8s;
 mod pacer;
 mod plan;
+#[cfg(feature = "report")]
+#[cfg_attr(docsrs, doc(cfg(feature = "report")))]
 pub mod report;
 mod result;
 pub mod schedule;
@@ -64,7 +66,7 @@ use std::sync::Arc;
 pub use driver::{
     Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, Stage, drive,
 };
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, GrpcError, IntervalError, RequestError, Result, ShardError};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
 pub use grpc::{GrpcCall, GrpcFactory, GrpcLane};
 pub use h1::{

@@ -16,7 +16,7 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use smi_types::perf::{PerformanceTestResult, TimeInterval, TimeSeries};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IntervalError, Result};
 use crate::result::{decode_histogram, encode_histogram};
 use crate::stats::{ErrorKind, HistogramSettings, Outcome, micros};
 
@@ -38,21 +38,24 @@ pub const MAX_INTERVALS: u64 = 36_000;
 /// assert!(check_interval(Duration::from_micros(1500), None).is_err());
 /// ```
 pub fn check_interval(interval: Duration, run: Option<Duration>) -> Result<()> {
-    let bad = |m: String| Err(Error::Other(format!("time-series interval: {m}")));
+    let bad = |e: IntervalError| Err(Error::Interval(e));
     if interval < MIN_INTERVAL {
-        return bad(format!("{interval:?} is shorter than {MIN_INTERVAL:?}"));
+        return bad(IntervalError::TooShort {
+            interval,
+            min: MIN_INTERVAL,
+        });
     }
     if !interval.subsec_nanos().is_multiple_of(1_000_000) {
-        return bad(format!(
-            "{interval:?} is not a whole number of milliseconds"
-        ));
+        return bad(IntervalError::NotWholeMillis(interval));
     }
     if let Some(run) = run
         && run.as_millis() / interval.as_millis() >= u128::from(MAX_INTERVALS)
     {
-        return bad(format!(
-            "{interval:?} cuts a {run:?} run into more than {MAX_INTERVALS} intervals"
-        ));
+        return bad(IntervalError::TooMany {
+            interval,
+            run,
+            max: MAX_INTERVALS,
+        });
     }
     Ok(())
 }

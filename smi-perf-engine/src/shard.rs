@@ -32,7 +32,7 @@ use smi_types::perf::{
 
 use crate::driver::RunContext;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ShardError};
 
 /// A shard refuses a start instant further ahead than this (1 h).
 pub const MAX_START_AHEAD: Duration = Duration::from_secs(3600);
@@ -64,24 +64,22 @@ impl Shard {
     /// Shard `index` of `count`, checked (`count` in 1..=1000, `index < count`).
     pub fn new(index: u32, count: u32) -> Result<Shard> {
         if count == 0 || count > MAX_PARALLELISM as u32 {
-            return Err(Error::Other(format!(
-                "shard count {count} must be in [1, {MAX_PARALLELISM}]"
-            )));
+            return Err(ShardError::Count {
+                count,
+                max: MAX_PARALLELISM as u32,
+            }
+            .into());
         }
         if index >= count {
-            return Err(Error::Other(format!(
-                "shard index {index} must be less than the shard count {count} (indices are 0-based)"
-            )));
+            return Err(ShardError::Index { index, count }.into());
         }
         Ok(Shard { index, count })
     }
 
     /// Parses `i/N` (0-based `i`, e.g. `0/3`, `2/3`).
     pub fn parse(s: &str) -> Result<Shard> {
-        let bad = || {
-            Error::Other(format!(
-                "shard {s:?}: expected INDEX/COUNT with a 0-based index, e.g. 0/3"
-            ))
+        let bad = || ShardError::Syntax {
+            input: s.to_owned(),
         };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let i: u32 = i.trim().parse().map_err(|_| bad())?;
@@ -104,10 +102,12 @@ impl Shard {
         if let Some(p) = spec.parallelism
             && p != n
         {
-            return Err(Error::Other(format!(
-                "spec.parallelism is {p} but the shard is {}/{n}",
-                self.index
-            )));
+            return Err(ShardError::Parallelism {
+                parallelism: p,
+                index: self.index,
+                count: self.count,
+            }
+            .into());
         }
         let mut whole = spec.clone();
         whole.parallelism = Some(n);
@@ -145,11 +145,11 @@ impl std::fmt::Display for Shard {
 
 /// Parses an RFC 3339 instant (`2026-11-30T18:00:00Z`).
 pub fn parse_start_at(s: &str) -> Result<SystemTime> {
-    let t: k8s_openapi::jiff::Timestamp = s.trim().parse().map_err(|e| {
-        Error::Other(format!(
-            "start instant {s:?}: {e} (expected RFC 3339, e.g. 2026-11-30T18:00:00Z)"
-        ))
-    })?;
+    let t: k8s_openapi::jiff::Timestamp =
+        s.trim().parse().map_err(|source| ShardError::StartAt {
+            input: s.to_owned(),
+            source,
+        })?;
     Ok(SystemTime::from(t))
 }
 
@@ -158,17 +158,17 @@ pub fn parse_start_at(s: &str) -> Result<SystemTime> {
 /// longer ago.
 pub fn wait_for(start: SystemTime, now: SystemTime) -> Result<Duration> {
     match start.duration_since(now) {
-        Ok(ahead) if ahead > MAX_START_AHEAD => Err(Error::Other(format!(
-            "start instant is {}s ahead; at most {}s is allowed",
-            ahead.as_secs(),
-            MAX_START_AHEAD.as_secs()
-        ))),
+        Ok(ahead) if ahead > MAX_START_AHEAD => Err(ShardError::TooFarAhead {
+            ahead,
+            max: MAX_START_AHEAD,
+        }
+        .into()),
         Ok(ahead) => Ok(ahead),
-        Err(e) if e.duration() > MAX_START_LATE => Err(Error::Other(format!(
-            "start instant passed {:.1}s ago; a shard starts at most {}s late",
-            e.duration().as_secs_f64(),
-            MAX_START_LATE.as_secs()
-        ))),
+        Err(e) if e.duration() > MAX_START_LATE => Err(ShardError::TooLate {
+            late: e.duration(),
+            max: MAX_START_LATE,
+        }
+        .into()),
         Err(_) => Ok(Duration::ZERO),
     }
 }
@@ -280,8 +280,10 @@ pub fn results_from_text(text: &str) -> Result<Vec<PerformanceTestResult>> {
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                serde_json::from_str(l)
-                    .map_err(|e| Error::Other(format!("marked result line {}: {e}", i + 1)))
+                serde_json::from_str(l).map_err(|source| Error::Json {
+                    what: format!("marked result line {}", i + 1),
+                    source,
+                })
             })
             .collect();
     }
@@ -293,10 +295,9 @@ pub fn results_from_text(text: &str) -> Result<Vec<PerformanceTestResult>> {
         Ok(v) if !v.is_empty() => Ok(v),
         _ => serde_saphyr::from_str::<PerformanceTestResult>(text)
             .map(|r| vec![r])
-            .map_err(|e| {
-                Error::Other(format!(
-                    "no {RESULT_MARKER:?} lines and not a result document: {e}"
-                ))
+            .map_err(|source| Error::Yaml {
+                what: format!("no {RESULT_MARKER:?} lines and not a result document"),
+                source,
             }),
     }
 }

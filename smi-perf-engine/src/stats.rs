@@ -101,6 +101,7 @@ impl std::fmt::Display for ErrorKind {
 
 /// What one request produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// An answer: HTTP status (TCP/UDP echo: 200 when complete), bytes written and read.
     Response {

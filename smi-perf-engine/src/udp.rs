@@ -16,7 +16,7 @@ use bytes::Bytes;
 use tokio::net::UdpSocket;
 
 use crate::driver::{Lane, LaneFactory};
-use crate::error::{Error, Result};
+use crate::error::{RequestError, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
 
@@ -48,11 +48,11 @@ impl UdpFactory {
     /// ```
     pub fn new(plan: &RunPlan) -> Result<Self> {
         if plan.body.len() + SEQ_LEN > MAX_DATAGRAM {
-            return Err(Error::Other(format!(
-                "the UDP payload is {} bytes; with the {SEQ_LEN}-byte sequence number a datagram holds at most {} bytes of payload",
-                plan.body.len(),
-                MAX_DATAGRAM - SEQ_LEN
-            )));
+            return Err(RequestError::DatagramTooLarge {
+                payload: plan.body.len(),
+                max_payload: MAX_DATAGRAM - SEQ_LEN,
+            }
+            .into());
         }
         let timeout_set = plan
             .spec

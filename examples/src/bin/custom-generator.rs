@@ -61,10 +61,7 @@ impl LoadGenerator for RedisPing {
 
     fn capabilities(&self) -> Capabilities {
         // Only what is implemented: the registry refuses anything else before the run.
-        Capabilities {
-            protocols: vec![Protocol::Tcp],
-            load_models: vec![LoadModel::Closed],
-        }
+        Capabilities::new([Protocol::Tcp], [LoadModel::Closed])
     }
 
     fn run(
