@@ -135,9 +135,9 @@ pub enum Error {
     Yaml {
         /// What was read.
         what: String,
-        /// Why.
+        /// Why (boxed: the parser's error is large).
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// Anything else (being replaced by the typed variants above).
     #[error("{0}")]

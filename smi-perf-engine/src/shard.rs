@@ -297,7 +297,7 @@ pub fn results_from_text(text: &str) -> Result<Vec<PerformanceTestResult>> {
             .map(|r| vec![r])
             .map_err(|source| Error::Yaml {
                 what: format!("no {RESULT_MARKER:?} lines and not a result document"),
-                source,
+                source: Box::new(source),
             }),
     }
 }
