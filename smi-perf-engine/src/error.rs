@@ -195,7 +195,7 @@ pub enum RequestError {
     /// A UDP payload that does not fit in one datagram with the sequence number.
     #[error(
         "the UDP payload is {payload} bytes; with the {seq}-byte sequence number a datagram holds at most {max_payload} bytes of payload",
-        seq = crate::udp::SEQ_LEN
+        seq = crate::transport::udp::SEQ_LEN
     )]
     DatagramTooLarge {
         /// Payload bytes.
@@ -213,7 +213,7 @@ pub enum GrpcError {
     #[error("spec.grpc: payload is not base64: {0}")]
     PayloadNotBase64(#[source] base64::DecodeError),
     /// `payload` is above the message limit.
-    #[error("spec.grpc: payload is {len} bytes, above the {max}-byte message limit", max = crate::grpc::MAX_MESSAGE)]
+    #[error("spec.grpc: payload is {len} bytes, above the {max}-byte message limit", max = crate::transport::grpc::MAX_MESSAGE)]
     PayloadTooLarge {
         /// Decoded bytes.
         len: usize,

@@ -186,7 +186,7 @@ impl Registry {
 
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
 /// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), gRPC unary
-/// calls (hand-framed on h2, see [`crate::grpc`]), TCP and UDP, under both load models.
+/// calls (hand-framed on the same h2 transport, see [`crate::grpc`]), TCP and UDP, under both load models.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builtin;
 
@@ -211,19 +211,33 @@ impl LoadGenerator for Builtin {
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
             match plan.protocol {
-                Protocol::Http => {
-                    Ok(drive(Arc::new(crate::h1::Http1Factory::new(&plan)?), plan, ctx).await)
+                Protocol::Http => Ok(drive(
+                    Arc::new(crate::transport::h1::Http1Factory::new(&plan)?),
+                    plan,
+                    ctx,
+                )
+                .await),
+                Protocol::Http2 => Ok(drive(
+                    Arc::new(crate::transport::h2::Http2Factory::new(&plan)?),
+                    plan,
+                    ctx,
+                )
+                .await),
+                Protocol::Tcp => {
+                    Ok(drive(Arc::new(crate::transport::tcp::TcpFactory), plan, ctx).await)
                 }
-                Protocol::Http2 => {
-                    Ok(drive(Arc::new(crate::http::Http2Factory::new(&plan)?), plan, ctx).await)
-                }
-                Protocol::Tcp => Ok(drive(Arc::new(crate::tcp::TcpFactory), plan, ctx).await),
-                Protocol::Grpc => {
-                    Ok(drive(Arc::new(crate::grpc::GrpcFactory::new(&plan)?), plan, ctx).await)
-                }
-                Protocol::Udp => {
-                    Ok(drive(Arc::new(crate::udp::UdpFactory::new(&plan)?), plan, ctx).await)
-                }
+                Protocol::Grpc => Ok(drive(
+                    Arc::new(crate::transport::grpc::GrpcFactory::new(&plan)?),
+                    plan,
+                    ctx,
+                )
+                .await),
+                Protocol::Udp => Ok(drive(
+                    Arc::new(crate::transport::udp::UdpFactory::new(&plan)?),
+                    plan,
+                    ctx,
+                )
+                .await),
             }
         })
     }
@@ -259,7 +273,7 @@ impl LoadGenerator for Hyper {
 
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
-            let factory = crate::http::HyperHttp1Factory::new(&plan)?;
+            let factory = crate::transport::hyper_h1::HyperHttp1Factory::new(&plan)?;
             Ok(drive(Arc::new(factory), plan, ctx).await)
         })
     }

@@ -35,9 +35,6 @@
 mod driver;
 mod error;
 mod generator;
-pub mod grpc;
-mod h1;
-mod http;
 #[cfg(feature = "k8s")]
 #[cfg_attr(docsrs, doc(cfg(feature = "k8s")))]
 pub mod k8s;
@@ -55,11 +52,7 @@ pub mod serve;
 pub mod shard;
 pub mod smp;
 mod stats;
-mod tcp;
-#[cfg(feature = "tls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub mod tls;
-mod udp;
+pub mod transport;
 
 use std::sync::Arc;
 
@@ -68,11 +61,6 @@ pub use driver::{
 };
 pub use error::{BoxError, Error, GrpcError, IntervalError, RequestError, Result, ShardError};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
-pub use grpc::{GrpcCall, GrpcFactory, GrpcLane};
-pub use h1::{
-    Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS, ReadError, ResponseSummary, read_response,
-};
-pub use http::{Http2Factory, Http2Lane, HyperHttp1Factory, HyperHttp1Lane, classify};
 pub use plan::{MAX_BODY, RunPlan, TlsOptions, read_body_file};
 pub use result::{
     ENGINE_VERSION, SUCCEEDED_METRIC, build_result, decode_histogram, default_thresholds,
@@ -82,8 +70,18 @@ pub use result::{
 pub use stats::{
     ErrorKind, GRPC_CODES, HistogramSettings, Outcome, Recorder, grpc_code_name, micros,
 };
-pub use tcp::{TcpFactory, TcpLane};
-pub use udp::{DEFAULT_LOSS_TIMEOUT, MAX_DATAGRAM, SEQ_LEN, UdpFactory, UdpLane};
+pub use transport::grpc::{self, GrpcCall, GrpcExchange, GrpcFactory, GrpcLane};
+pub use transport::h1::{Http1Factory, Http1Lane, MAX_HEAD, MAX_HEADERS};
+/// The HTTP/1.1 response reader of the native lane, public for the fuzz targets.
+#[doc(hidden)]
+pub use transport::h1::{ReadError, ResponseSummary, read_response};
+pub use transport::h2::{Exchange, H2Factory, H2Lane, Http2Exchange, Http2Factory, Http2Lane};
+pub use transport::hyper_h1::{HyperHttp1Factory, HyperHttp1Lane, classify};
+pub use transport::tcp::{TcpFactory, TcpLane};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use transport::tls;
+pub use transport::udp::{DEFAULT_LOSS_TIMEOUT, MAX_DATAGRAM, SEQ_LEN, UdpFactory, UdpLane};
 
 pub use smi_types::perf::{PerformanceTest, PerformanceTestResult, PerformanceTestSpec};
 

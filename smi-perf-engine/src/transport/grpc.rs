@@ -1,6 +1,7 @@
 //! gRPC unary calls over HTTP/2, framed by hand on the `h2` crate: h2c (prior knowledge) for
 //! `http://`, `grpc://` and bare `host:port` endpoints, TLS with ALPN `h2` for `https://` (feature
-//! `tls`). `streamsPerConnection` lanes share one connection, as the HTTP/2 lanes do.
+//! `tls`), riding the one HTTP/2 transport ([`H2Factory`]): `streamsPerConnection` lanes share a
+//! connection.
 //!
 //! A call is `POST /package.Service/Method` with `content-type: application/grpc`,
 //! `te: trailers` and one length-prefixed message (1-byte compressed flag, always 0 here; 4-byte
@@ -21,16 +22,15 @@
 //! protobuf library on the hot path. By default the call is `grpc.health.v1.Health/Check`, whose
 //! request (`HealthCheckRequest { service }`) is encoded here.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 use smi_types::perf::{GrpcSpec, PerformanceTestSpec};
 
-use crate::driver::{Lane, LaneFactory, Stage};
+use super::dial::host_header;
+use super::h2::sealed::Sealed;
+use super::h2::{Exchange, H2Factory, H2Lane, classify_h2, header_size};
 use crate::error::{Error, GrpcError, Result};
-use crate::http::Dialer;
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
 
@@ -276,65 +276,32 @@ fn parse_code(v: &HeaderValue) -> u8 {
         .map_or(code::UNKNOWN, |c| c as u8)
 }
 
-fn classify_h2(e: &h2::Error) -> ErrorKind {
-    if let Some(io) = e.get_io() {
-        return ErrorKind::from_io(io);
-    }
-    if e.is_go_away() || e.is_reset() {
-        ErrorKind::Reset
-    } else {
-        ErrorKind::Protocol
-    }
-}
-
-fn header_size(h: &HeaderMap) -> u64 {
-    h.iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum::<usize>() as u64
-}
-
-/// One endpoint, prepared once.
+/// gRPC unary calls (protocol `gRPC`): one call, framed once, to each endpoint, riding the
+/// HTTP/2 transport ([`H2Factory`]).
 #[derive(Debug)]
-struct Target {
-    connect_addr: String,
-    /// TLS server name when none is configured (read only with the `tls` feature).
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    host: String,
-    tls: bool,
-    uri: Uri,
-}
-
-/// Shared, read-only state of every lane.
-#[derive(Debug)]
-struct Shared {
-    targets: Vec<Target>,
+pub struct GrpcExchange {
+    /// Per endpoint: `scheme://authority/package.Service/Method`.
+    uris: Vec<Uri>,
     headers: HeaderMap,
     /// The framed request message.
     framed: Bytes,
     /// Estimated bytes of a request (headers + the framed message).
     sent: u64,
-    dialer: Dialer,
-}
-
-/// One HTTP/2 connection shared by the stream lanes of a connection group.
-#[derive(Debug, Default)]
-struct Slot {
-    current: tokio::sync::Mutex<(u64, Option<h2::client::SendRequest<Bytes>>)>,
 }
 
 /// Makes gRPC lanes: `streamsPerConnection` lanes per connection, sharing it.
-#[derive(Debug)]
-pub struct GrpcFactory {
-    shared: Arc<Shared>,
-}
+pub type GrpcFactory = H2Factory<GrpcExchange>;
 
-impl GrpcFactory {
-    /// Prepares the call (`spec.grpc`), the request headers (`request.headers` become metadata)
-    /// and the TLS config (ALPN `h2`) of `plan`.
+/// One stream slot of a gRPC (HTTP/2) connection.
+pub type GrpcLane = H2Lane<GrpcExchange>;
+
+impl GrpcExchange {
+    /// Prepares the call (`spec.grpc`) and the request headers (`request.headers` become
+    /// metadata) of `plan`.
     pub fn new(plan: &RunPlan) -> Result<Self> {
         let call = GrpcCall::from_spec(plan.spec.grpc.as_ref())?;
         check_request(&plan.spec)?;
-        let mut targets = Vec::new();
+        let mut uris = Vec::new();
         for e in &plan.endpoints {
             if e.path != "/" {
                 return Err(GrpcError::EndpointPath {
@@ -344,7 +311,7 @@ impl GrpcFactory {
                 .into());
             }
             let tls = e.scheme == "https";
-            let authority = crate::http::host_header(e, tls);
+            let authority = host_header(e, tls);
             let uri: Uri = format!(
                 "{}://{authority}{}",
                 if tls { "https" } else { "http" },
@@ -352,12 +319,7 @@ impl GrpcFactory {
             )
             .parse()
             .map_err(|err| Error::http(format!("gRPC path {:?}", call.path), err))?;
-            targets.push(Target {
-                connect_addr: e.authority(),
-                host: e.host.clone(),
-                tls,
-                uri,
-            });
+            uris.push(uri);
         }
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -380,21 +342,63 @@ impl GrpcFactory {
             + (":method: POST".len() + 4) as u64
             + (call.path.len() + 9) as u64
             + framed.len() as u64;
-        let dialer = Dialer::new(plan, targets.iter().any(|t| t.tls), true)?;
-        Ok(GrpcFactory {
-            shared: Arc::new(Shared {
-                targets,
-                headers,
-                framed,
-                sent,
-                dialer,
-            }),
+        Ok(GrpcExchange {
+            uris,
+            headers,
+            framed,
+            sent,
         })
     }
 
     /// The `:path` every call uses.
     pub fn path(&self) -> &str {
-        self.shared.targets.first().map_or("", |t| t.uri.path())
+        self.uris.first().map_or("", |u| u.path())
+    }
+}
+
+impl H2Factory<GrpcExchange> {
+    /// Prepares the call (`spec.grpc`), the request headers (`request.headers` become metadata)
+    /// and the TLS config (ALPN `h2`) of `plan`.
+    pub fn new(plan: &RunPlan) -> Result<Self> {
+        Self::with(plan, GrpcExchange::new(plan)?)
+    }
+
+    /// The `:path` every call uses.
+    pub fn path(&self) -> &str {
+        self.exchange().path()
+    }
+}
+
+impl Sealed for GrpcExchange {}
+
+impl Exchange for GrpcExchange {
+    fn head(&self, i: usize) -> Request<()> {
+        let mut req = Request::new(());
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = self.uris[i].clone();
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
+
+    fn body(&self) -> &Bytes {
+        &self.framed
+    }
+
+    fn sent(&self, _: usize) -> u64 {
+        self.sent
+    }
+
+    async fn answer(&self, res: http::Response<h2::RecvStream>, sent: u64) -> Outcome {
+        let (parts, body) = res.into_parts();
+        match read_answer(parts, body).await {
+            Ok((status, code, received)) => Outcome::Grpc {
+                status,
+                code,
+                sent,
+                received,
+            },
+            Err(kind) => Outcome::Error { kind, sent },
+        }
     }
 }
 
@@ -412,165 +416,6 @@ fn check_request(spec: &PerformanceTestSpec) -> Result<()> {
         }
     }
     Ok(())
-}
-
-impl LaneFactory for GrpcFactory {
-    type Lane = GrpcLane;
-    fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<GrpcLane> {
-        let n = self.shared.targets.len();
-        let slots: Arc<Vec<Slot>> = Arc::new((0..n).map(|_| Slot::default()).collect());
-        (0..plan.streams)
-            .map(|s| GrpcLane {
-                shared: self.shared.clone(),
-                slots: slots.clone(),
-                mine: (0..n).map(|_| None).collect(),
-                next: (conn as usize + s as usize) % n.max(1),
-                stage: Stage::Exchange,
-            })
-            .collect()
-    }
-}
-
-/// One stream slot of a gRPC (HTTP/2) connection.
-#[derive(Debug)]
-pub struct GrpcLane {
-    shared: Arc<Shared>,
-    slots: Arc<Vec<Slot>>,
-    /// Per endpoint: this lane's clone of the sender and its generation.
-    mine: Vec<Option<(u64, h2::client::SendRequest<Bytes>)>>,
-    next: usize,
-    stage: Stage,
-}
-
-impl GrpcLane {
-    async fn connect(&mut self, i: usize) -> Result<h2::client::SendRequest<Bytes>, ErrorKind> {
-        let t = &self.shared.targets[i];
-        self.stage = Stage::Connect;
-        let tcp = self.shared.dialer.tcp(&t.connect_addr).await?;
-        self.stage = Stage::Handshake;
-        macro_rules! handshake {
-            ($io:expr) => {{
-                let (sender, conn) = h2::client::Builder::new()
-                    .initial_window_size(1 << 20)
-                    .initial_connection_window_size(4 << 20)
-                    .handshake::<_, Bytes>($io)
-                    .await
-                    .map_err(|e| classify_h2(&e))?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                Ok(sender)
-            }};
-        }
-        if t.tls {
-            #[cfg(feature = "tls")]
-            {
-                let s = self.shared.dialer.tls(&t.host, tcp).await?;
-                return handshake!(s);
-            }
-            #[cfg(not(feature = "tls"))]
-            return Err(ErrorKind::Tls);
-        }
-        handshake!(tcp)
-    }
-
-    /// A live sender for endpoint `i`, reconnecting the shared connection when this lane's copy
-    /// is stale and nobody else has replaced it yet.
-    async fn sender(&mut self, i: usize) -> Result<h2::client::SendRequest<Bytes>, ErrorKind> {
-        if let Some((_, s)) = &self.mine[i] {
-            return Ok(s.clone());
-        }
-        self.stage = Stage::Connect;
-        let slots = self.slots.clone();
-        let mut slot = slots[i].current.lock().await;
-        if slot.1.is_none() {
-            let s = self.connect(i).await?;
-            slot.0 += 1;
-            slot.1 = Some(s);
-        }
-        self.stage = Stage::Exchange;
-        let s = slot.1.clone().expect("set above");
-        self.mine[i] = Some((slot.0, s.clone()));
-        Ok(s)
-    }
-
-    /// Drops this lane's sender for `i` and, if the shared one is the same generation, that too.
-    fn forget(&mut self, i: usize) {
-        if let Some((g, _)) = self.mine[i].take()
-            && let Ok(mut slot) = self.slots[i].current.try_lock()
-            && slot.0 == g
-        {
-            slot.1 = None;
-        }
-    }
-
-    async fn call(&mut self, i: usize) -> Outcome {
-        let sent = self.shared.sent;
-        let mut sender = match self.sender(i).await {
-            Ok(s) => s,
-            Err(kind) => return Outcome::Error { kind, sent: 0 },
-        };
-        sender = match sender.ready().await {
-            Ok(s) => s,
-            Err(_) => {
-                // The connection is gone: reconnect once.
-                self.forget(i);
-                match self.sender(i).await {
-                    Ok(s) => match s.ready().await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            self.forget(i);
-                            return Outcome::Error {
-                                kind: classify_h2(&e),
-                                sent: 0,
-                            };
-                        }
-                    },
-                    Err(kind) => return Outcome::Error { kind, sent: 0 },
-                }
-            }
-        };
-        let shared = &*self.shared;
-        let mut req = Request::new(());
-        *req.method_mut() = http::Method::POST;
-        *req.uri_mut() = shared.targets[i].uri.clone();
-        *req.headers_mut() = shared.headers.clone();
-        let (response, mut stream) = match sender.send_request(req, false) {
-            Ok(x) => x,
-            Err(e) => {
-                self.forget(i);
-                return Outcome::Error {
-                    kind: classify_h2(&e),
-                    sent: 0,
-                };
-            }
-        };
-        if let Err(e) = stream.send_data(shared.framed.clone(), true) {
-            return Outcome::Error {
-                kind: classify_h2(&e),
-                sent,
-            };
-        }
-        let res = match response.await {
-            Ok(r) => r,
-            Err(e) => {
-                return Outcome::Error {
-                    kind: classify_h2(&e),
-                    sent,
-                };
-            }
-        };
-        let (parts, body) = res.into_parts();
-        match read_answer(parts, body).await {
-            Ok((status, code, received)) => Outcome::Grpc {
-                status,
-                code,
-                sent,
-                received,
-            },
-            Err(kind) => Outcome::Error { kind, sent },
-        }
-    }
 }
 
 /// Reads a gRPC answer: `(HTTP status, gRPC status, bytes received)`, or a transport error.
@@ -654,27 +499,6 @@ async fn read_answer(
         return Ok((status, code::INTERNAL, received));
     }
     Ok((status, code, received))
-}
-
-impl Lane for GrpcLane {
-    async fn prepare(&mut self) {
-        let _ = self.sender(self.next).await;
-    }
-
-    async fn request(&mut self) -> Outcome {
-        let i = self.next;
-        self.next = (self.next + 1) % self.mine.len();
-        self.call(i).await
-    }
-
-    fn timeout_kind(&self) -> ErrorKind {
-        self.stage.timeout_kind()
-    }
-
-    fn reset(&mut self) {
-        // A cancelled stream does not poison an HTTP/2 connection (dropping it resets the stream).
-        self.stage = Stage::Exchange;
-    }
 }
 
 // ------------------------------------------------------------------------------------------

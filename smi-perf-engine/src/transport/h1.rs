@@ -18,12 +18,11 @@
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::dial::{Dialer, Io, Peer, host_header};
 use crate::driver::{Lane, LaneFactory, Stage};
 use crate::error::{RequestError, Result};
-use crate::http::{Dialer, host_header};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
 
@@ -37,10 +36,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// One endpoint: where to connect and the request, encoded once.
 #[derive(Debug)]
 struct Target {
-    connect_addr: String,
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    host: String,
-    tls: bool,
+    peer: Peer,
     /// The whole request: request line, fields, blank line, body.
     request: Bytes,
 }
@@ -118,9 +114,8 @@ fn encode(plan: &RunPlan, path: &str, host_header: &str) -> Result<Bytes> {
 fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
     let mut targets = Vec::with_capacity(plan.endpoints.len());
     for e in &plan.endpoints {
-        let tls = e.scheme == "https";
-        let authority = e.authority();
-        let host_header = host_header(e, tls);
+        let peer = Peer::of(e);
+        let host_header = host_header(e, peer.tls);
         if e.path.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(RequestError::UnencodedPath {
                 path: e.path.clone(),
@@ -128,13 +123,12 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
             .into());
         }
         targets.push(Target {
-            connect_addr: authority,
-            host: e.host.clone(),
-            tls,
+            peer,
             request: encode(plan, &e.path, &host_header)?,
         });
     }
-    let dialer = Dialer::new(plan, targets.iter().any(|t| t.tls), false)?;
+    let peers: Vec<Peer> = targets.iter().map(|t| t.peer.clone()).collect();
+    let dialer = Dialer::for_peers(plan, &peers, false)?;
     Ok(Arc::new(Shared {
         targets,
         head_method: plan.method == http::Method::HEAD,
@@ -142,58 +136,12 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
     }))
 }
 
-/// A plain or TLS connection.
-enum Io {
-    Plain(TcpStream),
-    #[cfg(feature = "tls")]
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl Io {
-    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        match self {
-            Io::Plain(s) => s.write_all(b).await,
-            #[cfg(feature = "tls")]
-            Io::Tls(s) => {
-                s.write_all(b).await?;
-                s.flush().await
-            }
-        }
-    }
-}
-
-impl AsyncRead for Io {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
-            #[cfg(feature = "tls")]
-            Io::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
 impl Shared {
     /// Connects to `t`, keeping `stage` up to date (read when a timeout cancels the connect).
     async fn connect(&self, t: &Target, stage: &mut Stage) -> std::result::Result<Io, ErrorKind> {
-        *stage = Stage::Connect;
-        let s = self.dialer.tcp(&t.connect_addr).await?;
-        if !t.tls {
-            *stage = Stage::Exchange;
-            return Ok(Io::Plain(s));
-        }
-        #[cfg(feature = "tls")]
-        return {
-            *stage = Stage::Handshake;
-            let s = self.dialer.tls(&t.host, s).await?;
-            *stage = Stage::Exchange;
-            Ok(Io::Tls(Box::new(s)))
-        };
-        #[cfg(not(feature = "tls"))]
-        Err(ErrorKind::Tls)
+        let io = self.dialer.connect(&t.peer, stage).await?;
+        *stage = Stage::Exchange;
+        Ok(io)
     }
 }
 

@@ -1,0 +1,26 @@
+//! The built-in transports: each is a [`LaneFactory`](crate::LaneFactory) whose lanes send one
+//! request at a time.
+//!
+//! | module | protocol | lanes |
+//! | --- | --- | --- |
+//! | [`h1`] | `HTTP` (generator `builtin`) | the engine's own HTTP/1.1 client: one keep-alive connection per endpoint per lane, requests encoded once, responses parsed with `httparse` |
+//! | [`hyper_h1`] | `HTTP` (generator `hyper`) | hyper's HTTP/1.1 client, for comparison |
+//! | [`h2`] | `HTTP2`, `gRPC` | the one HTTP/2 transport (`h2` crate): `streamsPerConnection` lanes share a connection; plain requests ([`h2::Http2Exchange`]) and gRPC unary calls ([`grpc::GrpcExchange`]) ride it |
+//! | [`grpc`] | `gRPC` | gRPC framing, the call `spec.grpc` describes, the answer's status |
+//! | [`tcp`] | `TCP` | write the payload, read the expected bytes back |
+//! | [`udp`] | `UDP` | one datagram out, the echo matched by sequence number |
+//! | `tls` | | the rustls client configuration (feature `tls`) |
+//!
+//! Every connection-oriented transport dials through one dialer (TCP with `TCP_NODELAY`, then
+//! TLS for `https`).
+
+mod dial;
+pub mod grpc;
+pub mod h1;
+pub mod h2;
+pub mod hyper_h1;
+pub mod tcp;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
+pub mod udp;
