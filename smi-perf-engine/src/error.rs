@@ -104,7 +104,7 @@ pub enum Error {
     #[error("time-series interval: {0}")]
     Interval(IntervalError),
     /// The histograms of the run would take more memory than the engine allows
-    /// ([`MAX_HISTOGRAM_MEMORY`](crate::plan::MAX_HISTOGRAM_MEMORY)).
+    /// (`MAX_HISTOGRAM_MEMORY`, 1 GiB).
     #[error(
         "the histograms would take {} MiB ({} KiB each, {workers} worker thread(s)), more than {} MiB: lower spec.histogram.significantDigits or highestMicros, or spec.threads (--threads)",
         total >> 20,
