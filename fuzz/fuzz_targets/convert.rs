@@ -61,10 +61,9 @@ fuzz_target!(|data: &[u8]| {
 /// Every apiVersion of the object's kind.
 fn versions(o: &SmiObject) -> Vec<String> {
     let (group, _) = o.api_version().split_once('/').expect("group/version");
-    smi_types::known_api_versions()[group]
-        .iter()
-        .filter(|(_, kinds)| kinds.contains(&o.kind()))
-        .map(|(v, _)| format!("{group}/{v}"))
+    smi_types::registry::versions_of(group, o.kind())
+        .into_iter()
+        .map(|v| format!("{group}/{v}"))
         .collect()
 }
 
@@ -109,7 +108,8 @@ fn convert(o: &SmiObject, target: &str) -> Option<SmiObject> {
 
 /// The conversion webhook on one object and a desired version picked by `mode`.
 fn review(object: serde_json::Value, mode: u8) {
-    let desired = smi_fuzz::API_VERSIONS[(mode as usize >> 1) % smi_fuzz::API_VERSIONS.len()];
+    let versions = smi_fuzz::api_versions();
+    let desired = versions[(mode as usize >> 1) % versions.len()];
     let review = serde_json::json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "ConversionReview",

@@ -90,45 +90,42 @@ pub fn seeds() -> &'static [Node] {
     })
 }
 
-/// Every `apiVersion` the SMI crates know, plus a few that they must reject or skip.
-pub const API_VERSIONS: &[&str] = &[
-    "split.smi-spec.io/v1alpha1",
-    "split.smi-spec.io/v1alpha2",
-    "split.smi-spec.io/v1alpha3",
-    "split.smi-spec.io/v1alpha4",
-    "access.smi-spec.io/v1alpha1",
-    "access.smi-spec.io/v1alpha2",
-    "access.smi-spec.io/v1alpha3",
-    "access.smi-spec.io/v1alpha4",
-    "specs.smi-spec.io/v1alpha1",
-    "specs.smi-spec.io/v1alpha2",
-    "specs.smi-spec.io/v1alpha3",
-    "specs.smi-spec.io/v1alpha4",
-    "metrics.smi-spec.io/v1alpha1",
-    "metrics.smi-spec.io/v1alpha2",
-    "perf.smi-spec.io/v1alpha1",
-    "split.smi-spec.io/v1beta1",
-    "v1alpha4",
-    "v1",
-    "",
-];
+/// `apiVersion`s the SMI crates must reject or skip, added to the registry's.
+const OTHER_API_VERSIONS: &[&str] = &["split.smi-spec.io/v9", "v1alpha4", "v1", ""];
 
-/// Every SMI kind, plus a few others.
-pub const KINDS: &[&str] = &[
-    "TrafficSplit",
-    "TrafficTarget",
-    "IdentityBinding",
-    "HTTPRouteGroup",
-    "TCPRoute",
-    "UDPRoute",
-    "TrafficMetrics",
-    "TrafficMetricsList",
-    "PerformanceTest",
-    "PerformanceTestResult",
-    "Service",
-    "TestStep",
-    "",
-];
+/// Kinds that are not SMI's, added to the registry's.
+const OTHER_KINDS: &[&str] = &["Service", "TestStep", ""];
+
+/// Every `apiVersion` the SMI crates know (from `smi_types::registry`), plus a few that they
+/// must reject or skip.
+pub fn api_versions() -> &'static [&'static str] {
+    static V: OnceLock<Vec<&'static str>> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut v: Vec<&'static str> = Vec::new();
+        for kv in smi_types::registry::kind_versions() {
+            if !v.contains(&kv.api_version) {
+                v.push(kv.api_version);
+            }
+        }
+        v.extend_from_slice(OTHER_API_VERSIONS);
+        v
+    })
+}
+
+/// Every SMI kind (from `smi_types::registry`), plus a few others.
+pub fn kinds() -> &'static [&'static str] {
+    static K: OnceLock<Vec<&'static str>> = OnceLock::new();
+    K.get_or_init(|| {
+        let mut k: Vec<&'static str> = Vec::new();
+        for kv in smi_types::registry::kind_versions() {
+            if !k.contains(&kv.kind) {
+                k.push(kv.kind);
+            }
+        }
+        k.extend_from_slice(OTHER_KINDS);
+        k
+    })
+}
 
 /// Field names that occur in SMI objects: inserting these reaches deeper than random strings.
 const FIELDS: &[&str] = &[
@@ -482,9 +479,9 @@ pub enum Edit {
     Duplicate { at: u16, which: u8 },
     /// Change the node's type, keeping what can be kept (`"5"` ↔ `5`, `x` → `[x]`, …).
     ChangeType { at: u16, to: u8 },
-    /// Set `apiVersion` to one of [`API_VERSIONS`].
+    /// Set `apiVersion` to one of [`api_versions`].
     ApiVersion(u8),
-    /// Set `kind` to one of [`KINDS`].
+    /// Set `kind` to one of [`kinds`].
     Kind(u8),
     /// Rename a mapping key.
     RenameKey { at: u16, which: u8, to: Key },
@@ -535,9 +532,9 @@ pub fn apply(doc: &mut Node, edit: &Edit) {
         Edit::ApiVersion(i) => set_top(
             doc,
             "apiVersion",
-            API_VERSIONS[*i as usize % API_VERSIONS.len()],
+            api_versions()[*i as usize % api_versions().len()],
         ),
-        Edit::Kind(i) => set_top(doc, "kind", KINDS[*i as usize % KINDS.len()]),
+        Edit::Kind(i) => set_top(doc, "kind", kinds()[*i as usize % kinds().len()]),
         Edit::RenameKey { at, which, to } => {
             if let Node::Map(m) = doc.nth_mut(*at as usize)
                 && !m.is_empty()
