@@ -25,7 +25,6 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Location};
 pub use crate::registry::SmiObject;
-pub(crate) use crate::registry::versions_of;
 use crate::registry::{self, Decode, RouteError};
 use crate::{access, metrics, perf, specs, split};
 

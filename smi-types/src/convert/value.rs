@@ -51,7 +51,7 @@ pub const STASH_ANNOTATION: &str = "convert.smi-rs.io/stash";
 
 type Obj = Map<String, Value>;
 
-/// The kinds with more than one version.
+/// The kinds with more than one version (each has its own pivot layout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     TrafficTarget,
@@ -62,20 +62,22 @@ enum Kind {
     TrafficMetricsList,
 }
 
-fn kind_of(group: &str, kind: &str) -> Option<(Kind, &'static str, &'static [&'static str])> {
-    const FOUR: &[&str] = &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"];
-    const TWO: &[&str] = &["v1alpha1", "v1alpha2"];
-    Some(match (group, kind) {
-        ("access.smi-spec.io", "TrafficTarget") => (Kind::TrafficTarget, "TrafficTarget", FOUR),
-        ("specs.smi-spec.io", "HTTPRouteGroup") => (Kind::HttpRouteGroup, "HTTPRouteGroup", FOUR),
-        ("specs.smi-spec.io", "TCPRoute") => (Kind::TcpRoute, "TCPRoute", FOUR),
-        ("split.smi-spec.io", "TrafficSplit") => (Kind::TrafficSplit, "TrafficSplit", FOUR),
-        ("metrics.smi-spec.io", "TrafficMetrics") => (Kind::TrafficMetrics, "TrafficMetrics", TWO),
-        ("metrics.smi-spec.io", "TrafficMetricsList") => {
-            (Kind::TrafficMetricsList, "TrafficMetricsList", TWO)
-        }
+/// The pivot kind of `group`/`kind`, its kind string and its versions (oldest first, from the
+/// [registry](crate::registry)).
+fn kind_of(group: &str, kind: &str) -> Option<(Kind, &'static str, Vec<&'static str>)> {
+    let k = match (group, kind) {
+        ("access.smi-spec.io", "TrafficTarget") => Kind::TrafficTarget,
+        ("specs.smi-spec.io", "HTTPRouteGroup") => Kind::HttpRouteGroup,
+        ("specs.smi-spec.io", "TCPRoute") => Kind::TcpRoute,
+        ("split.smi-spec.io", "TrafficSplit") => Kind::TrafficSplit,
+        ("metrics.smi-spec.io", "TrafficMetrics") => Kind::TrafficMetrics,
+        ("metrics.smi-spec.io", "TrafficMetricsList") => Kind::TrafficMetricsList,
         _ => return None,
-    })
+    };
+    let entry = crate::registry::kind_versions()
+        .iter()
+        .find(|kv| kv.group == group && kv.kind == kind)?;
+    Some((k, entry.kind, crate::registry::versions_of(group, kind)))
 }
 
 /// A conversion of one JSON object (see [`super::convert_value`]).
@@ -99,7 +101,7 @@ pub(super) fn convert(object: &Value, desired: &str) -> Result<Converted<Value>,
         return Ok(Converted::new(object.clone(), Vec::new()));
     }
     let Some((k, kind_name, versions)) = kind_of(group, kind) else {
-        let known = crate::dynamic::versions_of(group, kind);
+        let known = crate::registry::versions_of(group, kind);
         return Err(unreadable(if known.is_empty() {
             format!("{api_version} {kind} is not an SMI kind")
         } else {
