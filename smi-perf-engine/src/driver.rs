@@ -45,6 +45,7 @@ pub trait Lane: Send + 'static {
 /// Where a lane's current request is, for [`Lane::timeout_kind`]: lanes set it before each
 /// step that can wait on the peer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stage {
     /// Opening the TCP connection.
     Connect,
@@ -101,6 +102,7 @@ pub struct Live {
 
 /// Where a run is, as seen by [`Live::snapshot`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LivePhase {
     /// Lanes are connecting; load has not started.
     #[default]
@@ -113,6 +115,7 @@ pub enum LivePhase {
 
 /// A progress snapshot.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct LiveSnapshot {
     /// Where the run is.
     pub phase: LivePhase,
@@ -194,10 +197,26 @@ impl Live {
 }
 
 /// Options of one run that are not part of the spec.
+///
+/// ```
+/// use smi_perf_engine::{Live, RunContext};
+/// let live = Live::new();
+/// let ctx = RunContext::default().with_live(live.clone());
+/// assert!(ctx.live.is_some());
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RunContext {
     /// Publish live progress here.
     pub live: Option<Arc<Live>>,
+}
+
+impl RunContext {
+    /// Publishes live progress on `live` (read it with [`Live::snapshot`]).
+    pub fn with_live(mut self, live: Arc<Live>) -> RunContext {
+        self.live = Some(live);
+        self
+    }
 }
 
 /// What a generator returns: the merged recorder and the recording window.

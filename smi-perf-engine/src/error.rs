@@ -66,8 +66,10 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{what} {}: {source}", path.display())]
     File {
+        /// What the file is for (`body file`).
+        what: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// Why.
@@ -75,12 +77,13 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An endpoint the engine cannot connect to as written.
-    #[error("{reason}")]
+    #[error("{source}")]
     Endpoint {
         /// The endpoint as the spec gives it.
         endpoint: String,
         /// Why (from [`smi_types::perf::Endpoint::parse_for`]).
-        reason: String,
+        #[source]
+        source: smi_types::perf::EndpointError,
     },
     /// A part of the request (URI, header, method) that `http` refuses.
     #[error("{what}: {source}")]
@@ -139,9 +142,19 @@ pub enum Error {
         #[source]
         source: Box<serde_saphyr::Error>,
     },
-    /// Anything else (being replaced by the typed variants above).
-    #[error("{0}")]
-    Other(String),
+    /// YAML that could not be written.
+    #[error("yaml: {source}")]
+    YamlOut {
+        /// Why (boxed: the serializer's error is large).
+        #[source]
+        source: Box<serde_saphyr::SerializeError>,
+    },
+    /// The embedded target did not start (feature `serve`; see [`Session::serve_target`](crate::Session)).
+    #[error("embedded target: {0}")]
+    EmbeddedTarget(#[source] std::io::Error),
+    /// The Kubernetes manifests of a sharded run (feature `k8s`).
+    #[error(transparent)]
+    Job(#[from] JobError),
     /// Anything else a plug-in ([`LoadGenerator`](crate::LoadGenerator)) reports.
     #[error("{0}")]
     Plugin(#[source] BoxError),
@@ -191,6 +204,26 @@ pub enum RequestError {
     UnencodedPath {
         /// The path.
         path: String,
+    },
+    /// A body above the limit.
+    #[error("{what}: the body is larger than the limit of {limit} bytes ({} MiB)", limit >> 20)]
+    BodyTooLarge {
+        /// Where the body came from.
+        what: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// `request.bodyFrom` that nobody resolved to bytes.
+    #[error(
+        "request.bodyFrom names {kind} {name:?} key {key:?}, which the engine does not read: pass its content with --body-file FILE (`smi-perf k8s job` mounts the key and passes it)"
+    )]
+    UnresolvedBody {
+        /// `ConfigMap`, `Secret` or `no object`.
+        kind: &'static str,
+        /// The object's name.
+        name: String,
+        /// The key.
+        key: String,
     },
     /// A UDP payload that does not fit in one datagram with the sequence number.
     #[error(
@@ -366,6 +399,75 @@ pub enum IntervalError {
         /// The most intervals.
         max: u64,
     },
+}
+
+/// Options of the Kubernetes manifests of a sharded run that the API server would refuse, or
+/// a test the manifests cannot carry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// A quantity that is zero or negative.
+    #[error("{what} {value:?} must be greater than 0")]
+    NotPositive {
+        /// `cpu` or `memory`.
+        what: &'static str,
+        /// The quantity.
+        value: String,
+    },
+    /// A quantity that does not parse.
+    #[error("{what}: {source}")]
+    Quantity {
+        /// `cpu` or `memory`.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: smi_types::quantity::QuantityError,
+    },
+    /// A namespace that is no DNS label.
+    #[error(
+        "namespace {0:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters)"
+    )]
+    Namespace(String),
+    /// An image pull policy Kubernetes does not know.
+    #[error("image pull policy {0:?} must be Always, IfNotPresent or Never")]
+    PullPolicy(String),
+    /// `activeDeadlineSeconds` not above 0.
+    #[error("activeDeadlineSeconds {0} must be greater than 0")]
+    ActiveDeadline(i64),
+    /// `backoffLimit` below 0.
+    #[error("backoffLimit {0} must be at least 0")]
+    BackoffLimit(i32),
+    /// `ttlSecondsAfterFinished` below 0.
+    #[error("ttlSecondsAfterFinished {0} must be at least 0")]
+    Ttl(i32),
+    /// An image reference with spaces or control characters.
+    #[error("image {0:?} must not contain spaces or control characters")]
+    Image(String),
+    /// No image.
+    #[error("an image is required (--image)")]
+    NoImage,
+    /// A test without `metadata.name`.
+    #[error("the test needs metadata.name")]
+    NoName,
+    /// A Job name that is no DNS label.
+    #[error(
+        "job name {0:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters); use --name"
+    )]
+    JobName(String),
+    /// A ConfigMap name above 253 characters.
+    #[error("ConfigMap name {0:?} is too long")]
+    ConfigMapName(String),
+    /// `request.bodyFrom` with both or neither reference.
+    #[error("request.bodyFrom: set exactly one of configMapKeyRef and secretKeyRef")]
+    BodyFromRefs,
+    /// A `request.bodyFrom` key that is no ConfigMap/Secret key.
+    #[error(
+        "request.bodyFrom key {0:?} is not a valid ConfigMap/Secret key ([-._a-zA-Z0-9]+, at most 253 characters)"
+    )]
+    BodyFromKey(String),
+    /// A `request.bodyFrom` object name that is empty or too long.
+    #[error("request.bodyFrom name {0:?} must be a non-empty object name")]
+    BodyFromName(String),
 }
 
 /// Short alias.

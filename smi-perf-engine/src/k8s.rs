@@ -47,7 +47,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use smi_types::perf::{PerformanceTest, RunLength};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, JobError, Result};
 use crate::shard::RESULT_MARKER;
 
 /// Where the test manifest is mounted in the shard pods.
@@ -112,11 +112,15 @@ impl JobOptions {
 }
 
 /// A positive Kubernetes quantity (`500m`, `1`, `512Mi`).
-fn check_quantity(what: &str, q: &str) -> Result<()> {
+fn check_quantity(what: &'static str, q: &str) -> Result<()> {
     match smi_types::quantity::Quantity::new(q).to_decimal() {
         Ok(d) if d.mantissa > 0 => Ok(()),
-        Ok(_) => Err(Error::Other(format!("{what} {q:?} must be greater than 0"))),
-        Err(e) => Err(Error::Other(format!("{what}: {e}"))),
+        Ok(_) => Err(JobError::NotPositive {
+            what,
+            value: q.to_owned(),
+        }
+        .into()),
+        Err(source) => Err(JobError::Quantity { what, source }.into()),
     }
 }
 
@@ -125,46 +129,32 @@ fn check_options(opts: &JobOptions) -> Result<()> {
     if let Some(ns) = &opts.namespace
         && !is_dns_label(ns)
     {
-        return Err(Error::Other(format!(
-            "namespace {ns:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters)"
-        )));
+        return Err(JobError::Namespace(ns.clone()).into());
     }
     if let Some(p) = &opts.image_pull_policy
         && !matches!(p.as_str(), "Always" | "IfNotPresent" | "Never")
     {
-        return Err(Error::Other(format!(
-            "image pull policy {p:?} must be Always, IfNotPresent or Never"
-        )));
+        return Err(JobError::PullPolicy(p.clone()).into());
     }
     if let Some(d) = opts.active_deadline_seconds
         && d <= 0
     {
-        return Err(Error::Other(format!(
-            "activeDeadlineSeconds {d} must be greater than 0"
-        )));
+        return Err(JobError::ActiveDeadline(d).into());
     }
     if opts.backoff_limit < 0 {
-        return Err(Error::Other(format!(
-            "backoffLimit {} must be at least 0",
-            opts.backoff_limit
-        )));
+        return Err(JobError::BackoffLimit(opts.backoff_limit).into());
     }
     if let Some(t) = opts.ttl_seconds_after_finished
         && t < 0
     {
-        return Err(Error::Other(format!(
-            "ttlSecondsAfterFinished {t} must be at least 0"
-        )));
+        return Err(JobError::Ttl(t).into());
     }
     if opts
         .image
         .chars()
         .any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(Error::Other(format!(
-            "image {:?} must not contain spaces or control characters",
-            opts.image
-        )));
+        return Err(JobError::Image(opts.image.clone()).into());
     }
     check_quantity("cpu", &opts.cpu)?;
     check_quantity("memory", &opts.memory)
@@ -207,22 +197,14 @@ fn body_volume(bf: &smi_types::perf::BodySource) -> Result<(Volume, String)> {
         (Some(r), None) => (r, false),
         (None, Some(r)) => (r, true),
         _ => {
-            return Err(Error::Other(
-                "request.bodyFrom: set exactly one of configMapKeyRef and secretKeyRef".into(),
-            ));
+            return Err(JobError::BodyFromRefs.into());
         }
     };
     if !is_data_key(&r.key) {
-        return Err(Error::Other(format!(
-            "request.bodyFrom key {:?} is not a valid ConfigMap/Secret key ([-._a-zA-Z0-9]+, at most 253 characters)",
-            r.key
-        )));
+        return Err(JobError::BodyFromKey(r.key.clone()).into());
     }
     if r.name.is_empty() || r.name.len() > 253 {
-        return Err(Error::Other(format!(
-            "request.bodyFrom name {:?} must be a non-empty object name",
-            r.name
-        )));
+        return Err(JobError::BodyFromName(r.name.clone()).into());
     }
     let items = Some(vec![KeyToPath {
         key: r.key.clone(),
@@ -267,14 +249,17 @@ fn env_from_field(name: &str, field_path: String) -> EnvVar {
 /// JSON; stored verbatim in the ConfigMap). The shard count is the test's `spec.parallelism`
 /// (default 1); the test must be valid as a whole, have a name, and the image must be set.
 pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests> {
-    let test: PerformanceTest = serde_saphyr::from_str(test_text)
-        .map_err(|e| Error::Other(format!("test manifest: {e}")))?;
+    let test: PerformanceTest =
+        serde_saphyr::from_str(test_text).map_err(|source| Error::Yaml {
+            what: "test manifest".into(),
+            source: Box::new(source),
+        })?;
     let errors = test.spec.validate();
     if !errors.is_empty() {
         return Err(Error::InvalidSpec(errors));
     }
     if opts.image.trim().is_empty() {
-        return Err(Error::Other("an image is required (--image)".into()));
+        return Err(JobError::NoImage.into());
     }
     check_options(opts)?;
     let test_name = test
@@ -282,22 +267,18 @@ pub fn job_manifests(test_text: &str, opts: &JobOptions) -> Result<JobManifests>
         .name
         .clone()
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| Error::Other("the test needs metadata.name".into()))?;
+        .ok_or(JobError::NoName)?;
     let name = opts
         .name
         .clone()
         .unwrap_or_else(|| format!("{test_name}-perf"));
     // The Job name is also the value of the pods' job-name label: a DNS label of at most 63.
     if !is_dns_label(&name) {
-        return Err(Error::Other(format!(
-            "job name {name:?} must be a DNS label (lowercase alphanumerics and '-', at most 63 characters); use --name"
-        )));
+        return Err(JobError::JobName(name).into());
     }
     let cm_name = format!("{name}-test");
     if cm_name.len() > 253 {
-        return Err(Error::Other(format!(
-            "ConfigMap name {cm_name:?} is too long"
-        )));
+        return Err(JobError::ConfigMapName(cm_name).into());
     }
     if let Some(s) = &opts.start_at {
         crate::shard::parse_start_at(s)?;
@@ -513,7 +494,9 @@ impl JobManifests {
             serde_saphyr::to_string(&self.job),
         ] {
             out.push_str("---\n");
-            out.push_str(&doc.map_err(|e| Error::Other(format!("yaml: {e}")))?);
+            out.push_str(&doc.map_err(|source| Error::YamlOut {
+                source: Box::new(source),
+            })?);
         }
         Ok(out)
     }
@@ -527,8 +510,14 @@ impl JobManifests {
         let items = items
             .into_iter()
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::Other(e.to_string()))?;
+            .map_err(|source| Error::Json {
+                what: "manifests".into(),
+                source,
+            })?;
         let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
-        serde_json::to_string_pretty(&list).map_err(|e| Error::Other(e.to_string()))
+        serde_json::to_string_pretty(&list).map_err(|source| Error::Json {
+            what: "manifests".into(),
+            source,
+        })
     }
 }

@@ -16,7 +16,14 @@
 //!   aligned on a common start instant), [`merge`] joins their results exactly, and [`k8s`]
 //!   prints the Kubernetes Indexed Job that runs the shards in a cluster;
 //! * plug-ins: implement [`LoadGenerator`] (or just a [`Lane`] and let [`drive`] run the load
-//!   models) and [`Registry::register`] it.
+//!   models) and [`Registry::register`] it;
+//! * a [`Session`] runs a test end to end as the `smi-perf` command does (embedded target, shard,
+//!   live progress through a callback) for any program.
+//!
+//! Layout: [`RunPlan`] (the spec parsed once), `driver` ([`drive`], the load models), `stats`
+//! (per-worker recording), `result` ([`build_result`], the histogram codec, thresholds,
+//! [`merge`]), [`transport`] (dial, the native HTTP/1.1 lane, hyper's HTTP/1.1, the one HTTP/2
+//! transport that plain requests and gRPC calls ride, TCP, UDP, TLS), [`Session`].
 //!
 //! ```no_run
 //! use smi_types::perf::{PerformanceTest, PerformanceTestSpec};
@@ -28,8 +35,9 @@
 //! ```
 //!
 //! Features: `tls` (rustls with ring) is on by default; `serve` (the embedded target server,
-//! hyper's server side) and `k8s` (Kubernetes manifests for sharded runs) are off by default.
-//! The `smi-perf` binary is the `smi-perf` package, which enables all three.
+//! hyper's server side), `k8s` (Kubernetes manifests for sharded runs) and `report` (text, HTML
+//! and compare reports) are off by default. The `smi-perf` binary is the `smi-perf` package,
+//! which enables all four.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod driver;
@@ -49,6 +57,7 @@ pub mod series;
 #[cfg(feature = "serve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub mod serve;
+mod session;
 pub mod shard;
 pub mod smp;
 mod stats;
@@ -59,7 +68,9 @@ use std::sync::Arc;
 pub use driver::{
     Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, Stage, drive,
 };
-pub use error::{BoxError, Error, GrpcError, IntervalError, RequestError, Result, ShardError};
+pub use error::{
+    BoxError, Error, GrpcError, IntervalError, JobError, RequestError, Result, ShardError,
+};
 pub use generator::{BoxFuture, Builtin, Capabilities, Hyper, LoadGenerator, Registry};
 pub use plan::{MAX_BODY, RunPlan, TlsOptions, read_body_file};
 pub use result::{
@@ -67,6 +78,7 @@ pub use result::{
     encode_histogram, evaluate_thresholds, merge, merge_recorders, new_uuid, observe,
     percentile_label, summarize, validate_result,
 };
+pub use session::{Event, Session, SessionResult};
 pub use stats::{
     ErrorKind, GRPC_CODES, HistogramSettings, Outcome, Recorder, grpc_code_name, micros,
 };
@@ -116,11 +128,16 @@ pub async fn run_test(test: &PerformanceTest, ctx: RunContext) -> Result<Perform
     let plan = RunPlan::from_spec(&test.spec)?;
     let name = test.metadata.name.clone().unwrap_or_default();
     let mut result = run_plan(&Registry::with_builtins(), plan, &name, &name, ctx).await?;
+    of_test(&mut result, test);
+    Ok(result)
+}
+
+/// Gives a result of `test` its namespace and the test's uid.
+pub(crate) fn of_test(result: &mut PerformanceTestResult, test: &PerformanceTest) {
     result.metadata.namespace = test.metadata.namespace.clone();
     if let Some(t) = result.record.test_ref.as_mut() {
         t.uid = test.metadata.uid.clone();
     }
-    Ok(result)
 }
 
 /// A tokio runtime sized by `threads` (`None` = CPUs available to this process; 1 = a

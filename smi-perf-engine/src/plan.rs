@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use smi_types::perf::{Endpoint, LoadModel, PerformanceTestSpec, Protocol, RunLength};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RequestError, Result};
 use crate::stats::HistogramSettings;
 
 /// Most memory the histograms of one run may take: each runtime worker records into its own
@@ -22,21 +22,27 @@ pub const MAX_BODY: usize = 16 << 20;
 /// huge or endless file such as `/dev/zero` costs at most that).
 pub fn read_body_file(path: &std::path::Path) -> Result<Bytes> {
     use std::io::Read;
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::Other(format!("body file {}: {e}", path.display())))?;
+    let file_error = |source| Error::File {
+        what: "body file",
+        path: path.to_owned(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(file_error)?;
     let mut buf = Vec::new();
     f.take(MAX_BODY as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::Other(format!("body file {}: {e}", path.display())))?;
+        .map_err(file_error)?;
     check_body_size(buf.len(), &path.display().to_string())?;
     Ok(Bytes::from(buf))
 }
 
 fn check_body_size(len: usize, what: &str) -> Result<()> {
     if len > MAX_BODY {
-        return Err(Error::Other(format!(
-            "{what}: the body is larger than the limit of {MAX_BODY} bytes (16 MiB)"
-        )));
+        return Err(RequestError::BodyTooLarge {
+            what: what.to_owned(),
+            limit: MAX_BODY,
+        }
+        .into());
     }
     Ok(())
 }
@@ -44,6 +50,7 @@ fn check_body_size(len: usize, what: &str) -> Result<()> {
 /// TLS options the plan carries (CA bundle read by the caller; Kubernetes Secret refs are resolved
 /// by whoever runs the engine in a cluster).
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TlsOptions {
     /// Accept any server certificate.
     pub insecure_skip_verify: bool,
@@ -63,6 +70,7 @@ pub struct TlsOptions {
 /// assert!(RunPlan::from_spec(&PerformanceTestSpec::http("ftp://x/")).is_err());
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RunPlan {
     /// The spec as given.
     pub spec: PerformanceTestSpec,
@@ -143,7 +151,12 @@ impl RunPlan {
         let endpoints = spec
             .endpoints
             .iter()
-            .map(|e| Endpoint::parse_for(protocol, e).map_err(|e| Error::Other(e.to_string())))
+            .map(|e| {
+                Endpoint::parse_for(protocol, e).map_err(|source| Error::Endpoint {
+                    endpoint: e.clone(),
+                    source,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let req = spec.request.clone().unwrap_or_default();
         if let Some(bf) = &req.body_from
@@ -154,16 +167,19 @@ impl RunPlan {
                 (None, Some(r)) => ("Secret", r.name.as_str(), r.key.as_str()),
                 (None, None) => ("no object", "", ""),
             };
-            return Err(Error::Other(format!(
-                "request.bodyFrom names {kind} {name:?} key {key:?}, which the engine does not read: pass its content with --body-file FILE (`smi-perf k8s job` mounts the key and passes it)"
-            )));
+            return Err(RequestError::UnresolvedBody {
+                kind,
+                name: name.to_owned(),
+                key: key.to_owned(),
+            }
+            .into());
         }
         let mut headers = Vec::new();
         for (k, v) in &req.headers {
             let name = http::HeaderName::from_bytes(k.as_bytes())
-                .map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+                .map_err(|e| Error::http(format!("header {k:?}"), e))?;
             let value = http::HeaderValue::from_str(v)
-                .map_err(|e| Error::Other(format!("header {k:?}: {e}")))?;
+                .map_err(|e| Error::http(format!("header {k:?}"), e))?;
             headers.push((name, value));
         }
         if !req.cookies.is_empty() {
@@ -175,15 +191,13 @@ impl RunPlan {
                 .join("; ");
             headers.push((
                 http::header::COOKIE,
-                http::HeaderValue::from_str(&cookie)
-                    .map_err(|e| Error::Other(format!("cookies: {e}")))?,
+                http::HeaderValue::from_str(&cookie).map_err(|e| Error::http("cookies", e))?,
             ));
         }
         if let Some(ct) = &req.content_type {
             headers.push((
                 http::header::CONTENT_TYPE,
-                http::HeaderValue::from_str(ct)
-                    .map_err(|e| Error::Other(format!("contentType: {e}")))?,
+                http::HeaderValue::from_str(ct).map_err(|e| Error::http("contentType", e))?,
             ));
         }
         let overridden = body_override.is_some();
@@ -202,8 +216,8 @@ impl RunPlan {
         } else {
             spec.effective_method()
         };
-        let method = http::Method::from_bytes(method.as_bytes())
-            .map_err(|e| Error::Other(format!("method: {e}")))?;
+        let method =
+            http::Method::from_bytes(method.as_bytes()).map_err(|e| Error::http("method", e))?;
         let (lowest, highest, sigfig) = spec.effective_histogram();
         let histogram = HistogramSettings {
             lowest,
@@ -261,12 +275,12 @@ fn check_histogram_memory(h: HistogramSettings, threads: Option<u32>, stages: us
             .saturating_add(per_worker),
     );
     if total > MAX_HISTOGRAM_MEMORY {
-        return Err(Error::Other(format!(
-            "the histograms would take {} MiB ({} KiB each, {workers} worker thread(s)), more than {} MiB: lower spec.histogram.significantDigits or highestMicros, or spec.threads (--threads)",
-            total >> 20,
-            one >> 10,
-            MAX_HISTOGRAM_MEMORY >> 20
-        )));
+        return Err(Error::HistogramMemory {
+            total,
+            each: one,
+            workers,
+            limit: MAX_HISTOGRAM_MEMORY,
+        });
     }
     Ok(())
 }

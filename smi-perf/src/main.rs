@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use smi_perf_engine::shard::{RESULT_MARKER, Shard, ShardRun};
-use smi_perf_engine::{Live, Registry, RunContext, RunPlan, report, serve, smp};
+use smi_perf_engine::{Session, report, serve, smp};
 use smi_types::perf::{
     Duration as GepDuration, LoadModel, PerformanceTest, PerformanceTestResult,
     PerformanceTestSpec, Protocol, RateShape, RateStep, RequestSpec, RunLength, Threshold,
@@ -703,23 +703,17 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         load_test(&a.target)?
     };
     apply_flags(&mut test.spec, &a)?;
-    let shard_run = shard_run(&a, &mut test.spec)?;
+    let shard_run = shard_run(&a, &test.spec)?;
     let ca = match &a.cacert {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    execute(
-        test,
-        a.serve,
-        ca,
-        a.body_file.as_deref(),
-        &a.out,
-        shard_run.as_ref(),
-    )
+    execute(test, a.serve, ca, a.body_file.as_deref(), &a.out, shard_run)
 }
 
-/// `--shard i/N`: replaces the spec by shard i's share and checks the start instant now.
-fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<ShardRun>> {
+/// `--shard i/N` (with `--start-at`, `--run-id`): which shard this process runs. The engine's
+/// [`Session`] applies its share and checks the start instant before anything starts.
+fn shard_run(a: &RunArgs, spec: &PerformanceTestSpec) -> CliResult<Option<ShardRun>> {
     let Some(s) = &a.shard else {
         if spec.parallelism.unwrap_or(1) > 1 || a.start_at.is_some() || spec.start_at.is_some() {
             note(
@@ -734,14 +728,11 @@ fn shard_run(a: &RunArgs, spec: &mut PerformanceTestSpec) -> CliResult<Option<Sh
         (None, Some(t)) => Some(std::time::SystemTime::from(t.0)),
         (None, None) => None,
     };
-    let run = ShardRun {
+    Ok(Some(ShardRun {
         shard,
         start_at,
         run_id: a.run_id.clone().filter(|r| !r.trim().is_empty()),
-    };
-    *spec = shard.apply(spec).map_err(|e| e.to_string())?;
-    run.check_start().map_err(|e| e.to_string())?;
-    Ok(Some(run))
+    }))
 }
 
 fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
@@ -754,162 +745,68 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
     execute(test, true, None, None, &a.out, None)
 }
 
-/// Points HTTP(S) endpoints at the embedded HTTP port and TCP and UDP endpoints at its echo
-/// ports.
-fn rewrite_endpoints(spec: &mut PerformanceTestSpec, s: &ServedAddrs) {
-    let (http_addr, tcp_addr, udp_addr) = (s.http, s.tcp, s.udp);
-    if spec.effective_protocol() == Protocol::Grpc {
-        let a = s.grpc.unwrap_or(http_addr);
-        spec.endpoints
-            .iter_mut()
-            .for_each(|e| *e = format!("http://{a}"));
-        return;
-    }
-    for e in spec.endpoints.iter_mut() {
-        let (scheme, rest) = e.split_once("://").unwrap_or(("http", e.as_str()));
-        let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/").to_owned();
-        *e = match scheme {
-            "tcp" => format!("tcp://{}", tcp_addr.unwrap_or(http_addr)),
-            "udp" => format!("udp://{}", udp_addr.unwrap_or(http_addr)),
-            _ => format!("http://{http_addr}{path}"),
-        };
+/// An engine error as the command prints it (the flag that set what failed, where one did).
+fn engine_error(e: smi_perf_engine::Error) -> String {
+    match e {
+        smi_perf_engine::Error::Interval(_) => format!("--interval: {e}"),
+        e => e.to_string(),
     }
 }
 
-/// Where the embedded target listens (for [`rewrite_endpoints`]).
-struct ServedAddrs {
-    http: std::net::SocketAddr,
-    tcp: Option<std::net::SocketAddr>,
-    udp: Option<std::net::SocketAddr>,
-    grpc: Option<std::net::SocketAddr>,
-}
-
-impl ServedAddrs {
-    fn of(s: &serve::Server) -> ServedAddrs {
-        ServedAddrs {
-            http: s.http_addr,
-            tcp: s.tcp_addr,
-            udp: s.udp_addr,
-            grpc: s.grpc_addr,
-        }
-    }
-}
-
+/// `run` and `demo`: maps the arguments onto an engine [`Session`], checks it and the output
+/// paths before anything starts, runs it with live progress on stderr, writes the outputs.
 fn execute(
-    mut test: PerformanceTest,
+    test: PerformanceTest,
     serve_target: bool,
     ca: Option<Vec<u8>>,
     body_file: Option<&std::path::Path>,
     out: &Outputs,
-    shard: Option<&ShardRun>,
+    shard: Option<ShardRun>,
 ) -> CliResult<u8> {
-    let body = body_file
-        .map(smi_perf_engine::read_body_file)
-        .transpose()
-        .map_err(|e| format!("--body-file: {e}"))?;
-    let plan_of = |spec: &PerformanceTestSpec| match &body {
-        Some(b) => RunPlan::with_body(spec, b.clone()),
-        None => RunPlan::from_spec(spec),
-    };
+    let mut session = Session::new(test).interval(dur(&out.interval, "--interval")?);
+    if let Some(p) = body_file {
+        let body = smi_perf_engine::read_body_file(p).map_err(|e| format!("--body-file: {e}"))?;
+        session = session.body(body);
+    }
+    if let Some(ca) = ca {
+        session = session.ca_pem(ca);
+    }
+    if serve_target {
+        session = session.serve_target();
+    }
+    let sharded = shard.is_some();
+    if let Some(s) = shard {
+        session = session.shard(s);
+    }
     // Everything is checked before anything starts (runtime, embedded target, load): the spec
     // with its limits (with --serve, as it will be once pointed at the target), and the output
     // paths, opened now.
-    let mut checked = test.spec.clone();
-    if serve_target {
-        let placeholder = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
-        rewrite_endpoints(
-            &mut checked,
-            &ServedAddrs {
-                http: placeholder,
-                tcp: Some(placeholder),
-                udp: Some(placeholder),
-                grpc: Some(placeholder),
-            },
-        );
-    }
-    let errors = checked.validate();
-    if !errors.is_empty() {
-        return Err(smi_perf_engine::Error::InvalidSpec(errors).to_string());
-    }
-    plan_of(&checked).map_err(|e| e.to_string())?;
+    let spec = session.check().map_err(engine_error)?;
     let mut files = OutFiles::open(out)?;
-    for w in test.spec.warnings() {
+    for w in spec.warnings() {
         note(&format!("warning: {w}"));
     }
-    let rt = smi_perf_engine::runtime(test.spec.effective_threads())
-        .map_err(|e| format!("runtime: {e}"))?;
-    let mut result = rt.block_on(async {
-        let server = if serve_target {
-            let opts = serve::ServeOptions {
-                tcp: Some(([127, 0, 0, 1], 0).into()),
-                udp: Some(([127, 0, 0, 1], 0).into()),
-                grpc: Some(([127, 0, 0, 1], 0).into()),
-                ..Default::default()
-            };
-            let s = serve::start(opts)
-                .await
-                .map_err(|e| format!("embedded target: {e}"))?;
-            rewrite_endpoints(&mut test.spec, &ServedAddrs::of(&s));
-            if !out.quiet {
-                note(&format!(
-                    "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}, udp://{}, gRPC h2c on {}",
-                    s.http_addr,
-                    s.tcp_addr.map(|a| a.to_string()).unwrap_or_default(),
-                    s.udp_addr.map(|a| a.to_string()).unwrap_or_default(),
-                    s.grpc_addr.map(|a| a.to_string()).unwrap_or_default()
-                ));
-            }
-            Some(s)
-        } else {
-            None
-        };
-        let mut plan = plan_of(&test.spec).map_err(|e| e.to_string())?;
-        plan.tls.ca_pem = ca;
-        plan.interval = dur(&out.interval, "--interval")?;
-        let run_length = match plan.length {
-            RunLength::Duration(d) => Some(d + plan.warmup),
-            RunLength::Requests(_) => None,
-        };
-        smi_perf_engine::series::check_interval(plan.interval, run_length)
-            .map_err(|e| format!("--interval: {e}"))?;
-        let total = match plan.length {
-            RunLength::Duration(d) => Some(d + plan.warmup),
-            RunLength::Requests(_) => None,
-        };
-        if let Some(s) = shard {
-            s.wait().await.map_err(|e| e.to_string())?;
-        }
-        let live = Live::new();
-        let (stop, reporter) = cli::progress::spawn(live.clone(), total, out.quiet);
-        let name = test.metadata.name.clone().unwrap_or_default();
-        let r = smi_perf_engine::run_plan(
-            &Registry::with_builtins(),
-            plan,
-            &name,
-            &name,
-            RunContext { live: Some(live) },
-        )
-        .await;
-        let _ = stop.send(());
-        let _ = reporter.await;
-        drop(server);
-        r.map_err(|e| e.to_string())
-    })?;
-    if let Some(s) = shard {
-        s.stamp(&mut result);
-    }
-    emit(&result, Some(&test.spec), out, &mut files)?;
-    if shard.is_some() {
+    let total = match spec.run_length() {
+        RunLength::Duration(d) => Some(d + spec.effective_warmup()),
+        RunLength::Requests(_) => None,
+    };
+    let mut progress = cli::progress::Reporter::new(total, out.quiet);
+    let done = session
+        .on_event(Duration::from_secs(1), move |e| progress.event(e))
+        .run_blocking()
+        .map_err(engine_error)?;
+    emit(&done.result, Some(&done.spec), out, &mut files)?;
+    if sharded {
         // A shard sees only its share of the load (e.g. of the rate): the verdict belongs to
         // the merged result, and a shard pod must not fail its Job over it.
-        if !result.record.passed && !out.quiet {
+        if !done.result.record.passed && !out.quiet {
             note(
                 "note: thresholds are judged on the merged result (smi-perf merge), not per shard",
             );
         }
         return Ok(0);
     }
-    Ok(if result.record.passed {
+    Ok(if done.result.record.passed {
         0
     } else {
         EXIT_THRESHOLD

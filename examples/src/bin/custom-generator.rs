@@ -16,7 +16,9 @@
 //!
 //! Then it first asks for a combination the plug-in does not support (the Open model), which
 //! the registry rejects before any traffic is sent, and prints the error; then it runs a short
-//! closed-model test and prints the result summary and a `result: requests=… failed=…` line.
+//! closed-model test through a [`Session`] (the engine's whole run: checks, the plug-in from
+//! the registry, live progress on stderr through [`Session::on_event`]) and prints the result
+//! summary and a `result: requests=… failed=…` line.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,10 +27,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use smi_perf_engine::{
-    BoxFuture, Capabilities, ErrorKind, Lane, LaneFactory, LoadGenerator, Outcome, Registry,
-    RunContext, RunPlan, RunStats, drive, report, run_spec_with,
+    BoxFuture, Capabilities, ErrorKind, Event, Lane, LaneFactory, LoadGenerator, Outcome, Registry,
+    RunContext, RunPlan, RunStats, Session, drive, report, run_spec_with,
 };
-use smi_types::perf::{LoadModel, PerformanceTestSpec, Protocol};
+use smi_types::perf::{LoadModel, PerformanceTest, PerformanceTestSpec, Protocol};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -227,12 +229,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         accepted.load(Ordering::Relaxed)
     );
 
-    // 2. A short closed-model run.
+    // 2. A short closed-model run, as a Session: everything is checked before it starts, the
+    //    plug-in comes from the registry, progress arrives four times a second.
     let closed = spec
         .connections(args.connections)
         .warmup("100ms")
         .duration(args.duration);
-    let result = run_spec_with(&registry, &closed, RunContext::default()).await?;
+    let done = Session::new(PerformanceTest::new("redis-ping", closed))
+        .registry(registry)
+        .on_event(Duration::from_millis(250), |e| {
+            if let Event::Progress(p) = e {
+                eprintln!("progress: {} requests, {} failed", p.requests, p.errors);
+            }
+        })
+        .run()
+        .await?;
+    let result = done.result;
     println!();
     print!("{}", report::summary(&result));
     let r = &result.record;

@@ -316,18 +316,8 @@ impl Http2Exchange {
             )
             .parse()
             .map_err(|err| Error::http(format!("endpoint path {:?}", e.path), err))?;
-            // Request line + headers + CRLFs, the HTTP/1.1 wire size (an estimate for HTTP/2).
-            let head_len = plan.method.as_str().len()
-                + e.path.len()
-                + 11
-                + header_size(&headers) as usize
-                + 2
-                + if plan.body.is_empty() {
-                    0
-                } else {
-                    18 + plan.body.len().to_string().len()
-                };
-            targets.push((uri, (head_len + plan.body.len()) as u64));
+            let head_len = super::head_len(&plan.method, &e.path, &headers, plan.body.len());
+            targets.push((uri, head_len + plan.body.len() as u64));
         }
         // The body's length, as HTTP/1.1 would frame it (a method without defined payload
         // semantics and no body sends none).

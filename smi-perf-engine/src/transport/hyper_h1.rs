@@ -13,7 +13,7 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
 use super::dial::{Dialer, Peer, host_header};
-use super::h2::{head_size, header_size};
+use super::h2::head_size;
 use crate::driver::{Lane, LaneFactory, Stage};
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
@@ -62,22 +62,12 @@ fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
                 http::HeaderValue::from_static("application/octet-stream"),
             );
         }
-        // Request line + headers + CRLFs, the HTTP/1.1 wire size.
-        let head_len = plan.method.as_str().len()
-            + e.path.len()
-            + 11
-            + header_size(&headers) as usize
-            + 2
-            + if plan.body.is_empty() {
-                0
-            } else {
-                18 + plan.body.len().to_string().len()
-            };
+        let head_len = super::head_len(&plan.method, &e.path, &headers, plan.body.len());
         targets.push(Target {
             peer,
             uri,
             headers,
-            head_len: head_len as u64,
+            head_len,
         });
     }
     let peers: Vec<Peer> = targets.iter().map(|t| t.peer.clone()).collect();

@@ -24,3 +24,24 @@ pub mod tcp;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 pub mod udp;
+
+/// Bytes of a request head as HTTP/1.1 writes it: the request line, `headers`, the blank line
+/// and, with a body of `body` bytes, its `content-length` field (an estimate for HTTP/2, whose
+/// header block is compressed).
+pub(crate) fn head_len(
+    method: &http::Method,
+    path: &str,
+    headers: &http::HeaderMap,
+    body: usize,
+) -> u64 {
+    let fields: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    let length_field = if body == 0 {
+        0
+    } else {
+        18 + body.to_string().len()
+    };
+    (method.as_str().len() + path.len() + 11 + fields + 2 + length_field) as u64
+}

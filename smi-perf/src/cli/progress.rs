@@ -1,30 +1,71 @@
-//! Live progress: an indicatif bar on a terminal, plain periodic lines otherwise.
+//! Live progress of a [`Session`](smi_perf_engine::Session): an indicatif bar on a terminal,
+//! plain periodic lines otherwise, and the embedded target's addresses.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use smi_perf_engine::Live;
-use tokio::sync::oneshot;
+use smi_perf_engine::{Event, LiveSnapshot};
 
 /// A line reports a rate only when at least this much of its second was recorded.
 const MIN_RECORDED: Duration = Duration::from_millis(250);
 
-/// Spawns the reporter; send on the returned channel (or drop it) to stop it.
-pub fn spawn(
-    live: Arc<Live>,
-    total: Option<Duration>,
+/// Turns session events into progress output on stderr (nothing when quiet).
+pub struct Reporter {
     quiet: bool,
-) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        if quiet {
-            let _ = rx.await;
+    total: Option<Duration>,
+    bar: Option<indicatif::ProgressBar>,
+    /// When the load started (the first progress event's period began).
+    start: Option<Instant>,
+    last_requests: u64,
+    last_at: Instant,
+}
+
+impl Reporter {
+    /// `total`: the run's length when it has one (a bar), else a spinner.
+    pub fn new(total: Option<Duration>, quiet: bool) -> Reporter {
+        Reporter {
+            quiet,
+            total,
+            bar: None,
+            start: None,
+            last_requests: 0,
+            last_at: Instant::now(),
+        }
+    }
+
+    /// Handles one event of the session.
+    pub fn event(&mut self, e: Event<'_>) {
+        if self.quiet {
             return;
         }
-        let tty = std::io::stderr().is_terminal();
-        let bar = tty.then(|| {
-            let bar = match total {
+        match e {
+            Event::TargetStarted(s) => note(&format!(
+                "embedded target on http://{} (HTTP/1.1 + h2c), tcp://{}, udp://{}, gRPC h2c on {}",
+                s.http_addr,
+                s.tcp_addr.map(|a| a.to_string()).unwrap_or_default(),
+                s.udp_addr.map(|a| a.to_string()).unwrap_or_default(),
+                s.grpc_addr.map(|a| a.to_string()).unwrap_or_default()
+            )),
+            Event::Progress(s) => self.progress(s),
+            Event::Finished => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn progress(&mut self, s: &LiveSnapshot) {
+        let now = Instant::now();
+        let start = *self.start.get_or_insert_with(|| {
+            // The first event comes one period after the load began.
+            self.last_at = now - Duration::from_secs(1);
+            self.last_at
+        });
+        if self.bar.is_none() && std::io::stderr().is_terminal() {
+            let bar = match self.total {
                 Some(t) => indicatif::ProgressBar::new(t.as_millis() as u64),
                 None => indicatif::ProgressBar::new_spinner(),
             };
@@ -35,61 +76,47 @@ pub fn spawn(
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            bar
-        });
-        let start = Instant::now();
-        let mut last_requests = 0u64;
-        let mut last_at = start;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = &mut rx => break,
+            self.bar = Some(bar);
+        }
+        // The part of this second that was recorded: a line is about the second that just
+        // ended, and recording may have begun inside it.
+        let recorded_from = s.record_from.map(|r| r.max(self.last_at));
+        let msg = match recorded_from {
+            None => "connecting".to_string(),
+            Some(from) if now.saturating_duration_since(from) < MIN_RECORDED => {
+                "warm-up (not recorded)".to_string()
             }
-            let s = live.snapshot();
-            let now = Instant::now();
-            // The part of this second that was recorded: a line is about the second that just
-            // ended, and recording may have begun inside it.
-            let recorded_from = s.record_from.map(|r| r.max(last_at));
-            let msg = match recorded_from {
-                None => "connecting".to_string(),
-                Some(from) if now.saturating_duration_since(from) < MIN_RECORDED => {
-                    "warm-up (not recorded)".to_string()
-                }
-                Some(from) => {
-                    let rate = s.requests.saturating_sub(last_requests) as f64
-                        / now.duration_since(from).as_secs_f64();
-                    // No response completed in this second: say so rather than print a p99 of 0.
-                    let p99 = if s.window_count == 0 {
-                        format!("{:>8} --", "")
-                    } else {
-                        format!("{:>8.3} ms", s.window_p99_micros as f64 / 1000.0)
-                    };
-                    format!(
-                        "{:>9} req {:>8.0} req/s err {:>6} p99 {p99}",
-                        s.requests, rate, s.errors
-                    )
-                }
-            };
-            last_requests = s.requests;
-            last_at = now;
-            match &bar {
-                Some(b) => {
-                    b.set_position(now.duration_since(start).as_millis() as u64);
-                    b.set_message(msg);
-                }
-                None => {
-                    // A progress line that cannot be written is not worth a panic.
-                    use std::io::Write as _;
-                    let secs = now.duration_since(start).as_secs();
-                    let _ = writeln!(std::io::stderr().lock(), "[{secs:>4}s] {msg}");
-                }
+            Some(from) => {
+                let rate = s.requests.saturating_sub(self.last_requests) as f64
+                    / now.duration_since(from).as_secs_f64();
+                // No response completed in this second: say so rather than print a p99 of 0.
+                let p99 = if s.window_count == 0 {
+                    format!("{:>8} --", "")
+                } else {
+                    format!("{:>8.3} ms", s.window_p99_micros as f64 / 1000.0)
+                };
+                format!(
+                    "{:>9} req {:>8.0} req/s err {:>6} p99 {p99}",
+                    s.requests, rate, s.errors
+                )
+            }
+        };
+        self.last_requests = s.requests;
+        self.last_at = now;
+        match &self.bar {
+            Some(b) => {
+                b.set_position(now.duration_since(start).as_millis() as u64);
+                b.set_message(msg);
+            }
+            None => {
+                let secs = now.duration_since(start).as_secs();
+                note(&format!("[{secs:>4}s] {msg}"));
             }
         }
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-    });
-    (tx, handle)
+    }
+}
+
+/// Writes a line to stderr; a stderr that cannot be written is not worth a panic.
+fn note(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
