@@ -82,7 +82,11 @@ fn runs_a_shard_share_and_stamps_the_result() {
 
 #[test]
 fn check_refuses_before_anything_starts() {
-    let spec = || PerformanceTestSpec::http("http://127.0.0.1:1/").duration("1s");
+    let spec = || {
+        PerformanceTestSpec::http("http://127.0.0.1:1/")
+            .connections(2)
+            .duration("1s")
+    };
     let err = Session::new(test(spec()))
         .interval(Duration::from_millis(1))
         .check()
