@@ -100,31 +100,28 @@ const OTHER_KINDS: &[&str] = &["Service", "TestStep", ""];
 /// must reject or skip.
 pub fn api_versions() -> &'static [&'static str] {
     static V: OnceLock<Vec<&'static str>> = OnceLock::new();
-    V.get_or_init(|| {
-        let mut v: Vec<&'static str> = Vec::new();
-        for kv in smi_types::registry::kind_versions() {
-            if !v.contains(&kv.api_version) {
-                v.push(kv.api_version);
-            }
-        }
-        v.extend_from_slice(OTHER_API_VERSIONS);
-        v
-    })
+    V.get_or_init(|| registry_plus(|kv| kv.api_version, OTHER_API_VERSIONS))
 }
 
 /// Every SMI kind (from `smi_types::registry`), plus a few others.
 pub fn kinds() -> &'static [&'static str] {
     static K: OnceLock<Vec<&'static str>> = OnceLock::new();
-    K.get_or_init(|| {
-        let mut k: Vec<&'static str> = Vec::new();
-        for kv in smi_types::registry::kind_versions() {
-            if !k.contains(&kv.kind) {
-                k.push(kv.kind);
-            }
+    K.get_or_init(|| registry_plus(|kv| kv.kind, OTHER_KINDS))
+}
+
+/// One field of every registry entry (each value once, in table order), then `others`.
+fn registry_plus(
+    field: fn(&smi_types::registry::KindVersion) -> &'static str,
+    others: &[&'static str],
+) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for kv in smi_types::registry::kind_versions() {
+        if !out.contains(&field(kv)) {
+            out.push(field(kv));
         }
-        k.extend_from_slice(OTHER_KINDS);
-        k
-    })
+    }
+    out.extend_from_slice(others);
+    out
 }
 
 /// Field names that occur in SMI objects: inserting these reaches deeper than random strings.
