@@ -7,39 +7,6 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
 
-pub(super) const RULE_DURATION_XOR_REQUESTS: &str = "!(has(self.duration) && has(self.requests))";
-pub(super) const RULE_OPEN_RPS: &str = "!has(self.loadModel) || self.loadModel != 'Open' || (has(self.rps) && self.rps > 0) || (has(self.rateShape) && self.rateShape != 'Constant')";
-pub(super) const RULE_RAMP_OPEN: &str = "!has(self.rateShape) || self.rateShape == 'Constant' || (has(self.loadModel) && self.loadModel == 'Open')";
-pub(super) const RULE_STEP_STEPS: &str =
-    "!has(self.rateShape) || self.rateShape != 'Step' || (has(self.steps) && size(self.steps) > 0)";
-pub(super) const RULE_OPEN_MAX_IN_FLIGHT: &str = "!has(self.loadModel) || self.loadModel != 'Open' || !has(self.maxInFlight) || self.maxInFlight >= (has(self.connections) ? self.connections : 1)";
-pub(super) const RULE_STREAMS: &str = "!has(self.streamsPerConnection) || self.streamsPerConnection <= 1 || (has(self.protocol) && (self.protocol == 'HTTP2' || self.protocol == 'GRPC'))";
-pub(super) const RULE_DURATION_POSITIVE: &str =
-    "!has(self.duration) || duration(self.duration) > duration('0s')";
-pub(super) const RULE_WARMUP: &str = "!has(self.warmup) || has(self.requests) || duration(self.warmup) < duration(has(self.duration) ? self.duration : '30s')";
-pub(super) const RULE_TIMEOUT_LE_DURATION: &str = "!has(self.request) || !has(self.request.timeout) || has(self.requests) || duration(self.request.timeout) <= duration(has(self.duration) ? self.duration : '30s')";
-pub(super) const RULE_HTTP_ENDPOINTS: &str = "(has(self.protocol) && self.protocol != 'HTTP' && self.protocol != 'HTTP2') || self.endpoints.all(e, e.matches('^https?://(\\\\[[0-9A-Fa-f:.]+\\\\]|[^/:?#@\\\\[\\\\]]+)(:[0-9]{1,5})?([/?#].*)?$'))";
-pub(super) const RULE_GRPC_ENDPOINTS: &str = "!has(self.protocol) || self.protocol != 'GRPC' || self.endpoints.all(e, e.matches('^((https?|grpc)://(\\\\[[0-9A-Fa-f:.]+\\\\]|[^/:?#@\\\\[\\\\]]+)(:[0-9]{1,5})?([/?#].*)?|(\\\\[[0-9A-Fa-f:.]+\\\\]|[^/:?#@\\\\[\\\\]]+):[0-9]{1,5})$'))";
-pub(super) const RULE_TCP_ENDPOINTS: &str = "!has(self.protocol) || self.protocol != 'TCP' || self.endpoints.all(e, e.matches('^tcp://(\\\\[[0-9A-Fa-f:.]+\\\\]|[^/:?#@\\\\[\\\\]]+):[0-9]{1,5}/?$'))";
-pub(super) const RULE_UDP_ENDPOINTS: &str = "!has(self.protocol) || self.protocol != 'UDP' || self.endpoints.all(e, e.matches('^udp://(\\\\[[0-9A-Fa-f:.]+\\\\]|[^/:?#@\\\\[\\\\]]+):[0-9]{1,5}/?$'))";
-pub(super) const RULE_PERCENTILES: &str =
-    "!has(self.percentiles) || self.percentiles.all(p, p > 0.0 && p <= 100.0)";
-pub(super) const RULE_PERCENTILES_UNIQUE: &str =
-    "!has(self.percentiles) || self.percentiles.all(p, self.percentiles.exists_one(q, q == p))";
-/// `validate()` rule 10 (shares): every client has one; all are percentages adding up to 100, or
-/// all integers adding up to `rps`. A share's own form is [`RULE_CLIENT_SHARE_FORM`].
-pub(super) const RULE_CLIENT_SHARES: &str = "!has(self.clients) || size(self.clients) == 0 || (self.clients.all(c, has(c.share)) && (self.clients.all(c, type(c.share) == string) ? self.clients.map(c, int(c.share.replace('%', ''))).sum() == 100 : (self.clients.all(c, type(c.share) == int) && self.clients.map(c, int(c.share)).sum() == (has(self.rps) ? self.rps : 0))))";
-/// A client's share: an integer (rps) or a percentage of 1 to 3 digits, at most `100%`.
-pub(super) const RULE_CLIENT_SHARE_FORM: &str = "!has(self.share) || type(self.share) == int || (self.share.matches('^[0-9]{1,3}%$') && int(self.share.replace('%', '')) <= 100)";
-/// Longest percentage share (`100%`).
-pub(super) const MAX_SHARE_LENGTH: usize = 4;
-pub(super) const RULE_PARALLELISM_CONNECTIONS: &str =
-    "!has(self.parallelism) || self.parallelism <= (has(self.connections) ? self.connections : 1)";
-pub(super) const RULE_PARALLELISM_RPS: &str =
-    "!has(self.parallelism) || !has(self.rps) || self.rps == 0 || self.rps >= self.parallelism";
-pub(super) const RULE_PARALLELISM_REQUESTS: &str =
-    "!has(self.parallelism) || !has(self.requests) || self.requests >= self.parallelism";
-
 impl PerformanceTestSpec {
     /// Checks every B.4 rule (1–11) and returns the errors, each with its JSON field path.
     /// An empty vector means the spec is valid. Rule 12 (immutability) needs the old object
@@ -440,6 +407,24 @@ impl PerformanceTestSpec {
                 }
             }
         }
+        // The CRD's CEL rules, in their Rust form (rule_table.rs): whatever one refuses is
+        // refused here too, where the detailed checks above have not already said why.
+        refuse_failed(v, "spec", self, SPEC_RULES);
+        if let Some(r) = &self.request {
+            refuse_failed(v, "spec.request", r, REQUEST_RULES);
+            if let Some(b) = &r.body_from {
+                refuse_failed(v, "spec.request.bodyFrom", b, BODY_SOURCE_RULES);
+            }
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            refuse_failed(v, &format!("spec.clients[{i}]"), c, CLIENT_RULES);
+        }
+        if let Some(h) = &self.histogram {
+            refuse_failed(v, "spec.histogram", h, HISTOGRAM_RULES);
+        }
+        for (i, t) in self.thresholds.iter().enumerate() {
+            refuse_failed(v, &format!("spec.thresholds[{i}]"), t, THRESHOLD_RULES);
+        }
     }
 
     fn check_rate_shape(&self, v: &mut Validator) {
@@ -603,7 +588,7 @@ impl Validator {
     }
 }
 
-fn is_token(s: &str) -> bool {
+pub(super) fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))

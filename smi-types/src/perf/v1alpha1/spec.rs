@@ -26,27 +26,7 @@ use super::*;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": RULE_DURATION_XOR_REQUESTS, "message": "set at most one of duration and requests" },
-    { "rule": RULE_DURATION_POSITIVE, "message": "duration must be greater than 0" },
-    { "rule": RULE_WARMUP, "message": "warmup must be less than duration" },
-    { "rule": RULE_TIMEOUT_LE_DURATION, "message": "request.timeout must be at most duration" },
-    { "rule": RULE_OPEN_RPS, "message": "the Open load model requires rps > 0" },
-    { "rule": RULE_RAMP_OPEN, "message": "Linear and Step rate shapes need loadModel Open" },
-    { "rule": RULE_STEP_STEPS, "message": "the Step rate shape needs steps" },
-    { "rule": RULE_OPEN_MAX_IN_FLIGHT, "message": "maxInFlight must be at least connections" },
-    { "rule": RULE_STREAMS, "message": "streamsPerConnection > 1 is only valid for HTTP2 and GRPC" },
-    { "rule": RULE_HTTP_ENDPOINTS, "message": "HTTP and HTTP2 endpoints must be http:// or https:// URLs with a host" },
-    { "rule": RULE_GRPC_ENDPOINTS, "message": "GRPC endpoints must be http://, https://, grpc:// URLs or host:port" },
-    { "rule": RULE_TCP_ENDPOINTS, "message": "TCP endpoints must be tcp://host:port" },
-    { "rule": RULE_UDP_ENDPOINTS, "message": "UDP endpoints must be udp://host:port" },
-    { "rule": RULE_PERCENTILES, "message": "percentiles must be in (0, 100]" },
-    { "rule": RULE_PERCENTILES_UNIQUE, "message": "percentiles must not repeat" },
-    { "rule": RULE_CLIENT_SHARES, "message": "every client needs a share: all percentages adding up to 100%, or all integers adding up to rps" },
-    { "rule": RULE_PARALLELISM_CONNECTIONS, "message": "connections must be at least parallelism (every shard needs one)" },
-    { "rule": RULE_PARALLELISM_RPS, "message": "rps must be 0 or at least parallelism (every shard needs a share)" },
-    { "rule": RULE_PARALLELISM_REQUESTS, "message": "requests must be at least parallelism (every shard needs one)" },
-]))]
+#[schemars(transform = spec_rules)]
 pub struct PerformanceTestSpec {
     /// SMP version this test claims (informational; default: the engine's version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,13 +138,7 @@ pub struct PerformanceTestSpec {
 /// `spec.request`: shape of each request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": "!(has(self.body) && has(self.bodyFrom))", "message": "set at most one of body and bodyFrom" },
-    { "rule": "!has(self.headers) || self.headers.all(k, k.matches('^[-!#$%&\\'*+.^_`|~0-9A-Za-z]+$'))", "message": "header names must be RFC 9110 tokens" },
-    { "rule": "!has(self.headers) || self.headers.all(k, !k.matches('^(?i)(host|content-length)$'))", "message": "Host and Content-Length are set by the engine" },
-    { "rule": "!has(self.contentType) || !has(self.headers) || self.headers.all(k, !k.matches('^(?i)content-type$'))", "message": "set contentType or a Content-Type header, not both" },
-    { "rule": "!has(self.timeout) || duration(self.timeout) > duration('0s')", "message": "timeout must be greater than 0" },
-]))]
+#[schemars(transform = request_rules)]
 pub struct RequestSpec {
     /// HTTP method (default `GET`, or `POST` when a body is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,9 +182,7 @@ pub struct KeyRef {
 /// `request.bodyFrom`: exactly one of the two references.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": "has(self.configMapKeyRef) != has(self.secretKeyRef)", "message": "set exactly one of configMapKeyRef and secretKeyRef" },
-]))]
+#[schemars(transform = body_source_rules)]
 pub struct BodySource {
     /// Body from a ConfigMap key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,9 +231,7 @@ pub struct TlsSpec {
 /// `spec.clients[]`: one load generator in distributed mode.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": RULE_CLIENT_SHARE_FORM, "message": "share must be an integer rps or a percentage from 0% to 100%" },
-]))]
+#[schemars(transform = client_rules)]
 pub struct ClientSpec {
     /// Unique name.
     pub name: String,
@@ -281,9 +251,7 @@ pub struct ClientSpec {
 /// `spec.histogram`: HdrHistogram parameters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": "(has(self.highestMicros) ? self.highestMicros : 60000000) >= 2 * (has(self.lowestMicros) ? self.lowestMicros : 1)", "message": "highestMicros must be at least 2 × lowestMicros" },
-]))]
+#[schemars(transform = histogram_rules)]
 pub struct HistogramSpec {
     /// Lowest discernible value in µs (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -88,12 +88,7 @@ impl ThresholdMetric {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    { "rule": "has(self.max) || has(self.min)", "message": "set max or min" },
-    { "rule": "!self.metric.startsWith('latency') || ((!has(self.max) || self.max.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')) && (!has(self.min) || self.min.matches('^([0-9]{1,5}(h|m|s|ms)){1,4}$')))", "message": "latency limits are durations such as 250ms" },
-    { "rule": "!(self.metric == 'errorRate' || self.metric == 'droppedRate') || ((!has(self.max) || (self.max.matches('^(0(\\\\.[0-9]+)?|1(\\\\.0+)?)$'))) && (!has(self.min) || (self.min.matches('^(0(\\\\.[0-9]+)?|1(\\\\.0+)?)$'))))", "message": "rate limits are decimals in [0, 1]" },
-    { "rule": "self.metric != 'rps' || ((!has(self.max) || self.max.matches('^[0-9]+(\\\\.[0-9]+)?$')) && (!has(self.min) || self.min.matches('^[0-9]+(\\\\.[0-9]+)?$')))", "message": "rps limits are non-negative numbers" },
-]))]
+#[schemars(transform = threshold_rules)]
 pub struct Threshold {
     /// What is measured.
     pub metric: ThresholdMetric,
