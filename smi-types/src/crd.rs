@@ -7,7 +7,14 @@
 //! Every group, `perf.smi-spec.io` included, goes through one pipeline: the type's schemars
 //! schema → [`schema_for`] (structural rewrite) → one generic CRD builder. Schemas are
 //! structural, as the API server requires (checked offline by `tests/crd_golden.rs` and against
-//! a real API server by the e2e suite):
+//! a real API server by the e2e suite). The rewrite is this crate's own [`schema_for`], not
+//! kube-core's `StructuralSchemaRewriter`: that transform hoists `oneOf`/`anyOf` enum variants
+//! and rewrites flattened maps (and documents that it may panic when it cannot apply), while the
+//! list below needs more: the root `metadata`, variant descriptions inside `oneOf`, formats the
+//! server does not know, the int-or-string quantity. One function that does all of it, and
+//! never panics, serves every group; the perf group's CEL rules are attached by its types
+//! (`perf::v1alpha1::SPEC_RULES` and siblings) before the rewrite, like the SMI groups'
+//! [`CEL_RULES`]. What the rewrite does:
 //!
 //! - references inlined, `$schema`/definitions/`default`/`nullable` dropped;
 //! - a `type` on every field; enums whose variants carry doc comments (schemars emits
