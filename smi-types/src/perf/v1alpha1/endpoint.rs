@@ -358,3 +358,115 @@ impl Endpoint {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::perf::v1alpha1::*;
+
+    #[test]
+    fn parse_errors_are_typed_and_keep_their_messages() {
+        // The CLI and the engine print these; the texts are the ones the String errors had.
+        let e = "quic".parse::<Protocol>().unwrap_err();
+        assert_eq!(e.input, "quic");
+        assert_eq!(
+            e.to_string(),
+            r#"unknown protocol "quic" (expected HTTP, HTTP2, GRPC, TCP or UDP)"#
+        );
+        for (protocol, url, msg) in [
+            (
+                Protocol::Http,
+                "1http://x/",
+                r#""1http://x/" has an invalid scheme"#,
+            ),
+            (
+                Protocol::Http,
+                "http://u@x/",
+                r#""http://u@x/": credentials in the URL are not supported"#,
+            ),
+            (
+                Protocol::Http,
+                "http://[::1/",
+                r#""http://[::1/": unclosed '['"#,
+            ),
+            (
+                Protocol::Http,
+                "http://[zz]/",
+                r#""http://[zz]/": invalid IPv6 address"#,
+            ),
+            (
+                Protocol::Http,
+                "http://[::1]x/",
+                r#""http://[::1]x/": junk after ']'"#,
+            ),
+            (
+                Protocol::Http,
+                "http:///",
+                r#""http:///" has an empty host"#,
+            ),
+            (
+                Protocol::Http,
+                "http://a b/",
+                r#""http://a b/" has an invalid host"#,
+            ),
+            (
+                Protocol::Http,
+                "http://x:0/",
+                r#""http://x:0/": port "0" is not in 1–65535"#,
+            ),
+            (Protocol::Grpc, "x", r#""x" is not an absolute URL"#),
+            (
+                Protocol::Http,
+                "x:80",
+                r#""x:80" has no scheme; HTTP needs one of ["http", "https"]"#,
+            ),
+            (
+                Protocol::Tcp,
+                "udp://x:1",
+                r#"scheme "udp" is not allowed for TCP (allowed: ["tcp"])"#,
+            ),
+            (Protocol::Udp, "udp://x", r#""udp://x" needs a port"#),
+        ] {
+            let e = Endpoint::parse_for(protocol, url).unwrap_err();
+            assert_eq!((e.input(), e.to_string().as_str()), (url, msg));
+        }
+        let ratio = Threshold::max(ThresholdMetric::ErrorRate, "x");
+        let rps = Threshold::min(ThresholdMetric::Rps, "x");
+        let p99 = Threshold::max(ThresholdMetric::LatencyP99, "x");
+        for (t, limit, err, msg) in [
+            (
+                &ratio,
+                "x",
+                LimitError::NotANumber { input: "x".into() },
+                r#""x" is not a number"#,
+            ),
+            (
+                &ratio,
+                "1.5",
+                LimitError::NotARatio {
+                    input: "1.5".into(),
+                },
+                "1.5 is not in [0, 1]",
+            ),
+            (
+                &rps,
+                "-1",
+                LimitError::Negative { input: "-1".into() },
+                "-1 is negative",
+            ),
+        ] {
+            let e = t.parse_limit(limit).unwrap_err();
+            assert_eq!((e.input(), e.to_string().as_str()), (limit, msg));
+            assert_eq!(e, err);
+        }
+        let e = p99.parse_limit("1.5s").unwrap_err();
+        assert_eq!(e.input(), "1.5s");
+        assert!(
+            matches!(&e, LimitError::Duration(d) if d.input == "1.5s"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(r#"invalid duration "1.5s""#),
+            "{e}"
+        );
+    }
+}
