@@ -20,7 +20,7 @@ macro_rules! smi_resource {
             pub const PLURAL: &'static str = $plural;
         }
 
-        impl crate::registry::ObjectMetaOf for $ty {
+        impl crate::macros::ObjectMetaOf for $ty {
             fn object_meta(
                 &self,
             ) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {
@@ -111,6 +111,12 @@ macro_rules! smi_kind {
             }
         }
     };
+}
+
+/// Metadata of a kind's object (`None` for the metrics lists, which have `ListMeta`): what
+/// `SmiObject::metadata` returns. Implemented by [`smi_resource!`] and by hand for the lists.
+pub(crate) trait ObjectMetaOf {
+    fn object_meta(&self) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>;
 }
 
 pub(crate) use smi_kind;

@@ -40,6 +40,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::conversion::{ConvertError, Converted, IntoResult};
+use crate::macros::ObjectMetaOf;
 use crate::{access, metrics, perf, specs, split};
 
 /// How the API server serves a kind.
@@ -104,11 +105,6 @@ pub(crate) trait Decode {
     type Error;
     /// Reads a `T`.
     fn decode<T: DeserializeOwned>(self) -> Result<T, Self::Error>;
-}
-
-/// Metadata of a registered type (`None` for the metrics lists, which have `ListMeta`).
-pub(crate) trait ObjectMetaOf {
-    fn object_meta(&self) -> Option<&ObjectMeta>;
 }
 
 /// The typed value of one [`SmiObject`] variant.

@@ -154,7 +154,7 @@ impl TrafficMetricsList {
     }
 }
 
-impl crate::registry::ObjectMetaOf for TrafficMetricsList {
+impl crate::macros::ObjectMetaOf for TrafficMetricsList {
     fn object_meta(&self) -> Option<&ObjectMeta> {
         None
     }
