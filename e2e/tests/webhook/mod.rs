@@ -17,6 +17,15 @@ pub struct Webhook {
     pub url: String,
     /// The PEM CA bundle the API server must trust (the control plane's CA).
     pub ca_bundle: Vec<u8>,
+    /// Its stderr (one line per review for the conversion webhook).
+    pub log: PathBuf,
+}
+
+impl Webhook {
+    /// The process id (for its CPU time in `/proc/PID/stat`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Webhook {
@@ -35,6 +44,11 @@ fn target_dir() -> PathBuf {
 
 /// Builds `examples`' binary `bin` (a no-op when it is up to date) and returns its path.
 pub fn build(bin: &str) -> PathBuf {
+    build_with(bin, false)
+}
+
+/// [`build`], optimised (`--release`) when `release`.
+pub fn build_with(bin: &str, release: bool) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     // the variables cargo sets for this test process would make the build look different from
@@ -47,8 +61,11 @@ pub fn build(bin: &str) -> PathBuf {
             cmd.env_remove(&*k);
         }
     }
+    cmd.args(["build", "--quiet", "-p", "examples", "--bin", bin]);
+    if release {
+        cmd.arg("--release");
+    }
     let status = cmd
-        .args(["build", "--quiet", "-p", "examples", "--bin", bin])
         .current_dir(workspace_root())
         .status()
         .unwrap_or_else(|e| panic!("running {cargo} build -p examples --bin {bin}: {e}"));
@@ -56,7 +73,8 @@ pub fn build(bin: &str) -> PathBuf {
         status.success(),
         "cargo build -p examples --bin {bin} failed"
     );
-    let path = target_dir().join("debug").join(bin);
+    let profile = if release { "release" } else { "debug" };
+    let path = target_dir().join(profile).join(bin);
     assert!(path.exists(), "{} missing after the build", path.display());
     path
 }
@@ -129,12 +147,19 @@ pub fn serving_cert(dir: &Path) -> (PathBuf, PathBuf, Vec<u8>) {
 /// `target/e2e/<bin>`) and
 /// with `extra` arguments; waits for its `listening on <url>` line.
 pub fn start(bin: &str, extra: &[&str]) -> Webhook {
-    let path = build(bin);
+    start_with(bin, extra, false, 600)
+}
+
+/// [`start`] with the binary built `release` or not, stopping by itself after `exit_after_s`
+/// seconds.
+pub fn start_with(bin: &str, extra: &[&str], release: bool, exit_after_s: u64) -> Webhook {
+    let path = build_with(bin, release);
     let dir = target_dir().join("e2e").join(bin);
     let (crt, key, ca_bundle) = serving_cert(&dir);
-    let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+    let log_path = dir.join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(path)
-        .args(["--port", "0", "--exit-after", "600"])
+        .args(["--port", "0", "--exit-after", &exit_after_s.to_string()])
         .arg("--tls-cert")
         .arg(&crt)
         .arg("--tls-key")
@@ -158,5 +183,6 @@ pub fn start(bin: &str, extra: &[&str]) -> Webhook {
         child,
         url,
         ca_bundle,
+        log: log_path,
     }
 }
