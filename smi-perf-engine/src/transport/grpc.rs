@@ -29,7 +29,7 @@ use smi_types::perf::{GrpcSpec, PerformanceTestSpec};
 
 use super::dial::host_header;
 use super::h2::sealed::Sealed;
-use super::h2::{Exchange, H2Factory, H2Lane, classify_h2, header_size};
+use super::h2::{Exchange, H2Factory, H2Lane, classify_h2, header_size, request_head};
 use crate::error::{Error, GrpcError, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -373,11 +373,7 @@ impl Sealed for GrpcExchange {}
 
 impl Exchange for GrpcExchange {
     fn head(&self, i: usize) -> Request<()> {
-        let mut req = Request::new(());
-        *req.method_mut() = http::Method::POST;
-        *req.uri_mut() = self.uris[i].clone();
-        *req.headers_mut() = self.headers.clone();
-        req
+        request_head(&http::Method::POST, &self.uris[i], &self.headers)
     }
 
     fn body(&self) -> &Bytes {

@@ -342,6 +342,15 @@ impl Http2Exchange {
     }
 }
 
+/// A request head: `method` to `uri` with `headers`.
+pub(crate) fn request_head(method: &http::Method, uri: &Uri, headers: &HeaderMap) -> Request<()> {
+    let mut req = Request::new(());
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = uri.clone();
+    *req.headers_mut() = headers.clone();
+    req
+}
+
 /// The response head's size, estimated as HTTP/1.1 would write it.
 pub(crate) fn head_size(res: &http::response::Parts) -> u64 {
     17 + header_size(&res.headers) + 2
@@ -351,11 +360,7 @@ impl sealed::Sealed for Http2Exchange {}
 
 impl Exchange for Http2Exchange {
     fn head(&self, i: usize) -> Request<()> {
-        let mut req = Request::new(());
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.targets[i].0.clone();
-        *req.headers_mut() = self.headers.clone();
-        req
+        request_head(&self.method, &self.targets[i].0, &self.headers)
     }
 
     fn body(&self) -> &Bytes {
