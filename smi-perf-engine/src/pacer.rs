@@ -148,7 +148,8 @@ impl Timer {
         }
     }
 
-    /// Waits until `at`, like [`Pacer::sleep_until`].
+    /// Waits until `at`, like [`Pacer::sleep_until`] (the embedded target's delays).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn sleep_until(&self, at: Instant) -> SleepUntil<'_> {
         SleepUntil {
             shared: &self.shared,
