@@ -3,36 +3,11 @@
 //! process runs against the embedded target on 127.0.0.1 with an exact request count and is
 //! bounded by a deadline.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
 use smi_perf_engine::k8s::{BODY_DIR, JobOptions, job_manifests};
 use smi_types::perf::PerformanceTestResult;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smi-perf");
-
-fn smi_perf(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn smi-perf");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("smi-perf {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{smi_perf, text};
 
 #[test]
 fn body_file_is_sent_with_every_request() {

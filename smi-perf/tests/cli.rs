@@ -4,36 +4,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use smi_perf_engine::smp::SmpResult;
 use smi_types::perf::PerformanceTestResult;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smi-perf");
-
-/// Runs `smi-perf args…` with stdout and stderr captured; kills it after 60 s.
-fn smi_perf(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn smi-perf");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("smi-perf {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod common;
+use common::{BIN, smi_perf, text};
 
 /// A quick run of `n` requests against the embedded target, plus `extra` flags.
 fn quick(n: &str, extra: &[&str]) -> Output {
