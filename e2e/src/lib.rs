@@ -502,7 +502,7 @@ impl Cluster {
         let deadline = Instant::now() + CRD_READY_TIMEOUT;
         for name in names {
             loop {
-                let (status, _, _) = self
+                let (status, _, crd) = self
                     .raw(http::Method::GET, &format!("{URL}/{name}"), None, "")
                     .await?;
                 if status == 404 {
@@ -511,11 +511,64 @@ impl Cluster {
                 if Instant::now() > deadline {
                     return Err(Error::Crd(format!("CRD {name} still present after delete")));
                 }
+                if status == 200 && instance_deletion_failed(&crd) {
+                    self.finish_crd_cleanup(name, &crd).await?;
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         self.resources.lock().expect("not poisoned").clear();
         Ok(())
+    }
+
+    /// The server's own cleanup of a CRD deleted right after it was created can stall for
+    /// minutes: its finalizer sets the `Terminating` condition, which rebuilds the CRD's
+    /// storage, so the finalizer's LIST of instances fails with "storage is (re)initializing"
+    /// and is retried with a growing back-off (kube-apiserver 1.37, `crd_finalizer.go`). When
+    /// the CRD is in that state, this does what the finalizer would: if a LIST through the API
+    /// finds no instance left, it removes the `customresourcecleanup` finalizer. With instances
+    /// left it does nothing (removing the finalizer then would leave them in etcd).
+    async fn finish_crd_cleanup(&self, name: &str, crd: &Value) -> Result<()> {
+        const URL: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+        let group = crd["spec"]["group"].as_str().unwrap_or_default();
+        let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
+        let served = crd["spec"]["versions"].as_array().and_then(|vs| {
+            vs.iter()
+                .find(|v| v["served"] == true)
+                .and_then(|v| v["name"].as_str())
+        });
+        let Some(version) = served else {
+            return Ok(());
+        };
+        let (status, _, list) = self
+            .raw(
+                http::Method::GET,
+                &format!("/apis/{group}/{version}/{plural}?limit=1"),
+                None,
+                "",
+            )
+            .await?;
+        let empty = list["items"]
+            .as_array()
+            .is_some_and(|items| items.is_empty());
+        if status != 200 || !empty {
+            return Ok(());
+        }
+        let patch = serde_json::json!({"metadata": {"finalizers": null}});
+        let (status, _, body) = self
+            .raw(
+                http::Method::PATCH,
+                &format!("{URL}/{name}"),
+                Some(&patch),
+                "application/merge-patch+json",
+            )
+            .await?;
+        match status {
+            200..=299 | 404 | 409 => Ok(()),
+            _ => Err(Error::Crd(format!(
+                "removing the cleanup finalizer of CRD {name} (no instances left): {status} {body}"
+            ))),
+        }
     }
 
     /// Installs CRDs afresh: deletes any CRD of the same name first, creates each, then waits
@@ -686,6 +739,15 @@ fn outcome(status: u16, warnings: Vec<String>, body: Value) -> Outcome {
     }
 }
 
+/// Whether a deleted CRD's own cleanup failed to list its instances (its `Terminating` condition
+/// says `InstanceDeletionFailed`): see [`Cluster::delete_crds`].
+fn instance_deletion_failed(crd: &Value) -> bool {
+    crd["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Terminating" && c["reason"] == "InstanceDeletionFailed")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,5 +783,18 @@ mod tests {
             r.collection_url(Some("x")),
             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         );
+    }
+
+    #[test]
+    fn a_stalled_crd_cleanup_is_recognised_by_its_terminating_condition() {
+        let stalled = serde_json::json!({"status": {"conditions": [
+            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted"},
+            {"type": "Terminating", "status": "True", "reason": "InstanceDeletionFailed",
+             "message": "could not list instances: storage is (re)initializing"}]}});
+        assert!(instance_deletion_failed(&stalled));
+        let in_progress = serde_json::json!({"status": {"conditions": [
+            {"type": "Terminating", "status": "True", "reason": "InstanceDeletionInProgress"}]}});
+        assert!(!instance_deletion_failed(&in_progress));
+        assert!(!instance_deletion_failed(&serde_json::json!({})));
     }
 }
