@@ -113,6 +113,79 @@ macro_rules! smi_kind {
     };
 }
 
+/// Declares a kind's top-level struct the way every SMI kind has it — `apiVersion` and `kind` as
+/// read, `metadata`, then the fields given — and runs [`smi_kind!`] on it. Also gives the kind a
+/// private `named(name)` (identity and `metadata.name` filled in, every other field default) for
+/// its constructors, and with a trailing `impl new(spec: T);` the usual `new(name, spec)`.
+macro_rules! smi_object {
+    (
+        group = $group:literal, version = $version:literal, kind = $kind:literal, plural = $plural:literal, list = $list:ident;
+        $(#[$attr:meta])*
+        pub struct $ty:ident {
+            $( $(#[$fattr:meta])* pub $field:ident : $fty:ty ),* $(,)?
+        }
+        $(impl new($spec:ident : $spec_ty:ty);)?
+    ) => {
+        $(#[$attr])*
+        #[derive(
+            Clone,
+            Debug,
+            Default,
+            PartialEq,
+            serde::Serialize,
+            serde::Deserialize,
+            schemars::JsonSchema,
+        )]
+        pub struct $ty {
+            /// `apiVersion` as read; empty = absent.
+            #[serde(
+                rename = "apiVersion",
+                default,
+                skip_serializing_if = "String::is_empty"
+            )]
+            pub api_version: String,
+            /// `kind` as read; empty = absent.
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub kind: String,
+            /// Standard object metadata.
+            #[serde(default)]
+            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            $( $(#[$fattr])* pub $field: $fty, )*
+        }
+
+        crate::macros::smi_kind!(
+            $ty,
+            $list,
+            group = $group,
+            version = $version,
+            kind = $kind,
+            plural = $plural
+        );
+
+        impl $ty {
+            /// `apiVersion`, `kind` and `metadata.name` filled in, every other field default.
+            #[allow(dead_code, clippy::needless_update)]
+            fn named(name: &str) -> Self {
+                Self {
+                    api_version: Self::API_VERSION.into(),
+                    kind: Self::KIND.into(),
+                    metadata: crate::macros::named(name),
+                    ..Default::default()
+                }
+            }
+            $(
+                #[doc = concat!("A ", stringify!($ty), " named `name`.")]
+                pub fn new(name: &str, $spec: $spec_ty) -> Self {
+                    Self {
+                        $spec,
+                        ..Self::named(name)
+                    }
+                }
+            )?
+        }
+    };
+}
+
 /// Metadata of a kind's object (`None` for the metrics lists, which have `ListMeta`): what
 /// `SmiObject::metadata` returns. Implemented by [`smi_resource!`] and by hand for the lists.
 pub(crate) trait ObjectMetaOf {
@@ -120,6 +193,7 @@ pub(crate) trait ObjectMetaOf {
 }
 
 pub(crate) use smi_kind;
+pub(crate) use smi_object;
 pub(crate) use smi_resource;
 
 /// `apiVersion`/`kind` fields shared by every top-level struct are declared by hand; this helper

@@ -1,65 +1,40 @@
 //! `access.smi-spec.io/v1alpha1`: TrafficTarget with its fields at the top level (no `spec`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::RouteKind;
 
-/// Allows `sources` to reach `destination` over the routes in `specs` (no `spec` wrapper in
-/// this version).
-///
-/// ```
-/// use smi_types::access::v1alpha1::*;
-/// let tt = TrafficTarget::new("api", IdentityBindingSubject::service_account("api"))
-///     .source(IdentityBindingSubject::service_account("prometheus"))
-///     .rule(TrafficTargetRule::new(RouteKind::HttpRouteGroup, "api-routes"));
-/// assert_eq!(serde_json::to_value(&tt).unwrap()["destination"]["name"], "api");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficTarget {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The workload identity allowed to be reached.
-    pub destination: IdentityBindingSubject,
-    /// Identities allowed to call the destination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<IdentityBindingSubject>>,
-    /// Routes allowed (Go calls this type `TrafficTargetSpec`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub specs: Option<Vec<TrafficTargetRule>>,
+crate::macros::smi_object! {
+    group = "access.smi-spec.io", version = "v1alpha1", kind = "TrafficTarget", plural = "traffictargets", list = TrafficTargetList;
+    /// Allows `sources` to reach `destination` over the routes in `specs` (no `spec` wrapper in
+    /// this version).
+    ///
+    /// ```
+    /// use smi_types::access::v1alpha1::*;
+    /// let tt = TrafficTarget::new("api", IdentityBindingSubject::service_account("api"))
+    ///     .source(IdentityBindingSubject::service_account("prometheus"))
+    ///     .rule(TrafficTargetRule::new(RouteKind::HttpRouteGroup, "api-routes"));
+    /// assert_eq!(serde_json::to_value(&tt).unwrap()["destination"]["name"], "api");
+    /// ```
+    pub struct TrafficTarget {
+        /// The workload identity allowed to be reached.
+        pub destination: IdentityBindingSubject,
+        /// Identities allowed to call the destination.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sources: Option<Vec<IdentityBindingSubject>>,
+        /// Routes allowed (Go calls this type `TrafficTargetSpec`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub specs: Option<Vec<TrafficTargetRule>>,
+    }
 }
-
-crate::macros::smi_kind!(
-    TrafficTarget,
-    TrafficTargetList,
-    group = "access.smi-spec.io",
-    version = "v1alpha1",
-    kind = "TrafficTarget",
-    plural = "traffictargets"
-);
 
 impl TrafficTarget {
     /// A TrafficTarget named `name` for `destination`.
     pub fn new(name: &str, destination: IdentityBindingSubject) -> Self {
         Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
             destination,
-            sources: None,
-            specs: None,
+            ..Self::named(name)
         }
     }
     /// Adds a source.

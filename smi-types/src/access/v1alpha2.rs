@@ -1,57 +1,25 @@
 //! `access.smi-spec.io/v1alpha2`: TrafficTarget with a `spec` wrapper; `specs` renamed `rules`.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::RouteKind;
 pub use super::v1alpha1::{IdentityBindingSubject, TrafficTargetRule};
 
-/// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
-///
-/// ```
-/// use smi_types::access::v1alpha2::*;
-/// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::service_account("api").port(8080)));
-/// assert_eq!(serde_json::to_value(&tt).unwrap()["spec"]["destination"]["port"], 8080);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficTarget {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: TrafficTargetSpec,
-}
-
-crate::macros::smi_kind!(
-    TrafficTarget,
-    TrafficTargetList,
-    group = "access.smi-spec.io",
-    version = "v1alpha2",
-    kind = "TrafficTarget",
-    plural = "traffictargets"
-);
-
-impl TrafficTarget {
-    /// A TrafficTarget named `name`.
-    pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            spec,
-        }
+crate::macros::smi_object! {
+    group = "access.smi-spec.io", version = "v1alpha2", kind = "TrafficTarget", plural = "traffictargets", list = TrafficTargetList;
+    /// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
+    ///
+    /// ```
+    /// use smi_types::access::v1alpha2::*;
+    /// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::service_account("api").port(8080)));
+    /// assert_eq!(serde_json::to_value(&tt).unwrap()["spec"]["destination"]["port"], 8080);
+    /// ```
+    pub struct TrafficTarget {
+        /// The body.
+        pub spec: TrafficTargetSpec,
     }
+    impl new(spec: TrafficTargetSpec);
 }
 
 /// Body of a TrafficTarget.

@@ -1,60 +1,28 @@
 //! `access.smi-spec.io/v1alpha3`: like v1alpha2 without `port` on subjects (storage version of
 //! the smi-sdk-go CRDs).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::RouteKind;
 pub use super::v1alpha1::TrafficTargetRule;
 
-/// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
-///
-/// ```
-/// use smi_types::access::v1alpha3::*;
-/// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::service_account("api"))
-///     .source(IdentityBindingSubject::service_account("web"))
-///     .rule(TrafficTargetRule::new(RouteKind::TcpRoute, "api-port")));
-/// assert_eq!(tt.spec.rules.unwrap().len(), 1);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficTarget {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: TrafficTargetSpec,
-}
-
-crate::macros::smi_kind!(
-    TrafficTarget,
-    TrafficTargetList,
-    group = "access.smi-spec.io",
-    version = "v1alpha3",
-    kind = "TrafficTarget",
-    plural = "traffictargets"
-);
-
-impl TrafficTarget {
-    /// A TrafficTarget named `name`.
-    pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            spec,
-        }
+crate::macros::smi_object! {
+    group = "access.smi-spec.io", version = "v1alpha3", kind = "TrafficTarget", plural = "traffictargets", list = TrafficTargetList;
+    /// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
+    ///
+    /// ```
+    /// use smi_types::access::v1alpha3::*;
+    /// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::service_account("api"))
+    ///     .source(IdentityBindingSubject::service_account("web"))
+    ///     .rule(TrafficTargetRule::new(RouteKind::TcpRoute, "api-port")));
+    /// assert_eq!(tt.spec.rules.unwrap().len(), 1);
+    /// ```
+    pub struct TrafficTarget {
+        /// The body.
+        pub spec: TrafficTargetSpec,
     }
+    impl new(spec: TrafficTargetSpec);
 }
 
 /// Body of a TrafficTarget. The docs require a destination, at least one rule and one source;

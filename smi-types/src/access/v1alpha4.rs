@@ -3,60 +3,28 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::RouteKind;
 pub use super::v1alpha1::TrafficTargetRule;
 
-/// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
-///
-/// ```
-/// use smi_types::access::v1alpha4::*;
-/// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::identity_binding("api"))
-///     .source(IdentityBindingSubject::service_account("web"))
-///     .rule(TrafficTargetRule::new(RouteKind::UdpRoute, "dns")));
-/// assert_eq!(tt.spec.destination.kind, "IdentityBinding");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficTarget {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: TrafficTargetSpec,
-}
-
-crate::macros::smi_kind!(
-    TrafficTarget,
-    TrafficTargetList,
-    group = "access.smi-spec.io",
-    version = "v1alpha4",
-    kind = "TrafficTarget",
-    plural = "traffictargets"
-);
-
-impl TrafficTarget {
-    /// A TrafficTarget named `name`.
-    pub fn new(name: &str, spec: TrafficTargetSpec) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            spec,
-        }
+crate::macros::smi_object! {
+    group = "access.smi-spec.io", version = "v1alpha4", kind = "TrafficTarget", plural = "traffictargets", list = TrafficTargetList;
+    /// Allows `spec.sources` to reach `spec.destination` over `spec.rules`.
+    ///
+    /// ```
+    /// use smi_types::access::v1alpha4::*;
+    /// let tt = TrafficTarget::new("api", TrafficTargetSpec::new(IdentityBindingSubject::identity_binding("api"))
+    ///     .source(IdentityBindingSubject::service_account("web"))
+    ///     .rule(TrafficTargetRule::new(RouteKind::UdpRoute, "dns")));
+    /// assert_eq!(tt.spec.destination.kind, "IdentityBinding");
+    /// ```
+    pub struct TrafficTarget {
+        /// The body.
+        pub spec: TrafficTargetSpec,
     }
+    impl new(spec: TrafficTargetSpec);
 }
 
 /// Body of a TrafficTarget.
@@ -137,51 +105,29 @@ impl IdentityBindingSubject {
     }
 }
 
-/// Binds workloads of its own namespace to an identity through one or more schemes (OR'ed).
-///
-/// ```
-/// use smi_types::access::v1alpha4::*;
-/// let ib = IdentityBinding::new("svc-a", IdentityBindingSchemes::default()
-///     .pod_labels([("app", "svc-a")])
-///     .spiffe_identity("cluster.local/ns/default/sa/svc-a"));
-/// assert!(ib.spec.schemes.pod_label_selector.is_some());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct IdentityBinding {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: IdentityBindingSpec,
+crate::macros::smi_object! {
+    group = "access.smi-spec.io", version = "v1alpha4", kind = "IdentityBinding", plural = "identitybindings", list = IdentityBindingList;
+    /// Binds workloads of its own namespace to an identity through one or more schemes (OR'ed).
+    ///
+    /// ```
+    /// use smi_types::access::v1alpha4::*;
+    /// let ib = IdentityBinding::new("svc-a", IdentityBindingSchemes::default()
+    ///     .pod_labels([("app", "svc-a")])
+    ///     .spiffe_identity("cluster.local/ns/default/sa/svc-a"));
+    /// assert!(ib.spec.schemes.pod_label_selector.is_some());
+    /// ```
+    pub struct IdentityBinding {
+        /// The body.
+        pub spec: IdentityBindingSpec,
+    }
 }
-
-crate::macros::smi_kind!(
-    IdentityBinding,
-    IdentityBindingList,
-    group = "access.smi-spec.io",
-    version = "v1alpha4",
-    kind = "IdentityBinding",
-    plural = "identitybindings"
-);
 
 impl IdentityBinding {
     /// An IdentityBinding named `name`.
     pub fn new(name: &str, schemes: IdentityBindingSchemes) -> Self {
         Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
             spec: IdentityBindingSpec { schemes },
+            ..Self::named(name)
         }
     }
 }

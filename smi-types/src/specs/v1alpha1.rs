@@ -1,57 +1,31 @@
 //! `specs.smi-spec.io/v1alpha1`: HTTPRouteGroup with top-level `matches`; TCPRoute with no body.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::HttpMethod;
 
-/// Named HTTP matches (top-level `matches`, no `spec` in this version).
-///
-/// ```
-/// use smi_types::specs::v1alpha1::*;
-/// let g = HttpRouteGroup::new("routes").with_match(HttpMatch::new("metrics").path_regex("/metrics").method(HttpMethod::Get));
-/// assert_eq!(serde_json::to_value(&g).unwrap()["matches"][0]["methods"][0], "GET");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct HttpRouteGroup {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The matches (one match = one route).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
-    pub matches: Option<Vec<HttpMatch>>,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha1", kind = "HTTPRouteGroup", plural = "httproutegroups", list = HttpRouteGroupList;
+    /// Named HTTP matches (top-level `matches`, no `spec` in this version).
+    ///
+    /// ```
+    /// use smi_types::specs::v1alpha1::*;
+    /// let g = HttpRouteGroup::new("routes").with_match(HttpMatch::new("metrics").path_regex("/metrics").method(HttpMethod::Get));
+    /// assert_eq!(serde_json::to_value(&g).unwrap()["matches"][0]["methods"][0], "GET");
+    /// ```
+    pub struct HttpRouteGroup {
+        /// The matches (one match = one route).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
+        pub matches: Option<Vec<HttpMatch>>,
+    }
 }
-
-crate::macros::smi_kind!(
-    HttpRouteGroup,
-    HttpRouteGroupList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha1",
-    kind = "HTTPRouteGroup",
-    plural = "httproutegroups"
-);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
     pub fn new(name: &str) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            matches: None,
-        }
+        Self::named(name)
     }
     /// Adds a match.
     pub fn with_match(mut self, m: HttpMatch) -> Self {
@@ -96,45 +70,20 @@ impl HttpMatch {
     }
 }
 
-/// A TCP route; this version has no body at all.
-///
-/// ```
-/// let r = smi_types::specs::v1alpha1::TcpRoute::new("db");
-/// assert_eq!(serde_json::to_value(&r).unwrap()["kind"], "TCPRoute");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TcpRoute {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha1", kind = "TCPRoute", plural = "tcproutes", list = TcpRouteList;
+    /// A TCP route; this version has no body at all.
+    ///
+    /// ```
+    /// let r = smi_types::specs::v1alpha1::TcpRoute::new("db");
+    /// assert_eq!(serde_json::to_value(&r).unwrap()["kind"], "TCPRoute");
+    /// ```
+    pub struct TcpRoute {}
 }
-
-crate::macros::smi_kind!(
-    TcpRoute,
-    TcpRouteList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha1",
-    kind = "TCPRoute",
-    plural = "tcproutes"
-);
 
 impl TcpRoute {
     /// A TCPRoute named `name`.
     pub fn new(name: &str) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-        }
+        Self::named(name)
     }
 }

@@ -1,60 +1,34 @@
 //! `specs.smi-spec.io/v1alpha2`: HTTPRouteGroup with top-level `matches`, matches gain
 //! `headers`; TCPRoute with no body.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::HttpMethod;
 pub use crate::headers::{HeadersForm, HttpHeaders};
 
-/// Named HTTP matches (top-level `matches`, no `spec` in this version).
-///
-/// ```
-/// use smi_types::specs::v1alpha2::*;
-/// let g = HttpRouteGroup::new("routes")
-///     .with_match(HttpMatch::new("android").headers(HttpHeaders::new().header("user-agent", ".*Android.*")));
-/// assert_eq!(serde_json::to_value(&g).unwrap()["matches"][0]["headers"][0]["user-agent"], ".*Android.*");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct HttpRouteGroup {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The matches (one match = one route).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
-    pub matches: Option<Vec<HttpMatch>>,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha2", kind = "HTTPRouteGroup", plural = "httproutegroups", list = HttpRouteGroupList;
+    /// Named HTTP matches (top-level `matches`, no `spec` in this version).
+    ///
+    /// ```
+    /// use smi_types::specs::v1alpha2::*;
+    /// let g = HttpRouteGroup::new("routes")
+    ///     .with_match(HttpMatch::new("android").headers(HttpHeaders::new().header("user-agent", ".*Android.*")));
+    /// assert_eq!(serde_json::to_value(&g).unwrap()["matches"][0]["headers"][0]["user-agent"], ".*Android.*");
+    /// ```
+    pub struct HttpRouteGroup {
+        /// The matches (one match = one route).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
+        pub matches: Option<Vec<HttpMatch>>,
+    }
 }
-
-crate::macros::smi_kind!(
-    HttpRouteGroup,
-    HttpRouteGroupList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha2",
-    kind = "HTTPRouteGroup",
-    plural = "httproutegroups"
-);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
     pub fn new(name: &str) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            matches: None,
-        }
+        Self::named(name)
     }
     /// Adds a match.
     pub fn with_match(mut self, m: HttpMatch) -> Self {
@@ -107,40 +81,15 @@ impl HttpMatch {
     }
 }
 
-/// A TCP route; this version has no body at all.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TcpRoute {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha2", kind = "TCPRoute", plural = "tcproutes", list = TcpRouteList;
+    /// A TCP route; this version has no body at all.
+    pub struct TcpRoute {}
 }
-
-crate::macros::smi_kind!(
-    TcpRoute,
-    TcpRouteList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha2",
-    kind = "TCPRoute",
-    plural = "tcproutes"
-);
 
 impl TcpRoute {
     /// A TCPRoute named `name`.
     pub fn new(name: &str) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-        }
+        Self::named(name)
     }
 }

@@ -1,7 +1,6 @@
 //! `specs.smi-spec.io/v1alpha4`: HTTPRouteGroup with `spec.matches`; TCPRoute and UDPRoute with
 //! `spec.matches` an object `{name?, ports}`.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -9,51 +8,26 @@ pub use super::HttpMethod;
 pub use super::v1alpha2::HttpMatch;
 pub use crate::headers::{HeadersForm, HttpHeaders};
 
-/// Named HTTP matches under `spec.matches`. `spec` is required: the spec docs' examples that
-/// put `matches` at the top level are invalid for this version and fail to parse.
-///
-/// ```
-/// use smi_types::specs::v1alpha4::*;
-/// let g = HttpRouteGroup::new("routes").with_match(HttpMatch::new("all").path_regex(".*"));
-/// assert_eq!(serde_json::to_value(&g).unwrap()["spec"]["matches"][0]["pathRegex"], ".*");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct HttpRouteGroup {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: HttpRouteGroupSpec,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha4", kind = "HTTPRouteGroup", plural = "httproutegroups", list = HttpRouteGroupList;
+    /// Named HTTP matches under `spec.matches`. `spec` is required: the spec docs' examples that
+    /// put `matches` at the top level are invalid for this version and fail to parse.
+    ///
+    /// ```
+    /// use smi_types::specs::v1alpha4::*;
+    /// let g = HttpRouteGroup::new("routes").with_match(HttpMatch::new("all").path_regex(".*"));
+    /// assert_eq!(serde_json::to_value(&g).unwrap()["spec"]["matches"][0]["pathRegex"], ".*");
+    /// ```
+    pub struct HttpRouteGroup {
+        /// The body.
+        pub spec: HttpRouteGroupSpec,
+    }
 }
-
-crate::macros::smi_kind!(
-    HttpRouteGroup,
-    HttpRouteGroupList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha4",
-    kind = "HTTPRouteGroup",
-    plural = "httproutegroups"
-);
 
 impl HttpRouteGroup {
     /// An empty group named `name`.
     pub fn new(name: &str) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            spec: HttpRouteGroupSpec::default(),
-        }
+        Self::named(name)
     }
     /// Adds a match.
     pub fn with_match(mut self, m: HttpMatch) -> Self {
@@ -71,49 +45,27 @@ pub struct HttpRouteGroupSpec {
     pub matches: Option<Vec<HttpMatch>>,
 }
 
-/// TCP traffic to a list of ports. `spec.matches` is a single object, not a list.
-///
-/// ```
-/// use smi_types::specs::v1alpha4::*;
-/// let r = TcpRoute::new("dns", PortMatch::ports([53]));
-/// assert_eq!(serde_json::to_value(&r).unwrap()["spec"]["matches"]["ports"][0], 53);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TcpRoute {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: TcpRouteSpec,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha4", kind = "TCPRoute", plural = "tcproutes", list = TcpRouteList;
+    /// TCP traffic to a list of ports. `spec.matches` is a single object, not a list.
+    ///
+    /// ```
+    /// use smi_types::specs::v1alpha4::*;
+    /// let r = TcpRoute::new("dns", PortMatch::ports([53]));
+    /// assert_eq!(serde_json::to_value(&r).unwrap()["spec"]["matches"]["ports"][0], 53);
+    /// ```
+    pub struct TcpRoute {
+        /// The body.
+        pub spec: TcpRouteSpec,
+    }
 }
-
-crate::macros::smi_kind!(
-    TcpRoute,
-    TcpRouteList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha4",
-    kind = "TCPRoute",
-    plural = "tcproutes"
-);
 
 impl TcpRoute {
     /// A TCPRoute named `name`.
     pub fn new(name: &str, matches: PortMatch) -> Self {
         Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
             spec: TcpRouteSpec { matches },
+            ..Self::named(name)
         }
     }
 }
@@ -125,49 +77,27 @@ pub struct TcpRouteSpec {
     pub matches: PortMatch,
 }
 
-/// UDP traffic to a list of ports. `spec.matches` is a single object, not a list.
-///
-/// ```
-/// use smi_types::specs::v1alpha4::*;
-/// let r = UdpRoute::new("dns", PortMatch::ports([53]));
-/// assert_eq!(serde_json::to_value(&r).unwrap()["spec"]["matches"]["ports"][0], 53);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct UdpRoute {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: UdpRouteSpec,
+crate::macros::smi_object! {
+    group = "specs.smi-spec.io", version = "v1alpha4", kind = "UDPRoute", plural = "udproutes", list = UdpRouteList;
+    /// UDP traffic to a list of ports. `spec.matches` is a single object, not a list.
+    ///
+    /// ```
+    /// use smi_types::specs::v1alpha4::*;
+    /// let r = UdpRoute::new("dns", PortMatch::ports([53]));
+    /// assert_eq!(serde_json::to_value(&r).unwrap()["spec"]["matches"]["ports"][0], 53);
+    /// ```
+    pub struct UdpRoute {
+        /// The body.
+        pub spec: UdpRouteSpec,
+    }
 }
-
-crate::macros::smi_kind!(
-    UdpRoute,
-    UdpRouteList,
-    group = "specs.smi-spec.io",
-    version = "v1alpha4",
-    kind = "UDPRoute",
-    plural = "udproutes"
-);
 
 impl UdpRoute {
     /// A UDPRoute named `name`.
     pub fn new(name: &str, matches: PortMatch) -> Self {
         Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
             spec: UdpRouteSpec { matches },
+            ..Self::named(name)
         }
     }
 }

@@ -1,6 +1,5 @@
 //! `split.smi-spec.io/v1alpha4`: integer weights and optional `matches`.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -8,52 +7,21 @@ pub use super::v1alpha2::TrafficSplitBackend;
 
 pub use super::v1alpha3::TrafficSplitMatch;
 
-/// Splits traffic sent to the root service `spec.service` across `spec.backends` by relative
-/// weight.
-///
-/// ```
-/// use smi_types::split::v1alpha4::*;
-/// let ts = TrafficSplit::new("ab", TrafficSplitSpec::new("web").backend("web-v1", 90).backend("web-v2", 10).http_route_group("firefox"));
-/// assert_eq!(serde_json::to_value(&ts).unwrap()["spec"]["matches"][0]["kind"], "HTTPRouteGroup");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficSplit {
-    /// `apiVersion` as read; empty = absent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
-    pub api_version: String,
-    /// `kind` as read; empty = absent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// Standard object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The body.
-    pub spec: TrafficSplitSpec,
-}
-
-crate::macros::smi_kind!(
-    TrafficSplit,
-    TrafficSplitList,
-    group = "split.smi-spec.io",
-    version = "v1alpha4",
-    kind = "TrafficSplit",
-    plural = "trafficsplits"
-);
-
-impl TrafficSplit {
-    /// A TrafficSplit named `name`.
-    pub fn new(name: &str, spec: TrafficSplitSpec) -> Self {
-        Self {
-            api_version: Self::API_VERSION.into(),
-            kind: Self::KIND.into(),
-            metadata: crate::macros::named(name),
-            spec,
-        }
+crate::macros::smi_object! {
+    group = "split.smi-spec.io", version = "v1alpha4", kind = "TrafficSplit", plural = "trafficsplits", list = TrafficSplitList;
+    /// Splits traffic sent to the root service `spec.service` across `spec.backends` by relative
+    /// weight.
+    ///
+    /// ```
+    /// use smi_types::split::v1alpha4::*;
+    /// let ts = TrafficSplit::new("ab", TrafficSplitSpec::new("web").backend("web-v1", 90).backend("web-v2", 10).http_route_group("firefox"));
+    /// assert_eq!(serde_json::to_value(&ts).unwrap()["spec"]["matches"][0]["kind"], "HTTPRouteGroup");
+    /// ```
+    pub struct TrafficSplit {
+        /// The body.
+        pub spec: TrafficSplitSpec,
     }
+    impl new(spec: TrafficSplitSpec);
 }
 
 /// Body of a TrafficSplit.
