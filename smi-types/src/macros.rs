@@ -124,9 +124,8 @@ macro_rules! smi_object {
         pub struct $ty:ident {
             $( $(#[$fattr:meta])* pub $field:ident : $fty:ty ),* $(,)?
         }
-        $(impl new($spec:ident : $spec_ty:ty);)?
+        $(impl new($($spec:ident : $spec_ty:ty)?);)?
     ) => {
-        $(#[$attr])*
         #[derive(
             Clone,
             Debug,
@@ -136,6 +135,7 @@ macro_rules! smi_object {
             serde::Deserialize,
             schemars::JsonSchema,
         )]
+        $(#[$attr])*
         pub struct $ty {
             /// `apiVersion` as read; empty = absent.
             #[serde(
@@ -174,10 +174,10 @@ macro_rules! smi_object {
                 }
             }
             $(
-                #[doc = concat!("A ", stringify!($ty), " named `name`.")]
-                pub fn new(name: &str, $spec: $spec_ty) -> Self {
+                #[doc = concat!("A ", $kind, " named `name`.")]
+                pub fn new(name: &str $(, $spec: $spec_ty)?) -> Self {
                     Self {
-                        $spec,
+                        $($spec,)?
                         ..Self::named(name)
                     }
                 }

@@ -25,40 +25,10 @@ crate::macros::smi_object! {
     impl new(spec: TrafficTargetSpec);
 }
 
-/// Body of a TrafficTarget. The docs require a destination, at least one rule and one source;
-/// the CRD schema requires all three fields (as smi-sdk-go's), serde only `destination`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(extend("required" = ["destination", "rules", "sources"]))]
-pub struct TrafficTargetSpec {
-    /// The workload identity allowed to be reached.
-    pub destination: IdentityBindingSubject,
-    /// Identities allowed to call the destination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<IdentityBindingSubject>>,
-    /// Routes allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<TrafficTargetRule>>,
-}
-
-impl TrafficTargetSpec {
-    /// A spec for `destination` with no sources or rules yet.
-    pub fn new(destination: IdentityBindingSubject) -> Self {
-        Self {
-            destination,
-            sources: None,
-            rules: None,
-        }
-    }
-    /// Adds a source.
-    pub fn source(mut self, s: IdentityBindingSubject) -> Self {
-        self.sources.get_or_insert_with(Vec::new).push(s);
-        self
-    }
-    /// Adds a rule.
-    pub fn rule(mut self, r: TrafficTargetRule) -> Self {
-        self.rules.get_or_insert_with(Vec::new).push(r);
-        self
-    }
+super::traffic_target_spec! {
+    /// Body of a TrafficTarget. The docs require a destination, at least one rule and one source;
+    /// the CRD schema requires all three fields (as smi-sdk-go's), serde only `destination`.
+    #[schemars(extend("required" = ["destination", "rules", "sources"]))]
 }
 
 /// A workload identity (`kind: ServiceAccount`); no `port` from this version on.

@@ -27,38 +27,8 @@ crate::macros::smi_object! {
     impl new(spec: TrafficTargetSpec);
 }
 
-/// Body of a TrafficTarget.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficTargetSpec {
-    /// The workload identity allowed to be reached.
-    pub destination: IdentityBindingSubject,
-    /// Identities allowed to call the destination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<IdentityBindingSubject>>,
-    /// Routes allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<TrafficTargetRule>>,
-}
-
-impl TrafficTargetSpec {
-    /// A spec for `destination` with no sources or rules yet.
-    pub fn new(destination: IdentityBindingSubject) -> Self {
-        Self {
-            destination,
-            sources: None,
-            rules: None,
-        }
-    }
-    /// Adds a source.
-    pub fn source(mut self, s: IdentityBindingSubject) -> Self {
-        self.sources.get_or_insert_with(Vec::new).push(s);
-        self
-    }
-    /// Adds a rule.
-    pub fn rule(mut self, r: TrafficTargetRule) -> Self {
-        self.rules.get_or_insert_with(Vec::new).push(r);
-        self
-    }
+super::traffic_target_spec! {
+    /// Body of a TrafficTarget.
 }
 
 /// A workload identity: a `ServiceAccount` or an `IdentityBinding` in the same namespace.

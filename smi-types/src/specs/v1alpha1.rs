@@ -22,52 +22,10 @@ crate::macros::smi_object! {
     }
 }
 
-impl HttpRouteGroup {
-    /// An empty group named `name`.
-    pub fn new(name: &str) -> Self {
-        Self::named(name)
-    }
-    /// Adds a match.
-    pub fn with_match(mut self, m: HttpMatch) -> Self {
-        self.matches.get_or_insert_with(Vec::new).push(m);
-        self
-    }
-}
+super::http_route_group!(matches);
 
-/// One HTTP route: conditions that must all hold.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HttpMatch {
-    /// Name other objects refer to; unique within the group. At most 253 characters, which
-    /// bounds the cost of the uniqueness rule for the API server's CEL cost estimate.
-    #[schemars(length(max = 253))]
-    pub name: String,
-    /// Methods (absent = any).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub methods: Option<Vec<HttpMethod>>,
-    /// Regex on the request path, anchored at the start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_regex: Option<String>,
-}
-
-impl HttpMatch {
-    /// A match named `name` with no conditions.
-    pub fn new(name: &str) -> Self {
-        Self {
-            name: name.into(),
-            ..Default::default()
-        }
-    }
-    /// Sets the path regex.
-    pub fn path_regex(mut self, re: &str) -> Self {
-        self.path_regex = Some(re.into());
-        self
-    }
-    /// Adds a method.
-    pub fn method(mut self, m: HttpMethod) -> Self {
-        self.methods.get_or_insert_with(Vec::new).push(m);
-        self
-    }
+super::http_match! {
+    /// One HTTP route: conditions that must all hold.
 }
 
 crate::macros::smi_object! {
@@ -79,11 +37,5 @@ crate::macros::smi_object! {
     /// assert_eq!(serde_json::to_value(&r).unwrap()["kind"], "TCPRoute");
     /// ```
     pub struct TcpRoute {}
-}
-
-impl TcpRoute {
-    /// A TCPRoute named `name`.
-    pub fn new(name: &str) -> Self {
-        Self::named(name)
-    }
+    impl new();
 }

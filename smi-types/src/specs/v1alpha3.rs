@@ -23,26 +23,7 @@ crate::macros::smi_object! {
     }
 }
 
-impl HttpRouteGroup {
-    /// An empty group named `name`.
-    pub fn new(name: &str) -> Self {
-        Self::named(name)
-    }
-    /// Adds a match.
-    pub fn with_match(mut self, m: HttpMatch) -> Self {
-        self.spec.matches.get_or_insert_with(Vec::new).push(m);
-        self
-    }
-}
-
-/// Body of an HTTPRouteGroup.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct HttpRouteGroupSpec {
-    /// The matches (one match = one route).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 256), extend("x-kubernetes-validations" = [{"rule": super::UNIQUE_MATCH_NAMES_RULE, "message": "match names must be unique"}]))]
-    pub matches: Option<Vec<HttpMatch>>,
-}
+super::http_route_group!(spec.matches);
 
 crate::macros::smi_object! {
     group = "specs.smi-spec.io", version = "v1alpha3", kind = "TCPRoute", plural = "tcproutes", list = TcpRouteList;

@@ -22,32 +22,7 @@ crate::macros::smi_object! {
     impl new(spec: TrafficSplitSpec);
 }
 
-/// Body of a TrafficSplit.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficSplitSpec {
-    /// The root (apex) service clients address.
-    pub service: String,
-    /// Backend services with their weights.
-    pub backends: Vec<TrafficSplitBackend>,
-}
-
-impl TrafficSplitSpec {
-    /// A split of `service` with no backends yet.
-    pub fn new(service: &str) -> Self {
-        Self {
-            service: service.into(),
-            ..Default::default()
-        }
-    }
-    /// Adds a backend.
-    pub fn backend(mut self, service: &str, weight: impl Into<Quantity>) -> Self {
-        self.backends.push(TrafficSplitBackend {
-            service: service.into(),
-            weight: weight.into(),
-        });
-        self
-    }
-}
+super::traffic_split_spec!(weight: Quantity);
 
 /// A backend service and its relative weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -24,40 +24,4 @@ crate::macros::smi_object! {
     impl new(spec: TrafficSplitSpec);
 }
 
-/// Body of a TrafficSplit.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TrafficSplitSpec {
-    /// The root (apex) service clients address.
-    pub service: String,
-    /// Backend services with their weights.
-    pub backends: Vec<TrafficSplitBackend>,
-    /// HTTPRouteGroups (same namespace) whose matching requests are split; others go to the
-    /// root service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matches: Option<Vec<TrafficSplitMatch>>,
-}
-
-impl TrafficSplitSpec {
-    /// A split of `service` with no backends yet.
-    pub fn new(service: &str) -> Self {
-        Self {
-            service: service.into(),
-            ..Default::default()
-        }
-    }
-    /// Adds a backend.
-    pub fn backend(mut self, service: &str, weight: impl Into<i64>) -> Self {
-        self.backends.push(TrafficSplitBackend {
-            service: service.into(),
-            weight: weight.into(),
-        });
-        self
-    }
-    /// Restricts the split to requests matching HTTPRouteGroup `name`.
-    pub fn http_route_group(mut self, name: &str) -> Self {
-        self.matches
-            .get_or_insert_with(Vec::new)
-            .push(TrafficSplitMatch::http_route_group(name));
-        self
-    }
-}
+super::traffic_split_spec!(weight: i64, matches: TrafficSplitMatch);
