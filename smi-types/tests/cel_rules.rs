@@ -4,24 +4,20 @@
 use serde_json::{Value, json};
 use smi_types::crd::{self, Flavour};
 
+mod common;
+
 fn schema(kind: &str, version: &str) -> Value {
-    let crds = crd::generate(Flavour::AllVersions);
-    let c = crds.iter().find(|c| c.spec.names.kind == kind).unwrap();
-    let v = c.spec.versions.iter().find(|v| v.name == version).unwrap();
-    serde_json::to_value(
-        v.schema
-            .as_ref()
-            .unwrap()
-            .open_api_v3_schema
-            .as_ref()
-            .unwrap(),
-    )
-    .unwrap()
+    common::crd_schema(Flavour::AllVersions, None, kind, version)
 }
 
 fn check(kind: &str, version: &str, obj: Value) -> Result<(), String> {
+    validate(kind, version, obj, None)
+}
+
+/// kube-cel's verdict on `obj` (an update from `old` when given), its messages joined.
+fn validate(kind: &str, version: &str, obj: Value, old: Option<&Value>) -> Result<(), String> {
     kube_cel::Validator::new()
-        .validate(&schema(kind, version), &obj, None)
+        .validate(&schema(kind, version), &obj, old)
         .map_err(|e| {
             e.as_slice()
                 .iter()
@@ -37,15 +33,7 @@ fn every_rule_compiles() {
     for flavour in [Flavour::AllVersions, Flavour::SdkCompatible] {
         for c in crd::generate(flavour) {
             for v in &c.spec.versions {
-                let s = serde_json::to_value(
-                    v.schema
-                        .as_ref()
-                        .unwrap()
-                        .open_api_v3_schema
-                        .as_ref()
-                        .unwrap(),
-                )
-                .unwrap();
+                let s = common::version_schema(v);
                 let compiled = kube_cel::compile_schema(&s);
                 assert!(
                     !compiled.has_errors(),
@@ -354,15 +342,7 @@ fn every_rule_is_bounded_and_in_scope() {
     let mut per_kind = std::collections::BTreeMap::<String, usize>::new();
     for c in crd::generate(Flavour::AllVersions) {
         for v in &c.spec.versions {
-            let s = serde_json::to_value(
-                v.schema
-                    .as_ref()
-                    .unwrap()
-                    .open_api_v3_schema
-                    .as_ref()
-                    .unwrap(),
-            )
-            .unwrap();
+            let s = common::version_schema(v);
             let mut rules = Vec::new();
             rules_with_nodes(&s, &mut rules);
             for (rule, node) in rules {
@@ -415,15 +395,7 @@ fn every_rule_is_bounded_and_in_scope() {
 }
 
 fn check_update(kind: &str, version: &str, obj: Value, old: Value) -> Result<(), String> {
-    kube_cel::Validator::new()
-        .validate(&schema(kind, version), &obj, Some(&old))
-        .map_err(|e| {
-            e.as_slice()
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+    validate(kind, version, obj, Some(&old))
 }
 
 /// A PerformanceTestResult is immutable once written: any change, addition or removal of a

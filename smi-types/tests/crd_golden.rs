@@ -4,6 +4,8 @@
 
 use smi_types::crd::{self, Flavour};
 
+mod common;
+
 #[test]
 fn perf_crds_are_included_by_default() {
     let kinds: Vec<String> = crd::generate(Flavour::SdkCompatible)
@@ -79,17 +81,10 @@ fn schemas() -> Vec<(String, String, serde_json::Value)> {
     for flavour in [Flavour::AllVersions, Flavour::SdkCompatible] {
         for c in crd::generate(flavour) {
             for v in &c.spec.versions {
-                let s = v
-                    .schema
-                    .as_ref()
-                    .unwrap()
-                    .open_api_v3_schema
-                    .as_ref()
-                    .unwrap();
                 out.push((
                     c.metadata.name.clone().unwrap(),
                     v.name.clone(),
-                    serde_json::to_value(s).unwrap(),
+                    common::version_schema(v),
                 ));
             }
         }

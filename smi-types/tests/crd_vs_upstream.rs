@@ -2,14 +2,11 @@
 //! version the sdk CRDs list is accepted by ours iff accepted by theirs, except the documented
 //! decisions in `DECISIONS` (also in the `smi_types::crd` rustdoc table).
 
-use std::path::PathBuf;
-
 use serde_json::Value;
-use smi_types::crd::{self, Flavour};
+use smi_types::crd::Flavour;
 
-fn upstream() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/upstream"))
-}
+mod common;
+use common::upstream;
 
 /// (example file, accepted by ours, accepted by smi-sdk-go, why).
 const DECISIONS: &[(&str, bool, bool, &str)] = &[
@@ -86,40 +83,11 @@ fn upstream_schemas() -> Vec<(String, String, Value)> {
 
 fn ours(api_version: &str, kind: &str) -> Value {
     let (group, version) = api_version.split_once('/').unwrap();
-    let crds = crd::generate(Flavour::SdkCompatible);
-    let c = crds
-        .iter()
-        .find(|c| c.spec.group == group && c.spec.names.kind == kind)
-        .unwrap();
-    let v = c
-        .spec
-        .versions
-        .iter()
-        .find(|v| v.name == version)
-        .unwrap_or_else(|| panic!("{api_version} {kind} missing"));
-    serde_json::to_value(
-        v.schema
-            .as_ref()
-            .unwrap()
-            .open_api_v3_schema
-            .as_ref()
-            .unwrap(),
-    )
-    .unwrap()
+    common::crd_schema(Flavour::SdkCompatible, Some(group), kind, version)
 }
 
 fn examples() -> Vec<(String, String)> {
-    let md = std::fs::read_to_string(upstream().join("SOURCES.md")).unwrap();
-    md.lines()
-        .filter(|l| l.starts_with("| examples/"))
-        .map(|l| {
-            let cols: Vec<&str> = l.split('|').map(str::trim).collect();
-            (
-                cols[1].trim_start_matches("examples/").to_owned(),
-                cols[5].to_owned(),
-            )
-        })
-        .collect()
+    common::examples_table()
 }
 
 #[test]

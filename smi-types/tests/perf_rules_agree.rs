@@ -9,7 +9,7 @@
 //! not evaluable rather than passing them.
 
 use serde_json::{Value, json};
-use smi_types::crd::{self, Flavour};
+use smi_types::crd::Flavour;
 use smi_types::perf::{
     BODY_SOURCE_RULES, CLIENT_RULES, HISTOGRAM_RULES, PerformanceTest, PerformanceTestSpec,
     REQUEST_RULES, Rule, SPEC_RULES, THRESHOLD_RULES,
@@ -62,22 +62,10 @@ fn rust_refusals(s: &PerformanceTestSpec) -> Vec<&'static str> {
     out
 }
 
+mod common;
+
 fn schema() -> Value {
-    let crds = crd::generate(Flavour::AllVersions);
-    let c = crds
-        .iter()
-        .find(|c| c.spec.names.kind == "PerformanceTest")
-        .unwrap();
-    let v = &c.spec.versions[0];
-    serde_json::to_value(
-        v.schema
-            .as_ref()
-            .unwrap()
-            .open_api_v3_schema
-            .as_ref()
-            .unwrap(),
-    )
-    .unwrap()
+    common::crd_schema(Flavour::AllVersions, None, "PerformanceTest", "v1alpha1")
 }
 
 /// The CEL verdict: (rules that evaluated to false, rules kube-cel could not evaluate).

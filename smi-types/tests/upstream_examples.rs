@@ -2,28 +2,15 @@
 //! apiVersion SOURCES.md implies for it: parse → serialize → parse is the identity and
 //! JSON(output) == JSON(input), with the documented exceptions in `expectation`.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use smi_types::{Document, Error, SmiObject};
 
-fn upstream() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/upstream"))
-}
+mod common;
+use common::upstream;
 
 /// `(file, implied GV)` rows of the examples table in SOURCES.md.
 fn table() -> Vec<(String, String)> {
-    let md = std::fs::read_to_string(upstream().join("SOURCES.md")).expect("SOURCES.md");
-    md.lines()
-        .filter(|l| l.starts_with("| examples/"))
-        .map(|l| {
-            let cols: Vec<&str> = l.split('|').map(str::trim).collect();
-            (
-                cols[1].trim_start_matches("examples/").to_owned(),
-                cols[5].to_owned(),
-            )
-        })
-        .collect()
+    common::examples_table()
 }
 
 #[derive(Debug, PartialEq)]
