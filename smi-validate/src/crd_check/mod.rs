@@ -107,8 +107,11 @@
 //! client configs are checked for shape only.
 
 mod cel_cost;
+mod crd;
 mod decl;
+mod openapi;
 mod schema;
+mod structural;
 
 use std::fmt;
 
@@ -463,7 +466,7 @@ pub fn check_crd(crd: &Value) -> CrdReport {
             .to_string(),
         ..CrdReport::default()
     };
-    schema::check_crd(crd, &mut report);
+    crd::check_crd(crd, &mut report);
     report
 }
 
