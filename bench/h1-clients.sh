@@ -33,15 +33,37 @@ PEERS_WORK=${PEERS_WORK:-${TMPDIR:-/tmp}/peers}
 LIFE=$((REPEAT * SECS * 8 + 120))
 
 bench_build
+# Peers are installed here, never by a test: INSTALL=1 (default) installs what is missing —
+# wrk from Debian (`apt-get install wrk`), oha with `cargo install oha --locked` (pinned
+# OHA_VERSION) into $PEERS_BIN's parent (a cache this script owns, not ~/.cargo/bin), and, when
+# PEERS_SH names the peers harness, builds its hyper target-server into $PEERS_WORK.
+PEERS_BIN=${PEERS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/smi-rs/peers/bin}
+OHA_VERSION=${OHA_VERSION:-1.16.0}
+PATH=$PEERS_BIN:$PATH
+if [ "${INSTALL:-1}" = 1 ]; then
+  case " $TOOLS " in *" wrk "*)
+    command -v wrk >/dev/null || { timeout 600 apt-get install -y -q wrk >/dev/null || { echo "apt-get install wrk failed" >&2; exit 2; }; } ;;
+  esac
+  case " $TOOLS " in *" oha "*)
+    [ -x "$PEERS_BIN/oha" ] || CARGO_INSTALL_ROOT=$(dirname "$PEERS_BIN") CARGO_TARGET_DIR=$(dirname "$PEERS_BIN")/oha-build \
+      timeout 3600 nice -n 10 cargo install oha --version "$OHA_VERSION" --locked -q ||
+      { echo "cargo install oha failed" >&2; exit 2; } ;;
+  esac
+  if [ "$TARGET" = hyper ] && [ -z "${TARGET_URL:-}" ] && [ -n "${PEERS_SH:-}" ] &&
+    [ ! -x "$PEERS_WORK/target-server-build/release/target-server" ]; then
+    (cd "$(dirname "$PEERS_SH")/target-server" && CARGO_TARGET_DIR=$PEERS_WORK/target-server-build timeout 1800 nice -n 10 cargo build --release -q) ||
+      { echo "target-server build failed" >&2; exit 2; }
+  fi
+fi
 for t in $TOOLS; do
-  case $t in wrk|oha) command -v "$t" >/dev/null || { echo "$t not installed (INSTALL=1 \$PEERS_SH, the peers harness, installs it)" >&2; exit 2; } ;; esac
+  case $t in wrk|oha) command -v "$t" >/dev/null || { echo "$t not installed (INSTALL=1 installs it)" >&2; exit 2; } ;; esac
 done
 
 if [ -z "${TARGET_URL:-}" ]; then
   case $TARGET in
     hyper)
       SRV=$PEERS_WORK/target-server-build/release/target-server
-      [ -x "$SRV" ] || { echo "no $SRV: run the peers harness (\$PEERS_SH) once (it builds the target-server)" >&2; exit 2; }
+      [ -x "$SRV" ] || { echo "no $SRV: INSTALL=1 PEERS_SH=/path/to/peers.sh builds it (or TARGET=serve)" >&2; exit 2; }
       bench_serve "$PORT" "$SRV" "127.0.0.1:$PORT" --threads 1 --max-secs $((LIFE - 5)) ;;
     serve)
       bench_serve "$PORT" "$BIN" serve --port "$PORT" --lifetime $((LIFE - 5))s ;;
