@@ -1,4 +1,4 @@
-//! gRPC unary calls over HTTP/2, framed by hand on the `h2` crate: h2c (prior knowledge) for
+//! gRPC unary calls over HTTP/2, framed by hand on the engine's HTTP/2 lane: h2c (prior knowledge) for
 //! `http://`, `grpc://` and bare `host:port` endpoints, TLS with ALPN `h2` for `https://` (feature
 //! `tls`), riding the one HTTP/2 transport ([`H2Factory`]): `streamsPerConnection` lanes share a
 //! connection.
@@ -24,15 +24,17 @@
 
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+#[cfg(feature = "serve")]
+use http::Request;
+use http::{HeaderMap, HeaderValue};
 use smi_types::perf::{GrpcSpec, PerformanceTestSpec};
 
 use super::dial::host_header;
 use super::h2::sealed::Sealed;
-use super::h2::{Exchange, H2Factory, H2Lane, classify_h2, header_size, request_head};
-use crate::error::{Error, GrpcError, Result};
+use super::h2::{Exchange, H2Factory, H2Lane, Prepared, header_size, prepared};
+use super::h2frame::request_block;
+use crate::error::{GrpcError, Result};
 use crate::plan::RunPlan;
-use crate::stats::{ErrorKind, Outcome};
 
 /// The health-check method every gRPC server with health checking serves.
 pub const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
@@ -268,8 +270,8 @@ pub fn code_of_http(status: u16) -> u8 {
 }
 
 /// Parses a `grpc-status` value; codes above 16 (and garbage) read as UNKNOWN.
-fn parse_code(v: &HeaderValue) -> u8 {
-    std::str::from_utf8(v.as_bytes())
+pub(crate) fn parse_code(v: &[u8]) -> u8 {
+    std::str::from_utf8(v)
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
         .filter(|&c| c <= 16)
@@ -280,13 +282,10 @@ fn parse_code(v: &HeaderValue) -> u8 {
 /// HTTP/2 transport ([`H2Factory`]).
 #[derive(Debug)]
 pub struct GrpcExchange {
-    /// Per endpoint: `scheme://authority/package.Service/Method`.
-    uris: Vec<Uri>,
-    headers: HeaderMap,
-    /// The framed request message.
-    framed: Bytes,
-    /// Estimated bytes of a request (headers + the framed message).
-    sent: u64,
+    /// `/package.Service/Method`.
+    path: String,
+    /// Per endpoint: the header block (encoded once), the framed message, the byte estimate.
+    targets: Vec<Prepared>,
 }
 
 /// Makes gRPC lanes: `streamsPerConnection` lanes per connection, sharing it.
@@ -301,26 +300,6 @@ impl GrpcExchange {
     pub fn new(plan: &RunPlan) -> Result<Self> {
         let call = GrpcCall::from_spec(plan.spec.grpc.as_ref())?;
         check_request(&plan.spec)?;
-        let mut uris = Vec::new();
-        for e in &plan.endpoints {
-            if e.path != "/" {
-                return Err(GrpcError::EndpointPath {
-                    authority: e.authority(),
-                    path: e.path.clone(),
-                }
-                .into());
-            }
-            let tls = e.scheme == "https";
-            let authority = host_header(e, tls);
-            let uri: Uri = format!(
-                "{}://{authority}{}",
-                if tls { "https" } else { "http" },
-                call.path
-            )
-            .parse()
-            .map_err(|err| Error::http(format!("gRPC path {:?}", call.path), err))?;
-            uris.push(uri);
-        }
         let mut headers = HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
@@ -342,17 +321,34 @@ impl GrpcExchange {
             + (":method: POST".len() + 4) as u64
             + (call.path.len() + 9) as u64
             + framed.len() as u64;
+        let mut targets = Vec::new();
+        for e in &plan.endpoints {
+            if e.path != "/" {
+                return Err(GrpcError::EndpointPath {
+                    authority: e.authority(),
+                    path: e.path.clone(),
+                }
+                .into());
+            }
+            let tls = e.scheme == "https";
+            let block = request_block(
+                "POST",
+                if tls { "https" } else { "http" },
+                &host_header(e, tls),
+                &call.path,
+                &headers,
+            );
+            targets.push(prepared(block, framed.clone(), sent));
+        }
         Ok(GrpcExchange {
-            uris,
-            headers,
-            framed,
-            sent,
+            path: call.path,
+            targets,
         })
     }
 
     /// The `:path` every call uses.
     pub fn path(&self) -> &str {
-        self.uris.first().map_or("", |u| u.path())
+        &self.path
     }
 }
 
@@ -372,29 +368,12 @@ impl H2Factory<GrpcExchange> {
 impl Sealed for GrpcExchange {}
 
 impl Exchange for GrpcExchange {
-    fn head(&self, i: usize) -> Request<()> {
-        request_head(&http::Method::POST, &self.uris[i], &self.headers)
+    fn prepared(&self, i: usize) -> &Prepared {
+        &self.targets[i]
     }
 
-    fn body(&self) -> &Bytes {
-        &self.framed
-    }
-
-    fn sent(&self, _: usize) -> u64 {
-        self.sent
-    }
-
-    async fn answer(&self, res: http::Response<h2::RecvStream>, sent: u64) -> Outcome {
-        let (parts, body) = res.into_parts();
-        match read_answer(parts, body).await {
-            Ok((status, code, received)) => Outcome::Grpc {
-                status,
-                code,
-                sent,
-                received,
-            },
-            Err(kind) => Outcome::Error { kind, sent },
-        }
+    fn grpc(&self) -> bool {
+        true
     }
 }
 
@@ -414,87 +393,97 @@ fn check_request(spec: &PerformanceTestSpec) -> Result<()> {
     Ok(())
 }
 
-/// Reads a gRPC answer: `(HTTP status, gRPC status, bytes received)`, or a transport error.
-async fn read_answer(
-    parts: http::response::Parts,
-    mut body: h2::RecvStream,
-) -> Result<(u16, u8, u64), ErrorKind> {
-    let status = parts.status.as_u16();
-    let mut received = 13 + header_size(&parts.headers);
-    let grpc_status = HeaderName::from_static("grpc-status");
-    let is_grpc = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct == "application/grpc"
-                || ct.starts_with("application/grpc+")
-                || ct.starts_with("application/grpc;")
-        });
-    // Trailers-only (or an error answer that carries grpc-status in its headers).
-    if let Some(v) = parts.headers.get(&grpc_status) {
-        return Ok((status, parse_code(v), received));
-    }
-    if status != 200 {
-        return Ok((status, code_of_http(status), received));
-    }
-    if !is_grpc {
-        return Ok((status, code::UNKNOWN, received));
-    }
-    // Messages: the prefix is parsed across DATA frames; message bytes are counted, not kept.
-    let mut prefix = [0u8; PREFIX_LEN];
-    let mut have = 0usize;
-    let mut left = 0usize;
-    let mut messages = 0u32;
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(|e| classify_h2(&e))?;
-        let _ = body.flow_control().release_capacity(chunk.len());
-        received += chunk.len() as u64;
-        let mut b = &chunk[..];
+/// Whether a `content-type` value is gRPC's (`application/grpc`, `application/grpc+proto`,
+/// `application/grpc;…`).
+pub(crate) fn is_grpc_type(v: &[u8]) -> bool {
+    v == b"application/grpc"
+        || v.starts_with(b"application/grpc+")
+        || v.starts_with(b"application/grpc;")
+}
+
+/// The messages of an answer's body, followed across DATA frames: each 5-byte prefix is
+/// parsed, message bytes are counted, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    prefix: [u8; PREFIX_LEN],
+    have: usize,
+    left: usize,
+    messages: u32,
+}
+
+impl Scan {
+    /// Feeds body bytes; `Err(code)` when the answer must stop here: INTERNAL for a compressed
+    /// message (this client offered no compression), RESOURCE_EXHAUSTED for one above
+    /// [`MAX_MESSAGE`].
+    pub(crate) fn feed(&mut self, mut b: &[u8]) -> std::result::Result<(), u8> {
         while !b.is_empty() {
-            if left > 0 {
-                let n = left.min(b.len());
-                left -= n;
+            if self.left > 0 {
+                let n = self.left.min(b.len());
+                self.left -= n;
                 b = &b[n..];
                 continue;
             }
-            let n = (PREFIX_LEN - have).min(b.len());
-            prefix[have..have + n].copy_from_slice(&b[..n]);
-            have += n;
+            let n = (PREFIX_LEN - self.have).min(b.len());
+            self.prefix[self.have..self.have + n].copy_from_slice(&b[..n]);
+            self.have += n;
             b = &b[n..];
-            if have == PREFIX_LEN {
-                have = 0;
-                messages += 1;
-                if prefix[0] != 0 {
-                    // Compressed (or an unknown flag): this client offered no compression.
-                    return Ok((status, code::INTERNAL, received));
+            if self.have == PREFIX_LEN {
+                self.have = 0;
+                self.messages += 1;
+                if self.prefix[0] != 0 {
+                    return Err(code::INTERNAL);
                 }
-                let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+                let p = &self.prefix;
+                let len = u32::from_be_bytes([p[1], p[2], p[3], p[4]]);
                 if len as usize > MAX_MESSAGE {
-                    // Dropping the stream resets it: the rest is never read.
-                    return Ok((status, code::RESOURCE_EXHAUSTED, received));
+                    return Err(code::RESOURCE_EXHAUSTED);
                 }
-                left = len as usize;
+                self.left = len as usize;
             }
         }
+        Ok(())
     }
-    let trailers = body.trailers().await.map_err(|e| classify_h2(&e))?;
-    let code = match trailers.as_ref() {
-        Some(t) => {
-            received += header_size(t);
-            t.get(&grpc_status).map_or(code::INTERNAL, parse_code)
+
+    /// The body ended inside a message.
+    fn truncated(&self) -> bool {
+        self.have != 0 || self.left != 0
+    }
+}
+
+/// The gRPC status of a finished answer: HTTP `status`, whether its `content-type` was gRPC's,
+/// the `grpc-status` seen (in the headers, or in `trailers` when the answer had any), and its
+/// messages.
+pub(crate) fn answer_code(
+    status: u16,
+    grpc_type: bool,
+    grpc_status: Option<u8>,
+    trailers: bool,
+    scan: &Scan,
+) -> u8 {
+    if !trailers {
+        // Trailers-only (or an error answer that carries grpc-status in its headers).
+        if let Some(c) = grpc_status {
+            return c;
         }
-        None => code::INTERNAL,
-    };
-    if have != 0 || left != 0 {
+        if status != 200 {
+            return code_of_http(status);
+        }
+        if !grpc_type {
+            return code::UNKNOWN;
+        }
+        // A gRPC answer that ended without trailers.
+        return code::INTERNAL;
+    }
+    let c = grpc_status.unwrap_or(code::INTERNAL);
+    if scan.truncated() {
         // The stream ended inside a message.
-        return Ok((status, code::INTERNAL, received));
+        return code::INTERNAL;
     }
-    if code == code::OK && messages != 1 {
+    if c == code::OK && scan.messages != 1 {
         // A unary call answers with exactly one message.
-        return Ok((status, code::INTERNAL, received));
+        return code::INTERNAL;
     }
-    Ok((status, code, received))
+    c
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,34 +1,51 @@
-//! The one HTTP/2 transport, on the `h2` crate: h2c (prior knowledge) or TLS with ALPN `h2`;
-//! `streamsPerConnection` lanes share one connection per endpoint. What travels on a stream is
-//! an [`Exchange`]: a plain HTTP/2 request ([`Http2Exchange`], protocol `HTTP2`) or a gRPC unary
-//! call ([`GrpcExchange`](super::grpc::GrpcExchange), protocol `gRPC`). The connection handling
-//! (dial, handshake, sharing, reconnecting once when a shared connection died) is written once,
-//! here, for both.
+//! The one HTTP/2 transport, hand-written on tokio: h2c (prior knowledge) or TLS with ALPN
+//! `h2`; `streamsPerConnection` lanes share one connection per endpoint. What travels on a
+//! stream is an [`Exchange`]: a plain HTTP/2 request ([`Http2Exchange`], protocol `HTTP2`) or a
+//! gRPC unary call ([`GrpcExchange`](super::grpc::GrpcExchange), protocol `gRPC`). The
+//! connection handling (dial, handshake, sharing, reconnecting once when a shared connection
+//! died) is written once, here, for both.
+//!
+//! Why by hand: the `h2` crate's client measured 0.64x h2load's requests per client CPU-second
+//! (closed loop, 50 connections x 10 streams); its profile was memmove and malloc for the
+//! per-request `Request`/`HeaderMap`/stream state and copied buffers (`bench/README.md`). Here:
+//!
+//! - the request header block is encoded ONCE per endpoint before the run (HPACK literals
+//!   without indexing need no encoder state), and every request copies those bytes into the
+//!   connection's write buffer;
+//! - responses are read into one buffer per connection and parsed in place; header blocks are
+//!   decoded with `loona-hpack` (the server uses its dynamic table, so a real decoder is
+//!   needed), keeping only `:status`, `content-type`, `grpc-status` and a byte count;
+//! - frames written while one batch of lanes runs go out in one write: the first lane to
+//!   append to an empty write buffer yields once (tokio runs the other woken lanes first) and
+//!   then writes everything appended meanwhile;
+//! - one task per connection reads, and wakes exactly the lanes whose answer completed.
+//!
+//! The frame layer: the preface, SETTINGS (ours: no push, 1 MiB stream windows; theirs:
+//! `MAX_CONCURRENT_STREAMS`, `INITIAL_WINDOW_SIZE`, `MAX_FRAME_SIZE`) and their ACKs,
+//! HEADERS/CONTINUATION, DATA (request bodies respect the connection and stream send windows;
+//! receive windows are given back in batches of half a window), WINDOW_UPDATE, PING ACK,
+//! RST_STREAM, GOAWAY. A server that breaks the protocol (a frame above 16 KiB, bad HPACK, a
+//! PUSH_PROMISE, a window overflow, a header block above 64 KiB) fails the connection with
+//! [`ErrorKind::Protocol`]; RST_STREAM fails its stream and GOAWAY the streams it did not
+//! process with [`ErrorKind::Reset`]; a server that never sends its SETTINGS times out in the
+//! handshake. Every request ends exactly once: answered, failed, or cancelled by the lane's
+//! timeout (the stream is then reset with CANCEL).
 
-use std::future::Future;
-use std::sync::Arc;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use h2::client::SendRequest;
-use http::{HeaderMap, Request, Uri};
+use http::HeaderMap;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::dial::{Dialer, Peer, host_header};
+use super::dial::{Dialer, Io, Peer, host_header};
+use super::h2frame::{self as f, Head, code, flag, kind, setting};
 use crate::driver::{Lane, LaneFactory, Stage};
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
-
-/// Maps an `h2` error to an [`ErrorKind`].
-pub(crate) fn classify_h2(e: &h2::Error) -> ErrorKind {
-    if let Some(io) = e.get_io() {
-        return ErrorKind::from_io(io);
-    }
-    if e.is_go_away() || e.is_reset() {
-        ErrorKind::Reset
-    } else {
-        ErrorKind::Protocol
-    }
-}
 
 /// Bytes of a header block, estimated as HTTP/1.1 would write it (`name: value\r\n`).
 pub(crate) fn header_size(h: &HeaderMap) -> u64 {
@@ -37,33 +54,1029 @@ pub(crate) fn header_size(h: &HeaderMap) -> u64 {
         .sum::<usize>() as u64
 }
 
-/// What one request of an HTTP/2 lane is: its head and body, built once before the run, and how
-/// its answer is read. Implemented by [`Http2Exchange`] and
-/// [`GrpcExchange`](super::grpc::GrpcExchange); sealed.
+/// The response head's size, estimated as HTTP/1.1 would write it.
+pub(crate) fn head_size(res: &http::response::Parts) -> u64 {
+    17 + header_size(&res.headers) + 2
+}
+
+/// One request, prepared before the run: its header block (HPACK, encoded once), its body and
+/// the bytes counted as written for it.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    block: Vec<u8>,
+    body: Bytes,
+    sent: u64,
+}
+
+impl Prepared {
+    /// The encoded header block.
+    pub fn block(&self) -> &[u8] {
+        &self.block
+    }
+
+    /// The request body (empty: the HEADERS frame ends the stream).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Bytes counted as written (head estimate plus body).
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+}
+
+/// What one request of an HTTP/2 lane is, and how its answer is read. Implemented by
+/// [`Http2Exchange`] and [`GrpcExchange`](super::grpc::GrpcExchange); sealed.
 pub trait Exchange: Send + Sync + std::fmt::Debug + 'static + sealed::Sealed {
-    /// The request head for endpoint `i`.
-    fn head(&self, i: usize) -> Request<()>;
-    /// The request body (empty: the head ends the stream).
-    fn body(&self) -> &Bytes;
-    /// Bytes counted as written for a request to endpoint `i` (head estimate plus body).
-    fn sent(&self, i: usize) -> u64;
-    /// Reads the answer to the end (releasing flow-control capacity) into an [`Outcome`].
-    fn answer(
-        &self,
-        res: http::Response<h2::RecvStream>,
-        sent: u64,
-    ) -> impl Future<Output = Outcome> + Send;
+    /// The request to endpoint `i`.
+    fn prepared(&self, i: usize) -> &Prepared;
+    /// Whether the answer is read as a gRPC unary answer ([`Outcome::Grpc`]) rather than an
+    /// HTTP answer ([`Outcome::Response`]).
+    fn grpc(&self) -> bool;
 }
 
 pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// One HTTP/2 connection shared by the stream lanes of a connection group: the current sender
-/// and its generation (bumped on every reconnect).
+// ------------------------------------------------------------------------------------------
+// Limits and our settings
+// ------------------------------------------------------------------------------------------
+
+/// Our stream receive window (SETTINGS_INITIAL_WINDOW_SIZE).
+const STREAM_WINDOW: i64 = 1 << 20;
+/// Our connection receive window.
+const CONN_WINDOW: i64 = 4 << 20;
+/// Largest frame payload we accept (the default SETTINGS_MAX_FRAME_SIZE, which we keep).
+const MAX_FRAME: usize = 16_384;
+/// Largest header block (HEADERS + CONTINUATION) we accept, also advertised as
+/// SETTINGS_MAX_HEADER_LIST_SIZE.
+const MAX_HEADER_BLOCK: usize = 64 << 10;
+/// Our HPACK decoder's table size (the default SETTINGS_HEADER_TABLE_SIZE, which we keep).
+const DECODER_TABLE: usize = 4096;
+/// The read buffer: room for several frames per read.
+const READ_BUF: usize = 64 << 10;
+/// Highest client stream identifier.
+const MAX_STREAM_ID: u32 = (1 << 31) - 1;
+
+/// Our preface: the magic, SETTINGS, and the connection window raised to [`CONN_WINDOW`].
+fn preface() -> Vec<u8> {
+    let mut b = f::PREFACE.to_vec();
+    f::put_settings(
+        &mut b,
+        &[
+            (setting::ENABLE_PUSH, 0),
+            (setting::INITIAL_WINDOW_SIZE, STREAM_WINDOW as u32),
+            (setting::MAX_HEADER_LIST_SIZE, MAX_HEADER_BLOCK as u32),
+        ],
+    );
+    f::put_window_update(&mut b, 0, (CONN_WINDOW - 65_535) as u32);
+    b
+}
+
+// ------------------------------------------------------------------------------------------
+// The answer being read on one stream
+// ------------------------------------------------------------------------------------------
+
+/// What is kept of an answer while it arrives.
+#[derive(Debug, Default)]
+struct Answer {
+    /// The final status (0 until the response head arrived).
+    status: u16,
+    /// Response head estimate, body bytes and (gRPC) trailers.
+    received: u64,
+    /// `content-type` is `application/grpc`, `application/grpc+…` or `application/grpc;…`.
+    grpc_type: bool,
+    /// `grpc-status`, when seen (headers of a trailers-only answer, or trailers).
+    grpc_status: Option<u8>,
+    /// gRPC messages in the body.
+    scan: super::grpc::Scan,
+}
+
+/// One lane's stream on a connection.
 #[derive(Debug, Default)]
 struct Slot {
-    current: tokio::sync::Mutex<(u64, Option<SendRequest<Bytes>>)>,
+    /// The open stream (0: none).
+    id: u32,
+    /// The lane waiting for the answer (or for a stream to be allowed).
+    waker: Option<Waker>,
+    /// The finished request, taken by the lane.
+    done: Option<Outcome>,
+    /// Waiting until MAX_CONCURRENT_STREAMS allows one more stream.
+    blocked: bool,
+    /// The request: what it counts as written, its body and how much of it is framed.
+    sent: u64,
+    body: Bytes,
+    body_off: usize,
+    /// Send window of the stream.
+    send_window: i64,
+    /// Receive window left and the bytes consumed since the last WINDOW_UPDATE.
+    recv_window: i64,
+    recv_unacked: i64,
+    answer: Answer,
+}
+
+impl Slot {
+    fn wake(&mut self) {
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// One connection
+// ------------------------------------------------------------------------------------------
+
+/// The state of one connection, behind one lock: the socket, both buffers, the flow-control
+/// windows, the HPACK decoder, and a slot per lane sharing the connection.
+struct State {
+    /// `None` once the connection is closed.
+    io: Option<Io>,
+    rbuf: Box<[u8]>,
+    rstart: usize,
+    rend: usize,
+    wbuf: Vec<u8>,
+    /// A lane appended to an empty write buffer and will write it after its yield.
+    flush_due: bool,
+    /// A write would block: the connection task writes when the socket can take more.
+    write_blocked: bool,
+    /// The connection task, woken when it has writing to do or the connection is dropped.
+    task: Option<Waker>,
+    /// Why the connection failed; no new stream starts on it.
+    dead: Option<ErrorKind>,
+    /// The server said GOAWAY (or identifiers ran out): no new stream starts on it.
+    going_away: bool,
+    /// The server's SETTINGS arrived (the handshake is complete).
+    settled: bool,
+    handshake: Option<Waker>,
+    next_id: u32,
+    active: usize,
+    max_concurrent: usize,
+    peer_window: i64,
+    peer_max_frame: usize,
+    conn_send_window: i64,
+    conn_recv_window: i64,
+    conn_recv_unacked: i64,
+    decoder: loona_hpack::Decoder<'static>,
+    /// A header block being assembled from HEADERS + CONTINUATION: its stream (0: none) and
+    /// whether the HEADERS frame ended the stream.
+    block: Vec<u8>,
+    block_stream: u32,
+    block_end: bool,
+    slots: Vec<Slot>,
+    grpc: bool,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, fm: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fm.debug_struct("State")
+            .field("dead", &self.dead)
+            .field("going_away", &self.going_away)
+            .field("active", &self.active)
+            .field("next_id", &self.next_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection shared by the lanes of a group.
+#[derive(Debug)]
+struct Conn {
+    state: Mutex<State>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The connection task holds only a weak reference: wake it so that it ends.
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = st.task.take() {
+            w.wake();
+        }
+    }
+}
+
+/// How starting a stream failed.
+enum StartError {
+    /// The connection cannot take new streams (failed, GOAWAY, identifiers exhausted): open
+    /// another.
+    Gone(ErrorKind),
+}
+
+impl Conn {
+    fn new(io: Io, lanes: usize, grpc: bool) -> Conn {
+        let mut decoder = loona_hpack::Decoder::new();
+        decoder.set_max_allowed_table_size(DECODER_TABLE);
+        Conn {
+            state: Mutex::new(State {
+                io: Some(io),
+                rbuf: vec![0; READ_BUF].into_boxed_slice(),
+                rstart: 0,
+                rend: 0,
+                wbuf: Vec::with_capacity(16 << 10),
+                flush_due: false,
+                write_blocked: false,
+                task: None,
+                dead: None,
+                going_away: false,
+                settled: false,
+                handshake: None,
+                next_id: 1,
+                active: 0,
+                max_concurrent: usize::MAX,
+                peer_window: 65_535,
+                peer_max_frame: 16_384,
+                conn_send_window: 65_535,
+                conn_recv_window: CONN_WINDOW,
+                conn_recv_unacked: 0,
+                decoder,
+                block: Vec::new(),
+                block_stream: 0,
+                block_end: false,
+                slots: (0..lanes).map(|_| Slot::default()).collect(),
+                grpc,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ready when the server's SETTINGS arrived (or the connection failed).
+    fn poll_handshake(&self, cx: &mut Context<'_>) -> Poll<Result<(), ErrorKind>> {
+        let mut st = self.lock();
+        if let Some(k) = st.dead {
+            return Poll::Ready(Err(k));
+        }
+        if st.settled {
+            return Poll::Ready(Ok(()));
+        }
+        st.handshake = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Whether a new stream may start here.
+    fn usable(&self) -> bool {
+        let st = self.lock();
+        st.dead.is_none() && !st.going_away
+    }
+
+    /// Starts the request `p` on lane `k`'s slot. `Ready(Ok(true))`: the caller appended to an
+    /// empty write buffer and must [`flush`](Self::flush) it (after letting the other lanes of
+    /// this wakeup append theirs). Pending while MAX_CONCURRENT_STREAMS streams are open.
+    fn poll_start(
+        &self,
+        k: usize,
+        p: &Prepared,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<bool, StartError>> {
+        let mut st = self.lock();
+        if let Some(kind) = st.dead {
+            st.slots[k].blocked = false;
+            return Poll::Ready(Err(StartError::Gone(kind)));
+        }
+        if st.going_away || st.next_id > MAX_STREAM_ID {
+            st.going_away = true;
+            st.slots[k].blocked = false;
+            return Poll::Ready(Err(StartError::Gone(ErrorKind::Reset)));
+        }
+        if st.active >= st.max_concurrent {
+            let slot = &mut st.slots[k];
+            slot.blocked = true;
+            slot.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let id = st.next_id;
+        st.next_id += 2;
+        st.active += 1;
+        let owner = !st.flush_due && !st.write_blocked;
+        let peer_window = st.peer_window;
+        let max_frame = st.peer_max_frame;
+        let end = p.body.is_empty();
+        {
+            let st = &mut *st;
+            let slot = &mut st.slots[k];
+            *slot = Slot {
+                id,
+                sent: p.sent,
+                body: p.body.clone(),
+                send_window: peer_window,
+                recv_window: STREAM_WINDOW,
+                ..Slot::default()
+            };
+            // HEADERS, then CONTINUATION frames if the block is larger than a frame.
+            let mut chunks = p.block.chunks(max_frame).peekable();
+            let first = chunks.next().unwrap_or(&[]);
+            let mut flags = if end { flag::END_STREAM } else { 0 };
+            if chunks.peek().is_none() {
+                flags |= flag::END_HEADERS;
+            }
+            f::put_head(&mut st.wbuf, first.len(), kind::HEADERS, flags, id);
+            st.wbuf.extend_from_slice(first);
+            while let Some(c) = chunks.next() {
+                let fl = if chunks.peek().is_none() {
+                    flag::END_HEADERS
+                } else {
+                    0
+                };
+                f::put_head(&mut st.wbuf, c.len(), kind::CONTINUATION, fl, id);
+                st.wbuf.extend_from_slice(c);
+            }
+        }
+        if !end {
+            st.pump(k);
+        }
+        if owner {
+            st.flush_due = true;
+        }
+        Poll::Ready(Ok(owner))
+    }
+
+    /// Writes what is buffered (without waiting: what the socket does not take now, the
+    /// connection task writes later).
+    fn flush(&self) {
+        let mut st = self.lock();
+        st.flush_due = false;
+        st.try_flush();
+    }
+
+    /// Ready with lane `k`'s finished request.
+    fn poll_done(&self, k: usize, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let mut st = self.lock();
+        let slot = &mut st.slots[k];
+        if let Some(o) = slot.done.take() {
+            return Poll::Ready(o);
+        }
+        match &slot.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => slot.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Abandons lane `k`'s request (its timeout cancelled it): the stream is reset, what was
+    /// finished is dropped.
+    fn cancel(&self, k: usize) {
+        let mut st = self.lock();
+        st.slots[k].done = None;
+        st.slots[k].waker = None;
+        st.slots[k].blocked = false;
+        if st.slots[k].id != 0 {
+            st.close(k, Some(code::CANCEL));
+        }
+        st.flush_due = false;
+        st.try_flush();
+    }
+
+    /// The connection task's work: read and handle frames, write what is due. Ready when the
+    /// connection is over.
+    fn poll_io(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.lock();
+        match &st.task {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.task = Some(cx.waker().clone()),
+        }
+        loop {
+            if st.io.is_none() {
+                return Poll::Ready(());
+            }
+            if st.rend == st.rbuf.len() {
+                // A frame larger than the room left: move the partial frame to the front.
+                let (s, e) = (st.rstart, st.rend);
+                st.rbuf.copy_within(s..e, 0);
+                st.rstart = 0;
+                st.rend = e - s;
+            }
+            let read = {
+                let st = &mut *st;
+                let Some(io) = st.io.as_mut() else {
+                    return Poll::Ready(());
+                };
+                let mut rb = ReadBuf::new(&mut st.rbuf[st.rend..]);
+                match Pin::new(io).poll_read(cx, &mut rb) {
+                    Poll::Ready(Ok(())) => Poll::Ready(Ok(rb.filled().len())),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => Poll::Pending,
+                }
+            };
+            match read {
+                Poll::Pending => break,
+                Poll::Ready(Ok(0)) => {
+                    st.die(ErrorKind::Reset, None);
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(n)) => {
+                    st.rend += n;
+                    st.frames();
+                    if st.rstart == st.rend {
+                        st.rstart = 0;
+                        st.rend = 0;
+                    }
+                }
+                Poll::Ready(Err(e)) => {
+                    st.die(ErrorKind::from_io(&e), None);
+                    return Poll::Ready(());
+                }
+            }
+        }
+        if !st.wbuf.is_empty() && !st.flush_due {
+            st.write_blocked = false;
+            st.poll_flush(cx);
+        }
+        if st.io.is_none() {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl State {
+    /// Writes the buffer with the connection task's context (it is woken when the socket
+    /// takes more).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) {
+        let Some(io) = self.io.as_mut() else {
+            self.wbuf.clear();
+            return;
+        };
+        let mut off = 0;
+        let mut res = Ok(());
+        while off < self.wbuf.len() {
+            match Pin::new(&mut *io).poll_write(cx, &self.wbuf[off..]) {
+                Poll::Ready(Ok(0)) => {
+                    res = Err(ErrorKind::Reset);
+                    break;
+                }
+                Poll::Ready(Ok(n)) => off += n,
+                Poll::Ready(Err(e)) => {
+                    res = Err(ErrorKind::from_io(&e));
+                    break;
+                }
+                Poll::Pending => {
+                    self.write_blocked = true;
+                    break;
+                }
+            }
+        }
+        if res.is_ok() && off == self.wbuf.len() {
+            // TLS keeps records until flushed.
+            match Pin::new(&mut *io).poll_flush(cx) {
+                Poll::Ready(Err(e)) => res = Err(ErrorKind::from_io(&e)),
+                Poll::Pending => self.write_blocked = true,
+                Poll::Ready(Ok(())) => {}
+            }
+        }
+        self.wbuf.drain(..off);
+        if let Err(k) = res {
+            self.wbuf.clear();
+            self.die(k, None);
+        }
+    }
+
+    /// Writes the buffer without waiting; when the socket would block, the connection task
+    /// takes over.
+    fn try_flush(&mut self) {
+        if self.wbuf.is_empty() || self.write_blocked {
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        self.poll_flush(&mut cx);
+        if self.write_blocked {
+            self.write_blocked = false;
+            if let Some(w) = &self.task {
+                w.wake_by_ref();
+            }
+            // Until the task runs, appenders must not write out of order past the remainder.
+            self.write_blocked = true;
+        }
+    }
+
+    /// The connection failed: every open request fails with `kind`, waiting lanes are woken,
+    /// the socket is closed (after a GOAWAY with `error`, when given).
+    fn die(&mut self, kind: ErrorKind, error: Option<u32>) {
+        if self.dead.is_some() {
+            return;
+        }
+        self.dead = Some(kind);
+        if let Some(e) = error {
+            // The last server-initiated stream processed: none (push is off).
+            let mut out = Vec::new();
+            f::put_goaway(&mut out, 0, e);
+            if let Some(io) = self.io.as_mut() {
+                let mut cx = Context::from_waker(Waker::noop());
+                let _ = Pin::new(io).poll_write(&mut cx, &out);
+            }
+        }
+        for slot in &mut self.slots {
+            if slot.id != 0 {
+                slot.id = 0;
+                slot.done = Some(Outcome::Error {
+                    kind,
+                    sent: slot.sent,
+                });
+            }
+            slot.blocked = false;
+            slot.wake();
+        }
+        self.active = 0;
+        self.io = None;
+        self.wbuf.clear();
+        if let Some(w) = self.handshake.take() {
+            w.wake();
+        }
+    }
+
+    /// A protocol error: the connection fails with [`ErrorKind::Protocol`].
+    fn broken(&mut self, error: u32) {
+        self.die(ErrorKind::Protocol, Some(error));
+    }
+
+    /// The slot of stream `id`.
+    fn slot_of(&self, id: u32) -> Option<usize> {
+        if id == 0 {
+            return None;
+        }
+        self.slots.iter().position(|s| s.id == id)
+    }
+
+    /// Ends stream of slot `k` (sending RST_STREAM with `rst` when given) and lets a blocked
+    /// lane start one.
+    fn close(&mut self, k: usize, rst: Option<u32>) {
+        let id = std::mem::take(&mut self.slots[k].id);
+        self.slots[k].body = Bytes::new();
+        if id == 0 {
+            return;
+        }
+        if let Some(e) = rst {
+            f::put_rst(&mut self.wbuf, id, e);
+        }
+        self.active = self.active.saturating_sub(1);
+        if let Some(b) = self.slots.iter_mut().find(|s| s.blocked) {
+            b.blocked = false;
+            b.wake();
+        }
+        if self.going_away && self.active == 0 {
+            // Nothing left to wait for on a connection that takes no new stream.
+            self.try_flush();
+            self.io = None;
+            self.dead.get_or_insert(ErrorKind::Reset);
+        }
+    }
+
+    /// Finishes the request of slot `k` with `o`; `rst`: the server has not ended the stream,
+    /// reset it.
+    fn finish(&mut self, k: usize, o: Outcome, rst: Option<u32>) {
+        let slot = &mut self.slots[k];
+        slot.done = Some(o);
+        slot.wake();
+        self.close(k, rst);
+    }
+
+    /// Frames as much of slot `k`'s body as the windows allow.
+    fn pump(&mut self, k: usize) {
+        let max_frame = self.peer_max_frame;
+        let slot = &mut self.slots[k];
+        while slot.id != 0 && slot.body_off < slot.body.len() {
+            let n = (slot.body.len() - slot.body_off)
+                .min(max_frame)
+                .min(slot.send_window.max(0) as usize)
+                .min(self.conn_send_window.max(0) as usize);
+            if n == 0 {
+                return;
+            }
+            let end = slot.body_off + n == slot.body.len();
+            let fl = if end { flag::END_STREAM } else { 0 };
+            f::put_head(&mut self.wbuf, n, kind::DATA, fl, slot.id);
+            self.wbuf
+                .extend_from_slice(&slot.body[slot.body_off..slot.body_off + n]);
+            slot.body_off += n;
+            slot.send_window -= n as i64;
+            self.conn_send_window -= n as i64;
+        }
+    }
+
+    fn pump_all(&mut self) {
+        for k in 0..self.slots.len() {
+            self.pump(k);
+        }
+    }
+
+    /// Handles every complete frame in the read buffer.
+    fn frames(&mut self) {
+        while self.io.is_some() {
+            let avail = self.rend - self.rstart;
+            if avail < f::HEAD_LEN {
+                return;
+            }
+            let h = Head::parse(&self.rbuf[self.rstart..self.rstart + f::HEAD_LEN]);
+            if h.len > MAX_FRAME {
+                return self.broken(code::FRAME_SIZE_ERROR);
+            }
+            if avail < f::HEAD_LEN + h.len {
+                return;
+            }
+            let start = self.rstart + f::HEAD_LEN;
+            self.rstart = start + h.len;
+            // The payload stays in the read buffer: take it out for the call, put it back.
+            let rbuf = std::mem::take(&mut self.rbuf);
+            self.frame(h, &rbuf[start..start + h.len]);
+            self.rbuf = rbuf;
+        }
+    }
+
+    fn frame(&mut self, h: Head, p: &[u8]) {
+        if self.block_stream != 0 && (h.kind != kind::CONTINUATION || h.stream != self.block_stream)
+        {
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        if !self.settled && h.kind != kind::SETTINGS {
+            // The server's preface is a SETTINGS frame.
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        match h.kind {
+            kind::DATA => self.data(h, p),
+            kind::HEADERS => self.headers(h, p),
+            kind::CONTINUATION => {
+                if self.block_stream == 0 {
+                    return self.broken(code::PROTOCOL_ERROR);
+                }
+                self.fragment(h.flags, p);
+            }
+            kind::SETTINGS => self.settings(h, p),
+            kind::PING => {
+                if h.len != 8 || h.stream != 0 {
+                    return self.broken(code::FRAME_SIZE_ERROR);
+                }
+                if h.flags & flag::ACK == 0 {
+                    f::put_head(&mut self.wbuf, 8, kind::PING, flag::ACK, 0);
+                    self.wbuf.extend_from_slice(p);
+                }
+            }
+            kind::WINDOW_UPDATE => {
+                if h.len != 4 {
+                    return self.broken(code::FRAME_SIZE_ERROR);
+                }
+                let inc = i64::from(u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff);
+                if h.stream == 0 {
+                    if inc == 0 || self.conn_send_window + inc > f::MAX_WINDOW {
+                        return self.broken(code::FLOW_CONTROL_ERROR);
+                    }
+                    self.conn_send_window += inc;
+                    self.pump_all();
+                } else if let Some(k) = self.slot_of(h.stream) {
+                    let slot = &mut self.slots[k];
+                    if inc == 0 || slot.send_window + inc > f::MAX_WINDOW {
+                        let sent = slot.sent;
+                        let o = Outcome::Error {
+                            kind: ErrorKind::Protocol,
+                            sent,
+                        };
+                        let e = if inc == 0 {
+                            code::PROTOCOL_ERROR
+                        } else {
+                            code::FLOW_CONTROL_ERROR
+                        };
+                        return self.finish(k, o, Some(e));
+                    }
+                    slot.send_window += inc;
+                    self.pump(k);
+                }
+            }
+            kind::RST_STREAM => {
+                if h.len != 4 {
+                    return self.broken(code::FRAME_SIZE_ERROR);
+                }
+                if h.stream == 0 {
+                    return self.broken(code::PROTOCOL_ERROR);
+                }
+                if let Some(k) = self.slot_of(h.stream) {
+                    let sent = self.slots[k].sent;
+                    self.finish(
+                        k,
+                        Outcome::Error {
+                            kind: ErrorKind::Reset,
+                            sent,
+                        },
+                        None,
+                    );
+                }
+            }
+            kind::GOAWAY => {
+                if h.len < 8 || h.stream != 0 {
+                    return self.broken(code::PROTOCOL_ERROR);
+                }
+                let last = u32::from_be_bytes([p[0], p[1], p[2], p[3]]) & 0x7fff_ffff;
+                self.going_away = true;
+                // Streams above `last` were not processed.
+                for k in 0..self.slots.len() {
+                    if self.slots[k].id > last {
+                        let sent = self.slots[k].sent;
+                        let o = Outcome::Error {
+                            kind: ErrorKind::Reset,
+                            sent,
+                        };
+                        self.finish(k, o, None);
+                    }
+                }
+                if self.active == 0 {
+                    self.dead.get_or_insert(ErrorKind::Reset);
+                    self.try_flush();
+                    self.io = None;
+                }
+            }
+            kind::PUSH_PROMISE => self.broken(code::PROTOCOL_ERROR),
+            // PRIORITY and unknown types are ignored.
+            _ => {}
+        }
+    }
+
+    fn settings(&mut self, h: Head, p: &[u8]) {
+        if h.stream != 0 {
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        if h.flags & flag::ACK != 0 {
+            if h.len != 0 {
+                return self.broken(code::FRAME_SIZE_ERROR);
+            }
+            return;
+        }
+        if h.len % 6 != 0 {
+            return self.broken(code::FRAME_SIZE_ERROR);
+        }
+        for s in p.chunks_exact(6) {
+            let id = u16::from_be_bytes([s[0], s[1]]);
+            let v = u32::from_be_bytes([s[2], s[3], s[4], s[5]]);
+            match id {
+                setting::MAX_CONCURRENT_STREAMS => self.max_concurrent = v as usize,
+                setting::INITIAL_WINDOW_SIZE => {
+                    if i64::from(v) > f::MAX_WINDOW {
+                        return self.broken(code::FLOW_CONTROL_ERROR);
+                    }
+                    let delta = i64::from(v) - self.peer_window;
+                    self.peer_window = i64::from(v);
+                    for slot in self.slots.iter_mut().filter(|s| s.id != 0) {
+                        slot.send_window += delta;
+                    }
+                }
+                setting::MAX_FRAME_SIZE => {
+                    if !(16_384..=16_777_215).contains(&v) {
+                        return self.broken(code::PROTOCOL_ERROR);
+                    }
+                    self.peer_max_frame = v as usize;
+                }
+                setting::ENABLE_PUSH if v > 1 => return self.broken(code::PROTOCOL_ERROR),
+                // HEADER_TABLE_SIZE: our header blocks never index, whatever the table;
+                // unknown settings are ignored.
+                _ => {}
+            }
+        }
+        f::put_head(&mut self.wbuf, 0, kind::SETTINGS, flag::ACK, 0);
+        if !self.settled {
+            self.settled = true;
+            if let Some(w) = self.handshake.take() {
+                w.wake();
+            }
+        }
+        self.pump_all();
+    }
+
+    /// The payload of a padded frame without its padding (`extra`: bytes after the pad
+    /// length to skip too, e.g. the priority fields); `None` when the padding is malformed.
+    fn unpad(flags: u8, p: &[u8], extra: usize) -> Option<&[u8]> {
+        if flags & flag::PADDED == 0 {
+            return p.get(extra..);
+        }
+        let pad = usize::from(*p.first()?);
+        let body = p.get(1 + extra..)?;
+        body.get(..body.len().checked_sub(pad)?)
+    }
+
+    fn data(&mut self, h: Head, p: &[u8]) {
+        if h.stream == 0 {
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        // Flow control counts the whole payload, padding included, on every stream.
+        let n = h.len as i64;
+        self.conn_recv_window -= n;
+        self.conn_recv_unacked += n;
+        if self.conn_recv_window < 0 {
+            return self.broken(code::FLOW_CONTROL_ERROR);
+        }
+        if self.conn_recv_unacked >= CONN_WINDOW / 2 {
+            f::put_window_update(&mut self.wbuf, 0, self.conn_recv_unacked as u32);
+            self.conn_recv_window += self.conn_recv_unacked;
+            self.conn_recv_unacked = 0;
+        }
+        let Some(k) = self.slot_of(h.stream) else {
+            if h.stream >= self.next_id || h.stream % 2 == 0 {
+                // A stream we never opened.
+                self.broken(code::PROTOCOL_ERROR);
+            }
+            // Else a stream we already closed: dropped.
+            return;
+        };
+        let Some(data) = Self::unpad(h.flags, p, 0) else {
+            return self.broken(code::PROTOCOL_ERROR);
+        };
+        let grpc = self.grpc;
+        let slot = &mut self.slots[k];
+        slot.recv_window -= n;
+        slot.recv_unacked += n;
+        let sent = slot.sent;
+        if slot.recv_window < 0 || slot.answer.status == 0 {
+            // Above the window, or DATA before the response head.
+            let o = Outcome::Error {
+                kind: ErrorKind::Protocol,
+                sent,
+            };
+            return self.finish(k, o, Some(code::PROTOCOL_ERROR));
+        }
+        slot.answer.received += data.len() as u64;
+        let end = h.flags & flag::END_STREAM != 0;
+        if grpc && let Err(c) = slot.answer.scan.feed(data) {
+            // A compressed or oversized message: the rest is not read.
+            let o = Outcome::Grpc {
+                status: slot.answer.status,
+                code: c,
+                sent,
+                received: slot.answer.received,
+            };
+            return self.finish(k, o, (!end).then_some(code::CANCEL));
+        }
+        if end {
+            let o = Self::outcome(slot, grpc, false);
+            return self.finish(k, o, None);
+        }
+        if slot.recv_unacked >= STREAM_WINDOW / 2 {
+            let inc = slot.recv_unacked;
+            slot.recv_window += inc;
+            slot.recv_unacked = 0;
+            let id = slot.id;
+            f::put_window_update(&mut self.wbuf, id, inc as u32);
+        }
+    }
+
+    fn headers(&mut self, h: Head, p: &[u8]) {
+        if h.stream == 0 {
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        let extra = if h.flags & flag::PRIORITY != 0 { 5 } else { 0 };
+        let Some(frag) = Self::unpad(h.flags, p, extra) else {
+            return self.broken(code::PROTOCOL_ERROR);
+        };
+        self.block.clear();
+        self.block_end = h.flags & flag::END_STREAM != 0;
+        if h.flags & flag::END_HEADERS != 0 {
+            // The whole block in one frame (the usual case): decoded in place.
+            return self.decode(h.stream, frag);
+        }
+        self.block_stream = h.stream;
+        self.fragment(h.flags, frag);
+    }
+
+    /// Adds a header block fragment; decodes the block once END_HEADERS came.
+    fn fragment(&mut self, flags: u8, frag: &[u8]) {
+        if self.block.len() + frag.len() > MAX_HEADER_BLOCK {
+            return self.broken(code::PROTOCOL_ERROR);
+        }
+        self.block.extend_from_slice(frag);
+        if flags & flag::END_HEADERS == 0 {
+            return;
+        }
+        let id = std::mem::take(&mut self.block_stream);
+        let block = std::mem::take(&mut self.block);
+        self.decode(id, &block);
+        self.block = block;
+    }
+
+    /// Decodes a complete header block of stream `id` (every block is decoded, whatever its
+    /// stream: the decoder's table must follow the server's).
+    fn decode(&mut self, id: u32, block: &[u8]) {
+        let mut status: Option<u16> = None;
+        let mut bad = false;
+        let mut size = 0u64;
+        let mut grpc_type = false;
+        let mut grpc_status = None;
+        let res = self.decoder.decode_with_cb(block, |n, v| {
+            if n.first() == Some(&b':') {
+                if &n[..] == b":status" {
+                    status = std::str::from_utf8(&v)
+                        .ok()
+                        .and_then(|s| s.parse::<u16>().ok())
+                        .filter(|s| (100..1000).contains(s));
+                    bad |= status.is_none();
+                } else {
+                    bad = true;
+                }
+                return;
+            }
+            size += (n.len() + v.len() + 4) as u64;
+            match &n[..] {
+                b"content-type" => grpc_type = super::grpc::is_grpc_type(&v),
+                b"grpc-status" => grpc_status = Some(super::grpc::parse_code(&v)),
+                _ => {}
+            }
+        });
+        if res.is_err() {
+            return self.broken(code::COMPRESSION_ERROR);
+        }
+        let Some(k) = self.slot_of(id) else {
+            if id >= self.next_id || id % 2 == 0 {
+                self.broken(code::PROTOCOL_ERROR);
+            }
+            return;
+        };
+        let end = self.block_end;
+        let grpc = self.grpc;
+        let slot = &mut self.slots[k];
+        let sent = slot.sent;
+        let proto_err = Outcome::Error {
+            kind: ErrorKind::Protocol,
+            sent,
+        };
+        if slot.answer.status == 0 {
+            // The response head (1xx heads are skipped).
+            let Some(s) = status.filter(|_| !bad) else {
+                return self.finish(k, proto_err, (!end).then_some(code::PROTOCOL_ERROR));
+            };
+            if s < 200 {
+                if end {
+                    return self.finish(k, proto_err, None);
+                }
+                return;
+            }
+            slot.answer.status = s;
+            slot.answer.received = if grpc { 13 + size } else { 19 + size };
+            slot.answer.grpc_type = grpc_type;
+            slot.answer.grpc_status = grpc_status;
+            if grpc {
+                // Trailers-only, an HTTP error, not gRPC: the answer is known now.
+                if grpc_status.is_some() || s != 200 || !grpc_type {
+                    let o = Self::outcome(slot, true, false);
+                    return self.finish(k, o, (!end).then_some(code::CANCEL));
+                }
+            }
+            if end {
+                let o = Self::outcome(slot, grpc, false);
+                return self.finish(k, o, None);
+            }
+        } else {
+            // Trailers: they end the stream.
+            if !end || status.is_some() || bad {
+                return self.finish(k, proto_err, (!end).then_some(code::PROTOCOL_ERROR));
+            }
+            if grpc {
+                slot.answer.received += size;
+                slot.answer.grpc_status = grpc_status;
+            }
+            let o = Self::outcome(slot, grpc, true);
+            self.finish(k, o, None);
+        }
+    }
+
+    /// The outcome of a finished answer.
+    fn outcome(slot: &Slot, grpc: bool, trailers: bool) -> Outcome {
+        let a = &slot.answer;
+        if !grpc {
+            return Outcome::Response {
+                status: a.status,
+                sent: slot.sent,
+                received: a.received,
+            };
+        }
+        let code = super::grpc::answer_code(
+            a.status,
+            a.grpc_type,
+            a.grpc_status,
+            trailers,
+            &a.scan,
+        );
+        Outcome::Grpc {
+            status: a.status,
+            code,
+            sent: slot.sent,
+            received: a.received,
+        }
+    }
+}
+
+/// The connection task: reads while the connection lives and a lane holds it.
+async fn run_conn(conn: Weak<Conn>) {
+    poll_fn(|cx| match conn.upgrade() {
+        Some(c) => c.poll_io(cx),
+        None => Poll::Ready(()),
+    })
+    .await
+}
+
+// ------------------------------------------------------------------------------------------
+// Lanes
+// ------------------------------------------------------------------------------------------
+
+/// One HTTP/2 connection shared by the stream lanes of a connection group: the current
+/// connection and its generation (bumped on every reconnect).
+#[derive(Debug, Default)]
+struct Cell {
+    current: tokio::sync::Mutex<(u64, Option<Arc<Conn>>)>,
 }
 
 /// Everything every lane shares, read-only.
@@ -72,6 +1085,7 @@ struct Shared<X> {
     peers: Vec<Peer>,
     dialer: Dialer,
     exchange: X,
+    preface: Vec<u8>,
 }
 
 /// Makes HTTP/2 lanes: `streamsPerConnection` lanes per connection, sharing it.
@@ -96,6 +1110,7 @@ impl<X: Exchange> H2Factory<X> {
                 peers,
                 dialer,
                 exchange,
+                preface: preface(),
             }),
         })
     }
@@ -117,13 +1132,17 @@ impl<X: Exchange> LaneFactory for H2Factory<X> {
     type Lane = H2Lane<X>;
     fn lanes(&self, plan: &RunPlan, conn: u32) -> Vec<H2Lane<X>> {
         let n = self.shared.peers.len();
-        let slots: Arc<Vec<Slot>> = Arc::new((0..n).map(|_| Slot::default()).collect());
-        (0..plan.streams)
+        let cells: Arc<Vec<Cell>> = Arc::new((0..n).map(|_| Cell::default()).collect());
+        let streams = plan.streams.max(1) as usize;
+        (0..streams)
             .map(|s| H2Lane {
                 shared: self.shared.clone(),
-                slots: slots.clone(),
+                cells: cells.clone(),
+                streams,
+                slot: s,
                 mine: (0..n).map(|_| None).collect(),
-                next: (conn as usize + s as usize) % n.max(1),
+                next: (conn as usize + s) % n.max(1),
+                busy: None,
                 stage: Stage::Exchange,
             })
             .collect()
@@ -134,119 +1153,116 @@ impl<X: Exchange> LaneFactory for H2Factory<X> {
 #[derive(Debug)]
 pub struct H2Lane<X> {
     shared: Arc<Shared<X>>,
-    slots: Arc<Vec<Slot>>,
-    /// Per endpoint: this lane's clone of the sender and its generation.
-    mine: Vec<Option<(u64, SendRequest<Bytes>)>>,
+    cells: Arc<Vec<Cell>>,
+    /// Lanes sharing a connection (slots per connection).
+    streams: usize,
+    /// This lane's slot on its connections.
+    slot: usize,
+    /// Per endpoint: this lane's reference to the group's connection and its generation.
+    mine: Vec<Option<(u64, Arc<Conn>)>>,
     next: usize,
+    /// The endpoint whose connection may hold a request of this lane that was not taken (a
+    /// timeout dropped the request).
+    busy: Option<usize>,
     /// Where the current request is (for [`Lane::timeout_kind`]); waiting for the connection
     /// another lane of the group is opening counts as connecting.
     stage: Stage,
 }
 
 impl<X: Exchange> H2Lane<X> {
-    /// Opens a connection to endpoint `i`.
-    async fn connect(&mut self, i: usize) -> Result<SendRequest<Bytes>, ErrorKind> {
-        let io = self
-            .shared
-            .dialer
-            .connect(&self.shared.peers[i], &mut self.stage)
-            .await?;
+    /// Opens a connection to endpoint `i`: dial, preface, the server's SETTINGS.
+    async fn connect(&mut self, i: usize) -> Result<Arc<Conn>, ErrorKind> {
+        let sh = &self.shared;
+        let mut io = sh.dialer.connect(&sh.peers[i], &mut self.stage).await?;
         self.stage = Stage::Handshake;
-        let (sender, conn) = h2::client::Builder::new()
-            .initial_window_size(1 << 20)
-            .initial_connection_window_size(4 << 20)
-            .enable_push(false)
-            .handshake::<_, Bytes>(io)
+        io.write_all(&sh.preface)
             .await
-            .map_err(|e| classify_h2(&e))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+            .map_err(|e| ErrorKind::from_io(&e))?;
+        let conn = Arc::new(Conn::new(io, self.streams, sh.exchange.grpc()));
+        tokio::spawn(run_conn(Arc::downgrade(&conn)));
+        poll_fn(|cx| conn.poll_handshake(cx)).await?;
+        Ok(conn)
     }
 
-    /// A sender for endpoint `i`: this lane's copy, or the group's connection (opened now when
-    /// there is none).
-    async fn sender(&mut self, i: usize) -> Result<SendRequest<Bytes>, ErrorKind> {
-        if let Some((_, s)) = &self.mine[i] {
-            return Ok(s.clone());
+    /// The group's connection to endpoint `i` (opened now when there is none or it can take no
+    /// new stream).
+    async fn conn(&mut self, i: usize) -> Result<Arc<Conn>, ErrorKind> {
+        if let Some((_, c)) = &self.mine[i] {
+            if c.usable() {
+                return Ok(c.clone());
+            }
+            self.forget(i);
         }
         self.stage = Stage::Connect;
-        let slots = self.slots.clone();
-        let mut slot = slots[i].current.lock().await;
-        if slot.1.is_none() {
-            let s = self.connect(i).await?;
-            slot.0 += 1;
-            slot.1 = Some(s);
+        let cells = self.cells.clone();
+        let mut cell = cells[i].current.lock().await;
+        if cell.1.as_ref().is_none_or(|c| !c.usable()) {
+            let c = self.connect(i).await?;
+            cell.0 += 1;
+            cell.1 = Some(c);
         }
         self.stage = Stage::Exchange;
-        let s = slot.1.clone().expect("set above");
-        self.mine[i] = Some((slot.0, s.clone()));
-        Ok(s)
+        let c = cell.1.clone().expect("set above");
+        self.mine[i] = Some((cell.0, c.clone()));
+        Ok(c)
     }
 
-    /// Drops this lane's sender for `i` and, if the shared one is the same generation, that too.
+    /// Drops this lane's connection to `i` and, if the group's is the same generation, that too.
     fn forget(&mut self, i: usize) {
         if let Some((g, _)) = self.mine[i].take()
-            && let Ok(mut slot) = self.slots[i].current.try_lock()
-            && slot.0 == g
+            && let Ok(mut cell) = self.cells[i].current.try_lock()
+            && cell.0 == g
         {
-            slot.1 = None;
+            cell.1 = None;
         }
     }
 
-    /// A sender for `i` ready to open a stream; a connection that is gone is replaced once.
-    async fn ready(&mut self, i: usize) -> Result<SendRequest<Bytes>, ErrorKind> {
-        if let Ok(s) = self.sender(i).await?.ready().await {
-            return Ok(s);
-        }
-        self.forget(i);
-        match self.sender(i).await?.ready().await {
-            Ok(s) => Ok(s),
-            Err(e) => {
-                self.forget(i);
-                Err(classify_h2(&e))
-            }
+    /// Resets a request a timeout abandoned.
+    fn abandon(&mut self) {
+        if let Some(i) = self.busy.take()
+            && let Some((_, c)) = &self.mine[i]
+        {
+            c.cancel(self.slot);
         }
     }
 
     async fn call(&mut self, i: usize) -> Outcome {
-        let mut sender = match self.ready(i).await {
-            Ok(s) => s,
-            Err(kind) => return Outcome::Error { kind, sent: 0 },
-        };
-        let x = &self.shared.exchange;
-        let body = x.body();
-        let (response, mut stream) = match sender.send_request(x.head(i), body.is_empty()) {
-            Ok(r) => r,
-            Err(e) => {
-                let kind = classify_h2(&e);
-                self.forget(i);
-                return Outcome::Error { kind, sent: 0 };
+        self.abandon();
+        let shared = self.shared.clone();
+        let p = shared.exchange.prepared(i);
+        let mut retried = false;
+        let (conn, owner) = loop {
+            let conn = match self.conn(i).await {
+                Ok(c) => c,
+                Err(kind) => return Outcome::Error { kind, sent: 0 },
+            };
+            self.busy = Some(i);
+            match poll_fn(|cx| conn.poll_start(self.slot, p, cx)).await {
+                Ok(owner) => break (conn, owner),
+                Err(StartError::Gone(kind)) => {
+                    self.busy = None;
+                    self.forget(i);
+                    if retried {
+                        return Outcome::Error { kind, sent: 0 };
+                    }
+                    retried = true;
+                }
             }
         };
-        let sent = x.sent(i);
-        if !body.is_empty()
-            && let Err(e) = stream.send_data(body.clone(), true)
-        {
-            return Outcome::Error {
-                kind: classify_h2(&e),
-                sent,
-            };
+        if owner {
+            // Let the other lanes woken with this one append their frames: one write for all.
+            tokio::task::yield_now().await;
+            conn.flush();
         }
-        match response.await {
-            Ok(res) => x.answer(res, sent).await,
-            Err(e) => Outcome::Error {
-                kind: classify_h2(&e),
-                sent,
-            },
-        }
+        let o = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
+        self.busy = None;
+        o
     }
 }
 
 impl<X: Exchange> Lane for H2Lane<X> {
     async fn prepare(&mut self) {
-        let _ = self.sender(self.next).await;
+        let _ = self.conn(self.next).await;
     }
 
     async fn request(&mut self) -> Outcome {
@@ -260,21 +1276,22 @@ impl<X: Exchange> Lane for H2Lane<X> {
     }
 
     fn reset(&mut self) {
-        // A cancelled stream does not poison an HTTP/2 connection (dropping it resets the
-        // stream); keep it.
+        // A cancelled stream does not poison an HTTP/2 connection: reset the stream, keep it.
+        self.abandon();
         self.stage = Stage::Exchange;
     }
 }
 
+// ------------------------------------------------------------------------------------------
+// Plain HTTP/2 requests
+// ------------------------------------------------------------------------------------------
+
 /// Plain HTTP/2 requests (protocol `HTTP2`): the spec's method, headers and body to each
-/// endpoint, the answer's body drained without being kept.
+/// endpoint, the answer's body counted without being kept.
 #[derive(Debug)]
 pub struct Http2Exchange {
-    /// Per endpoint: the absolute URI and the request's byte estimate (head and body).
-    targets: Vec<(Uri, u64)>,
-    method: http::Method,
-    headers: HeaderMap,
-    body: Bytes,
+    /// Per endpoint.
+    targets: Vec<Prepared>,
 }
 
 /// Fields HTTP/2 forbids (RFC 9113 8.2.2): they describe an HTTP/1.1 connection. hyper's HTTP/2
@@ -287,6 +1304,15 @@ fn connection_specific(name: &http::HeaderName, value: &http::HeaderValue) -> bo
         || name.as_str() == "keep-alive"
         || name.as_str() == "proxy-connection"
         || (name == TE && value != "trailers")
+}
+
+/// The `:path` of an endpoint path: origin form, checked as a URI path (and query).
+pub(crate) fn origin_path(path: &str) -> Result<String> {
+    let pq: http::uri::PathAndQuery = path
+        .parse()
+        .map_err(|err| Error::http(format!("endpoint path {path:?}"), err))?;
+    let s = pq.as_str();
+    Ok(if s.is_empty() { "/".into() } else { s.into() })
 }
 
 impl Http2Exchange {
@@ -304,21 +1330,12 @@ impl Http2Exchange {
                 http::HeaderValue::from_static("application/octet-stream"),
             );
         }
-        let mut targets = Vec::with_capacity(plan.endpoints.len());
-        for e in &plan.endpoints {
-            let tls = e.scheme == "https";
-            // HTTP/2 needs the absolute form (scheme and :authority).
-            let uri: Uri = format!(
-                "{}://{}{}",
-                if tls { "https" } else { "http" },
-                host_header(e, tls),
-                e.path
-            )
-            .parse()
-            .map_err(|err| Error::http(format!("endpoint path {:?}", e.path), err))?;
-            let head_len = super::head_len(&plan.method, &e.path, &headers, plan.body.len());
-            targets.push((uri, head_len + plan.body.len() as u64));
-        }
+        // The head estimate is taken before the length field is added (it counts one itself).
+        let estimates: Vec<u64> = plan
+            .endpoints
+            .iter()
+            .map(|e| super::head_len(&plan.method, &e.path, &headers, plan.body.len()))
+            .collect();
         // The body's length, as HTTP/1.1 would frame it (a method without defined payload
         // semantics and no body sends none).
         let no_payload = matches!(
@@ -333,71 +1350,40 @@ impl Http2Exchange {
                 http::HeaderValue::from(plan.body.len()),
             );
         }
-        Ok(Http2Exchange {
-            targets,
-            method: plan.method.clone(),
-            headers,
-            body: plan.body.clone(),
-        })
+        let mut targets = Vec::with_capacity(plan.endpoints.len());
+        for (e, head_len) in plan.endpoints.iter().zip(estimates) {
+            let tls = e.scheme == "https";
+            let path = origin_path(&e.path)?;
+            let block = f::request_block(
+                plan.method.as_str(),
+                if tls { "https" } else { "http" },
+                &host_header(e, tls),
+                &path,
+                &headers,
+            );
+            targets.push(Prepared {
+                block,
+                body: plan.body.clone(),
+                sent: head_len + plan.body.len() as u64,
+            });
+        }
+        Ok(Http2Exchange { targets })
     }
-}
-
-/// A request head: `method` to `uri` with `headers`.
-pub(crate) fn request_head(method: &http::Method, uri: &Uri, headers: &HeaderMap) -> Request<()> {
-    let mut req = Request::new(());
-    *req.method_mut() = method.clone();
-    *req.uri_mut() = uri.clone();
-    *req.headers_mut() = headers.clone();
-    req
-}
-
-/// The response head's size, estimated as HTTP/1.1 would write it.
-pub(crate) fn head_size(res: &http::response::Parts) -> u64 {
-    17 + header_size(&res.headers) + 2
 }
 
 impl sealed::Sealed for Http2Exchange {}
 
 impl Exchange for Http2Exchange {
-    fn head(&self, i: usize) -> Request<()> {
-        request_head(&self.method, &self.targets[i].0, &self.headers)
+    fn prepared(&self, i: usize) -> &Prepared {
+        &self.targets[i]
     }
 
-    fn body(&self) -> &Bytes {
-        &self.body
+    fn grpc(&self) -> bool {
+        false
     }
+}
 
-    fn sent(&self, i: usize) -> u64 {
-        self.targets[i].1
-    }
-
-    async fn answer(&self, res: http::Response<h2::RecvStream>, sent: u64) -> Outcome {
-        let (parts, mut body) = res.into_parts();
-        let mut received = head_size(&parts);
-        while let Some(chunk) = body.data().await {
-            match chunk {
-                Ok(d) => {
-                    received += d.len() as u64;
-                    let _ = body.flow_control().release_capacity(d.len());
-                }
-                Err(e) => {
-                    return Outcome::Error {
-                        kind: classify_h2(&e),
-                        sent,
-                    };
-                }
-            }
-        }
-        if let Err(e) = body.trailers().await {
-            return Outcome::Error {
-                kind: classify_h2(&e),
-                sent,
-            };
-        }
-        Outcome::Response {
-            status: parts.status.as_u16(),
-            sent,
-            received,
-        }
-    }
+/// A prepared request from its parts (for [`GrpcExchange`](super::grpc::GrpcExchange)).
+pub(crate) fn prepared(block: Vec<u8>, body: Bytes, sent: u64) -> Prepared {
+    Prepared { block, body, sent }
 }

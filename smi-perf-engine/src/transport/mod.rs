@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | [`h1`] | `HTTP` (generator `builtin`) | the engine's own HTTP/1.1 client: one keep-alive connection per endpoint per lane, requests encoded once, responses parsed with `httparse` |
 //! | [`hyper_h1`] | `HTTP` (generator `hyper`) | hyper's HTTP/1.1 client, for comparison |
-//! | [`h2`] | `HTTP2`, `gRPC` | the one HTTP/2 transport (`h2` crate): `streamsPerConnection` lanes share a connection; plain requests ([`h2::Http2Exchange`]) and gRPC unary calls ([`grpc::GrpcExchange`]) ride it |
+//! | [`h2`] | `HTTP2`, `gRPC` | the one HTTP/2 transport, hand-written on tokio (HPACK decoding by `loona-hpack`): `streamsPerConnection` lanes share a connection; plain requests ([`h2::Http2Exchange`]) and gRPC unary calls ([`grpc::GrpcExchange`]) ride it |
 //! | [`grpc`] | `gRPC` | gRPC framing, the call `spec.grpc` describes, the answer's status |
 //! | [`tcp`] | `TCP` | write the payload, read the expected bytes back |
 //! | [`udp`] | `UDP` | one datagram out, the echo matched by sequence number |
@@ -18,6 +18,7 @@ mod dial;
 pub mod grpc;
 pub mod h1;
 pub mod h2;
+mod h2frame;
 pub mod hyper_h1;
 pub mod tcp;
 #[cfg(feature = "tls")]
