@@ -12,6 +12,9 @@
 #   oha-h1         oha -q RATE --latency-correction (when oha is on the PATH)
 #   before-h1, before-h2c   smi-perf-h1 and smi-perf-h2c run with BIN_BEFORE (another build of
 #                  smi-perf, e.g. the commit before a change): a before/after pair side by side
+#   smi-perf-h2c-closed, h2load-h2c-closed, before-h2c-closed   the same h2c clients in a
+#                  closed loop (no rate: CONNS x STREAMS requests always in flight), the issue's
+#                  "h2c closed" row; at full speed "requests per client CPU-second" is the figure
 # Per run: answered requests, achieved rate, the generator's user+sys CPU (as requests per client
 # CPU-second, and as % of a core: the log's last column), the target's CPU. At a fixed rate a
 # higher "requests per client CPU-second" is a lower CPU share; the summary gives smi-perf's ratio
@@ -78,6 +81,9 @@ run_tool() {
     h2load-h2c) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     before-h1) one "$round" "$t" "$BIN_BEFORE" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     before-h2c) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    smi-perf-h2c-closed) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    before-h2c-closed) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    h2load-h2c-closed) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" "$URL" ;;
     oha-h1) one "$round" "$t" oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" -q "$RATE" --latency-correction "$URL" ;;
     *) echo "# unknown tool $t" ;;
   esac
@@ -89,8 +95,8 @@ read -ra TL <<<"$TOOLS"
   echo "# round tool rps answered client_cpu_s server_cpu_s client_cpu_%"
   rotate "$REPEAT" run_tool "${TL[@]}"
 } | tee "$LOG"
-summarize "$LOG" "smi-perf-h1 before-h1 h2load-h1 oha-h1 smi-perf-h2c before-h2c h2load-h2c" \
-  "smi-perf-h1/h2load-h1 smi-perf-h1/oha-h1 smi-perf-h2c/h2load-h2c smi-perf-h1/before-h1 smi-perf-h2c/before-h2c before-h1/h2load-h1 before-h2c/h2load-h2c"
+summarize "$LOG" "smi-perf-h1 before-h1 h2load-h1 oha-h1 smi-perf-h2c before-h2c h2load-h2c smi-perf-h2c-closed before-h2c-closed h2load-h2c-closed" \
+  "smi-perf-h1/h2load-h1 smi-perf-h1/oha-h1 smi-perf-h2c/h2load-h2c smi-perf-h1/before-h1 smi-perf-h2c/before-h2c before-h1/h2load-h1 before-h2c/h2load-h2c smi-perf-h2c-closed/h2load-h2c-closed smi-perf-h2c-closed/before-h2c-closed before-h2c-closed/h2load-h2c-closed"
 echo "raw: ${LOG#"$ROOT"/}"
 if [ "${PROFILE:-0}" = 1 ] && command -v perf >/dev/null; then
   for p in http http2; do

@@ -164,6 +164,9 @@ struct Slot {
     done: Option<Outcome>,
     /// Waiting until MAX_CONCURRENT_STREAMS allows one more stream.
     blocked: bool,
+    /// The server did not process the request (GOAWAY above it, REFUSED_STREAM): it may be
+    /// sent again on a new connection.
+    refused: bool,
     /// The request: what it counts as written, its body and how much of it is framed.
     sent: u64,
     body: Bytes,
@@ -400,12 +403,12 @@ impl Conn {
         st.try_flush();
     }
 
-    /// Ready with lane `k`'s finished request.
-    fn poll_done(&self, k: usize, cx: &mut Context<'_>) -> Poll<Outcome> {
+    /// Ready with lane `k`'s finished request, and whether the server refused it unprocessed.
+    fn poll_done(&self, k: usize, cx: &mut Context<'_>) -> Poll<(Outcome, bool)> {
         let mut st = self.lock();
         let slot = &mut st.slots[k];
         if let Some(o) = slot.done.take() {
-            return Poll::Ready(o);
+            return Poll::Ready((o, std::mem::take(&mut slot.refused)));
         }
         match &slot.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -479,7 +482,7 @@ impl Conn {
                 }
             }
         }
-        if !st.wbuf.is_empty() && !st.flush_due {
+        if (!st.wbuf.is_empty() || st.write_blocked) && !st.flush_due {
             st.write_blocked = false;
             st.poll_flush(cx);
         }
@@ -540,13 +543,12 @@ impl State {
         }
         let mut cx = Context::from_waker(Waker::noop());
         self.poll_flush(&mut cx);
-        if self.write_blocked {
-            self.write_blocked = false;
-            if let Some(w) = &self.task {
-                w.wake_by_ref();
-            }
-            // Until the task runs, appenders must not write out of order past the remainder.
-            self.write_blocked = true;
+        if self.write_blocked
+            && let Some(w) = &self.task
+        {
+            // The connection task writes the rest when the socket takes more; until then
+            // nobody else writes (frames stay in order).
+            w.wake_by_ref();
         }
     }
 
@@ -749,6 +751,8 @@ impl State {
                     return self.broken(code::PROTOCOL_ERROR);
                 }
                 if let Some(k) = self.slot_of(h.stream) {
+                    let e = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
+                    self.slots[k].refused = e == code::REFUSED_STREAM;
                     let sent = self.slots[k].sent;
                     self.finish(
                         k,
@@ -769,6 +773,7 @@ impl State {
                 // Streams above `last` were not processed.
                 for k in 0..self.slots.len() {
                     if self.slots[k].id > last {
+                        self.slots[k].refused = true;
                         let sent = self.slots[k].sent;
                         let o = Outcome::Error {
                             kind: ErrorKind::Reset,
@@ -799,7 +804,7 @@ impl State {
             }
             return;
         }
-        if h.len % 6 != 0 {
+        if !h.len.is_multiple_of(6) {
             return self.broken(code::FRAME_SIZE_ERROR);
         }
         for s in p.chunks_exact(6) {
@@ -867,7 +872,7 @@ impl State {
             self.conn_recv_unacked = 0;
         }
         let Some(k) = self.slot_of(h.stream) else {
-            if h.stream >= self.next_id || h.stream % 2 == 0 {
+            if h.stream >= self.next_id || h.stream.is_multiple_of(2) {
                 // A stream we never opened.
                 self.broken(code::PROTOCOL_ERROR);
             }
@@ -980,7 +985,7 @@ impl State {
             return self.broken(code::COMPRESSION_ERROR);
         }
         let Some(k) = self.slot_of(id) else {
-            if id >= self.next_id || id % 2 == 0 {
+            if id >= self.next_id || id.is_multiple_of(2) {
                 self.broken(code::PROTOCOL_ERROR);
             }
             return;
@@ -1017,7 +1022,7 @@ impl State {
             }
             if end {
                 let o = Self::outcome(slot, grpc, false);
-                return self.finish(k, o, None);
+                self.finish(k, o, None);
             }
         } else {
             // Trailers: they end the stream.
@@ -1043,13 +1048,8 @@ impl State {
                 received: a.received,
             };
         }
-        let code = super::grpc::answer_code(
-            a.status,
-            a.grpc_type,
-            a.grpc_status,
-            trailers,
-            &a.scan,
-        );
+        let code =
+            super::grpc::answer_code(a.status, a.grpc_type, a.grpc_status, trailers, &a.scan);
         Outcome::Grpc {
             status: a.status,
             code,
@@ -1187,11 +1187,9 @@ impl<X: Exchange> H2Lane<X> {
     /// The group's connection to endpoint `i` (opened now when there is none or it can take no
     /// new stream).
     async fn conn(&mut self, i: usize) -> Result<Arc<Conn>, ErrorKind> {
+        // A connection that failed since is noticed when a stream is started on it.
         if let Some((_, c)) = &self.mine[i] {
-            if c.usable() {
-                return Ok(c.clone());
-            }
-            self.forget(i);
+            return Ok(c.clone());
         }
         self.stage = Stage::Connect;
         let cells = self.cells.clone();
@@ -1230,15 +1228,18 @@ impl<X: Exchange> H2Lane<X> {
         self.abandon();
         let shared = self.shared.clone();
         let p = shared.exchange.prepared(i);
+        // A connection that can take no new stream is replaced once; a request the server
+        // refused unprocessed is sent once more.
         let mut retried = false;
-        let (conn, owner) = loop {
+        let mut resent = false;
+        loop {
             let conn = match self.conn(i).await {
                 Ok(c) => c,
                 Err(kind) => return Outcome::Error { kind, sent: 0 },
             };
             self.busy = Some(i);
-            match poll_fn(|cx| conn.poll_start(self.slot, p, cx)).await {
-                Ok(owner) => break (conn, owner),
+            let owner = match poll_fn(|cx| conn.poll_start(self.slot, p, cx)).await {
+                Ok(owner) => owner,
                 Err(StartError::Gone(kind)) => {
                     self.busy = None;
                     self.forget(i);
@@ -1246,17 +1247,24 @@ impl<X: Exchange> H2Lane<X> {
                         return Outcome::Error { kind, sent: 0 };
                     }
                     retried = true;
+                    continue;
                 }
+            };
+            if owner {
+                // Let the other lanes woken with this one append their frames: one write for
+                // all of them.
+                tokio::task::yield_now().await;
+                conn.flush();
             }
-        };
-        if owner {
-            // Let the other lanes woken with this one append their frames: one write for all.
-            tokio::task::yield_now().await;
-            conn.flush();
+            let (o, refused) = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
+            self.busy = None;
+            if refused && !resent {
+                resent = true;
+                self.forget(i);
+                continue;
+            }
+            return o;
         }
-        let o = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
-        self.busy = None;
-        o
     }
 }
 

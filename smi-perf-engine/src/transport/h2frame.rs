@@ -43,6 +43,7 @@ pub(crate) mod setting {
 pub(crate) mod code {
     pub(crate) const PROTOCOL_ERROR: u32 = 1;
     pub(crate) const FLOW_CONTROL_ERROR: u32 = 3;
+    pub(crate) const REFUSED_STREAM: u32 = 7;
     pub(crate) const FRAME_SIZE_ERROR: u32 = 6;
     pub(crate) const CANCEL: u32 = 8;
     pub(crate) const COMPRESSION_ERROR: u32 = 9;
@@ -76,13 +77,7 @@ impl Head {
 /// Appends a frame header.
 pub(crate) fn put_head(out: &mut Vec<u8>, len: usize, kind: u8, flags: u8, stream: u32) {
     debug_assert!(len < 1 << 24);
-    out.extend_from_slice(&[
-        (len >> 16) as u8,
-        (len >> 8) as u8,
-        len as u8,
-        kind,
-        flags,
-    ]);
+    out.extend_from_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags]);
     out.extend_from_slice(&(stream & 0x7fff_ffff).to_be_bytes());
 }
 
@@ -184,7 +179,10 @@ mod tests {
     #[test]
     fn a_request_block_decodes_to_its_fields() {
         let mut h = http::HeaderMap::new();
-        h.insert("x-long", http::HeaderValue::from_str(&"v".repeat(300)).unwrap());
+        h.insert(
+            "x-long",
+            http::HeaderValue::from_str(&"v".repeat(300)).unwrap(),
+        );
         let block = request_block("GET", "http", "a:1", "/p", &h);
         let mut d = loona_hpack::Decoder::new();
         let got = d.decode(&block).unwrap();
@@ -203,7 +201,13 @@ mod tests {
     #[test]
     fn frame_heads_round_trip() {
         let mut b = Vec::new();
-        put_head(&mut b, 0x01_0203, kind::HEADERS, flag::END_HEADERS, 0x8000_0005);
+        put_head(
+            &mut b,
+            0x01_0203,
+            kind::HEADERS,
+            flag::END_HEADERS,
+            0x8000_0005,
+        );
         assert_eq!(b.len(), HEAD_LEN);
         assert_eq!(
             Head::parse(&b),
