@@ -7,7 +7,7 @@
 //! `te: trailers` and one length-prefixed message (1-byte compressed flag, always 0 here; 4-byte
 //! big-endian length; the protobuf bytes), ended by the client. The answer's gRPC status comes
 //! from the `grpc-status` trailer, or from the response headers of a trailers-only response;
-//! both it and the HTTP status are counted ([`Outcome::Grpc`]), and a call succeeds when they
+//! both it and the HTTP status are counted ([`Outcome::Grpc`](crate::Outcome::Grpc)), and a call succeeds when they
 //! are 200 and 0 (OK).
 //!
 //! The client synthesizes a status, as gRPC clients do, when the answer cannot be taken:
