@@ -5,7 +5,8 @@
 # RATE requests per second over CONNS connections (h2c: STREAMS streams each), SECS seconds per
 # run, generator pinned to CPU 0, the target (`smi-perf serve`, HTTP/1.1 + h2c on one port) to
 # CPU 1. Tools (TOOLS):
-#   smi-perf-h1    smi-perf run --model open (the native HTTP/1.1 lane)
+#   smi-perf-h1    smi-perf run --model open (the native HTTP/1.1 lane), its default timer resolution
+#   smi-perf-h1@R  the same with --timer-resolution R (e.g. smi-perf-h1@0s, smi-perf-h1@200us)
 #   h2load-h1      h2load --h1 -t1 --rps RATE/CONNS (per connection)
 #   smi-perf-h2c   smi-perf run -p http2 --model open --streams STREAMS
 #   h2load-h2c     h2load -t1 -m STREAMS --rps RATE/CONNS
@@ -16,11 +17,19 @@
 #                  closed loop (no rate: CONNS x STREAMS requests always in flight), the issue's
 #                  "h2c closed" row; at full speed "requests per client CPU-second" is the figure
 # Per run: answered requests, achieved rate, the generator's user+sys CPU (as requests per client
-# CPU-second, and as % of a core: the log's last column), the target's CPU. At a fixed rate a
+# CPU-second, and as % of a core: the log's 7th column), the target's CPU; smi-perf runs also
+# log the rate achieved as % of RATE, the sends dropped (maxInFlight) and cut off at the end, the
+# count check recorded + dropped + cut off = scheduled (RATE x SECS), and the corrected
+# (from the intended send) p50 / p99.9 and uncorrected (service time) p99.9 in µs, summarised as
+# medians per tool after the table. At a fixed rate a
 # higher "requests per client CPU-second" is a lower CPU share; the summary gives smi-perf's ratio
 # to each peer within each round (runs seconds apart), medians over the rounds.
 # h2load is Debian's nghttp2-client (`apt-get install -y nghttp2-client`; INSTALL=1 does it).
 # PROFILE=1 also records `perf` profiles of both smi-perf runs into bench/results/.
+# LATENESS=1 also runs every HTTP/1.1 tool of TOOLS once more while `tcpdump` records the
+# requests on loopback, and reports how late each tool's sends are against a fixed per-connection
+# period (CONNS/RATE), measured the same way for every tool (bench/send_lateness.py): the price
+# of coalescing sends, next to h2load's (`apt-get install -y tcpdump`).
 #
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
 set -uo pipefail
@@ -53,10 +62,19 @@ one() {
   timed "$@"
   s1=$(srv_cpu)
   case $name in
-    smi-perf-*|before-*) read -r n rps < <(echo "$RUN_OUT" | python3 -c '
+    smi-perf-*|before-*) read -r n rps extra < <(echo "$RUN_OUT" | python3 -c '
 import sys, json
 t = sys.stdin.read(); j = json.loads(t[t.index("{"):t.rindex("}") + 1])
-print(j["requestsSucceeded"], j["actualRps"])' 2>/dev/null) ;;
+rate, secs = float(sys.argv[1]), float(sys.argv[2])
+def pct(block, p):
+    return next((x["valueMicros"] for x in j.get(block, {}).get("percentiles", []) if float(x["percentile"]) == p), "-")
+total, drop, cut = j["requestsTotal"], j.get("droppedOrLate", 0), j.get("requestsCutOff", 0)
+sched = round(rate * secs)
+ach, p50, p999, sp999 = 100 * float(j["actualRps"]) / rate, pct("latency", 50.0), pct("latency", 99.9), pct("uncorrectedLatency", 99.9)
+print(j["requestsSucceeded"], j["actualRps"],
+      f"achieved%={ach:.2f} dropped={drop} cutoff={cut}",
+      f"counted={total + drop + cut}/{sched} p50={p50} p999={p999}",
+      f"svc_p999={sp999}")' "$RATE" "$SECS" 2>/dev/null) ;;
     h2load-*)
       n=$(echo "$RUN_OUT" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
       rps=$(echo "$RUN_OUT" | sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p') ;;
@@ -69,13 +87,15 @@ print(sum(j.get("statusCodeDistribution", {}).values()), j["summary"]["requestsP
     echo "# FAILED $round $name: $(echo "$RUN_OUT" | tail -3 | tr '\n' ' ' | cut -c1-400)"
     return
   fi
-  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') $(awk -v c="$RUN_CPU" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * c / s}')"
+  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') $(awk -v c="$RUN_CPU" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * c / s}')${extra:+ $extra}"
+  extra=
 }
 
 run_tool() {
   local round=$1 t=$2
   case $t in
     smi-perf-h1) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    smi-perf-h1@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
     h2load-h1) one "$round" "$t" h2load --h1 -t1 -c "$CONNS" -m 1 -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     smi-perf-h2c) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     h2load-h2c) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" --rps="$PER_CONN" "$URL" ;;
@@ -95,9 +115,56 @@ read -ra TL <<<"$TOOLS"
   echo "# round tool rps answered client_cpu_s server_cpu_s client_cpu_%"
   rotate "$REPEAT" run_tool "${TL[@]}"
 } | tee "$LOG"
-summarize "$LOG" "smi-perf-h1 before-h1 h2load-h1 oha-h1 smi-perf-h2c before-h2c h2load-h2c smi-perf-h2c-closed before-h2c-closed h2load-h2c-closed" \
-  "smi-perf-h1/h2load-h1 smi-perf-h1/oha-h1 smi-perf-h2c/h2load-h2c smi-perf-h1/before-h1 smi-perf-h2c/before-h2c before-h1/h2load-h1 before-h2c/h2load-h2c smi-perf-h2c-closed/h2load-h2c-closed smi-perf-h2c-closed/before-h2c-closed before-h2c-closed/h2load-h2c-closed"
+# Every tool in TOOLS, in the order given; ratios of each smi-perf HTTP/1.1 variant to h2load,
+# oha and the before build, and of h2c to h2load.
+PAIRS=""
+for t in "${TL[@]}"; do
+  case $t in
+    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/before-h1" ;;
+    before-h1) PAIRS="$PAIRS before-h1/h2load-h1" ;;
+  esac
+done
+summarize "$LOG" "${TL[*]}" "$PAIRS smi-perf-h2c/h2load-h2c smi-perf-h2c/before-h2c before-h2c/h2load-h2c smi-perf-h2c-closed/h2load-h2c-closed smi-perf-h2c-closed/before-h2c-closed before-h2c-closed/h2load-h2c-closed"
+python3 - "$LOG" <<'PY'
+import sys, statistics as st
+rows = {}
+for line in open(sys.argv[1]):
+    if line.startswith('#') or '=' not in line:
+        continue
+    f = line.split()
+    kv = dict(x.split('=', 1) for x in f[7:] if '=' in x)
+    rows.setdefault(f[1], []).append(kv)
+if rows:
+    print("\n| tool | runs | achieved % of RATE (median, min) | dropped (max) | cut off (max) | recorded+dropped+cut off = scheduled | p50 µs | p99.9 µs (from intended send) | service-time p99.9 µs |")
+    print("|---|---|---|---|---|---|---|---|---|")
+for t, v in rows.items():
+    num = lambda k: [float(x[k]) for x in v if x.get(k, '-') not in ('-', '')]
+    ach = num('achieved%')
+    ok = sum(1 for x in v if x['counted'].split('/')[0] == x['counted'].split('/')[1])
+    med = lambda k: f"{st.median(num(k)):,.0f}" if num(k) else "-"
+    print(f"| {t} | {len(v)} | {st.median(ach):.2f} ({min(ach):.2f}) | {max(num('dropped')):.0f} | {max(num('cutoff')):.0f} | "
+          f"{ok}/{len(v)} runs | {med('p50')} | {med('p999')} | {med('svc_p999')} |")
+PY
 echo "raw: ${LOG#"$ROOT"/}"
+if [ "${LATENESS:-0}" = 1 ] && command -v tcpdump >/dev/null; then
+  PERIOD_US=$(awk -v c="$CONNS" -v r="$RATE" 'BEGIN {print 1e6 * c / r}')
+  {
+    echo "# send lateness on the wire ($STAMP, RATE=$RATE CONNS=$CONNS SECS=$SECS, period ${PERIOD_US} µs per connection)"
+    for t in "${TL[@]}"; do
+      case $t in *-h2c*) continue ;; esac
+      pcap=$OUT/lateness-$STAMP-${t//[^a-z0-9-]/_}.pcap
+      timeout $((SECS + 40)) tcpdump -i lo -s 96 -B 16384 -w "$pcap" "tcp dst port $PORT" >/dev/null 2>&1 &
+      tcpd=$!
+      sleep 1
+      run_tool 0 "$t" >/dev/null
+      sleep 0.5
+      kill -INT "$tcpd" 2>/dev/null
+      wait "$tcpd" 2>/dev/null
+      echo "$t $(python3 "$HERE/send_lateness.py" "$pcap" "$PORT" "$PERIOD_US" 0.2)"
+      rm -f "$pcap"
+    done
+  } | tee -a "$LOG"
+fi
 if [ "${PROFILE:-0}" = 1 ] && command -v perf >/dev/null; then
   for p in http http2; do
     streams=()

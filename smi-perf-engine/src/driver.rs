@@ -196,25 +196,56 @@ impl Live {
     }
 }
 
+/// The Open model's default timer resolution ([`RunContext::timer_resolution`]).
+pub const DEFAULT_TIMER_RESOLUTION: Duration = Duration::ZERO;
+
 /// Options of one run that are not part of the spec.
 ///
 /// ```
+/// use std::time::Duration;
 /// use smi_perf_engine::{Live, RunContext};
 /// let live = Live::new();
-/// let ctx = RunContext::default().with_live(live.clone());
+/// let ctx = RunContext::default()
+///     .with_live(live.clone())
+///     .with_timer_resolution(Duration::from_micros(200));
 /// assert!(ctx.live.is_some());
+/// assert_eq!(ctx.timer_resolution, Duration::from_micros(200));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RunContext {
     /// Publish live progress here.
     pub live: Option<Arc<Live>>,
+    /// Open model: the pacing timer's resolution (at most 1 ms; longer is taken as 1 ms). Sends
+    /// whose intended times fall within one resolution of each other go out at one wake-up of
+    /// the generator, each at most this much after its intended time and never before it; zero
+    /// wakes for every send at its intended time. Latency is timed from the intended time
+    /// either way, so the lateness is part of the reported (corrected) latency, and
+    /// `uncorrectedLatency` (service time) is not affected. A longer resolution means fewer
+    /// wake-ups, so less CPU per request (`bench/README.md`, Open model). Default
+    /// [`DEFAULT_TIMER_RESOLUTION`].
+    pub timer_resolution: Duration,
+}
+
+impl Default for RunContext {
+    fn default() -> Self {
+        RunContext {
+            live: None,
+            timer_resolution: DEFAULT_TIMER_RESOLUTION,
+        }
+    }
 }
 
 impl RunContext {
     /// Publishes live progress on `live` (read it with [`Live::snapshot`]).
     pub fn with_live(mut self, live: Arc<Live>) -> RunContext {
         self.live = Some(live);
+        self
+    }
+
+    /// Sets the Open model's timer resolution (see [`RunContext::timer_resolution`]).
+    pub fn with_timer_resolution(mut self, resolution: Duration) -> RunContext {
+        self.timer_resolution = resolution;
         self
     }
 }
@@ -460,7 +491,7 @@ pub async fn drive<F: LaneFactory>(
         .collect();
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
-    let timer = crate::pacer::Timer::start();
+    let timer = crate::pacer::Timer::start_with(ctx.timer_resolution);
     let mut tasks = Vec::with_capacity(prepared.len());
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;

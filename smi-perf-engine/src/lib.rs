@@ -66,7 +66,8 @@ pub mod transport;
 use std::sync::Arc;
 
 pub use driver::{
-    Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot, RunContext, RunStats, Stage, drive,
+    DEFAULT_TIMER_RESOLUTION, Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot,
+    RunContext, RunStats, Stage, drive,
 };
 pub use error::{
     BoxError, Error, GrpcError, IntervalError, JobError, RequestError, Result, ShardError,

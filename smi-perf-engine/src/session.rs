@@ -80,6 +80,7 @@ pub struct Session {
     body: Option<Bytes>,
     ca_pem: Option<Vec<u8>>,
     interval: Duration,
+    timer_resolution: Duration,
     events: Option<(Duration, OnEvent)>,
 }
 
@@ -94,6 +95,7 @@ impl std::fmt::Debug for Session {
             .field("body", &self.body.as_ref().map(Bytes::len))
             .field("ca_pem", &self.ca_pem.is_some())
             .field("interval", &self.interval)
+            .field("timer_resolution", &self.timer_resolution)
             .field("events", &self.events.as_ref().map(|(p, _)| p))
             .finish()
     }
@@ -111,6 +113,7 @@ impl Session {
             body: None,
             ca_pem: None,
             interval: crate::series::DEFAULT_INTERVAL,
+            timer_resolution: crate::driver::DEFAULT_TIMER_RESOLUTION,
             events: None,
         }
     }
@@ -156,6 +159,12 @@ impl Session {
     /// The time-series interval (default 1 s; see [`crate::series::check_interval`]).
     pub fn interval(mut self, interval: Duration) -> Session {
         self.interval = interval;
+        self
+    }
+
+    /// The Open model's timer resolution (see [`RunContext::timer_resolution`]).
+    pub fn timer_resolution(mut self, resolution: Duration) -> Session {
+        self.timer_resolution = resolution;
         self
     }
 
@@ -277,7 +286,9 @@ impl Session {
             plan,
             &name,
             &name,
-            RunContext::default().with_live(live.clone()),
+            RunContext::default()
+                .with_live(live.clone())
+                .with_timer_resolution(self.timer_resolution),
         );
         let r = match &mut events {
             None => run.await,

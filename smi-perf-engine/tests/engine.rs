@@ -150,6 +150,33 @@ async fn open_model_hits_the_rate_and_keeps_both_latencies() {
     );
 }
 
+/// The Open model with a coarse timer (sends coalesced, each up to 1 ms late): every send of the
+/// schedule is still counted once, never sent before its intended time (corrected latency is at
+/// least the service time, sample by sample), and the timing is still from the intended send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_with_a_coarse_timer_counts_every_send_once() {
+    let s = target().await;
+    let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+        .load_model(LoadModel::Open)
+        .rps(2000)
+        .connections(4)
+        .duration("500ms");
+    let ctx = RunContext::default().with_timer_resolution(Duration::from_millis(1));
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_spec_with(&Registry::with_builtins(), &spec, ctx),
+    )
+    .await
+    .expect("run did not end")
+    .expect("run failed");
+    assert!(
+        r.consistency_errors().is_empty(),
+        "{:?}",
+        r.consistency_errors()
+    );
+    check_open_model_accounting(&r, 1000);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_request_count() {
     let s = target().await;

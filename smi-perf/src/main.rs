@@ -246,6 +246,12 @@ struct RunArgs {
     /// Runtime worker threads (default: CPUs available).
     #[arg(long, short = 't')]
     threads: Option<i32>,
+    /// Open model: the pacing timer's resolution, 0s to 1ms (`200us`, `1ms`). Sends due within
+    /// one resolution go out at one wake-up of the generator, each at most this late and never
+    /// early; latency is timed from the intended send, so the lateness shows in it (not in
+    /// `uncorrectedLatency`). Longer: less CPU per request. `0s`: every send at its own time.
+    #[arg(long, value_name = "DURATION")]
+    timer_resolution: Option<String>,
     /// HTTP method.
     #[arg(long, short = 'm')]
     method: Option<String>,
@@ -708,7 +714,31 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    execute(test, a.serve, ca, a.body_file.as_deref(), &a.out, shard_run)
+    let resolution = a
+        .timer_resolution
+        .as_deref()
+        .map(timer_resolution)
+        .transpose()?;
+    execute(
+        test,
+        a.serve,
+        ca,
+        a.body_file.as_deref(),
+        &a.out,
+        shard_run,
+        resolution,
+    )
+}
+
+/// `--timer-resolution`: microsecond units accepted, at most 1 ms (refused beyond, not capped).
+fn timer_resolution(s: &str) -> CliResult<Duration> {
+    let d = tdur(s, "--timer-resolution")?;
+    if d > Duration::from_millis(1) {
+        return Err(format!(
+            "--timer-resolution {s}: at most 1ms (sends would be up to that late)"
+        ));
+    }
+    Ok(d)
 }
 
 /// `--shard i/N` (with `--start-at`, `--run-id`): which shard this process runs. The engine's
@@ -742,7 +772,7 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
         test.spec.duration = Some(GepDuration::new_unchecked(d));
         test.spec.requests = None;
     }
-    execute(test, true, None, None, &a.out, None)
+    execute(test, true, None, None, &a.out, None, None)
 }
 
 /// An engine error as the command prints it (the flag that set what failed, where one did).
@@ -762,8 +792,12 @@ fn execute(
     body_file: Option<&std::path::Path>,
     out: &Outputs,
     shard: Option<ShardRun>,
+    timer_resolution: Option<Duration>,
 ) -> CliResult<u8> {
     let mut session = Session::new(test).interval(dur(&out.interval, "--interval")?);
+    if let Some(r) = timer_resolution {
+        session = session.timer_resolution(r);
+    }
     if let Some(p) = body_file {
         let body = smi_perf_engine::read_body_file(p).map_err(|e| format!("--body-file: {e}"))?;
         session = session.body(body);
