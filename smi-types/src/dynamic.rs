@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Location};
 pub use crate::registry::SmiObject;
 use crate::registry::{self, Decode, RouteError};
+pub use crate::yaml::Limits;
 use crate::{access, metrics, perf, specs, split};
 
 /// The API groups this crate knows; any other `apiVersion` is [`Document::Other`].
@@ -153,72 +154,6 @@ pub enum Document {
     },
     /// An empty (or `null`) document.
     Empty,
-}
-
-/// Resource limits for parsing untrusted YAML, mapped onto serde-saphyr's budget.
-///
-/// The defaults are chosen for manifests: many documents (serde-saphyr's own default would stop
-/// at 1,024 documents / 250,000 nodes per stream), small per-document trees, and a hard cap on
-/// alias expansion ("billion laughs").
-///
-/// ```
-/// let mut limits = smi_types::Limits::default();
-/// limits.max_documents = 1;
-/// let err = smi_types::parse_yaml_stream_with("a: 1\n---\nb: 2\n", &limits).unwrap_err();
-/// assert!(matches!(err, smi_types::Error::Limit { .. }));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Maximum size of the whole input in bytes (default 64 MiB).
-    pub max_input_bytes: usize,
-    /// Maximum number of documents in a stream, empty ones included (default 100,000).
-    pub max_documents: usize,
-    /// Maximum YAML nodes (scalars, sequences, mappings) per document (default 250,000).
-    pub max_nodes_per_document: usize,
-    /// Maximum nesting depth (default 64).
-    pub max_depth: usize,
-    /// Maximum aliases (`*a`) per document (default 1,000).
-    pub max_aliases_per_document: usize,
-    /// Maximum anchors (`&a`) per document (default 1,000).
-    pub max_anchors_per_document: usize,
-    /// Maximum events replayed by alias expansion per document (default 100,000).
-    pub max_alias_expansion_events: usize,
-    /// Maximum total scalar bytes per document (default 16 MiB).
-    pub max_scalar_bytes_per_document: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_input_bytes: 64 * 1024 * 1024,
-            max_documents: 100_000,
-            max_nodes_per_document: 250_000,
-            max_depth: 64,
-            max_aliases_per_document: 1_000,
-            max_anchors_per_document: 1_000,
-            max_alias_expansion_events: 100_000,
-            max_scalar_bytes_per_document: 16 * 1024 * 1024,
-        }
-    }
-}
-
-#[cfg(feature = "yaml")]
-impl Limits {
-    fn options(&self) -> serde_saphyr::Options {
-        let mut budget = serde_saphyr::Budget::default();
-        budget.max_documents = 2;
-        budget.max_nodes = self.max_nodes_per_document;
-        budget.max_depth = self.max_depth;
-        budget.max_aliases = self.max_aliases_per_document;
-        budget.max_anchors = self.max_anchors_per_document;
-        budget.max_total_scalar_bytes = self.max_scalar_bytes_per_document;
-        let mut opts = serde_saphyr::Options::default();
-        opts.budget = Some(budget);
-        opts.alias_limits.max_total_replayed_events = self.max_alias_expansion_events;
-        opts.with_snippet = false;
-        opts
-    }
 }
 
 /// Checks `apiVersion`/`kind` of a JSON object: `Ok(None)` for a non-SMI object (or a mapping
@@ -432,26 +367,74 @@ pub fn parse_yaml_documents(
             ),
         });
     }
-    let chunks = split_documents(input);
-    if chunks.len() > limits.max_documents {
-        return Err(Error::Limit {
-            location: Some(Location {
-                document: limits.max_documents,
-                line: line_u32(chunks[limits.max_documents].line + 1),
-                column: 1,
-            }),
-            message: format!(
-                "more than max_documents = {} documents",
-                limits.max_documents
-            ),
+    // the input is bounded as a whole by `max_input_bytes`; `max_document_bytes` is the bound
+    // of streaming readers, which never hold the whole input
+    let mut whole = *limits;
+    whole.max_document_bytes = limits.max_input_bytes;
+    let mut split = crate::yaml::Splitter::new(input.as_bytes(), whole);
+    let opts = limits.options();
+    let mut out: Vec<Result<Document, Error>> = Vec::new();
+    while let Some(raw) = split.next_doc() {
+        // reading from a `&str` cannot fail
+        let Ok(raw) = raw else { break };
+        let Some(index) = raw.index else { continue };
+        if let Some(issue) = &raw.issue
+            && issue.limit == Some("max_documents")
+        {
+            return Err(Error::Limit {
+                location: Some(Location {
+                    document: index,
+                    line: line_u32(raw.first_line as u64),
+                    column: 1,
+                }),
+                message: format!(
+                    "more than max_documents = {} documents",
+                    limits.max_documents
+                ),
+            });
+        }
+        // empty documents before this one (the splitter counts them, and returns none)
+        out.resize_with(index, || Ok(Document::Empty));
+        out.push(parse_raw(&raw, index, limits, &opts));
+    }
+    out.resize_with(split.documents_started(), || Ok(Document::Empty));
+    Ok(out)
+}
+
+#[cfg(feature = "yaml")]
+/// One document of [`parse_yaml_documents`]: a splitter issue (too large) as an error, else
+/// decoded by serde-saphyr.
+fn parse_raw(
+    raw: &crate::yaml::RawDocument,
+    index: usize,
+    limits: &Limits,
+    opts: &serde_saphyr::Options,
+) -> Result<Document, Error> {
+    let location = |pos: Option<crate::yaml::Pos>| {
+        Some(Location {
+            document: index,
+            line: pos.map_or(line_u32(raw.first_line as u64), |p| p.line),
+            column: pos.map_or(1, |p| p.col),
+        })
+    };
+    if let Some(issue) = &raw.issue {
+        return Err(match issue.limit {
+            Some(field) => Error::Limit {
+                location: location(issue.pos),
+                message: format!("{} ({field})", issue.message),
+            },
+            None => Error::Yaml {
+                location: location(issue.pos),
+                message: issue.message.clone(),
+            },
         });
     }
-    let opts = limits.options();
-    Ok(chunks
-        .iter()
-        .enumerate()
-        .map(|(index, chunk)| parse_chunk(index, chunk, limits, &opts))
-        .collect())
+    let chunk = Chunk {
+        line: (raw.first_line as u64).saturating_sub(1),
+        text: &raw.text,
+        has_content: has_content(&raw.text),
+    };
+    parse_chunk(index, &chunk, limits, opts)
 }
 
 #[cfg(feature = "yaml")]
@@ -463,66 +446,23 @@ struct Chunk<'a> {
 }
 
 #[cfg(feature = "yaml")]
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.starts_with(marker) && line[3..].chars().next().is_none_or(char::is_whitespace)
-}
-
-#[cfg(feature = "yaml")]
-fn is_content(line: &str) -> bool {
-    let t = line.trim();
-    !t.is_empty() && !t.starts_with('#')
-}
-
-#[cfg(feature = "yaml")]
-/// Splits a YAML stream at document markers (`---`, `...` at column 0). YAML forbids these
-/// markers inside content, so a line scan is exact.
-fn split_documents(input: &str) -> Vec<Chunk<'_>> {
-    let mut out = Vec::new();
-    let (mut start, mut start_line) = (0usize, 0u64);
-    let (mut has_content, mut explicit) = (false, false);
-    let mut offset = 0usize;
-    for (line_no, line) in input.split_inclusive('\n').enumerate() {
-        let line_no = line_no as u64;
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if is_marker(bare, "---") {
-            if has_content || explicit {
-                out.push(Chunk {
-                    line: start_line,
-                    text: &input[start..offset],
-                    has_content,
-                });
-                start = offset;
-                start_line = line_no;
-            }
-            explicit = true;
-            has_content = is_content(&bare[3..]);
-        } else if is_marker(bare, "...") {
-            if has_content || explicit {
-                out.push(Chunk {
-                    line: start_line,
-                    text: &input[start..offset],
-                    has_content,
-                });
-            }
-            start = offset + line.len();
-            start_line = line_no + 1;
-            has_content = false;
-            explicit = false;
-        } else if !has_content && bare.starts_with('%') {
-            // directive: belongs to the next document
-        } else if is_content(bare) {
-            has_content = true;
-        }
-        offset += line.len();
-    }
-    if has_content || explicit {
-        out.push(Chunk {
-            line: start_line,
-            text: &input[start..],
-            has_content,
-        });
-    }
-    out
+/// Whether a document's text has content: a line other than blanks, comments, directives and
+/// document markers (or content after a `---` on its line).
+fn has_content(text: &str) -> bool {
+    text.lines().any(|line| {
+        let marker = |m: &str| {
+            line.starts_with(m) && line[3..].chars().next().is_none_or(char::is_whitespace)
+        };
+        let line = if marker("---") {
+            &line[3..]
+        } else if marker("...") || line.starts_with('%') {
+            ""
+        } else {
+            line
+        };
+        let t = line.trim();
+        !t.is_empty() && !t.starts_with('#')
+    })
 }
 
 fn line_u32(n: u64) -> u32 {

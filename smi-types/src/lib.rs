@@ -10,7 +10,9 @@
 //! weights, object-valued `matches`).
 //!
 //! - [`dynamic`]: read any document ([`parse_yaml_stream`], [`parse_json`], [`SmiObject`],
-//!   [`Document`], [`Limits`]).
+//!   [`Document`]).
+//! - [`yaml`]: the one YAML reader (document splitter, the [`Limits`] budget, values with
+//!   positions, serde-saphyr's scalar resolution) under `parse_yaml_stream` and smi-validate.
 //! - [`convert`]: version conversion that never drops a field silently, and a conversion
 //!   webhook handler.
 //! - [`crd`]: CustomResourceDefinitions with structural schemas and CEL rules.
@@ -100,13 +102,15 @@ pub mod quantity;
 pub mod registry;
 pub mod specs;
 pub mod split;
+pub mod yaml;
 
-pub use dynamic::{Document, Limits, SmiObject, known_api_versions, parse_json};
+pub use dynamic::{Document, SmiObject, known_api_versions, parse_json};
 #[cfg(feature = "yaml")]
 pub use dynamic::{
     parse_yaml_documents, parse_yaml_stream, parse_yaml_stream_with, to_yaml_stream,
 };
 pub use error::{Error, Location};
+pub use yaml::Limits;
 
 /// The workspace README's Rust snippets, compiled and run as doctests.
 #[cfg(doctest)]

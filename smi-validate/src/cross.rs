@@ -547,11 +547,7 @@ mod tests {
     use super::*;
 
     fn doc(text: String) -> Doc {
-        let raw = crate::yaml::RawDoc {
-            text,
-            first_line: 1,
-            issue: None,
-        };
+        let raw = crate::yaml::RawDoc::new(text);
         match crate::yaml::parse(raw, &crate::yaml::Limits::default()).pop() {
             Some(crate::yaml::Parsed::Doc(d, _)) => d,
             _ => panic!("not a document"),

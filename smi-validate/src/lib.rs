@@ -44,12 +44,17 @@
 //!
 //! # Streaming and limits
 //!
-//! Input is read and validated document by document: a stream is cut at `---`/`...` lines
-//! before parsing, each document is parsed with `granit-parser` (the event parser under
-//! `serde-saphyr`, so there is one YAML implementation) into a `serde_json::Value` plus
-//! positions, validated, and dropped. Cross-object rules keep only a small index per object
-//! (under 200 bytes for a TrafficSplit; no document, value or source text), and a valid object
-//! leaves nothing in the [`Report`] unless [`Options::list_objects`] asks for the object list.
+//! Input is read and validated document by document through smi-types' one YAML reader
+//! ([`smi_types::yaml`], the same splitter, [`Limits`] and scalar resolution as
+//! `smi_types::parse_yaml_stream`): a stream is cut at `---`/`...` lines before parsing, each
+//! document is parsed with the event parser under `serde-saphyr` into a `serde_json::Value` plus
+//! positions, validated, and dropped. Plain scalars are resolved by serde-saphyr itself, with the
+//! YAML 1.1 rules kube-apiserver's decoder follows: `yes`/`no`/`on`/`off`/`y`/`n` are booleans,
+//! `0b101`, `1_000`, `0755`, `-0x1F` numbers (so a string field written `yes` is a type error
+//! here, as on the server), and `.inf`/`.nan` an SMI1001 error (JSON has no value for them).
+//! Cross-object rules keep only a small index per object (under 200 bytes for a TrafficSplit;
+//! no document, value or source text), and a valid object leaves nothing in the [`Report`]
+//! unless [`Options::list_objects`] asks for the object list.
 //! For inputs too large even for that index, [`Options::skip_cross`] (CLI `--no-cross`) drops
 //! the cross-object rules: then a valid object keeps nothing, and memory grows with the largest
 //! document only, not with the number of objects (`BENCH.md`, "Memory").

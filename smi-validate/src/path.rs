@@ -4,19 +4,19 @@ use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
 
-/// One step of a [`Path`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Seg {
-    /// A mapping key.
-    Key(String),
-    /// A sequence index.
-    Index(usize),
-}
+/// One step of a [`Path`] (the path type of smi-types' YAML reader).
+pub use smi_types::yaml::Seg;
 
 /// A field path. Displays as `spec.backends[1].weight`; keys that are not simple identifiers
 /// display quoted: `metadata.annotations["example.com/x"]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Path(Vec<Seg>);
+
+impl From<Vec<Seg>> for Path {
+    fn from(segs: Vec<Seg>) -> Path {
+        Path(segs)
+    }
+}
 
 impl Path {
     /// The empty (root) path.
