@@ -56,6 +56,32 @@ macro_rules! smi_resource {
     };
 }
 
+/// Declares a struct whose first fields are the `apiVersion` and `kind` every top-level SMI object
+/// (and list) starts with, as read (empty = absent), followed by the fields given.
+macro_rules! with_type_meta {
+    (
+        $(#[$attr:meta])*
+        pub struct $ty:ident {
+            $($fields:tt)*
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $ty {
+            /// `apiVersion` as read; empty = absent.
+            #[serde(
+                rename = "apiVersion",
+                default,
+                skip_serializing_if = "String::is_empty"
+            )]
+            pub api_version: String,
+            /// `kind` as read; empty = absent.
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub kind: String,
+            $($fields)*
+        }
+    };
+}
+
 /// [`smi_resource!`] plus the kind's `…List` type.
 macro_rules! smi_kind {
     (
@@ -70,33 +96,25 @@ macro_rules! smi_kind {
             plural = $plural
         );
 
-        #[doc = concat!("A list of [`", stringify!($ty), "`] (`", $kind, "List` on the wire).")]
-        #[derive(
-            Clone,
-            Debug,
-            Default,
-            PartialEq,
-            serde::Serialize,
-            serde::Deserialize,
-            schemars::JsonSchema,
-        )]
-        pub struct $list {
-            /// `apiVersion` as read; empty = absent.
-            #[serde(
-                rename = "apiVersion",
-                default,
-                skip_serializing_if = "String::is_empty"
+        crate::macros::with_type_meta! {
+            #[doc = concat!("A list of [`", stringify!($ty), "`] (`", $kind, "List` on the wire).")]
+            #[derive(
+                Clone,
+                Debug,
+                Default,
+                PartialEq,
+                serde::Serialize,
+                serde::Deserialize,
+                schemars::JsonSchema,
             )]
-            pub api_version: String,
-            /// `kind` as read; empty = absent.
-            #[serde(default, skip_serializing_if = "String::is_empty")]
-            pub kind: String,
-            /// Standard list metadata.
-            #[serde(default)]
-            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
-            /// The objects.
-            #[serde(default)]
-            pub items: Vec<$ty>,
+            pub struct $list {
+                /// Standard list metadata.
+                #[serde(default)]
+                pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+                /// The objects.
+                #[serde(default)]
+                pub items: Vec<$ty>,
+            }
         }
 
         impl $list {
@@ -126,31 +144,23 @@ macro_rules! smi_object {
         }
         $(impl new($($spec:ident : $spec_ty:ty)?);)?
     ) => {
-        #[derive(
-            Clone,
-            Debug,
-            Default,
-            PartialEq,
-            serde::Serialize,
-            serde::Deserialize,
-            schemars::JsonSchema,
-        )]
-        $(#[$attr])*
-        pub struct $ty {
-            /// `apiVersion` as read; empty = absent.
-            #[serde(
-                rename = "apiVersion",
-                default,
-                skip_serializing_if = "String::is_empty"
+        crate::macros::with_type_meta! {
+            #[derive(
+                Clone,
+                Debug,
+                Default,
+                PartialEq,
+                serde::Serialize,
+                serde::Deserialize,
+                schemars::JsonSchema,
             )]
-            pub api_version: String,
-            /// `kind` as read; empty = absent.
-            #[serde(default, skip_serializing_if = "String::is_empty")]
-            pub kind: String,
-            /// Standard object metadata.
-            #[serde(default)]
-            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-            $( $(#[$fattr])* pub $field: $fty, )*
+            $(#[$attr])*
+            pub struct $ty {
+                /// Standard object metadata.
+                #[serde(default)]
+                pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+                $( $(#[$fattr])* pub $field: $fty, )*
+            }
         }
 
         crate::macros::smi_kind!(
@@ -195,6 +205,7 @@ pub(crate) trait ObjectMetaOf {
 pub(crate) use smi_kind;
 pub(crate) use smi_object;
 pub(crate) use smi_resource;
+pub(crate) use with_type_meta;
 
 /// `apiVersion`/`kind` fields shared by every top-level struct are declared by hand; this helper
 /// builds an `ObjectMeta` with a name.

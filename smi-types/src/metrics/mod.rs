@@ -16,48 +16,40 @@ use serde::{Deserialize, Serialize};
 /// differ only by `backend` on the metrics and `side` on the edge).
 macro_rules! traffic_metrics {
     (version = $version:literal $(, backend: $backend:ty)? $(, side: $side:ty)?) => {
-        /// Instantaneous traffic metrics of one resource (or one edge of it).
-        ///
-        /// ```
-        #[doc = concat!(" use smi_types::metrics::", $version, "::*;")]
-        /// let m = TrafficMetrics::new("30s").metric(Metric::new("success_count", 100));
-        /// assert_eq!(serde_json::to_value(&m).unwrap()["metrics"][0]["value"], 100);
-        /// ```
-        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-        pub struct TrafficMetrics {
-            /// `apiVersion` as read; empty = absent.
-            #[serde(
-                rename = "apiVersion",
-                default,
-                skip_serializing_if = "String::is_empty"
-            )]
-            pub api_version: String,
-            /// `kind` as read; empty = absent.
-            #[serde(default, skip_serializing_if = "String::is_empty")]
-            pub kind: String,
-            /// Object metadata (omitted when empty).
-            #[serde(default, skip_serializing_if = "crate::metrics::is_default_meta")]
-            pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-            /// End of the measurement window (RFC 3339), kept as written.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub timestamp: Option<String>,
-            /// Window length as a Go duration string (`30s`).
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub window: Option<String>,
-            /// The measured resource.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub resource: Option<k8s_openapi::api::core::v1::ObjectReference>,
-            /// The edge, for an edges query.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub edge: Option<Edge>,
-            $(
-                /// The TrafficSplit backend these metrics are for (`trafficsplits` resources).
+        crate::macros::with_type_meta! {
+            /// Instantaneous traffic metrics of one resource (or one edge of it).
+            ///
+            /// ```
+            #[doc = concat!(" use smi_types::metrics::", $version, "::*;")]
+            /// let m = TrafficMetrics::new("30s").metric(Metric::new("success_count", 100));
+            /// assert_eq!(serde_json::to_value(&m).unwrap()["metrics"][0]["value"], 100);
+            /// ```
+            #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+            pub struct TrafficMetrics {
+                /// Object metadata (omitted when empty).
+                #[serde(default, skip_serializing_if = "crate::metrics::is_default_meta")]
+                pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+                /// End of the measurement window (RFC 3339), kept as written.
                 #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub backend: Option<$backend>,
-            )?
-            /// The values.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub metrics: Option<Vec<Metric>>,
+                pub timestamp: Option<String>,
+                /// Window length as a Go duration string (`30s`).
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub window: Option<String>,
+                /// The measured resource.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub resource: Option<k8s_openapi::api::core::v1::ObjectReference>,
+                /// The edge, for an edges query.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub edge: Option<Edge>,
+                $(
+                    /// The TrafficSplit backend these metrics are for (`trafficsplits` resources).
+                    #[serde(default, skip_serializing_if = "Option::is_none")]
+                    pub backend: Option<$backend>,
+                )?
+                /// The values.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub metrics: Option<Vec<Metric>>,
+            }
         }
 
         crate::macros::smi_resource!(
@@ -100,37 +92,29 @@ macro_rules! traffic_metrics {
             pub resource: Option<k8s_openapi::api::core::v1::ObjectReference>,
         }
 
-        /// A list of TrafficMetrics (kind lists and edges lists).
-        ///
-        /// ```
-        #[doc = concat!(" use smi_types::metrics::", $version, "::*;")]
-        /// let l = TrafficMetricsList::new(vec![TrafficMetrics::new("30s")]);
-        /// assert_eq!(l.items.len(), 1);
-        /// ```
-        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-        pub struct TrafficMetricsList {
-            /// `apiVersion` as read; empty = absent.
-            #[serde(
-                rename = "apiVersion",
-                default,
-                skip_serializing_if = "String::is_empty"
-            )]
-            pub api_version: String,
-            /// `kind` as read; empty = absent.
-            #[serde(default, skip_serializing_if = "String::is_empty")]
-            pub kind: String,
-            /// List metadata.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta>,
-            /// The listed resource (kind lists: kind/namespace/apiVersion only).
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub resource: Option<k8s_openapi::api::core::v1::ObjectReference>,
-            /// Label selector (spec docs only; not in the smi-sdk-go type).
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub selector: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
-            /// The metrics; `null` reads as empty.
-            #[serde(default, deserialize_with = "crate::metrics::null_as_default")]
-            pub items: Vec<TrafficMetrics>,
+        crate::macros::with_type_meta! {
+            /// A list of TrafficMetrics (kind lists and edges lists).
+            ///
+            /// ```
+            #[doc = concat!(" use smi_types::metrics::", $version, "::*;")]
+            /// let l = TrafficMetricsList::new(vec![TrafficMetrics::new("30s")]);
+            /// assert_eq!(l.items.len(), 1);
+            /// ```
+            #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+            pub struct TrafficMetricsList {
+                /// List metadata.
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta>,
+                /// The listed resource (kind lists: kind/namespace/apiVersion only).
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub resource: Option<k8s_openapi::api::core::v1::ObjectReference>,
+                /// Label selector (spec docs only; not in the smi-sdk-go type).
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub selector: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+                /// The metrics; `null` reads as empty.
+                #[serde(default, deserialize_with = "crate::metrics::null_as_default")]
+                pub items: Vec<TrafficMetrics>,
+            }
         }
 
         impl TrafficMetricsList {

@@ -304,6 +304,15 @@ fn render_value(v: &Value) -> String {
 
 /// Go's `strconv.Quote` for the printable subset the messages use.
 pub(crate) fn go_quote(s: &str) -> String {
+    go_escaped(s, |c| {
+        ((c as u32) < 0x20 || c as u32 == 0x7f).then(|| format!("\\x{:02x}", c as u32))
+    })
+}
+
+/// `s` in double quotes with the escapes Go's `strconv.Quote` and `encoding/json` share (`\"`,
+/// `\\`, `\n`, `\r`, `\t`); every other character goes to `other`, which gives its escape or
+/// `None` to keep it as it is.
+pub(crate) fn go_escaped(s: &str, other: impl Fn(char) -> Option<String>) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -313,10 +322,10 @@ pub(crate) fn go_quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
+            c => match other(c) {
+                Some(escaped) => out.push_str(&escaped),
+                None => out.push(c),
+            },
         }
     }
     out.push('"');

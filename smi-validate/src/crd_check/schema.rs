@@ -463,24 +463,10 @@ pub(super) fn go_rule_json(r: &Value) -> String {
 
 /// A JSON string as Go's `encoding/json` writes it (`<`, `>`, `&`, U+2028/9 escaped).
 fn go_json_string(x: &str) -> String {
-    let mut out = String::with_capacity(x.len() + 2);
-    out.push('"');
-    for c in x.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    super::go_escaped(x, |c| {
+        (matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') || (c as u32) < 0x20)
+            .then(|| format!("\\u{:04x}", c as u32))
+    })
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -508,4 +494,21 @@ fn schema_at<'a>(sch: &'a Value, path: &crate::Path) -> Option<&'a Value> {
         };
     }
     Some(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The two Go quoting flavours share their common escapes and differ in the rest.
+    #[test]
+    fn go_quote_and_go_json_string_escape_like_go() {
+        let s = "a\"\\\n\r\t\u{1}\u{7f}<>&\u{2028}é";
+        assert_eq!(
+            super::super::go_quote(s),
+            "\"a\\\"\\\\\\n\\r\\t\\x01\\x7f<>&\u{2028}é\""
+        );
+        assert_eq!(
+            super::go_json_string(s),
+            "\"a\\\"\\\\\\n\\r\\t\\u0001\u{7f}\\u003c\\u003e\\u0026\\u2028é\""
+        );
+    }
 }
