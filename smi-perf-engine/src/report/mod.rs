@@ -347,6 +347,14 @@ pub fn human_duration(d: std::time::Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    const TEXT_WANT: &str = "stages (by intended send time; latency of successful responses in ms):\n    #     start    length   requested rps achieved rps scheduled       ok   failed dropped       p50       p99     p99.9\n    0    0.000s    1.500s             100       98.667       150      148        1       1     1.500     2.250     9.000\n    1    1.500s    0.250s           0->40        0.000         0        0        0       0         -         -         -\n";
+    const HTML_WANT: &str = concat!(
+        r#"<h2>Stages</h2>"#,
+        "\n",
+        r#"<table id="stages"><tr><th>#</th><th>start</th><th>length</th><th>requested rps</th><th>achieved rps</th><th>scheduled</th><th>ok</th><th>failed</th><th>dropped</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr><tr><td>0</td><td>0.000 s</td><td>1.500 s</td><td>100</td><td>98.667</td><td>150</td><td>148</td><td>1</td><td>1</td><td>1.500</td><td>2.250</td><td>9.000</td></tr><tr><td>1</td><td>1.500 s</td><td>0.250 s</td><td>0 → 40</td><td>0.000</td><td>0</td><td>0</td><td>0</td><td>0</td><td>-</td><td>-</td><td>-</td></tr></table>"#,
+        "\n",
+    );
+
     use super::chart::{Series, nice_step, svg};
     use super::*;
 
@@ -397,5 +405,54 @@ mod tests {
         let chart = svg(&[Series::of("latency", "#000", &h)], &[]);
         assert!(chart.contains(">99.9%</text>") && !chart.contains(">99.99%</text>"));
         assert!(!svg(&[], &[]).contains("<polyline"));
+    }
+
+    /// The stage table reads the same in the text and the HTML report (one row model), with
+    /// its exact layout: a step and a linear stage, `-` where a stage has no sample.
+    #[test]
+    fn stage_tables_text_and_html() {
+        use smi_types::perf::{LatencySummary, PercentileValue, StageResult};
+        let latency = LatencySummary {
+            count: 3,
+            percentiles: [("50", 1500), ("99", 2250), ("99.9", 9000)]
+                .iter()
+                .map(|(p, v)| PercentileValue {
+                    percentile: (*p).into(),
+                    value_micros: *v,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let stages = vec![
+            StageResult {
+                start_millis: 0,
+                duration_millis: 1500,
+                from_rps: 100,
+                to_rps: 100,
+                scheduled: 150,
+                requests_total: 149,
+                requests_succeeded: 148,
+                requests_failed: 1,
+                dropped_or_late: 1,
+                actual_rps: "98.667".into(),
+                latency,
+                ..Default::default()
+            },
+            StageResult {
+                start_millis: 1500,
+                duration_millis: 250,
+                from_rps: 0,
+                to_rps: 40,
+                actual_rps: "0.000".into(),
+                ..Default::default()
+            },
+        ];
+        let mut text = String::new();
+        stages_text(&mut text, &stages);
+        assert_eq!(text, TEXT_WANT, "{text}");
+        let mut r = PerformanceTestResult::default();
+        r.record.stages = stages;
+        let html = html::stages_html(&r);
+        assert_eq!(html, HTML_WANT, "{html}");
     }
 }
