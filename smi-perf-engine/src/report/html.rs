@@ -9,30 +9,22 @@ pub(super) fn stages_html(r: &PerformanceTestResult) -> String {
     if stages.is_empty() {
         return String::new();
     }
-    let mut out = String::from(
-        "<h2>Stages</h2>\n<table id=\"stages\"><tr><th>#</th><th>start</th><th>length</th><th>requested rps</th><th>achieved rps</th><th>scheduled</th><th>ok</th><th>failed</th><th>dropped</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr>",
-    );
-    for (i, st) in stages.iter().enumerate() {
-        let req = if st.from_rps == st.to_rps {
-            st.from_rps.to_string()
+    let mut out = String::from("<h2>Stages</h2>\n<table id=\"stages\"><tr>");
+    for (i, title) in STAGE_COLUMNS.iter().enumerate() {
+        let unit = if i >= STAGE_COLUMNS.len() - 3 {
+            " ms"
         } else {
-            format!("{} → {}", st.from_rps, st.to_rps)
+            ""
         };
-        let _ = write!(
-            out,
-            "<tr><td>{i}</td><td>{:.3} s</td><td>{:.3} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            st.start_millis as f64 / 1000.0,
-            st.duration_millis as f64 / 1000.0,
-            esc(&req),
-            esc(&st.actual_rps),
-            st.scheduled,
-            st.requests_succeeded,
-            st.requests_failed,
-            st.dropped_or_late,
-            stage_p(&st.latency, 50.0),
-            stage_p(&st.latency, 99.0),
-            stage_p(&st.latency, 99.9),
-        );
+        let _ = write!(out, "<th>{title}{unit}</th>");
+    }
+    out.push_str("</tr>");
+    for (i, st) in stages.iter().enumerate() {
+        out.push_str("<tr>");
+        for cell in stage_cells(i, st, " ", " → ") {
+            let _ = write!(out, "<td>{}</td>", esc(&cell));
+        }
+        out.push_str("</tr>");
     }
     out.push_str("</table>\n");
     out

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 use smi_types::perf::{
-    EncodedHistogram, LatencySummary, PerformanceTestResult, PerformanceTestSpec,
+    EncodedHistogram, LatencySummary, PerformanceTestResult, PerformanceTestSpec, StageResult,
 };
 
 use crate::result::decode_histogram;
@@ -188,50 +188,66 @@ fn stage_p(l: &smi_types::perf::LatencySummary, p: f64) -> String {
         .map_or_else(|| "-".into(), |v| format!("{:.3}", v as f64 / 1000.0))
 }
 
+/// Column titles of the per-stage table (the last three are latencies in ms).
+const STAGE_COLUMNS: [&str; 12] = [
+    "#",
+    "start",
+    "length",
+    "requested rps",
+    "achieved rps",
+    "scheduled",
+    "ok",
+    "failed",
+    "dropped",
+    "p50",
+    "p99",
+    "p99.9",
+];
+
+/// The cells of row `i` of the per-stage table, one per [`STAGE_COLUMNS`] entry, the text and
+/// the HTML report's alike but for `secs_sep` (between a time and its `s`) and `arrow` (between
+/// the rates a ramped stage goes from and to).
+fn stage_cells(i: usize, st: &StageResult, secs_sep: &str, arrow: &str) -> [String; 12] {
+    let secs = |ms: i64| format!("{:.3}{secs_sep}s", ms as f64 / 1000.0);
+    let requested = if st.from_rps == st.to_rps {
+        st.from_rps.to_string()
+    } else {
+        format!("{}{arrow}{}", st.from_rps, st.to_rps)
+    };
+    [
+        i.to_string(),
+        secs(st.start_millis),
+        secs(st.duration_millis),
+        requested,
+        st.actual_rps.clone(),
+        st.scheduled.to_string(),
+        st.requests_succeeded.to_string(),
+        st.requests_failed.to_string(),
+        st.dropped_or_late.to_string(),
+        stage_p(&st.latency, 50.0),
+        stage_p(&st.latency, 99.0),
+        stage_p(&st.latency, 99.9),
+    ]
+}
+
 /// The per-stage table of a ramped run: requested and achieved rate, counts, latency.
-fn stages_text(out: &mut String, stages: &[smi_types::perf::StageResult]) {
+fn stages_text(out: &mut String, stages: &[StageResult]) {
+    const WIDTHS: [usize; 12] = [3, 9, 9, 15, 12, 9, 8, 8, 7, 9, 9, 9];
+    let row = |out: &mut String, cells: &[&str]| {
+        out.push(' ');
+        for (cell, width) in cells.iter().zip(WIDTHS) {
+            let _ = write!(out, " {cell:>width$}");
+        }
+        out.push('\n');
+    };
     let _ = writeln!(
         out,
         "stages (by intended send time; latency of successful responses in ms):"
     );
-    let _ = writeln!(
-        out,
-        "  {:>3} {:>9} {:>9} {:>15} {:>12} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
-        "#",
-        "start",
-        "length",
-        "requested rps",
-        "achieved rps",
-        "scheduled",
-        "ok",
-        "failed",
-        "dropped",
-        "p50",
-        "p99",
-        "p99.9"
-    );
+    row(out, &STAGE_COLUMNS);
     for (i, st) in stages.iter().enumerate() {
-        let req = if st.from_rps == st.to_rps {
-            st.from_rps.to_string()
-        } else {
-            format!("{}->{}", st.from_rps, st.to_rps)
-        };
-        let _ = writeln!(
-            out,
-            "  {:>3} {:>8.3}s {:>8.3}s {:>15} {:>12} {:>9} {:>8} {:>8} {:>7} {:>9} {:>9} {:>9}",
-            i,
-            st.start_millis as f64 / 1000.0,
-            st.duration_millis as f64 / 1000.0,
-            req,
-            st.actual_rps,
-            st.scheduled,
-            st.requests_succeeded,
-            st.requests_failed,
-            st.dropped_or_late,
-            stage_p(&st.latency, 50.0),
-            stage_p(&st.latency, 99.0),
-            stage_p(&st.latency, 99.9),
-        );
+        let cells = stage_cells(i, st, "", "->");
+        row(out, &cells.each_ref().map(String::as_str));
     }
 }
 
