@@ -689,33 +689,6 @@ impl Size {
         max: u64::MAX,
     };
 
-    fn fixed(v: u64) -> Size {
-        Size { min: v, max: v }
-    }
-    fn add(self, o: Size) -> Size {
-        Size {
-            min: self.min.saturating_add(o.min),
-            max: self.max.saturating_add(o.max),
-        }
-    }
-    fn multiply(self, o: Size) -> Size {
-        Size {
-            min: self.min.saturating_mul(o.min),
-            max: self.max.saturating_mul(o.max),
-        }
-    }
-    fn union(self, o: Size) -> Size {
-        Size {
-            min: self.min.min(o.min),
-            max: self.max.max(o.max),
-        }
-    }
-    fn factor(self, f: f64) -> Cost {
-        Cost {
-            min: mul_factor(self.min, f),
-            max: mul_factor(self.max, f),
-        }
-    }
     fn times_cost(self, c: Cost) -> Cost {
         Cost {
             min: self.min.saturating_mul(c.min),
@@ -730,35 +703,43 @@ struct Cost {
     max: u64,
 }
 
-impl Cost {
-    fn fixed(v: u64) -> Cost {
-        Cost { min: v, max: v }
-    }
-    fn add(self, o: Cost) -> Cost {
-        Cost {
-            min: self.min.saturating_add(o.min),
-            max: self.max.saturating_add(o.max),
+/// The interval arithmetic cel-go's `SizeEstimate` and `CostEstimate` share: a fixed value,
+/// saturating sum and product, the union of two ranges, and a cost factor (ceil, saturating).
+macro_rules! interval_ops {
+    ($t:ident) => {
+        impl $t {
+            fn fixed(v: u64) -> $t {
+                $t { min: v, max: v }
+            }
+            fn add(self, o: $t) -> $t {
+                $t {
+                    min: self.min.saturating_add(o.min),
+                    max: self.max.saturating_add(o.max),
+                }
+            }
+            fn multiply(self, o: $t) -> $t {
+                $t {
+                    min: self.min.saturating_mul(o.min),
+                    max: self.max.saturating_mul(o.max),
+                }
+            }
+            fn union(self, o: $t) -> $t {
+                $t {
+                    min: self.min.min(o.min),
+                    max: self.max.max(o.max),
+                }
+            }
+            fn factor(self, f: f64) -> Cost {
+                Cost {
+                    min: mul_factor(self.min, f),
+                    max: mul_factor(self.max, f),
+                }
+            }
         }
-    }
-    fn multiply(self, o: Cost) -> Cost {
-        Cost {
-            min: self.min.saturating_mul(o.min),
-            max: self.max.saturating_mul(o.max),
-        }
-    }
-    fn factor(self, f: f64) -> Cost {
-        Cost {
-            min: mul_factor(self.min, f),
-            max: mul_factor(self.max, f),
-        }
-    }
-    fn union(self, o: Cost) -> Cost {
-        Cost {
-            min: self.min.min(o.min),
-            max: self.max.max(o.max),
-        }
-    }
+    };
 }
+interval_ops!(Size);
+interval_ops!(Cost);
 
 /// `multiplyByCostFactor`: ceil(x·f), saturating at u64::MAX.
 fn mul_factor(x: u64, f: f64) -> u64 {
