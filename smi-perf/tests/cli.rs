@@ -462,3 +462,46 @@ fn ramped_rate_shapes_from_flags() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("rampTo"), "{err}");
 }
+
+/// `--timer-resolution`: an Open-model run with coalesced sends counts every scheduled send once
+/// (200 rps for 500 ms: 100 sends), and a resolution over 1 ms is refused (exit 2), not capped.
+#[test]
+fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
+    let args = |res: &'static str| {
+        [
+            "run",
+            "http://127.0.0.1:8080/",
+            "--serve",
+            "--model",
+            "open",
+            "--rate",
+            "200",
+            "-d",
+            "500ms",
+            "--timeout",
+            "500ms",
+            "-c",
+            "2",
+            "-q",
+            "-o",
+            "json",
+            "--timer-resolution",
+            res,
+        ]
+    };
+    let o = smi_perf(&args("750us"));
+    let out = text(&o.stdout);
+    let err = text(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    let r: PerformanceTestResult = serde_json::from_str(&out).expect(&out);
+    let x = &r.record;
+    assert_eq!(
+        x.requests_total + x.dropped_or_late + x.requests_cut_off,
+        100,
+        "{out}"
+    );
+    let o = smi_perf(&args("2ms"));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--timer-resolution 2ms: at most 1ms"), "{err}");
+}
