@@ -14,6 +14,8 @@
 # before/after comparison measured side by side.
 # HOG=1 keeps a busy loop on the target's CPU during the runs (what a shared machine does: the
 # 5 ms delay was late only when something else ran on that CPU).
+# The `target CPU s` column is the target's user+sys CPU over the whole run (median), what its
+# wait for each deadline costs.
 # Knobs: SECS=3 RATE=1000 CONNS=4 REPEAT=5 DELAYS="0s 100us 500us 1ms 5ms" BIN=target/release/smi-perf
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,6 +53,10 @@ for round in $(seq "$REPEAT"); do
       for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
       taskset -c 0 timeout $((SECS + 30)) "$BIN" run "http://127.0.0.1:$PORT/" --model open --rate "$RATE" -c "$CONNS" \
         -d "${SECS}s" --warmup 500ms --timeout 1s -q -o json --save "$TMP/$label-$d-$round.json" >/dev/null 2>>"$LOG"
+      # The target's CPU for the whole run (what the spin before each deadline costs); `timeout`
+      # forks the target, so read its child.
+      tp=$(pgrep -P "$SERVE_PID" | head -1)
+      [ -n "$tp" ] && awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$tp/stat" >"$TMP/$label-$d-$round.cpu" 2>/dev/null
       stop_serve
     done
   done
@@ -70,12 +76,15 @@ for label in bins:
                 if os.path.exists(os.path.join(tmp, f"{label}-{d}-{i}.json"))] for d in delays}
     base = statistics.median(rows[delays[0]]) if rows[delays[0]] else 0
     print(f"\n[{label}] service-time p50 (µs), median of {rounds} rounds; base = p50 at {delays[0]} = {base:.0f} µs")
-    print(f"{'delay':>8} {'p50':>8} {'p50-delay':>10} {'excess':>8}  rounds")
+    print(f"{'delay':>8} {'p50':>8} {'p50-delay':>10} {'excess':>8} {'target CPU s':>12}  rounds")
     for d in delays:
         if not rows[d]:
             print(f"{d:>8} no result"); continue
         m = statistics.median(rows[d])
-        print(f"{d:>8} {m:>8.0f} {m - us(d):>10.0f} {m - us(d) - base:>8.0f}  {rows[d]}")
+        cpu = [float(open(f).read()) for f in (os.path.join(tmp, f"{label}-{d}-{i}.cpu") for i in range(1, rounds + 1))
+               if os.path.exists(f) and open(f).read().strip()]
+        c = f"{statistics.median(cpu):.2f}" if cpu else "-"
+        print(f"{d:>8} {m:>8.0f} {m - us(d):>10.0f} {m - us(d) - base:>8.0f} {c:>12}  {rows[d]}")
 PY
 rm -rf "$TMP"
 echo "log: ${LOG#"$ROOT"/}"

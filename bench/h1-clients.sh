@@ -51,7 +51,7 @@ if [ "${INSTALL:-1}" = 1 ]; then
   esac
   if [ "$TARGET" = hyper ] && [ -z "${TARGET_URL:-}" ] && [ -n "${PEERS_SH:-}" ] &&
     [ ! -x "$PEERS_WORK/target-server-build/release/target-server" ]; then
-    (cd "$(dirname "$PEERS_SH")/target-server" && CARGO_TARGET_DIR=$PEERS_WORK/target-server-build timeout 1800 nice -n 10 cargo build --release -q) ||
+    (cd "$(dirname "$PEERS_SH")/target-server" && CARGO_TARGET_DIR=$PEERS_WORK/target-server-build timeout 1800 nice -n 10 cargo build --release --locked -q) ||
       { echo "target-server build failed" >&2; exit 2; }
   fi
 fi
