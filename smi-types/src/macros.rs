@@ -57,7 +57,8 @@ macro_rules! smi_resource {
 }
 
 /// Declares a struct whose first fields are the `apiVersion` and `kind` every top-level SMI object
-/// (and list) starts with, as read (empty = absent), followed by the fields given.
+/// (and list) starts with, as read (empty = absent), followed by the fields given; it derives what
+/// every such type derives (`Clone`, `Debug`, `Default`, `PartialEq`, serde, `JsonSchema`).
 macro_rules! with_type_meta {
     (
         $(#[$attr:meta])*
@@ -65,6 +66,15 @@ macro_rules! with_type_meta {
             $($fields:tt)*
         }
     ) => {
+        #[derive(
+            Clone,
+            Debug,
+            Default,
+            PartialEq,
+            serde::Serialize,
+            serde::Deserialize,
+            schemars::JsonSchema,
+        )]
         $(#[$attr])*
         pub struct $ty {
             /// `apiVersion` as read; empty = absent.
@@ -98,15 +108,6 @@ macro_rules! smi_kind {
 
         crate::macros::with_type_meta! {
             #[doc = concat!("A list of [`", stringify!($ty), "`] (`", $kind, "List` on the wire).")]
-            #[derive(
-                Clone,
-                Debug,
-                Default,
-                PartialEq,
-                serde::Serialize,
-                serde::Deserialize,
-                schemars::JsonSchema,
-            )]
             pub struct $list {
                 /// Standard list metadata.
                 #[serde(default)]
@@ -145,15 +146,6 @@ macro_rules! smi_object {
         $(impl new($($spec:ident : $spec_ty:ty)?);)?
     ) => {
         crate::macros::with_type_meta! {
-            #[derive(
-                Clone,
-                Debug,
-                Default,
-                PartialEq,
-                serde::Serialize,
-                serde::Deserialize,
-                schemars::JsonSchema,
-            )]
             $(#[$attr])*
             pub struct $ty {
                 /// Standard object metadata.

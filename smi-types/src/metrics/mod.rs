@@ -24,7 +24,6 @@ macro_rules! traffic_metrics {
             /// let m = TrafficMetrics::new("30s").metric(Metric::new("success_count", 100));
             /// assert_eq!(serde_json::to_value(&m).unwrap()["metrics"][0]["value"], 100);
             /// ```
-            #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
             pub struct TrafficMetrics {
                 /// Object metadata (omitted when empty).
                 #[serde(default, skip_serializing_if = "crate::metrics::is_default_meta")]
@@ -100,7 +99,6 @@ macro_rules! traffic_metrics {
             /// let l = TrafficMetricsList::new(vec![TrafficMetrics::new("30s")]);
             /// assert_eq!(l.items.len(), 1);
             /// ```
-            #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
             pub struct TrafficMetricsList {
                 /// List metadata.
                 #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -741,6 +741,19 @@ macro_rules! interval_ops {
 interval_ops!(Size);
 interval_ops!(Cost);
 
+/// One bound of the size of `replace`'s result, as (replacements, characters kept) for a string
+/// of `len` characters when the replaced text is `divisor` long (0: it matches between every
+/// character) and `unchanged` says a replacement cannot move this bound.
+fn replace_bound(len: u64, divisor: u64, unchanged: bool) -> (u64, u64) {
+    if divisor == 0 {
+        (len.saturating_add(1), len)
+    } else if unchanged {
+        (0, len)
+    } else {
+        ((len as f64 / divisor as f64).ceil() as u64, 0)
+    }
+}
+
 /// `multiplyByCostFactor`: ceil(x·f), saturating at u64::MAX.
 fn mul_factor(x: u64, f: f64) -> u64 {
     let xf = x as f64;
@@ -1415,34 +1428,18 @@ impl<'c, 'd> Coster<'c, 'd> {
                 let sz = self.k8s_size(tn);
                 let to_replace = self.k8s_size(&args[0]);
                 let with = self.k8s_size(&args[1]);
-                let mut count = Size { min: 0, max: 0 };
-                let mut retained = Size { min: 0, max: 0 };
-                if to_replace.min == 0 {
-                    count.max = if sz.max < u64::MAX {
-                        sz.max + 1
-                    } else {
-                        sz.max
-                    };
-                    retained.max = sz.max;
-                } else if with.max <= to_replace.min {
-                    count.max = 0;
-                    retained.max = sz.max;
-                } else {
-                    count.max = (sz.max as f64 / to_replace.min as f64).ceil() as u64;
-                }
-                if to_replace.max == 0 {
-                    count.min = if sz.min < u64::MAX {
-                        sz.min + 1
-                    } else {
-                        sz.min
-                    };
-                    retained.min = sz.min;
-                } else if to_replace.max <= with.min {
-                    count.min = 0;
-                    retained.min = sz.min;
-                } else {
-                    count.min = (sz.min as f64 / to_replace.max as f64).ceil() as u64;
-                }
+                let (count_max, retained_max) =
+                    replace_bound(sz.max, to_replace.min, with.max <= to_replace.min);
+                let (count_min, retained_min) =
+                    replace_bound(sz.min, to_replace.max, to_replace.max <= with.min);
+                let count = Size {
+                    min: count_min,
+                    max: count_max,
+                };
+                let retained = Size {
+                    min: retained_min,
+                    max: retained_max,
+                };
                 let size = count.multiply(with).add(retained);
                 Some((sz.factor(2.0 * t), Some(size)))
             }
