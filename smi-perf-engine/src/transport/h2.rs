@@ -956,6 +956,15 @@ impl State {
     /// Decodes a complete header block of stream `id` (every block is decoded, whatever its
     /// stream: the decoder's table must follow the server's).
     fn decode(&mut self, id: u32, block: &[u8]) {
+        let plain;
+        let block = match f::unhuffman(block) {
+            Ok(None) => block,
+            Ok(Some(p)) => {
+                plain = p;
+                &plain[..]
+            }
+            Err(()) => return self.broken(code::COMPRESSION_ERROR),
+        };
         let mut status: Option<u16> = None;
         let mut bad = false;
         let mut size = 0u64;
