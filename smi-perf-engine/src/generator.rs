@@ -185,8 +185,9 @@ impl Registry {
 }
 
 /// The built-in generator: HTTP/1.1 (keep-alive, the engine's own lean client on `httparse`),
-/// HTTP/2 (hyper's h2: h2c prior knowledge, or TLS + ALPN with the `tls` feature), gRPC unary
-/// calls (hand-framed on the same h2 transport, see [`crate::grpc`]), TCP and UDP, under both load models.
+/// HTTP/2 (the engine's own client: h2c prior knowledge, or TLS + ALPN with the `tls` feature),
+/// gRPC unary calls (hand-framed on the same HTTP/2 transport, see [`crate::grpc`]), TCP and UDP,
+/// under both load models.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builtin;
 

@@ -5,9 +5,10 @@
 //! connection handling (dial, handshake, sharing, reconnecting once when a shared connection
 //! died) is written once, here, for both.
 //!
-//! Why by hand: the `h2` crate's client measured 0.64x h2load's requests per client CPU-second
-//! (closed loop, 50 connections x 10 streams); its profile was memmove and malloc for the
-//! per-request `Request`/`HeaderMap`/stream state and copied buffers (`bench/README.md`). Here:
+//! Why by hand: the `h2` crate's client measured 0.48x h2load's requests per client CPU-second
+//! (closed loop, 50 connections x 10 streams; this lane: 1.30x, `bench/README.md`); its profile
+//! was memmove and malloc for the per-request `Request`/`HeaderMap`/stream state and copied
+//! buffers. Here:
 //!
 //! - the request header block is encoded ONCE per endpoint before the run (HPACK literals
 //!   without indexing need no encoder state), and every request copies those bytes into the
