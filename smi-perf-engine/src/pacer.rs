@@ -182,6 +182,7 @@ impl Drop for Timer {
 impl Timer {
     /// Starts the timer task on the current runtime; it wakes every wait as soon as its deadline
     /// has passed.
+    #[cfg_attr(not(any(test, feature = "serve")), allow(dead_code))]
     pub(crate) fn start() -> Timer {
         Timer::start_with(Duration::ZERO)
     }
