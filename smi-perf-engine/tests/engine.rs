@@ -1,32 +1,24 @@
 //! Load models, counts, warm-up, results, merge, thresholds and outputs, against the embedded
 //! target on 127.0.0.1. Each run is short: these are tests, not benchmarks.
 
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
+
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use smi_perf_engine::serve::{ServeOptions, start};
 use smi_perf_engine::{
     HistogramSettings, Outcome, Recorder, Registry, RunContext, RunStats, build_result,
-    decode_histogram, merge, report, run_spec_with, smp,
+    decode_histogram, merge, report, smp,
 };
 use smi_types::perf::{
     LoadModel, PerformanceTestResult, PerformanceTestSpec, Protocol, Threshold, ThresholdMetric,
 };
 
 async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
-    )
-    .await
-    .expect("run did not end")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
-    r
+    run_checked(spec, RunContext::default(), Duration::from_secs(10)).await
 }
 
 async fn target() -> smi_perf_engine::serve::Server {
@@ -162,18 +154,7 @@ async fn open_model_with_a_coarse_timer_counts_every_send_once() {
         .connections(4)
         .duration("500ms");
     let ctx = RunContext::default().with_timer_resolution(Duration::from_millis(1));
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        run_spec_with(&Registry::with_builtins(), &spec, ctx),
-    )
-    .await
-    .expect("run did not end")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
+    let r = run_checked(&spec, ctx, Duration::from_secs(10)).await;
     check_open_model_accounting(&r, 1000);
 }
 

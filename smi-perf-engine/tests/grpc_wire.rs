@@ -5,6 +5,10 @@
 //! break the protocol; and exact merging of gRPC status counts and UDP losses across shards
 //! (synthetic results). Counts only; no timing assertions.
 
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -15,25 +19,13 @@ use smi_perf_engine::grpc::{self, GrpcCall, MAX_MESSAGE};
 use smi_perf_engine::serve::{ServeOptions, start};
 use smi_perf_engine::{
     ErrorKind, HistogramSettings, Outcome, Recorder, Registry, RunContext, RunPlan, RunStats,
-    build_result, merge, report, run_plan, run_spec_with,
+    build_result, merge, report, run_plan,
 };
 use smi_types::perf::{GrpcSpec, LoadModel, PerformanceTestResult, PerformanceTestSpec};
 use tokio::net::TcpListener;
 
 async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
-    let r = tokio::time::timeout(
-        Duration::from_secs(20),
-        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
-    )
-    .await
-    .expect("run did not end")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
-    r
+    run_checked(spec, RunContext::default(), Duration::from_secs(20)).await
 }
 
 fn call(addr: SocketAddr, method: &str, payload: Option<&str>) -> PerformanceTestSpec {

@@ -5,11 +5,15 @@
 //! connection closed mid-answer). Each run is bounded; every request is counted exactly once,
 //! by kind. Counts only; no timing assertions.
 
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use smi_perf_engine::{Registry, RunContext, run_spec_with};
+use smi_perf_engine::RunContext;
 use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -250,19 +254,7 @@ fn spec(url: &str, conns: i32, streams: i32, n: i64) -> PerformanceTestSpec {
 }
 
 async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
-    let r = tokio::time::timeout(
-        Duration::from_secs(30),
-        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
-    )
-    .await
-    .expect("the run did not end")
-    .expect("the run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
-    r
+    run_checked(spec, RunContext::default(), Duration::from_secs(30)).await
 }
 
 fn errors(r: &PerformanceTestResult, kind: &str) -> i64 {

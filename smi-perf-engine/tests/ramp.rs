@@ -2,6 +2,10 @@
 //! target, per-stage results, shard splitting and the exact merge of ramped shards. Counts and
 //! structure only: no assertion depends on timing.
 
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
+
 use std::time::{Duration, SystemTime};
 
 use smi_perf_engine::serve::{ServeOptions, start};
@@ -52,18 +56,7 @@ fn check_stages_add_up(r: &PerformanceTestResult) {
 async fn step_schedule_runs_stage_by_stage() {
     let s = start(ServeOptions::default()).await.unwrap();
     let spec = step_spec(&format!("http://{}/", s.http_addr));
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        run_spec_with(&Registry::with_builtins(), &spec, RunContext::default()),
-    )
-    .await
-    .expect("run did not end")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
+    let r = run_checked(&spec, RunContext::default(), Duration::from_secs(10)).await;
     let x = &r.record;
     let shape: Vec<_> = x
         .stages

@@ -2,30 +2,22 @@
 //! late and corrupted echoes told apart, against the embedded target and against test servers
 //! that drop, delay or alter chosen datagrams. Counts only; no timing assertions.
 
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use smi_perf_engine::RunContext;
 use smi_perf_engine::serve::{ServeOptions, start};
-use smi_perf_engine::{Registry, RunContext, run_spec_with};
 use smi_perf_engine::{RunPlan, SEQ_LEN, UdpFactory};
 use smi_types::perf::{LoadModel, PerformanceTestResult, PerformanceTestSpec, Protocol};
 use tokio::net::UdpSocket;
 
 async fn run(spec: &PerformanceTestSpec) -> PerformanceTestResult {
-    let r = tokio::time::timeout(
-        Duration::from_secs(20),
-        run_spec_with(&Registry::with_builtins(), spec, RunContext::default()),
-    )
-    .await
-    .expect("run did not end")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
-    r
+    run_checked(spec, RunContext::default(), Duration::from_secs(20)).await
 }
 
 fn udp(addr: SocketAddr) -> PerformanceTestSpec {
