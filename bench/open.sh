@@ -7,6 +7,9 @@
 # CPU 1. Tools (TOOLS):
 #   smi-perf-h1    smi-perf run --model open (the native HTTP/1.1 lane), its default timer resolution
 #   smi-perf-h1@R  the same with --timer-resolution R (e.g. smi-perf-h1@0s, smi-perf-h1@200us)
+#   smi-perf-h1-arrival, smi-perf-h1-arrival@R   the same with --read-on-arrival: every answer
+#                  wakes the generator, instead of being read at the timer's wake-ups (the
+#                  default since answers are timed by their kernel receive timestamp)
 #   h2load-h1      h2load --h1 -t1 --rps RATE/CONNS (per connection)
 #   smi-perf-h2c   smi-perf run -p http2 --model open --streams STREAMS
 #   h2load-h2c     h2load -t1 -m STREAMS --rps RATE/CONNS
@@ -96,6 +99,8 @@ run_tool() {
   case $t in
     smi-perf-h1) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     smi-perf-h1@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
+    smi-perf-h1-arrival) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival ;;
+    smi-perf-h1-arrival@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival --timer-resolution "${t#*@}" ;;
     h2load-h1) one "$round" "$t" h2load --h1 -t1 -c "$CONNS" -m 1 -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     smi-perf-h2c) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     h2load-h2c) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" --rps="$PER_CONN" "$URL" ;;
@@ -120,7 +125,8 @@ read -ra TL <<<"$TOOLS"
 PAIRS=""
 for t in "${TL[@]}"; do
   case $t in
-    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/before-h1" ;;
+    smi-perf-h1-arrival*) PAIRS="$PAIRS $t/h2load-h1 $t/before-h1" ;;
+    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/before-h1 $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
     before-h1) PAIRS="$PAIRS before-h1/h2load-h1" ;;
   esac
 done

@@ -40,6 +40,105 @@ pub trait Lane: Send + 'static {
     }
     /// Drops the connection: a timeout cancelled a request mid-flight, its state is unknown.
     fn reset(&mut self);
+    /// Open model: the run's timer wake-ups, given once before the first request. A lane may
+    /// then read its answers at those wake-ups ([`Wakeups::register`]) instead of being woken
+    /// by each answer, and report when each answer arrived with
+    /// [`answered_at`](Self::answered_at). The default ignores them: the lane is woken by its
+    /// answers as usual.
+    fn read_at_wakeups(&mut self, wakeups: Wakeups) {
+        let _ = wakeups;
+    }
+    /// When the answer to the request that just returned arrived, when the lane knows it better
+    /// than the moment [`request`](Self::request) returned: a lane that reads at the timer's
+    /// wake-ups reads answers up to a wake-up late, and tells the arrival from the kernel's
+    /// receive timestamp. The driver times the request to this instant (kept between the send
+    /// and the return). The default, `None`, times it to the return.
+    fn answered_at(&self) -> Option<std::time::Instant> {
+        None
+    }
+}
+
+/// The Open model's timer wake-ups, as a lane sees them ([`Lane::read_at_wakeups`]).
+///
+/// An Open-model generator must wake at every intended send (or once per
+/// [`RunContext::timer_resolution`]); those wake-ups are the run's fixed cost. A lane that waits
+/// for its answer on the socket's readiness adds one more wake-up per answer, and on an idle
+/// CPU a wake-up costs more than the exchange itself (`bench/README.md`, Open model). With
+/// [`register`](Self::register) the lane is woken instead at the next wake-up of the timer that
+/// starts a send (any lane's), or at the latest when its own next send is due, so the answer is
+/// read at a wake-up the run pays for anyway. The answer then waited in the socket: the lane
+/// reports when it arrived with [`Lane::answered_at`] (the built-in HTTP/1.1 lane reads the
+/// kernel's receive timestamp), so latency is exact, not rounded up to the wake-up.
+///
+/// ```no_run
+/// use smi_perf_engine::{Lane, Outcome, Wakeups};
+/// struct MyLane { wakeups: Option<Wakeups> }
+/// impl Lane for MyLane {
+///     async fn request(&mut self) -> Outcome {
+///         // ... send; then, while the answer is not there and the lane rides the wake-ups:
+///         // `std::future::poll_fn(|cx| { w.register(cx.waker()); ... })`
+///         Outcome::Response { status: 200, sent: 0, received: 0 }
+///     }
+///     fn reset(&mut self) {}
+///     fn read_at_wakeups(&mut self, wakeups: Wakeups) {
+///         self.wakeups = Some(wakeups);
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Wakeups {
+    pacer: crate::pacer::Pacer,
+    base: Instant,
+    /// Nanoseconds from `base` to the lane's next intended send, plus one; 0: none.
+    next_send: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Wakeups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wakeups")
+            .field("next_send", &self.next_send())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a lane with no next send (its last request) rides before it is woken anyway.
+const LAST_RIDE: Duration = Duration::from_millis(1);
+
+impl Wakeups {
+    pub(crate) fn new(pacer: crate::pacer::Pacer, base: Instant) -> Wakeups {
+        Wakeups {
+            pacer,
+            base,
+            next_send: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn set_next_send(&self, at: Option<Instant>) {
+        let v = at.map_or(0, |a| {
+            u64::try_from(a.saturating_duration_since(self.base).as_nanos())
+                .unwrap_or(u64::MAX - 1)
+                + 1
+        });
+        self.next_send.store(v, Ordering::Relaxed);
+    }
+
+    /// When this lane's next send is due (`None`: the request in flight is its last).
+    pub fn next_send(&self) -> Option<std::time::Instant> {
+        match self.next_send.load(Ordering::Relaxed) {
+            0 => None,
+            v => Some((self.base + Duration::from_nanos(v - 1)).into_std()),
+        }
+    }
+
+    /// Wakes `waker` at the timer's next wake-up that starts a send, or at the latest when this
+    /// lane's next send is due (1 ms from now when it has none). Registers once per call: call
+    /// it each time the lane finds its answer not there yet and returns `Pending`.
+    pub fn register(&self, waker: &std::task::Waker) {
+        let by = self
+            .next_send()
+            .map_or_else(|| Instant::now() + LAST_RIDE, Instant::from_std);
+        self.pacer.ride(by, waker);
+    }
 }
 
 /// Where a lane's current request is, for [`Lane::timeout_kind`]: lanes set it before each
@@ -225,6 +324,10 @@ pub struct RunContext {
     /// wake-ups, so less CPU per request (`bench/README.md`, Open model). Default
     /// [`DEFAULT_TIMER_RESOLUTION`].
     pub timer_resolution: Duration,
+    /// Open model: lanes that can read their answers at the timer's wake-ups do
+    /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux), timing each answer to
+    /// its kernel receive timestamp. `false`: every lane is woken by its answers. Default `true`.
+    pub read_at_wakeups: bool,
 }
 
 impl Default for RunContext {
@@ -232,6 +335,7 @@ impl Default for RunContext {
         RunContext {
             live: None,
             timer_resolution: DEFAULT_TIMER_RESOLUTION,
+            read_at_wakeups: true,
         }
     }
 }
@@ -246,6 +350,13 @@ impl RunContext {
     /// Sets the Open model's timer resolution (see [`RunContext::timer_resolution`]).
     pub fn with_timer_resolution(mut self, resolution: Duration) -> RunContext {
         self.timer_resolution = resolution;
+        self
+    }
+
+    /// Sets whether Open-model lanes read answers at the timer's wake-ups (see
+    /// [`RunContext::read_at_wakeups`]).
+    pub fn with_read_at_wakeups(mut self, on: bool) -> RunContext {
+        self.read_at_wakeups = on;
         self
     }
 }
@@ -286,6 +397,8 @@ struct LaneCtx {
     group: GroupRef,
     /// Open model: the run's precise timer.
     pacer: crate::pacer::Pacer,
+    /// Open model: give lanes the timer's wake-ups to read at ([`Wakeups`]).
+    read_at_wakeups: bool,
 }
 
 /// What the lanes of one group record into. Lanes are spread over as many groups as the runtime
@@ -512,6 +625,7 @@ pub async fn drive<F: LaneFactory>(
             model: plan.model,
             group: groups[i as usize % groups.len()].clone(),
             pacer: timer.pacer(),
+            read_at_wakeups: ctx.read_at_wakeups,
         };
         tasks.push(tokio::spawn(async move {
             match lctx.model {
@@ -661,6 +775,10 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
     let mut refused: Option<(u64, u64)> = None;
     let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
     let pacer = c.pacer.clone();
+    let wakeups = c.read_at_wakeups.then(|| Wakeups::new(pacer.clone(), c.start));
+    if let Some(w) = &wakeups {
+        lane.read_at_wakeups(w.clone());
+    }
     loop {
         if let Some((from, to)) = refused
             && k >= from
@@ -698,10 +816,25 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         }
         let recording = intended >= c.record_from;
         let this_stage = stage(k);
+        if let Some(w) = &wakeups {
+            let next = at(k + 1);
+            let owes = in_schedule(k + 1)
+                && c.end.is_none_or(|e| next < e)
+                && remaining.is_none_or(|r| r > 1);
+            w.set_next_send(owes.then_some(next));
+        }
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
-        let done = Instant::now();
+        let now = Instant::now();
+        // A lane reading at the timer's wake-ups knows when the answer arrived (kept between
+        // the send and now: a clock step cannot move it outside).
+        let done = match outcome {
+            Some(Outcome::Response { .. } | Outcome::Grpc { .. }) => lane
+                .answered_at()
+                .map_or(now, |a| Instant::from_std(a).clamp(t_send, now)),
+            _ => now,
+        };
         k += 1;
         match outcome {
             Some(o) => {

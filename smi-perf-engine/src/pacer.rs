@@ -92,6 +92,8 @@ struct State {
     armed: Option<Instant>,
     /// No wake-up before this: the last wake-up plus the resolution (coalescing).
     floor: Option<Instant>,
+    /// Lanes waiting for the next wake-up that ends a wait (see [`Pacer::ride`]).
+    riders: Vec<Waker>,
 }
 
 struct Shared {
@@ -107,6 +109,17 @@ impl Shared {
 
     fn register(&self, at: Instant, waker: Waker) {
         let rearm = push(&mut self.lock(), at, waker);
+        if rearm {
+            self.notify.notify_one();
+        }
+    }
+
+    fn ride(&self, by: Instant, waker: &Waker) {
+        let rearm = {
+            let mut s = self.lock();
+            s.riders.push(waker.clone());
+            push(&mut s, by, waker.clone())
+        };
         if rearm {
             self.notify.notify_one();
         }
@@ -129,13 +142,15 @@ fn push(s: &mut State, at: Instant, waker: Waker) -> bool {
 }
 
 /// One wake-up of the timer at `now`: moves the waits that have ended into `due` (none before
-/// the floor: a stale expiry) and returns when to wake next (`None`: no wait is pending).
-/// Wake-ups that end waits are at least `resolution` apart.
+/// the floor: a stale expiry) and, when any ended, every rider into `riders`; returns when to
+/// wake next (`None`: no wait is pending). Wake-ups that end waits are at least `resolution`
+/// apart.
 fn tick(
     s: &mut State,
     now: Instant,
     resolution: Duration,
     due: &mut Vec<Entry>,
+    riders: &mut Vec<Waker>,
 ) -> Option<Instant> {
     if s.floor.is_none_or(|f| f <= now) {
         let before = due.len();
@@ -144,8 +159,11 @@ fn tick(
                 due.push(e);
             }
         }
-        if due.len() > before && !resolution.is_zero() {
-            s.floor = Some(now + resolution);
+        if due.len() > before {
+            riders.append(&mut s.riders);
+            if !resolution.is_zero() {
+                s.floor = Some(now + resolution);
+            }
         }
     }
     let floor = s.floor;
@@ -245,6 +263,14 @@ impl std::fmt::Debug for Pacer {
 }
 
 impl Pacer {
+    /// Registers `waker` to be woken at the timer's next wake-up that ends any wait, or at the
+    /// latest at `by`: a lane that waits for an answer without being woken by the answer itself
+    /// (the answer is read at a wake-up the run pays for anyway; see `Wakeups`). Every call
+    /// registers once more; a wake-up wakes every registration made before it.
+    pub(crate) fn ride(&self, by: Instant, waker: &Waker) {
+        self.shared.ride(by, waker);
+    }
+
     /// Waits until `at` (ready on the first poll when it has passed; never earlier). The
     /// [`Timer`] must live until the wait ends.
     pub(crate) fn sleep_until(&self, at: Instant) -> SleepUntil<'_> {
@@ -290,11 +316,15 @@ impl Future for SleepUntil<'_> {
 
 async fn run(shared: Arc<Shared>, mut clock: Clock, resolution: Duration) {
     let mut due: Vec<Entry> = Vec::new();
+    let mut riders: Vec<Waker> = Vec::new();
     loop {
         let now = Instant::now();
-        let wake = tick(&mut shared.lock(), now, resolution, &mut due);
+        let wake = tick(&mut shared.lock(), now, resolution, &mut due, &mut riders);
         for e in due.drain(..) {
             e.waker.wake();
+        }
+        for w in riders.drain(..) {
+            w.wake();
         }
         match wake {
             None => shared.notify.notified().await,
@@ -459,7 +489,7 @@ mod tests {
         }
         let (mut now, mut woken, mut ticks, mut due) = (t0, Vec::new(), Vec::new(), Vec::new());
         loop {
-            let wake = tick(&mut s, now, resolution, &mut due);
+            let wake = tick(&mut s, now, resolution, &mut due, &mut Vec::new());
             if !due.is_empty() {
                 ticks.push(now);
             }
@@ -526,7 +556,7 @@ mod tests {
         assert!(push(&mut s, us(10), Waker::noop().clone()));
         assert!(!push(&mut s, us(900), Waker::noop().clone()));
         // The first wake-up ends one wait; the floor moves to 10 + 500 µs.
-        assert_eq!(tick(&mut s, us(10), res, &mut due), Some(us(900)));
+        assert_eq!(tick(&mut s, us(10), res, &mut due, &mut Vec::new()), Some(us(900)));
         assert_eq!(due.len(), 1);
         due.clear();
         // Earlier than the armed 900 µs: re-armed, at the floor at the earliest.
@@ -536,13 +566,57 @@ mod tests {
         // Armed at the floor already: nothing to re-arm.
         assert!(!push(&mut s, us(200), Waker::noop().clone()));
         // A stale expiry before the floor ends nothing.
-        assert_eq!(tick(&mut s, us(11), res, &mut due), Some(us(510)));
+        assert_eq!(tick(&mut s, us(11), res, &mut due, &mut Vec::new()), Some(us(510)));
         assert!(due.is_empty(), "nothing ends before the floor");
         // Woken at 700 µs: 100, 200 and 600 µs end together; the next wake-up is the floor.
-        assert_eq!(tick(&mut s, us(700), res, &mut due), Some(us(1200)));
+        assert_eq!(tick(&mut s, us(700), res, &mut due, &mut Vec::new()), Some(us(1200)));
         let mut ended: Vec<_> = due.iter().map(|e| e.at).collect();
         ended.sort();
         assert_eq!(ended, vec![us(100), us(200), us(600)]);
+    }
+
+    /// Riders (lanes reading answers at wake-ups): woken by the next wake-up that ends a wait,
+    /// not by a stale expiry before the floor; their own `by` entry guarantees a wake-up when
+    /// no other wait would end; a wake-up takes every rider registered before it, once.
+    #[test]
+    fn riders_wake_with_the_next_wake_up_that_ends_a_wait() {
+        let t0 = Instant::now();
+        let us = |n: u64| t0 + Duration::from_micros(n);
+        let res = Duration::from_micros(500);
+        let (mut s, mut due, mut riders) = (State::default(), Vec::new(), Vec::new());
+        push(&mut s, us(100), Waker::noop().clone());
+        assert_eq!(tick(&mut s, us(100), res, &mut due, &mut riders), None);
+        assert_eq!((due.len(), riders.len()), (1, 0));
+        due.clear();
+        // Two riders, at most until 5 ms; a send due at 300 µs (armed at the floor, 600 µs).
+        s.riders.push(Waker::noop().clone());
+        push(&mut s, us(5_000), Waker::noop().clone());
+        s.riders.push(Waker::noop().clone());
+        push(&mut s, us(5_000), Waker::noop().clone());
+        push(&mut s, us(300), Waker::noop().clone());
+        // A stale expiry before the floor ends nothing and wakes no rider.
+        assert_eq!(tick(&mut s, us(400), res, &mut due, &mut riders), Some(us(600)));
+        assert!(due.is_empty() && riders.is_empty());
+        // The wake-up that starts the send takes both riders.
+        assert_eq!(tick(&mut s, us(600), res, &mut due, &mut riders), Some(us(1_600)));
+        assert_eq!((due.len(), riders.len()), (1, 2));
+        assert!(s.riders.is_empty());
+        due.clear();
+        riders.clear();
+        // A rider alone: its own entry (5 ms) wakes it, with nothing else to end.
+        s.riders.push(Waker::noop().clone());
+        let mut now = us(1_600);
+        loop {
+            match tick(&mut s, now, res, &mut due, &mut riders) {
+                Some(w) => now = w,
+                None => break,
+            }
+            if !riders.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(now, us(5_000));
+        assert_eq!(riders.len(), 1);
     }
 
     /// Structural only: how close the wake-ups land is a measurement (bench/), not a test, because

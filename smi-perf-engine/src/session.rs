@@ -81,6 +81,7 @@ pub struct Session {
     ca_pem: Option<Vec<u8>>,
     interval: Duration,
     timer_resolution: Duration,
+    read_at_wakeups: bool,
     events: Option<(Duration, OnEvent)>,
 }
 
@@ -96,6 +97,7 @@ impl std::fmt::Debug for Session {
             .field("ca_pem", &self.ca_pem.is_some())
             .field("interval", &self.interval)
             .field("timer_resolution", &self.timer_resolution)
+            .field("read_at_wakeups", &self.read_at_wakeups)
             .field("events", &self.events.as_ref().map(|(p, _)| p))
             .finish()
     }
@@ -114,6 +116,7 @@ impl Session {
             ca_pem: None,
             interval: crate::series::DEFAULT_INTERVAL,
             timer_resolution: crate::driver::DEFAULT_TIMER_RESOLUTION,
+            read_at_wakeups: true,
             events: None,
         }
     }
@@ -165,6 +168,13 @@ impl Session {
     /// The Open model's timer resolution (see [`RunContext::timer_resolution`]).
     pub fn timer_resolution(mut self, resolution: Duration) -> Session {
         self.timer_resolution = resolution;
+        self
+    }
+
+    /// Whether Open-model lanes read answers at the timer's wake-ups (see
+    /// [`RunContext::read_at_wakeups`]; default `true`).
+    pub fn read_at_wakeups(mut self, on: bool) -> Session {
+        self.read_at_wakeups = on;
         self
     }
 
@@ -288,7 +298,8 @@ impl Session {
             &name,
             RunContext::default()
                 .with_live(live.clone())
-                .with_timer_resolution(self.timer_resolution),
+                .with_timer_resolution(self.timer_resolution)
+                .with_read_at_wakeups(self.read_at_wakeups),
         );
         let r = match &mut events {
             None => run.await,

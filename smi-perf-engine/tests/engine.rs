@@ -158,6 +158,34 @@ async fn open_model_with_a_coarse_timer_counts_every_send_once() {
     check_open_model_accounting(&r, 1000);
 }
 
+/// Answers read at the timer's wake-ups (the default: the native HTTP/1.1 lane over plain TCP
+/// times them by their kernel receive timestamp) and on arrival (`--read-on-arrival`), against a
+/// prompt target and one slower than the wake-ups (3 ms: the lanes stop riding wake-ups and wait
+/// on readiness, then leave the reactor again): every send of the schedule counted once, none
+/// failed, corrected latency at least the service time sample by sample, either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_reads_at_wakeups_or_on_arrival_count_every_send_once() {
+    for delay in [Duration::ZERO, Duration::from_millis(3)] {
+        let s = start(ServeOptions {
+            delay,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        for at_wakeups in [true, false] {
+            let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
+                .load_model(LoadModel::Open)
+                .rps(1000)
+                .connections(8)
+                .duration("400ms");
+            let ctx = RunContext::default().with_read_at_wakeups(at_wakeups);
+            let r = run_checked(&spec, ctx, Duration::from_secs(10)).await;
+            check_open_model_accounting(&r, 400);
+            assert_eq!(r.record.requests_failed, 0, "{delay:?} {at_wakeups}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_request_count() {
     let s = target().await;

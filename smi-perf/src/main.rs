@@ -252,6 +252,12 @@ struct RunArgs {
     /// `uncorrectedLatency`). Longer: less CPU per request. `0s`: every send at its own time.
     #[arg(long, value_name = "DURATION")]
     timer_resolution: Option<String>,
+    /// Open model: wake for every answer as it arrives, instead of reading answers at the
+    /// timer's wake-ups (the default, for the native HTTP/1.1 lane over plain TCP on Linux,
+    /// which times each answer by its kernel receive timestamp and so reports the same latency
+    /// for less CPU). For comparison runs.
+    #[arg(long)]
+    read_on_arrival: bool,
     /// HTTP method.
     #[arg(long, short = 'm')]
     method: Option<String>,
@@ -714,11 +720,14 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    let resolution = a
-        .timer_resolution
-        .as_deref()
-        .map(timer_resolution)
-        .transpose()?;
+    let pacing = Pacing {
+        resolution: a
+            .timer_resolution
+            .as_deref()
+            .map(timer_resolution)
+            .transpose()?,
+        read_on_arrival: a.read_on_arrival,
+    };
     execute(
         test,
         a.serve,
@@ -726,7 +735,7 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
         a.body_file.as_deref(),
         &a.out,
         shard_run,
-        resolution,
+        pacing,
     )
 }
 
@@ -772,7 +781,7 @@ fn cmd_demo(a: DemoArgs) -> CliResult<u8> {
         test.spec.duration = Some(GepDuration::new_unchecked(d));
         test.spec.requests = None;
     }
-    execute(test, true, None, None, &a.out, None, None)
+    execute(test, true, None, None, &a.out, None, Pacing::default())
 }
 
 /// An engine error as the command prints it (the flag that set what failed, where one did).
@@ -781,6 +790,13 @@ fn engine_error(e: smi_perf_engine::Error) -> String {
         smi_perf_engine::Error::Interval(_) => format!("--interval: {e}"),
         e => e.to_string(),
     }
+}
+
+/// The Open model's pacing flags (`--timer-resolution`, `--read-on-arrival`).
+#[derive(Debug, Default)]
+struct Pacing {
+    resolution: Option<Duration>,
+    read_on_arrival: bool,
 }
 
 /// `run` and `demo`: maps the arguments onto an engine [`Session`], checks it and the output
@@ -792,10 +808,12 @@ fn execute(
     body_file: Option<&std::path::Path>,
     out: &Outputs,
     shard: Option<ShardRun>,
-    timer_resolution: Option<Duration>,
+    pacing: Pacing,
 ) -> CliResult<u8> {
-    let mut session = Session::new(test).interval(dur(&out.interval, "--interval")?);
-    if let Some(r) = timer_resolution {
+    let mut session = Session::new(test)
+        .interval(dur(&out.interval, "--interval")?)
+        .read_at_wakeups(!pacing.read_on_arrival);
+    if let Some(r) = pacing.resolution {
         session = session.timer_resolution(r);
     }
     if let Some(p) = body_file {

@@ -21,7 +21,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::dial::{Dialer, Io, Peer, host_header};
-use crate::driver::{Lane, LaneFactory, Stage};
+#[cfg(target_os = "linux")]
+use super::riding::RidingTcp;
+use crate::driver::{Lane, LaneFactory, Stage, Wakeups};
 use crate::error::{RequestError, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -173,14 +175,74 @@ impl LaneFactory for Http1Factory {
             next: conn as usize % n.max(1),
             buf: BytesMut::new(),
             stage: Stage::Exchange,
+            wakeups: None,
+            answered: None,
         }]
     }
 }
 
 /// One open connection and how many responses it has carried.
 struct Conn {
-    io: Io,
+    io: ConnIo,
     served: u64,
+}
+
+/// A connection woken by its answers, or (Open model, plain TCP, Linux) one that reads them at
+/// the timer's wake-ups.
+enum ConnIo {
+    Io(Io),
+    #[cfg(target_os = "linux")]
+    Riding(Box<RidingTcp>),
+}
+
+impl ConnIo {
+    /// `io`, reading at `wakeups` when given and `io` is plain TCP (a failure to set that up
+    /// loses the connection: an error, counted).
+    fn new(io: Io, wakeups: Option<&Wakeups>) -> std::io::Result<ConnIo> {
+        #[cfg(target_os = "linux")]
+        if let (Some(w), Io::Plain(_)) = (wakeups, &io)
+            && let Io::Plain(tcp) = io
+        {
+            return Ok(ConnIo::Riding(Box::new(RidingTcp::new(tcp, w.clone())?)));
+        }
+        let _ = wakeups;
+        Ok(ConnIo::Io(io))
+    }
+
+    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        match self {
+            ConnIo::Io(io) => io.write_all(b).await,
+            #[cfg(target_os = "linux")]
+            ConnIo::Riding(r) => r.write_all(b).await,
+        }
+    }
+
+    /// After a whole answer: when it arrived, if the connection knows (see [`Lane::answered_at`]).
+    fn answered(&mut self) -> Option<std::time::Instant> {
+        match self {
+            ConnIo::Io(_) => None,
+            #[cfg(target_os = "linux")]
+            ConnIo::Riding(r) => {
+                let at = r.arrived();
+                r.settle();
+                at
+            }
+        }
+    }
+}
+
+impl AsyncRead for ConnIo {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ConnIo::Io(io) => std::pin::Pin::new(io).poll_read(cx, buf),
+            #[cfg(target_os = "linux")]
+            ConnIo::Riding(r) => std::pin::Pin::new(r.as_mut()).poll_read(cx, buf),
+        }
+    }
 }
 
 /// A native HTTP/1.1 lane.
@@ -192,6 +254,10 @@ pub struct Http1Lane {
     buf: BytesMut,
     /// Where the current request is (for [`Lane::timeout_kind`]).
     stage: Stage,
+    /// Open model: read answers at the timer's wake-ups (plain TCP on Linux).
+    wakeups: Option<Wakeups>,
+    /// When the last answer arrived, when its connection knows ([`Lane::answered_at`]).
+    answered: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Http1Lane {
@@ -514,12 +580,15 @@ impl Http1Lane {
             conns,
             buf,
             stage,
+            wakeups,
+            answered,
             ..
         } = self;
         let t = &shared.targets[i];
         if conns[i].is_none() {
             buf.clear();
             let io = shared.connect(t, stage).await.map_err(|k| (k, false))?;
+            let io = ConnIo::new(io, wakeups.as_ref()).map_err(|e| (ErrorKind::from_io(&e), false))?;
             conns[i] = Some(Conn { io, served: 0 });
         }
         let conn = conns[i].as_mut().expect("connected above");
@@ -533,6 +602,7 @@ impl Http1Lane {
         let r = read_response(&mut conn.io, buf, shared.head_method)
             .await
             .map_err(|e| (e.kind, reused && e.before_any_byte))?;
+        *answered = conn.io.answered();
         conn.served += 1;
         Ok(Done {
             status: r.status,
@@ -565,11 +635,15 @@ impl Lane for Http1Lane {
     async fn prepare(&mut self) {
         let t = &self.shared.targets[self.next];
         if let Ok(io) = self.shared.connect(t, &mut self.stage).await {
-            self.conns[self.next] = Some(Conn { io, served: 0 });
+            self.conns[self.next] = Some(Conn {
+                io: ConnIo::Io(io),
+                served: 0,
+            });
         }
     }
 
     async fn request(&mut self) -> Outcome {
+        self.answered = None;
         let i = self.next;
         self.next = (self.next + 1) % self.conns.len();
         let sent = self.shared.targets[i].request.len() as u64;
@@ -598,6 +672,26 @@ impl Lane for Http1Lane {
         self.conns.iter_mut().for_each(|c| *c = None);
         self.buf.clear();
         self.stage = Stage::Exchange;
+    }
+
+    /// Plain-TCP connections (Linux) read their answers at the timer's wake-ups from now on,
+    /// the ones already open included.
+    fn read_at_wakeups(&mut self, wakeups: Wakeups) {
+        for slot in &mut self.conns {
+            if let Some(c) = slot.take() {
+                *slot = match c.io {
+                    ConnIo::Io(io) => ConnIo::new(io, Some(&wakeups))
+                        .ok()
+                        .map(|io| Conn { io, served: c.served }),
+                    other => Some(Conn { io: other, served: c.served }),
+                };
+            }
+        }
+        self.wakeups = Some(wakeups);
+    }
+
+    fn answered_at(&self) -> Option<std::time::Instant> {
+        self.answered
     }
 }
 

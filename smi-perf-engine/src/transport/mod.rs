@@ -20,6 +20,8 @@ pub mod h1;
 pub mod h2;
 mod h2frame;
 pub mod hyper_h1;
+#[cfg(target_os = "linux")]
+mod riding;
 pub mod tcp;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
