@@ -606,11 +606,8 @@ mod tests {
         // A rider alone: its own entry (5 ms) wakes it, with nothing else to end.
         s.riders.push(Waker::noop().clone());
         let mut now = us(1_600);
-        loop {
-            match tick(&mut s, now, res, &mut due, &mut riders) {
-                Some(w) => now = w,
-                None => break,
-            }
+        while let Some(w) = tick(&mut s, now, res, &mut due, &mut riders) {
+            now = w;
             if !riders.is_empty() {
                 break;
             }

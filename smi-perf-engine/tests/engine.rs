@@ -158,30 +158,44 @@ async fn open_model_with_a_coarse_timer_counts_every_send_once() {
     check_open_model_accounting(&r, 1000);
 }
 
-/// Answers read at the timer's wake-ups (the default: the native HTTP/1.1 lane over plain TCP
-/// times them by their kernel receive timestamp) and on arrival (`--read-on-arrival`), against a
-/// prompt target and one slower than the wake-ups (3 ms: the lanes stop riding wake-ups and wait
-/// on readiness, then leave the reactor again): every send of the schedule counted once, none
-/// failed, corrected latency at least the service time sample by sample, either way.
+/// Answers read at the timer's wake-ups (the default, for plain-TCP HTTP/1.1, HTTP/2 and gRPC
+/// lanes on Linux: answers are timed by their kernel receive timestamp) and on arrival
+/// (`--read-on-arrival`), against a prompt target and one slower than the wake-ups (3 ms: the
+/// readers stop riding wake-ups and wait on readiness, then leave the reactor again): every send
+/// of the schedule counted once, none failed, corrected latency at least the service time sample
+/// by sample, either way, for every protocol.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_reads_at_wakeups_or_on_arrival_count_every_send_once() {
     for delay in [Duration::ZERO, Duration::from_millis(3)] {
         let s = start(ServeOptions {
             delay,
+            grpc: Some(([127, 0, 0, 1], 0).into()),
             ..Default::default()
         })
         .await
         .unwrap();
-        for at_wakeups in [true, false] {
-            let spec = PerformanceTestSpec::http(format!("http://{}/", s.http_addr))
-                .load_model(LoadModel::Open)
-                .rps(1000)
-                .connections(8)
-                .duration("400ms");
-            let ctx = RunContext::default().with_read_at_wakeups(at_wakeups);
-            let r = run_checked(&spec, ctx, Duration::from_secs(10)).await;
-            check_open_model_accounting(&r, 400);
-            assert_eq!(r.record.requests_failed, 0, "{delay:?} {at_wakeups}");
+        let specs = [
+            PerformanceTestSpec::http(format!("http://{}/", s.http_addr)).connections(8),
+            PerformanceTestSpec::http2(format!("http://{}/", s.http_addr))
+                .connections(2)
+                .streams_per_connection(4),
+            PerformanceTestSpec::grpc(s.grpc_addr.unwrap().to_string())
+                .connections(2)
+                .streams_per_connection(4),
+        ];
+        for spec in specs {
+            for at_wakeups in [true, false] {
+                let spec = spec
+                    .clone()
+                    .load_model(LoadModel::Open)
+                    .rps(1000)
+                    .duration("400ms");
+                let ctx = RunContext::default().with_read_at_wakeups(at_wakeups);
+                let r = run_checked(&spec, ctx, Duration::from_secs(10)).await;
+                let what = format!("{:?} {delay:?} at wake-ups: {at_wakeups}", spec.protocol);
+                assert_eq!(r.record.requests_failed, 0, "{what}: {:?}", r.record.errors);
+                check_open_model_accounting(&r, 400);
+            }
         }
     }
 }

@@ -146,11 +146,14 @@ impl Dialer {
     }
 }
 
-/// A plain or TLS connection.
+/// A plain or TLS connection, or (Open model, plain TCP, Linux) one that reads its answers at
+/// the timer's wake-ups.
 pub(crate) enum Io {
     Plain(TcpStream),
     #[cfg(feature = "tls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    #[cfg(target_os = "linux")]
+    Riding(Box<super::riding::RidingTcp>),
 }
 
 impl Io {
@@ -163,6 +166,51 @@ impl Io {
                 s.write_all(b).await?;
                 s.flush().await
             }
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => s.write_all(b).await,
+        }
+    }
+
+    /// This connection, reading its answers at `wakeups` when given and it is plain TCP on
+    /// Linux (see `riding`). Setting that up can fail (the connection is then lost: an error
+    /// the caller counts).
+    pub(crate) fn riding(self, wakeups: Option<&crate::driver::Wakeups>) -> std::io::Result<Io> {
+        #[cfg(target_os = "linux")]
+        if let (Some(w), Io::Plain(_)) = (wakeups, &self)
+            && let Io::Plain(tcp) = self
+        {
+            return Ok(Io::Riding(Box::new(super::riding::RidingTcp::new(
+                tcp,
+                w.clone(),
+            )?)));
+        }
+        let _ = wakeups;
+        Ok(self)
+    }
+
+    /// A request goes out: a riding connection reads its answer at the timer's wake-ups.
+    pub(crate) fn expect(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Io::Riding(r) = self {
+            r.expect();
+        }
+    }
+
+    /// Nothing is outstanding: a riding connection stops reading until the next request.
+    pub(crate) fn park(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Io::Riding(r) = self {
+            r.park();
+        }
+    }
+
+    /// When the last bytes read arrived, when the connection knows (a riding one: the kernel's
+    /// receive timestamp).
+    pub(crate) fn arrived(&self) -> Option<std::time::Instant> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Io::Riding(r) => r.arrived(),
+            _ => None,
         }
     }
 }
@@ -177,6 +225,8 @@ impl AsyncRead for Io {
             Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
             #[cfg(feature = "tls")]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -191,6 +241,8 @@ impl AsyncWrite for Io {
             Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
             #[cfg(feature = "tls")]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -203,6 +255,8 @@ impl AsyncWrite for Io {
             Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             #[cfg(feature = "tls")]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -211,6 +265,8 @@ impl AsyncWrite for Io {
             Io::Plain(s) => s.is_write_vectored(),
             #[cfg(feature = "tls")]
             Io::Tls(s) => s.is_write_vectored(),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => s.is_write_vectored(),
         }
     }
 
@@ -219,6 +275,8 @@ impl AsyncWrite for Io {
             Io::Plain(s) => Pin::new(s).poll_flush(cx),
             #[cfg(feature = "tls")]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -227,6 +285,8 @@ impl AsyncWrite for Io {
             Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
             #[cfg(feature = "tls")]
             Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            #[cfg(target_os = "linux")]
+            Io::Riding(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -21,8 +21,6 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::dial::{Dialer, Io, Peer, host_header};
-#[cfg(target_os = "linux")]
-use super::riding::RidingTcp;
 use crate::driver::{Lane, LaneFactory, Stage, Wakeups};
 use crate::error::{RequestError, Result};
 use crate::plan::RunPlan;
@@ -183,66 +181,8 @@ impl LaneFactory for Http1Factory {
 
 /// One open connection and how many responses it has carried.
 struct Conn {
-    io: ConnIo,
+    io: Io,
     served: u64,
-}
-
-/// A connection woken by its answers, or (Open model, plain TCP, Linux) one that reads them at
-/// the timer's wake-ups.
-enum ConnIo {
-    Io(Io),
-    #[cfg(target_os = "linux")]
-    Riding(Box<RidingTcp>),
-}
-
-impl ConnIo {
-    /// `io`, reading at `wakeups` when given and `io` is plain TCP (a failure to set that up
-    /// loses the connection: an error, counted).
-    fn new(io: Io, wakeups: Option<&Wakeups>) -> std::io::Result<ConnIo> {
-        #[cfg(target_os = "linux")]
-        if let (Some(w), Io::Plain(_)) = (wakeups, &io)
-            && let Io::Plain(tcp) = io
-        {
-            return Ok(ConnIo::Riding(Box::new(RidingTcp::new(tcp, w.clone())?)));
-        }
-        let _ = wakeups;
-        Ok(ConnIo::Io(io))
-    }
-
-    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        match self {
-            ConnIo::Io(io) => io.write_all(b).await,
-            #[cfg(target_os = "linux")]
-            ConnIo::Riding(r) => r.write_all(b).await,
-        }
-    }
-
-    /// After a whole answer: when it arrived, if the connection knows (see [`Lane::answered_at`]).
-    fn answered(&mut self) -> Option<std::time::Instant> {
-        match self {
-            ConnIo::Io(_) => None,
-            #[cfg(target_os = "linux")]
-            ConnIo::Riding(r) => {
-                let at = r.arrived();
-                r.settle();
-                at
-            }
-        }
-    }
-}
-
-impl AsyncRead for ConnIo {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ConnIo::Io(io) => std::pin::Pin::new(io).poll_read(cx, buf),
-            #[cfg(target_os = "linux")]
-            ConnIo::Riding(r) => std::pin::Pin::new(r.as_mut()).poll_read(cx, buf),
-        }
-    }
 }
 
 /// A native HTTP/1.1 lane.
@@ -588,11 +528,14 @@ impl Http1Lane {
         if conns[i].is_none() {
             buf.clear();
             let io = shared.connect(t, stage).await.map_err(|k| (k, false))?;
-            let io = ConnIo::new(io, wakeups.as_ref()).map_err(|e| (ErrorKind::from_io(&e), false))?;
+            let io = io
+                .riding(wakeups.as_ref())
+                .map_err(|e| (ErrorKind::from_io(&e), false))?;
             conns[i] = Some(Conn { io, served: 0 });
         }
         let conn = conns[i].as_mut().expect("connected above");
         let reused = conn.served > 0;
+        conn.io.expect();
         // A reused connection the server closed while idle fails on the write or with an end of
         // stream before any byte of the answer: nothing was processed, a new connection may retry.
         conn.io
@@ -602,7 +545,7 @@ impl Http1Lane {
         let r = read_response(&mut conn.io, buf, shared.head_method)
             .await
             .map_err(|e| (e.kind, reused && e.before_any_byte))?;
-        *answered = conn.io.answered();
+        *answered = conn.io.arrived();
         conn.served += 1;
         Ok(Done {
             status: r.status,
@@ -635,10 +578,7 @@ impl Lane for Http1Lane {
     async fn prepare(&mut self) {
         let t = &self.shared.targets[self.next];
         if let Ok(io) = self.shared.connect(t, &mut self.stage).await {
-            self.conns[self.next] = Some(Conn {
-                io: ConnIo::Io(io),
-                served: 0,
-            });
+            self.conns[self.next] = Some(Conn { io, served: 0 });
         }
     }
 
@@ -679,12 +619,10 @@ impl Lane for Http1Lane {
     fn read_at_wakeups(&mut self, wakeups: Wakeups) {
         for slot in &mut self.conns {
             if let Some(c) = slot.take() {
-                *slot = match c.io {
-                    ConnIo::Io(io) => ConnIo::new(io, Some(&wakeups))
-                        .ok()
-                        .map(|io| Conn { io, served: c.served }),
-                    other => Some(Conn { io: other, served: c.served }),
-                };
+                *slot = c.io.riding(Some(&wakeups)).ok().map(|io| Conn {
+                    io,
+                    served: c.served,
+                });
             }
         }
         self.wakeups = Some(wakeups);

@@ -43,7 +43,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::dial::{Dialer, Io, Peer, host_header};
 use super::h2frame::{self as f, Head, code, flag, kind, setting};
-use crate::driver::{Lane, LaneFactory, Stage};
+use crate::driver::{Lane, LaneFactory, Stage, Wakeups};
 use crate::error::{Error, Result};
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -163,6 +163,8 @@ struct Slot {
     waker: Option<Waker>,
     /// The finished request, taken by the lane.
     done: Option<Outcome>,
+    /// When its answer's last bytes arrived, when the connection knows (see `riding`).
+    arrived: Option<std::time::Instant>,
     /// Waiting until MAX_CONCURRENT_STREAMS allows one more stream.
     blocked: bool,
     /// The server did not process the request (GOAWAY above it, REFUSED_STREAM): it may be
@@ -319,6 +321,21 @@ impl Conn {
         Poll::Pending
     }
 
+    /// From now on the connection reads its answers at `wakeups` (when it is plain TCP on
+    /// Linux and not riding yet); its task is woken to read in the new way.
+    fn ride(&self, wakeups: &Wakeups) {
+        let mut st = self.lock();
+        if let Some(io) = st.io.take() {
+            match io.riding(Some(wakeups)) {
+                Ok(io) => st.io = Some(io),
+                Err(e) => st.die(ErrorKind::from_io(&e), None),
+            }
+        }
+        if let Some(w) = &st.task {
+            w.wake_by_ref();
+        }
+    }
+
     /// Whether a new stream may start here.
     fn usable(&self) -> bool {
         let st = self.lock();
@@ -393,6 +410,9 @@ impl Conn {
         if owner {
             st.flush_due = true;
         }
+        if let Some(io) = st.io.as_mut() {
+            io.expect();
+        }
         Poll::Ready(Ok(owner))
     }
 
@@ -404,12 +424,18 @@ impl Conn {
         st.try_flush();
     }
 
-    /// Ready with lane `k`'s finished request, and whether the server refused it unprocessed.
-    fn poll_done(&self, k: usize, cx: &mut Context<'_>) -> Poll<(Outcome, bool)> {
+    /// Ready with lane `k`'s finished request, whether the server refused it unprocessed, and
+    /// when its answer arrived (when the connection knows).
+    #[allow(clippy::type_complexity)]
+    fn poll_done(
+        &self,
+        k: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<(Outcome, bool, Option<std::time::Instant>)> {
         let mut st = self.lock();
         let slot = &mut st.slots[k];
         if let Some(o) = slot.done.take() {
-            return Poll::Ready((o, std::mem::take(&mut slot.refused)));
+            return Poll::Ready((o, std::mem::take(&mut slot.refused), slot.arrived.take()));
         }
         match &slot.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -456,6 +482,11 @@ impl Conn {
                 let Some(io) = st.io.as_mut() else {
                     return Poll::Ready(());
                 };
+                if st.settled && st.active == 0 {
+                    // Nothing outstanding: a riding connection reads again with the next
+                    // request (what the server sends meanwhile is read then).
+                    io.park();
+                }
                 let mut rb = ReadBuf::new(&mut st.rbuf[st.rend..]);
                 match Pin::new(io).poll_read(cx, &mut rb) {
                     Poll::Ready(Ok(())) => Poll::Ready(Ok(rb.filled().len())),
@@ -628,8 +659,10 @@ impl State {
     /// Finishes the request of slot `k` with `o`; `rst`: the server has not ended the stream,
     /// reset it.
     fn finish(&mut self, k: usize, o: Outcome, rst: Option<u32>) {
+        let arrived = self.io.as_ref().and_then(Io::arrived);
         let slot = &mut self.slots[k];
         slot.done = Some(o);
+        slot.arrived = arrived;
         slot.wake();
         self.close(k, rst);
     }
@@ -1154,6 +1187,8 @@ impl<X: Exchange> LaneFactory for H2Factory<X> {
                 next: (conn as usize + s) % n.max(1),
                 busy: None,
                 stage: Stage::Exchange,
+                wakeups: None,
+                answered: None,
             })
             .collect()
     }
@@ -1177,14 +1212,22 @@ pub struct H2Lane<X> {
     /// Where the current request is (for [`Lane::timeout_kind`]); waiting for the connection
     /// another lane of the group is opening counts as connecting.
     stage: Stage,
+    /// Open model: connections read answers at the timer's wake-ups (plain TCP on Linux).
+    wakeups: Option<Wakeups>,
+    /// When the last answer arrived, when its connection knows ([`Lane::answered_at`]).
+    answered: Option<std::time::Instant>,
 }
 
 impl<X: Exchange> H2Lane<X> {
     /// Opens a connection to endpoint `i`: dial, preface, the server's SETTINGS.
     async fn connect(&mut self, i: usize) -> Result<Arc<Conn>, ErrorKind> {
         let sh = &self.shared;
-        let mut io = sh.dialer.connect(&sh.peers[i], &mut self.stage).await?;
+        let io = sh.dialer.connect(&sh.peers[i], &mut self.stage).await?;
+        let mut io = io
+            .riding(self.wakeups.as_ref())
+            .map_err(|e| ErrorKind::from_io(&e))?;
         self.stage = Stage::Handshake;
+        io.expect();
         io.write_all(&sh.preface)
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
@@ -1266,8 +1309,9 @@ impl<X: Exchange> H2Lane<X> {
                 tokio::task::yield_now().await;
                 conn.flush();
             }
-            let (o, refused) = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
+            let (o, refused, arrived) = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
             self.busy = None;
+            self.answered = arrived;
             if refused && !resent {
                 resent = true;
                 self.forget(i);
@@ -1284,6 +1328,7 @@ impl<X: Exchange> Lane for H2Lane<X> {
     }
 
     async fn request(&mut self) -> Outcome {
+        self.answered = None;
         let i = self.next;
         self.next = (self.next + 1) % self.mine.len();
         self.call(i).await
@@ -1297,6 +1342,19 @@ impl<X: Exchange> Lane for H2Lane<X> {
         // A cancelled stream does not poison an HTTP/2 connection: reset the stream, keep it.
         self.abandon();
         self.stage = Stage::Exchange;
+    }
+
+    /// The group's open plain-TCP connections (Linux) read their answers at the timer's
+    /// wake-ups from now on, and so do the ones this lane opens later.
+    fn read_at_wakeups(&mut self, wakeups: Wakeups) {
+        for (_, c) in self.mine.iter().flatten() {
+            c.ride(&wakeups);
+        }
+        self.wakeups = Some(wakeups);
+    }
+
+    fn answered_at(&self) -> Option<std::time::Instant> {
+        self.answered
     }
 }
 

@@ -5,35 +5,39 @@
 //! Why: at 10,000 requests a second an Open-model run wakes once per send (its fixed cost) and,
 //! when the lane waits on the socket's readiness, once more per answer, and on an idle CPU each
 //! wake-up costs more than the exchange (`bench/README.md`, "Open model: answers read at the
-//! timer's wake-ups"). Between its requests the connection is therefore not registered with the
-//! reactor at all, so an answer arriving wakes nobody: the lane tries a non-blocking read at the
-//! timer's next wake-up that starts a send. The answer waited in the socket meanwhile; the kernel
-//! stamped it when it arrived, so its latency is exact.
+//! timer's wake-ups"). While it waits for an answer the connection is therefore not registered
+//! with the reactor, so an answer arriving wakes nobody: the reader tries a non-blocking read at
+//! the timer's next wake-up that starts a send. The answer waited in the socket meanwhile; the
+//! kernel stamped it when it arrived, so its latency is exact.
 //!
-//! Bounded: after [`MAX_RIDES`] wake-ups without the answer (a slow target), or when a write
-//! would block, the connection is registered with the reactor and waits on readiness as any
-//! other (and leaves it again once the answer is read). Without a timestamp (the kernel gave
-//! none) an answer is timed to the moment it was read.
+//! The protocol says when an answer is expected ([`RidingTcp::expect`], as a request goes out)
+//! and, for a shared connection, when none is ([`RidingTcp::park`]: HTTP/2 with no open stream;
+//! a read then waits, without a syscall, for the next request, and a frame the server sends
+//! meanwhile — PING, GOAWAY — is read with the next answer). Bounded: after [`MAX_RIDES`]
+//! wake-ups without an answer (a slow target), or when a write would block, the connection is
+//! registered with the reactor and waits on readiness as any other, until the next
+//! [`expect`](RidingTcp::expect) takes it off again. An answer the kernel did not stamp is timed
+//! to the moment it was read.
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
-use tokio::io::{AsyncRead, AsyncWriteExt, Interest, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use crate::driver::Wakeups;
 
-/// Wake-ups a lane rides waiting for one answer before it waits on readiness instead.
+/// Wake-ups a reader rides waiting for an answer before it waits on readiness instead.
 pub(crate) const MAX_RIDES: u8 = 2;
 
-/// Bytes asked of the socket per read.
-const CHUNK: usize = 16 * 1024;
+/// Bytes asked of the socket per read at most (the caller's buffer may ask for less).
+const CHUNK: usize = 64 * 1024;
 
 enum Sock {
-    /// Not registered with the reactor: read when the timer wakes the lane.
+    /// Not registered with the reactor: read when the timer wakes the reader.
     Bare(std::net::TcpStream),
     /// Registered: woken by readiness.
     Reg(tokio::net::TcpStream),
@@ -45,11 +49,14 @@ enum Sock {
 pub(crate) struct RidingTcp {
     sock: Sock,
     wakeups: Wakeups,
-    /// Wake-ups ridden for the current answer.
+    /// Wake-ups ridden since the last request went out.
     rides: u8,
+    /// No answer is expected: reads wait for [`expect`](Self::expect).
+    parked: bool,
+    /// The reader that last got `Pending` from a read (moved to riding by `expect`).
+    reader: Option<Waker>,
     /// When the last bytes read arrived (kernel timestamp, else when they were read).
     arrived: Option<Instant>,
-    scratch: Box<[u8]>,
     cmsg: Vec<u8>,
 }
 
@@ -96,8 +103,9 @@ impl RidingTcp {
             sock: Sock::Bare(bare),
             wakeups,
             rides: 0,
+            parked: false,
+            reader: None,
             arrived: None,
-            scratch: vec![0; CHUNK].into_boxed_slice(),
             cmsg: nix::cmsg_space!(nix::sys::time::TimeSpec),
         })
     }
@@ -107,9 +115,11 @@ impl RidingTcp {
         self.arrived
     }
 
-    /// Ready for the next answer: no wake-up ridden yet, off the reactor again.
-    pub(crate) fn settle(&mut self) {
+    /// A request goes out: its answer is read at the timer's wake-ups (the connection leaves
+    /// the reactor if it was on it; a reader waiting on readiness or parked rides from now on).
+    pub(crate) fn expect(&mut self) {
         self.rides = 0;
+        self.parked = false;
         self.arrived = None;
         if matches!(self.sock, Sock::Reg(_))
             && let Sock::Reg(s) = std::mem::replace(&mut self.sock, Sock::Gone)
@@ -117,30 +127,22 @@ impl RidingTcp {
         {
             self.sock = Sock::Bare(bare);
         }
+        if let Some(w) = self.reader.take() {
+            self.rides = 1;
+            self.wakeups.register(&w);
+        }
+    }
+
+    /// No answer is expected (nothing outstanding on the connection): reads wait for the next
+    /// [`expect`](Self::expect) without touching the socket.
+    pub(crate) fn park(&mut self) {
+        self.parked = true;
     }
 
     /// Moves the connection onto the reactor (to wait on readiness).
     fn register(&mut self) -> io::Result<()> {
         if let Sock::Bare(s) = std::mem::replace(&mut self.sock, Sock::Gone) {
             self.sock = Sock::Reg(tokio::net::TcpStream::from_std(s)?);
-        }
-        Ok(())
-    }
-
-    /// Writes all of `b` (without the reactor while the socket takes it).
-    pub(crate) async fn write_all(&mut self, mut b: &[u8]) -> io::Result<()> {
-        while !b.is_empty() {
-            match &mut self.sock {
-                Sock::Bare(s) => match s.write(b) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => b = &b[n..],
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.register()?,
-                    Err(e) => return Err(e),
-                },
-                Sock::Reg(s) => return s.write_all(b).await,
-                Sock::Gone => return Err(io::ErrorKind::NotConnected.into()),
-            }
         }
         Ok(())
     }
@@ -153,28 +155,33 @@ impl AsyncRead for RidingTcp {
         out: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let me = self.get_mut();
-        let want = out.remaining().min(me.scratch.len());
+        if me.parked {
+            me.reader = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let want = out.remaining().min(CHUNK);
+        let buf = out.initialize_unfilled_to(want);
         loop {
             let read = match &me.sock {
-                Sock::Bare(s) => {
-                    match recv_stamped(s.as_raw_fd(), &mut me.scratch[..want], &mut me.cmsg) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            if me.rides < MAX_RIDES {
-                                me.rides += 1;
-                                me.wakeups.register(cx.waker());
-                                return Poll::Pending;
-                            }
-                            me.register()?;
-                            continue;
+                Sock::Bare(s) => match recv_stamped(s.as_raw_fd(), buf, &mut me.cmsg) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if me.rides < MAX_RIDES {
+                            me.rides += 1;
+                            me.reader = Some(cx.waker().clone());
+                            me.wakeups.register(cx.waker());
+                            return Poll::Pending;
                         }
-                        r => r,
+                        me.register()?;
+                        continue;
                     }
-                }
+                    r => r,
+                },
                 Sock::Reg(s) => {
+                    me.reader = Some(cx.waker().clone());
                     ready!(s.poll_read_ready(cx))?;
-                    let (scratch, cmsg) = (&mut me.scratch, &mut me.cmsg);
+                    let cmsg = &mut me.cmsg;
                     match s.try_io(Interest::READABLE, || {
-                        recv_stamped(s.as_raw_fd(), &mut scratch[..want], cmsg)
+                        recv_stamped(s.as_raw_fd(), &mut buf[..], cmsg)
                     }) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                         r => r,
@@ -184,15 +191,54 @@ impl AsyncRead for RidingTcp {
             };
             return match read {
                 Ok((n, stamp)) => {
+                    me.reader = None;
                     if n > 0 {
                         me.arrived = Some(stamp.map_or_else(Instant::now, monotonic));
                     }
-                    out.put_slice(&me.scratch[..n]);
+                    out.advance(n);
                     Poll::Ready(Ok(()))
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Poll::Ready(Err(e)),
+                Err(e) => {
+                    me.reader = None;
+                    Poll::Ready(Err(e))
+                }
             };
+        }
+    }
+}
+
+impl AsyncWrite for RidingTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        b: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        loop {
+            match &mut me.sock {
+                Sock::Bare(s) => match s.write(b) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // Full: wait for room on the reactor (the next `expect` leaves it).
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => me.register()?,
+                    r => return Poll::Ready(r),
+                },
+                Sock::Reg(s) => return Pin::new(s).poll_write(cx, b),
+                Sock::Gone => return Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        match &mut me.sock {
+            Sock::Bare(s) => Poll::Ready(s.shutdown(std::net::Shutdown::Write)),
+            Sock::Reg(s) => Pin::new(s).poll_shutdown(cx),
+            Sock::Gone => Poll::Ready(Ok(())),
         }
     }
 }
@@ -244,7 +290,7 @@ mod tests {
                 stamped += 1;
                 assert!(at < read_from, "round {round}");
             }
-            r.settle();
+            r.expect();
             assert!(r.arrived().is_none());
         }
         assert!(stamped > 0, "no answer carried a kernel receive timestamp");
@@ -271,8 +317,8 @@ mod tests {
                 .unwrap();
             assert_eq!(&buf[..n], b"late");
             writer.join().unwrap();
-            r.settle();
-            r.write_all(b"next").await.unwrap();
+            r.expect();
+            tokio::io::AsyncWriteExt::write_all(&mut r, b"next").await.unwrap();
             let mut got = [0u8; 4];
             std::io::Read::read_exact(&mut server, &mut got).unwrap();
             assert_eq!(&got, b"next");
