@@ -41,7 +41,7 @@ pub trait Lane: Send + 'static {
     /// Drops the connection: a timeout cancelled a request mid-flight, its state is unknown.
     fn reset(&mut self);
     /// Open model: the run's timer wake-ups, given once before the first request. A lane may
-    /// then read its answers at those wake-ups ([`Wakeups::register`]) instead of being woken
+    /// then read its answers at those wake-ups ([`Wakeups`]) instead of being woken
     /// by each answer, and report when each answer arrived with
     /// [`answered_at`](Self::answered_at). The default ignores them: the lane is woken by its
     /// answers as usual.
@@ -63,20 +63,27 @@ pub trait Lane: Send + 'static {
 /// An Open-model generator must wake at every intended send (or once per
 /// [`RunContext::timer_resolution`]); those wake-ups are the run's fixed cost. A lane that waits
 /// for its answer on the socket's readiness adds one more wake-up per answer, and on an idle
-/// CPU a wake-up costs more than the exchange itself (`bench/README.md`, Open model). With
-/// [`register`](Self::register) the lane is woken instead at the next wake-up of the timer that
-/// starts a send (any lane's), or at the latest when its own next send is due, so the answer is
-/// read at a wake-up the run pays for anyway. The answer then waited in the socket: the lane
-/// reports when it arrived with [`Lane::answered_at`] (the built-in HTTP/1.1 lane reads the
-/// kernel's receive timestamp), so latency is exact, not rounded up to the wake-up.
+/// CPU a wake-up costs more than the exchange itself (`bench/README.md`, Open model). A lane can
+/// instead read its answer at a wake-up the run pays for anyway:
+///
+/// - [`wait_for_next_send`](Self::wait_for_next_send): at the lane's own next send (one answer
+///   in flight per lane: HTTP/1.1), one wake-up per send in all;
+/// - [`ride`](Self::ride): at the timer's next wake-up that starts any lane's send (a connection
+///   shared by several lanes: HTTP/2), at the latest at [`read_by`](Self::read_by).
+///
+/// Both refuse (`false`) when [`read_by`](Self::read_by) has passed: the lane is behind its
+/// schedule and should wait on readiness to catch up. The answer waited in the socket: the lane
+/// reports when it arrived with [`Lane::answered_at`] (the built-in lanes read the kernel's
+/// receive timestamp), so latency is exact, not rounded up to the wake-up.
 ///
 /// ```no_run
 /// use smi_perf_engine::{Lane, Outcome, Wakeups};
 /// struct MyLane { wakeups: Option<Wakeups> }
 /// impl Lane for MyLane {
 ///     async fn request(&mut self) -> Outcome {
-///         // ... send; then, while the answer is not there and the lane rides the wake-ups:
-///         // `std::future::poll_fn(|cx| { w.register(cx.waker()); ... })`
+///         // ... send; then, while the answer is not there: `Pending` after
+///         // `w.wait_for_next_send(cx.waker())`, or after registering for readiness when it
+///         // returns false.
 ///         Outcome::Response { status: 200, sent: 0, received: 0 }
 ///     }
 ///     fn reset(&mut self) {}
@@ -89,19 +96,19 @@ pub trait Lane: Send + 'static {
 pub struct Wakeups {
     pacer: crate::pacer::Pacer,
     base: Instant,
-    /// Nanoseconds from `base` to the lane's next intended send, plus one; 0: none.
-    next_send: Arc<AtomicU64>,
+    /// Nanoseconds from `base` to [`Wakeups::read_by`], plus one; 0: not set.
+    read_by: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Wakeups {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wakeups")
-            .field("next_send", &self.next_send())
+            .field("read_by", &self.read_by())
             .finish_non_exhaustive()
     }
 }
 
-/// How long a lane with no next send (its last request) rides before it is woken anyway.
+/// How long after its send the answer to a lane's last request is waited for at wake-ups.
 const LAST_RIDE: Duration = Duration::from_millis(1);
 
 impl Wakeups {
@@ -109,35 +116,57 @@ impl Wakeups {
         Wakeups {
             pacer,
             base,
-            next_send: Arc::new(AtomicU64::new(0)),
+            read_by: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    pub(crate) fn set_next_send(&self, at: Option<Instant>) {
-        let v = at.map_or(0, |a| {
-            u64::try_from(a.saturating_duration_since(self.base).as_nanos())
-                .unwrap_or(u64::MAX - 1)
-                + 1
-        });
-        self.next_send.store(v, Ordering::Relaxed);
+    /// Sets [`read_by`](Self::read_by) for the request about to go out.
+    pub(crate) fn set_read_by(&self, at: Instant) {
+        let v = u64::try_from(at.saturating_duration_since(self.base).as_nanos())
+            .unwrap_or(u64::MAX - 1)
+            + 1;
+        self.read_by.store(v, Ordering::Relaxed);
     }
 
-    /// When this lane's next send is due (`None`: the request in flight is its last).
-    pub fn next_send(&self) -> Option<std::time::Instant> {
-        match self.next_send.load(Ordering::Relaxed) {
+    /// When the lane must have read the answer to its request in flight at the latest: its
+    /// next intended send, or the request's deadline when that comes first (1 ms after the
+    /// send for its last request). `None` before its first request.
+    pub fn read_by(&self) -> Option<std::time::Instant> {
+        match self.read_by.load(Ordering::Relaxed) {
             0 => None,
             v => Some((self.base + Duration::from_nanos(v - 1)).into_std()),
         }
     }
 
-    /// Wakes `waker` at the timer's next wake-up that starts a send, or at the latest when this
-    /// lane's next send is due (1 ms from now when it has none). Registers once per call: call
-    /// it each time the lane finds its answer not there yet and returns `Pending`.
-    pub fn register(&self, waker: &std::task::Waker) {
-        let by = self
-            .next_send()
-            .map_or_else(|| Instant::now() + LAST_RIDE, Instant::from_std);
-        self.pacer.ride(by, waker);
+    fn pending_read_by(&self) -> Option<Instant> {
+        self.read_by()
+            .map(Instant::from_std)
+            .filter(|&by| by > Instant::now())
+    }
+
+    /// Wakes `waker` at [`read_by`](Self::read_by) (for a lane with one answer in flight: at
+    /// the wake-up of its own next send). `false`, registering nothing, when that has passed.
+    pub fn wait_for_next_send(&self, waker: &std::task::Waker) -> bool {
+        match self.pending_read_by() {
+            Some(by) => {
+                self.pacer.sleep_registered(by, waker);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes `waker` at the timer's next wake-up that starts a send (any lane's), or at
+    /// [`read_by`](Self::read_by) at the latest. `false`, registering nothing, when that has
+    /// passed. Registers once per call.
+    pub fn ride(&self, waker: &std::task::Waker) -> bool {
+        match self.pending_read_by() {
+            Some(by) => {
+                self.pacer.ride(by, waker);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -816,15 +845,16 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         }
         let recording = intended >= c.record_from;
         let this_stage = stage(k);
+        let t_send = Instant::now();
+        let deadline = (t_send + c.timeout).min(c.hard_end);
         if let Some(w) = &wakeups {
             let next = at(k + 1);
             let owes = in_schedule(k + 1)
                 && c.end.is_none_or(|e| next < e)
                 && remaining.is_none_or(|r| r > 1);
-            w.set_next_send(owes.then_some(next));
+            let by = if owes { next } else { t_send + LAST_RIDE };
+            w.set_read_by(by.min(deadline));
         }
-        let t_send = Instant::now();
-        let deadline = (t_send + c.timeout).min(c.hard_end);
         let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
         let now = Instant::now();
         // A lane reading at the timer's wake-ups knows when the answer arrived (kept between

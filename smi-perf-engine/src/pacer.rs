@@ -271,6 +271,12 @@ impl Pacer {
         self.shared.ride(by, waker);
     }
 
+    /// Registers `waker` to be woken once `at` has passed (a wait without a future: the caller
+    /// checks for itself what it waited for when woken).
+    pub(crate) fn sleep_registered(&self, at: Instant, waker: &Waker) {
+        self.shared.register(at, waker.clone());
+    }
+
     /// Waits until `at` (ready on the first poll when it has passed; never earlier). The
     /// [`Timer`] must live until the wait ends.
     pub(crate) fn sleep_until(&self, at: Instant) -> SleepUntil<'_> {

@@ -174,7 +174,12 @@ impl Io {
     /// This connection, reading its answers at `wakeups` when given and it is plain TCP on
     /// Linux (see `riding`). Setting that up can fail (the connection is then lost: an error
     /// the caller counts).
-    pub(crate) fn riding(self, wakeups: Option<&crate::driver::Wakeups>) -> std::io::Result<Io> {
+    /// `shared`: several lanes send on it (HTTP/2), see `riding`.
+    pub(crate) fn riding(
+        self,
+        wakeups: Option<&crate::driver::Wakeups>,
+        shared: bool,
+    ) -> std::io::Result<Io> {
         #[cfg(target_os = "linux")]
         if let (Some(w), Io::Plain(_)) = (wakeups, &self)
             && let Io::Plain(tcp) = self
@@ -182,18 +187,21 @@ impl Io {
             return Ok(Io::Riding(Box::new(super::riding::RidingTcp::new(
                 tcp,
                 w.clone(),
+                shared,
             )?)));
         }
-        let _ = wakeups;
+        let _ = (wakeups, shared);
         Ok(self)
     }
 
-    /// A request goes out: a riding connection reads its answer at the timer's wake-ups.
-    pub(crate) fn expect(&mut self) {
+    /// A request goes out (sent by the lane of `wakeups`, when given): a riding connection
+    /// reads its answer at the timer's wake-ups.
+    pub(crate) fn expect(&mut self, wakeups: Option<&crate::driver::Wakeups>) {
         #[cfg(target_os = "linux")]
         if let Io::Riding(r) = self {
-            r.expect();
+            r.expect(wakeups);
         }
+        let _ = wakeups;
     }
 
     /// Nothing is outstanding: a riding connection stops reading until the next request.

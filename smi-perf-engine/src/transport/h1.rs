@@ -529,13 +529,13 @@ impl Http1Lane {
             buf.clear();
             let io = shared.connect(t, stage).await.map_err(|k| (k, false))?;
             let io = io
-                .riding(wakeups.as_ref())
+                .riding(wakeups.as_ref(), false)
                 .map_err(|e| (ErrorKind::from_io(&e), false))?;
             conns[i] = Some(Conn { io, served: 0 });
         }
         let conn = conns[i].as_mut().expect("connected above");
         let reused = conn.served > 0;
-        conn.io.expect();
+        conn.io.expect(None);
         // A reused connection the server closed while idle fails on the write or with an end of
         // stream before any byte of the answer: nothing was processed, a new connection may retry.
         conn.io
@@ -619,7 +619,7 @@ impl Lane for Http1Lane {
     fn read_at_wakeups(&mut self, wakeups: Wakeups) {
         for slot in &mut self.conns {
             if let Some(c) = slot.take() {
-                *slot = c.io.riding(Some(&wakeups)).ok().map(|io| Conn {
+                *slot = c.io.riding(Some(&wakeups), false).ok().map(|io| Conn {
                     io,
                     served: c.served,
                 });

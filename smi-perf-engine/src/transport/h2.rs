@@ -326,7 +326,7 @@ impl Conn {
     fn ride(&self, wakeups: &Wakeups) {
         let mut st = self.lock();
         if let Some(io) = st.io.take() {
-            match io.riding(Some(wakeups)) {
+            match io.riding(Some(wakeups), true) {
                 Ok(io) => st.io = Some(io),
                 Err(e) => st.die(ErrorKind::from_io(&e), None),
             }
@@ -349,6 +349,7 @@ impl Conn {
         &self,
         k: usize,
         p: &Prepared,
+        wakeups: Option<&Wakeups>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<bool, StartError>> {
         let mut st = self.lock();
@@ -411,7 +412,7 @@ impl Conn {
             st.flush_due = true;
         }
         if let Some(io) = st.io.as_mut() {
-            io.expect();
+            io.expect(wakeups);
         }
         Poll::Ready(Ok(owner))
     }
@@ -1224,10 +1225,10 @@ impl<X: Exchange> H2Lane<X> {
         let sh = &self.shared;
         let io = sh.dialer.connect(&sh.peers[i], &mut self.stage).await?;
         let mut io = io
-            .riding(self.wakeups.as_ref())
+            .riding(self.wakeups.as_ref(), true)
             .map_err(|e| ErrorKind::from_io(&e))?;
         self.stage = Stage::Handshake;
-        io.expect();
+        io.expect(None);
         io.write_all(&sh.preface)
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
@@ -1291,7 +1292,8 @@ impl<X: Exchange> H2Lane<X> {
                 Err(kind) => return Outcome::Error { kind, sent: 0 },
             };
             self.busy = Some(i);
-            let owner = match poll_fn(|cx| conn.poll_start(self.slot, p, cx)).await {
+            let wakeups = self.wakeups.as_ref();
+            let owner = match poll_fn(|cx| conn.poll_start(self.slot, p, wakeups, cx)).await {
                 Ok(owner) => owner,
                 Err(StartError::Gone(kind)) => {
                     self.busy = None;

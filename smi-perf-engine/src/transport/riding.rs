@@ -30,7 +30,8 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use crate::driver::Wakeups;
 
-/// Wake-ups a reader rides waiting for an answer before it waits on readiness instead.
+/// Wake-ups a shared connection's reader rides waiting for an answer before it waits on
+/// readiness instead.
 pub(crate) const MAX_RIDES: u8 = 2;
 
 /// Bytes asked of the socket per read at most (the caller's buffer may ask for less).
@@ -53,6 +54,8 @@ pub(crate) struct RidingTcp {
     rides: u8,
     /// No answer is expected: reads wait for [`expect`](Self::expect).
     parked: bool,
+    /// Shared by several lanes (HTTP/2): ride any wake-up; else read at the lane's next send.
+    shared: bool,
     /// The reader that last got `Pending` from a read (moved to riding by `expect`).
     reader: Option<Waker>,
     /// When the last bytes read arrived (kernel timestamp, else when they were read).
@@ -96,7 +99,11 @@ impl RidingTcp {
     /// Takes over a connected stream: asks the kernel to timestamp what it receives and takes
     /// it off the reactor. Fails when either cannot be done (the stream is then lost: the caller
     /// counts it as a failed connection).
-    pub(crate) fn new(tcp: tokio::net::TcpStream, wakeups: Wakeups) -> io::Result<RidingTcp> {
+    pub(crate) fn new(
+        tcp: tokio::net::TcpStream,
+        wakeups: Wakeups,
+        shared: bool,
+    ) -> io::Result<RidingTcp> {
         setsockopt(&tcp.as_fd(), sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
         let bare = tcp.into_std()?;
         Ok(RidingTcp {
@@ -104,6 +111,7 @@ impl RidingTcp {
             wakeups,
             rides: 0,
             parked: false,
+            shared,
             reader: None,
             arrived: None,
             cmsg: nix::cmsg_space!(nix::sys::time::TimeSpec),
@@ -117,7 +125,12 @@ impl RidingTcp {
 
     /// A request goes out: its answer is read at the timer's wake-ups (the connection leaves
     /// the reactor if it was on it; a reader waiting on readiness or parked rides from now on).
-    pub(crate) fn expect(&mut self) {
+    /// `wakeups`: the lane sending it, when not the one that opened the connection (HTTP/2):
+    /// its [`Wakeups::read_by`] bounds the wait from now on.
+    pub(crate) fn expect(&mut self, wakeups: Option<&Wakeups>) {
+        if let Some(w) = wakeups {
+            self.wakeups.clone_from(w);
+        }
         self.rides = 0;
         self.parked = false;
         self.arrived = None;
@@ -128,9 +141,28 @@ impl RidingTcp {
             self.sock = Sock::Bare(bare);
         }
         if let Some(w) = self.reader.take() {
-            self.rides = 1;
-            self.wakeups.register(&w);
+            // Waiting on readiness or parked: that registration is gone, ride instead.
+            if !self.ride(&w) {
+                w.wake();
+            }
         }
+    }
+
+    /// Registers `waker` to read at a wake-up of the timer (see [`Wakeups`]): a connection of
+    /// one lane at that lane's next send, once; a shared one at the timer's next wake-ups, at
+    /// most [`MAX_RIDES`] times. `false` when the reader should wait on readiness instead (rode
+    /// enough, or the lane is behind its schedule).
+    fn ride(&mut self, waker: &Waker) -> bool {
+        let rode = if self.shared {
+            self.rides < MAX_RIDES && self.wakeups.ride(waker)
+        } else {
+            self.rides < 1 && self.wakeups.wait_for_next_send(waker)
+        };
+        if rode {
+            self.rides += 1;
+            self.reader = Some(waker.clone());
+        }
+        rode
     }
 
     /// No answer is expected (nothing outstanding on the connection): reads wait for the next
@@ -165,10 +197,7 @@ impl AsyncRead for RidingTcp {
             let read = match &me.sock {
                 Sock::Bare(s) => match recv_stamped(s.as_raw_fd(), buf, &mut me.cmsg) {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if me.rides < MAX_RIDES {
-                            me.rides += 1;
-                            me.reader = Some(cx.waker().clone());
-                            me.wakeups.register(cx.waker());
+                        if me.ride(cx.waker()) {
                             return Poll::Pending;
                         }
                         me.register()?;
@@ -261,8 +290,10 @@ mod tests {
         let timer = crate::pacer::Timer::start();
         let base = tokio::time::Instant::now();
         let w = Wakeups::new(timer.pacer(), base);
-        w.set_next_send(next_send.map(|d| base + d));
-        (RidingTcp::new(client, w).unwrap(), server, timer)
+        if let Some(d) = next_send {
+            w.set_read_by(base + d);
+        }
+        (RidingTcp::new(client, w, false).unwrap(), server, timer)
     }
 
     /// The answer is read 30 ms after it arrived, yet timed to its arrival: the kernel stamped
@@ -290,19 +321,24 @@ mod tests {
                 stamped += 1;
                 assert!(at < read_from, "round {round}");
             }
-            r.expect();
+            r.expect(None);
             assert!(r.arrived().is_none());
         }
         assert!(stamped > 0, "no answer carried a kernel receive timestamp");
     }
 
-    /// No wake-up of the timer comes (no other lane, no next send): the rider's own limit wakes
-    /// it, then it waits on readiness; an answer 50 ms late is still read, and the connection
-    /// writes and reads again afterwards (off the reactor once more).
+    /// An answer later than the lane's next send (50 ms vs 20 ms), or with no next send known:
+    /// the reader is woken at the next send, finds nothing, waits on readiness; the answer is
+    /// still read, and the connection writes and reads again afterwards (off the reactor once
+    /// more).
     #[tokio::test]
     async fn a_late_answer_is_read_on_readiness() {
         let (mut r, mut server, _timer) = pair(None).await;
-        for _ in 0..2 {
+        for round in 0..4 {
+            if round % 2 == 1 {
+                r.wakeups
+                    .set_read_by(tokio::time::Instant::now() + Duration::from_millis(20));
+            }
             let writer = std::thread::spawn({
                 let mut server = server.try_clone().unwrap();
                 move || {
@@ -317,7 +353,7 @@ mod tests {
                 .unwrap();
             assert_eq!(&buf[..n], b"late");
             writer.join().unwrap();
-            r.expect();
+            r.expect(None);
             tokio::io::AsyncWriteExt::write_all(&mut r, b"next").await.unwrap();
             let mut got = [0u8; 4];
             std::io::Read::read_exact(&mut server, &mut got).unwrap();
