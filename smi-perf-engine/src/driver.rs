@@ -804,7 +804,9 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
     let mut refused: Option<(u64, u64)> = None;
     let mut watchdog = Box::pin(tokio::time::sleep_until(c.hard_end));
     let pacer = c.pacer.clone();
-    let wakeups = c.read_at_wakeups.then(|| Wakeups::new(pacer.clone(), c.start));
+    let wakeups = c
+        .read_at_wakeups
+        .then(|| Wakeups::new(pacer.clone(), c.start));
     if let Some(w) = &wakeups {
         lane.read_at_wakeups(w.clone());
     }

@@ -562,7 +562,10 @@ mod tests {
         assert!(push(&mut s, us(10), Waker::noop().clone()));
         assert!(!push(&mut s, us(900), Waker::noop().clone()));
         // The first wake-up ends one wait; the floor moves to 10 + 500 µs.
-        assert_eq!(tick(&mut s, us(10), res, &mut due, &mut Vec::new()), Some(us(900)));
+        assert_eq!(
+            tick(&mut s, us(10), res, &mut due, &mut Vec::new()),
+            Some(us(900))
+        );
         assert_eq!(due.len(), 1);
         due.clear();
         // Earlier than the armed 900 µs: re-armed, at the floor at the earliest.
@@ -572,10 +575,16 @@ mod tests {
         // Armed at the floor already: nothing to re-arm.
         assert!(!push(&mut s, us(200), Waker::noop().clone()));
         // A stale expiry before the floor ends nothing.
-        assert_eq!(tick(&mut s, us(11), res, &mut due, &mut Vec::new()), Some(us(510)));
+        assert_eq!(
+            tick(&mut s, us(11), res, &mut due, &mut Vec::new()),
+            Some(us(510))
+        );
         assert!(due.is_empty(), "nothing ends before the floor");
         // Woken at 700 µs: 100, 200 and 600 µs end together; the next wake-up is the floor.
-        assert_eq!(tick(&mut s, us(700), res, &mut due, &mut Vec::new()), Some(us(1200)));
+        assert_eq!(
+            tick(&mut s, us(700), res, &mut due, &mut Vec::new()),
+            Some(us(1200))
+        );
         let mut ended: Vec<_> = due.iter().map(|e| e.at).collect();
         ended.sort();
         assert_eq!(ended, vec![us(100), us(200), us(600)]);
@@ -601,10 +610,16 @@ mod tests {
         push(&mut s, us(5_000), Waker::noop().clone());
         push(&mut s, us(300), Waker::noop().clone());
         // A stale expiry before the floor ends nothing and wakes no rider.
-        assert_eq!(tick(&mut s, us(400), res, &mut due, &mut riders), Some(us(600)));
+        assert_eq!(
+            tick(&mut s, us(400), res, &mut due, &mut riders),
+            Some(us(600))
+        );
         assert!(due.is_empty() && riders.is_empty());
         // The wake-up that starts the send takes both riders.
-        assert_eq!(tick(&mut s, us(600), res, &mut due, &mut riders), Some(us(1_600)));
+        assert_eq!(
+            tick(&mut s, us(600), res, &mut due, &mut riders),
+            Some(us(1_600))
+        );
         assert_eq!((due.len(), riders.len()), (1, 2));
         assert!(s.riders.is_empty());
         due.clear();
