@@ -11,7 +11,8 @@
 #                  wakes the generator, instead of being read at the timer's wake-ups (the
 #                  default since answers are timed by their kernel receive timestamp)
 #   h2load-h1      h2load --h1 -t1 --rps RATE/CONNS (per connection)
-#   smi-perf-h2c   smi-perf run -p http2 --model open --streams STREAMS
+#   smi-perf-h2c   smi-perf run -p http2 --model open --streams STREAMS (also smi-perf-h2c@R,
+#                  smi-perf-h2c-arrival, smi-perf-h2c-arrival@R as for HTTP/1.1)
 #   h2load-h2c     h2load -t1 -m STREAMS --rps RATE/CONNS
 #   oha-h1         oha -q RATE --latency-correction (when oha is on the PATH)
 #   before-h1, before-h2c   smi-perf-h1 and smi-perf-h2c run with BIN_BEFORE (another build of
@@ -103,6 +104,9 @@ run_tool() {
     smi-perf-h1-arrival@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival --timer-resolution "${t#*@}" ;;
     h2load-h1) one "$round" "$t" h2load --h1 -t1 -c "$CONNS" -m 1 -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     smi-perf-h2c) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    smi-perf-h2c@*) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
+    smi-perf-h2c-arrival) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival ;;
+    smi-perf-h2c-arrival@*) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival --timer-resolution "${t#*@}" ;;
     h2load-h2c) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     before-h1) one "$round" "$t" "$BIN_BEFORE" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     before-h2c) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
@@ -128,6 +132,9 @@ for t in "${TL[@]}"; do
     smi-perf-h1-arrival*) PAIRS="$PAIRS $t/h2load-h1 $t/before-h1" ;;
     smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/before-h1 $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
     before-h1) PAIRS="$PAIRS before-h1/h2load-h1" ;;
+    smi-perf-h2c-arrival*) PAIRS="$PAIRS $t/h2load-h2c" ;;
+    smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;
+    smi-perf-h2c) PAIRS="$PAIRS smi-perf-h2c/smi-perf-h2c-arrival" ;;
   esac
 done
 summarize "$LOG" "${TL[*]}" "$PAIRS smi-perf-h2c/h2load-h2c smi-perf-h2c/before-h2c before-h2c/h2load-h2c smi-perf-h2c-closed/h2load-h2c-closed smi-perf-h2c-closed/before-h2c-closed before-h2c-closed/h2load-h2c-closed"

@@ -69,7 +69,7 @@ pub trait Lane: Send + 'static {
 /// - [`wait_for_next_send`](Self::wait_for_next_send): at the lane's own next send (one answer
 ///   in flight per lane: HTTP/1.1), one wake-up per send in all;
 /// - [`ride`](Self::ride): at the timer's next wake-up that starts any lane's send (a connection
-///   shared by several lanes: HTTP/2), at the latest at [`read_by`](Self::read_by).
+///   shared by several lanes: HTTP/2), within 1 ms at the latest.
 ///
 /// Both refuse (`false`) when [`read_by`](Self::read_by) has passed: the lane is behind its
 /// schedule and should wait on readiness to catch up. The answer waited in the socket: the lane
@@ -156,17 +156,15 @@ impl Wakeups {
         }
     }
 
-    /// Wakes `waker` at the timer's next wake-up that starts a send (any lane's), or at
-    /// [`read_by`](Self::read_by) at the latest. `false`, registering nothing, when that has
+    /// Wakes `waker` at the timer's next wake-up that starts a send (any lane's), or within
+    /// 1 ms when none does. `false`, registering nothing, when [`read_by`](Self::read_by) has
     /// passed. Registers once per call.
     pub fn ride(&self, waker: &std::task::Waker) -> bool {
-        match self.pending_read_by() {
-            Some(by) => {
-                self.pacer.ride(by, waker);
-                true
-            }
-            None => false,
+        let pending = self.pending_read_by().is_some();
+        if pending {
+            self.pacer.ride(waker);
         }
+        pending
     }
 }
 

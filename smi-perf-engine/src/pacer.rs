@@ -92,8 +92,11 @@ struct State {
     armed: Option<Instant>,
     /// No wake-up before this: the last wake-up plus the resolution (coalescing).
     floor: Option<Instant>,
-    /// Lanes waiting for the next wake-up that ends a wait (see [`Pacer::ride`]).
+    /// Readers waiting for the next wake-up that ends a wait (see [`Pacer::ride`]).
     riders: Vec<Waker>,
+    /// The riders are woken by then at the latest (the first one's registration plus
+    /// [`MAX_SLEEP`]), when no wait ends before.
+    riders_by: Option<Instant>,
 }
 
 struct Shared {
@@ -114,16 +117,25 @@ impl Shared {
         }
     }
 
-    fn ride(&self, by: Instant, waker: &Waker) {
-        let rearm = {
-            let mut s = self.lock();
-            s.riders.push(waker.clone());
-            push(&mut s, by, waker.clone())
-        };
+    fn ride(&self, waker: &Waker) {
+        let rearm = ride(&mut self.lock(), Instant::now(), waker.clone());
         if rearm {
             self.notify.notify_one();
         }
     }
+}
+
+/// Adds a rider at `now`; `true` when the timer must be re-armed: nothing would wake it within
+/// [`MAX_SLEEP`] (not before the floor).
+fn ride(s: &mut State, now: Instant, waker: Waker) -> bool {
+    s.riders.push(waker);
+    let by = *s.riders_by.get_or_insert(now + MAX_SLEEP);
+    let wake = s.floor.map_or(by, |f| by.max(f));
+    if s.armed.is_none_or(|a| wake < a) {
+        s.armed = Some(wake);
+        return true;
+    }
+    false
 }
 
 /// Adds a wait ending at `at`; `true` when the timer must be re-armed (told through `notify`):
@@ -142,9 +154,9 @@ fn push(s: &mut State, at: Instant, waker: Waker) -> bool {
 }
 
 /// One wake-up of the timer at `now`: moves the waits that have ended into `due` (none before
-/// the floor: a stale expiry) and, when any ended, every rider into `riders`; returns when to
-/// wake next (`None`: no wait is pending). Wake-ups that end waits are at least `resolution`
-/// apart.
+/// the floor: a stale expiry) and, when any ended or the riders' limit has come, every rider
+/// into `riders`; returns when to wake next (`None`: nothing is pending). Wake-ups that end
+/// waits are at least `resolution` apart.
 fn tick(
     s: &mut State,
     now: Instant,
@@ -159,18 +171,24 @@ fn tick(
                 due.push(e);
             }
         }
-        if due.len() > before {
+        let ended = due.len() > before;
+        if ended || s.riders_by.is_some_and(|b| b <= now) {
             riders.append(&mut s.riders);
-            if !resolution.is_zero() {
-                s.floor = Some(now + resolution);
-            }
+            s.riders_by = None;
+        }
+        if ended && !resolution.is_zero() {
+            s.floor = Some(now + resolution);
         }
     }
     let floor = s.floor;
-    let wake = s.heap.peek().and_then(|Reverse(e)| match floor {
+    let mut wake = s.heap.peek().and_then(|Reverse(e)| match floor {
         Some(f) => coalesced_wake(now, e.at, f),
         None => next_wake(now, e.at),
     });
+    if let Some(by) = s.riders_by {
+        let by = floor.map_or(by, |f| by.max(f)).max(now);
+        wake = Some(wake.map_or(by, |w| w.min(by)));
+    }
     s.armed = wake;
     wake
 }
@@ -263,12 +281,13 @@ impl std::fmt::Debug for Pacer {
 }
 
 impl Pacer {
-    /// Registers `waker` to be woken at the timer's next wake-up that ends any wait, or at the
-    /// latest at `by`: a lane that waits for an answer without being woken by the answer itself
-    /// (the answer is read at a wake-up the run pays for anyway; see `Wakeups`). Every call
-    /// registers once more; a wake-up wakes every registration made before it.
-    pub(crate) fn ride(&self, by: Instant, waker: &Waker) {
-        self.shared.ride(by, waker);
+    /// Registers `waker` to be woken at the timer's next wake-up that ends any wait, or within
+    /// [`MAX_SLEEP`] when none does: a reader that waits for an answer without being woken by
+    /// the answer itself (the answer is read at a wake-up the run pays for anyway; see
+    /// `Wakeups`). Every call registers once more; a wake-up wakes every registration made
+    /// before it.
+    pub(crate) fn ride(&self, waker: &Waker) {
+        self.shared.ride(waker);
     }
 
     /// Registers `waker` to be woken once `at` has passed (a wait without a future: the caller
@@ -590,9 +609,9 @@ mod tests {
         assert_eq!(ended, vec![us(100), us(200), us(600)]);
     }
 
-    /// Riders (lanes reading answers at wake-ups): woken by the next wake-up that ends a wait,
-    /// not by a stale expiry before the floor; their own `by` entry guarantees a wake-up when
-    /// no other wait would end; a wake-up takes every rider registered before it, once.
+    /// Riders (readers of answers at wake-ups): woken by the next wake-up that ends a wait, not
+    /// by a stale expiry before the floor; with no wait ending, within `MAX_SLEEP` of the first
+    /// registration (no per-rider heap entry); a wake-up takes every rider registered before it.
     #[test]
     fn riders_wake_with_the_next_wake_up_that_ends_a_wait() {
         let t0 = Instant::now();
@@ -603,38 +622,34 @@ mod tests {
         assert_eq!(tick(&mut s, us(100), res, &mut due, &mut riders), None);
         assert_eq!((due.len(), riders.len()), (1, 0));
         due.clear();
-        // Two riders, at most until 5 ms; a send due at 300 µs (armed at the floor, 600 µs).
-        s.riders.push(Waker::noop().clone());
-        push(&mut s, us(5_000), Waker::noop().clone());
-        s.riders.push(Waker::noop().clone());
-        push(&mut s, us(5_000), Waker::noop().clone());
+        // Two riders (at 150 and 200 µs: by 1,150 µs at the latest); a send due at 300 µs
+        // (armed at the floor, 600 µs). No heap entry for the riders.
+        assert!(ride(&mut s, us(150), Waker::noop().clone()));
+        assert!(!ride(&mut s, us(200), Waker::noop().clone()));
+        assert_eq!(s.armed, Some(us(1_150)));
         push(&mut s, us(300), Waker::noop().clone());
+        assert_eq!(s.heap.len(), 1);
         // A stale expiry before the floor ends nothing and wakes no rider.
         assert_eq!(
             tick(&mut s, us(400), res, &mut due, &mut riders),
             Some(us(600))
         );
         assert!(due.is_empty() && riders.is_empty());
-        // The wake-up that starts the send takes both riders.
-        assert_eq!(
-            tick(&mut s, us(600), res, &mut due, &mut riders),
-            Some(us(1_600))
-        );
+        // The wake-up that starts the send takes both riders; nothing else pending.
+        assert_eq!(tick(&mut s, us(600), res, &mut due, &mut riders), None);
         assert_eq!((due.len(), riders.len()), (1, 2));
-        assert!(s.riders.is_empty());
+        assert!(s.riders.is_empty() && s.riders_by.is_none());
         due.clear();
         riders.clear();
-        // A rider alone: its own entry (5 ms) wakes it, with nothing else to end.
-        s.riders.push(Waker::noop().clone());
-        let mut now = us(1_600);
-        while let Some(w) = tick(&mut s, now, res, &mut due, &mut riders) {
-            now = w;
-            if !riders.is_empty() {
-                break;
-            }
-        }
-        assert_eq!(now, us(5_000));
-        assert_eq!(riders.len(), 1);
+        // A rider alone at 700 µs: woken at 1,700 µs, with nothing else to end.
+        assert!(ride(&mut s, us(700), Waker::noop().clone()));
+        assert_eq!(
+            tick(&mut s, us(700), res, &mut due, &mut riders),
+            Some(us(1_700))
+        );
+        assert!(riders.is_empty());
+        assert_eq!(tick(&mut s, us(1_700), res, &mut due, &mut riders), None);
+        assert_eq!((due.len(), riders.len()), (0, 1));
     }
 
     /// Structural only: how close the wake-ups land is a measurement (bench/), not a test, because
