@@ -66,7 +66,9 @@ pub(crate) struct RidingTcp {
     scratch: Box<[u8]>,
     /// When the last bytes read arrived (kernel timestamp, else when they were read).
     arrived: Option<Instant>,
-    /// The clocks at the last read attempt or request: no byte read since arrived before.
+    /// The clocks at the last read attempt, which left the socket empty: no byte read since
+    /// arrived before. (Not moved when a request goes out: on a shared connection an answer
+    /// to an earlier request may have arrived and wait unread.)
     before: Clocks,
     /// What [`Clocks`] count the monotonic clock from.
     base: Instant,
@@ -192,7 +194,6 @@ impl RidingTcp {
         self.parked = false;
         self.arrived = None;
         self.fresh = true;
-        self.before = Clocks::read(self.base);
         if matches!(self.sock, Sock::Reg(_))
             && let Sock::Reg(s) = std::mem::replace(&mut self.sock, Sock::Gone)
             && let Ok(bare) = s.into_std()
@@ -295,7 +296,10 @@ impl AsyncRead for RidingTcp {
                         let at = stamp.map_or(now.mono, |s| arrival(s, me.before, now));
                         me.arrived = Some(me.base + Duration::from_nanos(at.max(0) as u64));
                     }
-                    me.before = now;
+                    if n < want {
+                        // The read emptied the socket.
+                        me.before = now;
+                    }
                     out.put_slice(&me.scratch[..n]);
                     Poll::Ready(Ok(()))
                 }
