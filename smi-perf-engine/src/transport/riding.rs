@@ -499,4 +499,34 @@ mod tests {
             5_000 * us
         );
     }
+
+    /// A shared connection (HTTP/2): an answer that arrived before another request went out
+    /// and was read after it keeps its own arrival (the arrival window starts at the last read
+    /// that emptied the socket, not at the request; starting it at the request put this answer
+    /// at the request, 5 ms late). Some answer of a few must carry a stamp.
+    #[tokio::test]
+    async fn an_answer_read_after_a_later_request_keeps_its_arrival() {
+        let (mut r, mut server, _timer) = pair(None).await;
+        let mut stamped = 0;
+        for round in 0..10 {
+            let before = Instant::now();
+            server.write_all(b"first").unwrap();
+            let written = Instant::now();
+            std::thread::sleep(Duration::from_millis(5));
+            r.expect(None);
+            let mut buf = [0u8; 16];
+            let n = r.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"first", "round {round}");
+            let at = r.arrived().expect("bytes were read");
+            let slack = Duration::from_millis(1);
+            assert!(at + slack >= before, "round {round}");
+            if at <= written + slack {
+                stamped += 1;
+            }
+        }
+        assert!(
+            stamped > 0,
+            "every answer was timed to the later request or the read"
+        );
+    }
 }
