@@ -505,3 +505,44 @@ fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--timer-resolution 2ms: at most 1ms"), "{err}");
 }
+
+/// `--read-on-arrival` (every answer wakes the generator) against the default (answers read at
+/// the timer's wake-ups, timed by their kernel receive timestamp): both Open-model runs count
+/// every scheduled send once (200 rps for 500 ms: 100 sends) and time latency from the intended
+/// send.
+#[test]
+fn read_on_arrival_and_the_default_count_every_send_once() {
+    for extra in [None, Some("--read-on-arrival")] {
+        let mut args = vec![
+            "run",
+            "http://127.0.0.1:8080/",
+            "--serve",
+            "--model",
+            "open",
+            "--rate",
+            "200",
+            "-d",
+            "500ms",
+            "--timeout",
+            "500ms",
+            "-c",
+            "2",
+            "-q",
+            "-o",
+            "json",
+        ];
+        args.extend(extra);
+        let o = smi_perf(&args);
+        let out = text(&o.stdout);
+        let err = text(&o.stderr);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{extra:?}: {err}");
+        let r: PerformanceTestResult = serde_json::from_str(&out).expect(&out);
+        let x = &r.record;
+        assert_eq!(
+            x.requests_total + x.dropped_or_late + x.requests_cut_off,
+            100,
+            "{extra:?}: {out}"
+        );
+        assert_eq!(x.latency_basis, smi_types::perf::LatencyBasis::Intended);
+    }
+}

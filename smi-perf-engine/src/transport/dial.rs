@@ -171,9 +171,9 @@ impl Io {
         }
     }
 
-    /// This connection, reading its answers at `wakeups` when given and it is plain TCP on
-    /// Linux (see `riding`). Setting that up can fail (the connection is then lost: an error
-    /// the caller counts).
+    /// This connection, reading its answers at `wakeups` when given, it is plain TCP on Linux
+    /// and the kernel timestamps what it receives (see `riding`); else unchanged. Taking it off
+    /// the reactor can fail (the connection is then lost: an error the caller counts).
     /// `shared`: several lanes send on it (HTTP/2), see `riding`.
     pub(crate) fn riding(
         self,
@@ -181,7 +181,8 @@ impl Io {
         shared: bool,
     ) -> std::io::Result<Io> {
         #[cfg(target_os = "linux")]
-        if let (Some(w), Io::Plain(_)) = (wakeups, &self)
+        if let (Some(w), Io::Plain(tcp)) = (wakeups, &self)
+            && super::riding::RidingTcp::stamp(tcp).is_ok()
             && let Io::Plain(tcp) = self
         {
             return Ok(Io::Riding(Box::new(super::riding::RidingTcp::new(

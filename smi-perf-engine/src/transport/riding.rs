@@ -150,15 +150,21 @@ fn recv_stamped(
 }
 
 impl RidingTcp {
+    /// Asks the kernel to timestamp what `tcp` receives; an error when it cannot (the
+    /// connection then stays an ordinary one).
+    pub(crate) fn stamp(tcp: &tokio::net::TcpStream) -> io::Result<()> {
+        setsockopt(&tcp.as_fd(), sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
+    }
+
     /// Takes over a connected stream: asks the kernel to timestamp what it receives and takes
     /// it off the reactor. Fails when either cannot be done (the stream is then lost: the caller
-    /// counts it as a failed connection).
+    /// counts it as a failed connection; [`stamp`](Self::stamp) first avoids that).
     pub(crate) fn new(
         tcp: tokio::net::TcpStream,
         wakeups: Wakeups,
         shared: bool,
     ) -> io::Result<RidingTcp> {
-        setsockopt(&tcp.as_fd(), sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
+        Self::stamp(&tcp)?;
         let bare = tcp.into_std()?;
         let base = Instant::now();
         Ok(RidingTcp {
