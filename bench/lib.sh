@@ -9,6 +9,7 @@
 #   srv_cpu                    the target's user+sys CPU seconds so far
 #   timed CMD...               runs CMD on CPU 0 under `timeout $((SECS + 30))`; sets RUN_OUT
 #                              (stdout+stderr) and RUN_CPU (the generator's user+sys CPU seconds)
+#                              and RUN_CSW (its voluntary context switches)
 #   rotate REPEAT FN TOOL...   round r calls `FN r TOOL` for every tool, starting at tool
 #                              (r-1) mod k and running every other round backwards, so no tool
 #                              always runs first or last (this machine's speed drifts in minutes)
@@ -64,9 +65,11 @@ srv_cpu() {
 }
 
 timed() {
-  RUN_OUT=$( { /usr/bin/time -f "CPUSEC %U %S" timeout $((SECS + 30)) taskset -c 0 "$@"; } 2>&1 )
+  RUN_OUT=$( { /usr/bin/time -f "CPUSEC %U %S %w" timeout $((SECS + 30)) taskset -c 0 "$@"; } 2>&1 )
   # oha's JSON ends without a newline, so CPUSEC may share its last line.
   RUN_CPU=$(echo "$RUN_OUT" | awk '{for (i = 1; i < NF - 1; i++) if ($i ~ /CPUSEC$/) print $(i + 1) + $(i + 2)}' | tail -1)
+  # Voluntary context switches of the generator (each one a sleep and a wake-up).
+  RUN_CSW=$(echo "$RUN_OUT" | awk '{for (i = 1; i < NF - 2; i++) if ($i ~ /CPUSEC$/) print $(i + 3)}' | tail -1)
 }
 
 rotate() {

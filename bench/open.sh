@@ -91,7 +91,7 @@ print(sum(j.get("statusCodeDistribution", {}).values()), j["summary"]["requestsP
     echo "# FAILED $round $name: $(echo "$RUN_OUT" | tail -3 | tr '\n' ' ' | cut -c1-400)"
     return
   fi
-  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') $(awk -v c="$RUN_CPU" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * c / s}')${extra:+ $extra}"
+  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') $(awk -v c="$RUN_CPU" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * c / s}')${extra:+ $extra}${RUN_CSW:+ csw=$RUN_CSW}"
   extra=
 }
 
@@ -146,7 +146,16 @@ for line in open(sys.argv[1]):
         continue
     f = line.split()
     kv = dict(x.split('=', 1) for x in f[7:] if '=' in x)
+    kv['requests'] = f[3]
     rows.setdefault(f[1], []).append(kv)
+csw = {t: [int(x['csw']) / int(x['requests']) for x in v if 'csw' in x and int(x['requests']) > 0] for t, v in rows.items()}
+if any(csw.values()):
+    print("\n| tool | voluntary context switches per request (median) |")
+    print("|---|---|")
+    for t, v in csw.items():
+        if v:
+            print(f"| {t} | {st.median(v):.3f} |")
+rows = {t: v for t, v in rows.items() if all('achieved%' in x for x in v)}
 if rows:
     print("\n| tool | runs | achieved % of RATE (median, min) | dropped (max) | cut off (max) | recorded+dropped+cut off = scheduled | p50 µs | p99.9 µs (from intended send) | service-time p99.9 µs |")
     print("|---|---|---|---|---|---|---|---|---|")
