@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use smi_perf_engine::RunContext;
+use smi_types::perf::LoadModel;
 use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -456,6 +457,52 @@ async fn goaway_mid_run_moves_to_a_new_connection() {
         r.record.errors
     );
     assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
+}
+
+/// The Open model reads answers at the timer's wake-ups (a riding connection, parked while no
+/// stream is open): a GOAWAY that comes with an answer, and a connection closed instead of an
+/// answer, are read and handled as on arrival — every request counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_riding_connections_handle_goaway_and_close() {
+    let (url, seen) = server(script(|id, nth| {
+        let mut b = ok_answer(id);
+        if nth % 10 == 9 {
+            let mut p = id.to_be_bytes().to_vec();
+            p.extend_from_slice(&0u32.to_be_bytes());
+            b.extend(frame(GOAWAY, 0, 0, &p));
+        }
+        Some(b)
+    }))
+    .await;
+    let open = |url: &str, streams| {
+        spec(url, 1, streams, 50)
+            .load_model(LoadModel::Open)
+            .rps(500)
+    };
+    let r = run(&open(&url, 1)).await;
+    assert_eq!(r.record.requests_total, 50);
+    assert_eq!(
+        r.record.status_codes.get("200"),
+        Some(&50),
+        "{:?}",
+        r.record.errors
+    );
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
+    let (url, _) = server(script(|id, nth| {
+        if nth % 5 == 4 {
+            None
+        } else {
+            Some(ok_answer(id))
+        }
+    }))
+    .await;
+    let r = run(&open(&url, 2)).await;
+    assert_eq!(r.record.requests_total, 50);
+    let answered = r.record.status_codes.get("200").copied().unwrap_or(0);
+    // Every fifth request closes its connection; with two streams per connection a request
+    // sharing it fails with it, as on arrival.
+    assert_eq!(answered + errors(&r, "reset"), 50, "{:?}", r.record.errors);
+    assert!(answered >= 30, "{answered} answered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
