@@ -133,6 +133,9 @@ struct Script {
     /// The bytes answering the `nth` complete request (0-based, across connections) on
     /// `stream`; `None` closes the connection.
     answer: Arc<dyn Fn(u32, usize) -> Option<Vec<u8>> + Send + Sync>,
+    /// Close the connection, without GOAWAY, right after answering the `nth` request when this
+    /// says so (an idle connection closed under the client).
+    close_after: Arc<dyn Fn(usize) -> bool + Send + Sync>,
 }
 
 /// What the server saw.
@@ -215,6 +218,9 @@ async fn serve(l: TcpListener, script: Script, seen: Arc<Seen>) {
                     }
                     None => return,
                 }
+                if (script.close_after)(nth) {
+                    return;
+                }
             }
         });
     }
@@ -234,6 +240,7 @@ fn script(answer: impl Fn(u32, usize) -> Option<Vec<u8>> + Send + Sync + 'static
         give_back: false,
         ping: false,
         answer: Arc::new(answer),
+        close_after: Arc::new(|_| false),
     }
 }
 
@@ -457,6 +464,30 @@ async fn goaway_mid_run_moves_to_a_new_connection() {
         r.record.errors
     );
     assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
+}
+
+/// A server that closes idle connections without GOAWAY (after every fifth answer): the next
+/// request opens a new connection instead of failing — on arrival the client sees the close as
+/// it happens; a riding connection (Open model), parked while idle, peeks before a request —
+/// every request answered in both read modes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_closed_without_goaway_costs_no_request() {
+    for at_wakeups in [true, false] {
+        let mut sc = script(|id, _| Some(ok_answer(id)));
+        sc.close_after = Arc::new(|nth| nth % 5 == 4);
+        let (url, seen) = server(sc).await;
+        let spec = spec(&url, 1, 1, 15).load_model(LoadModel::Open).rps(20);
+        let ctx = RunContext::default().with_read_at_wakeups(at_wakeups);
+        let r = run_checked(&spec, ctx, Duration::from_secs(30)).await;
+        assert_eq!(r.record.requests_total, 15);
+        assert_eq!(
+            r.record.status_codes.get("200"),
+            Some(&15),
+            "at wake-ups {at_wakeups}: {:?}",
+            r.record.errors
+        );
+        assert!(seen.connections.load(Ordering::SeqCst) >= 3);
+    }
 }
 
 /// The Open model reads answers at the timer's wake-ups (a riding connection, parked while no

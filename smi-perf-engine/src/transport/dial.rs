@@ -205,6 +205,16 @@ impl Io {
         let _ = wakeups;
     }
 
+    /// Whether a riding connection, parked while idle, was closed by the peer meanwhile (see
+    /// `riding`); `false` for the others (they see a close as it happens).
+    pub(crate) fn closed_while_parked(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Io::Riding(r) => r.closed_while_parked(),
+            _ => false,
+        }
+    }
+
     /// Nothing is outstanding: a riding connection stops reading until the next request.
     pub(crate) fn park(&mut self) {
         #[cfg(target_os = "linux")]

@@ -357,6 +357,12 @@ impl Conn {
             st.slots[k].blocked = false;
             return Poll::Ready(Err(StartError::Gone(kind)));
         }
+        if st.io.as_ref().is_some_and(Io::closed_while_parked) {
+            // The server closed it while it was idle: open another, no request lost.
+            st.die(ErrorKind::Reset, None);
+            st.slots[k].blocked = false;
+            return Poll::Ready(Err(StartError::Gone(ErrorKind::Reset)));
+        }
         if st.going_away || st.next_id > MAX_STREAM_ID {
             st.going_away = true;
             st.slots[k].blocked = false;

@@ -13,7 +13,8 @@
 //! The protocol says when an answer is expected ([`RidingTcp::expect`], as a request goes out)
 //! and, for a shared connection, when none is ([`RidingTcp::park`]: HTTP/2 with no open stream;
 //! a read then waits, without a syscall, for the next request, and a frame the server sends
-//! meanwhile — PING, GOAWAY — is read with the next answer). Bounded: after [`MAX_RIDES`]
+//! meanwhile — PING, GOAWAY — is read with the next answer; a close meanwhile is found by one
+//! non-blocking peek before the next request, which then opens a new connection). Bounded: after [`MAX_RIDES`]
 //! wake-ups without an answer (a slow target), or when a write would block, the connection is
 //! registered with the reactor and waits on readiness as any other, until the next
 //! [`expect`](RidingTcp::expect) takes it off again. An answer the kernel did not stamp is timed
@@ -236,6 +237,31 @@ impl RidingTcp {
     /// [`expect`](Self::expect) without touching the socket.
     pub(crate) fn park(&mut self) {
         self.parked = true;
+    }
+
+    /// Whether the peer closed the connection while it was parked (idle and unread): one
+    /// non-blocking peek before a request goes out on a parked connection, so that a server
+    /// closing idle connections costs no request (a connection read on arrival sees the close as
+    /// it happens; a 10 ms threshold before peeking still lost requests sent right after a
+    /// reconnect). Bytes waiting (a GOAWAY, a PING) are not a close: they are read with the
+    /// answer.
+    pub(crate) fn closed_while_parked(&self) -> bool {
+        if !self.parked {
+            return false;
+        }
+        let Sock::Bare(s) = &self.sock else {
+            return false;
+        };
+        let mut one = [0u8; 1];
+        match nix::sys::socket::recv(
+            s.as_raw_fd(),
+            &mut one,
+            MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e != nix::errno::Errno::EAGAIN && e != nix::errno::Errno::EINTR,
+        }
     }
 
     /// Moves the connection onto the reactor (to wait on readiness).
