@@ -14,9 +14,10 @@
 //! and, for a shared connection, when none is ([`RidingTcp::park`]: HTTP/2 with no open stream;
 //! a read then waits, without a syscall, for the next request, and a frame the server sends
 //! meanwhile — PING, GOAWAY — is read with the next answer; a close meanwhile is found by one
-//! non-blocking peek before the next request, which then opens a new connection). Bounded: after [`MAX_RIDES`]
-//! wake-ups without an answer (a slow target), or when a write would block, the connection is
-//! registered with the reactor and waits on readiness as any other, until the next
+//! non-blocking peek before the next request, which then opens a new connection). Bounded: a
+//! lane behind its schedule, an answer later than the lane's next send, a shared reader that
+//! rode [`MAX_RIDES`] wake-ups without an answer, or a write that would block: the connection
+//! is registered with the reactor and waits on readiness as any other, until the next
 //! [`expect`](RidingTcp::expect) takes it off again. An answer the kernel did not stamp is timed
 //! to the moment it was read.
 
@@ -249,15 +250,13 @@ impl RidingTcp {
         if !self.parked {
             return false;
         }
-        let Sock::Bare(s) = &self.sock else {
-            return false;
+        let fd = match &self.sock {
+            Sock::Bare(s) => s.as_raw_fd(),
+            Sock::Reg(s) => s.as_raw_fd(),
+            Sock::Gone => return true,
         };
         let mut one = [0u8; 1];
-        match nix::sys::socket::recv(
-            s.as_raw_fd(),
-            &mut one,
-            MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT,
-        ) {
+        match nix::sys::socket::recv(fd, &mut one, MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT) {
             Ok(0) => true,
             Ok(_) => false,
             Err(e) => e != nix::errno::Errno::EAGAIN && e != nix::errno::Errno::EINTR,
