@@ -441,29 +441,40 @@ async fn rst_stream_fails_that_request_only() {
     assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
 }
 
+/// 50 requests on one stream lane, in the Closed model and in the Open model (whose connections
+/// read answers at the timer's wake-ups and park while idle).
+fn in_both_models(url: &str) -> [PerformanceTestSpec; 2] {
+    [
+        spec(url, 1, 1, 50),
+        spec(url, 1, 1, 50).load_model(LoadModel::Open).rps(500),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goaway_mid_run_moves_to_a_new_connection() {
     // After 10 answers on a connection, GOAWAY (last stream = the one just answered): the lane
     // opens a new connection and carries on; nothing is lost or counted twice.
-    let (url, seen) = server(script(|id, nth| {
-        let mut b = ok_answer(id);
-        if nth % 10 == 9 {
-            let mut p = id.to_be_bytes().to_vec();
-            p.extend_from_slice(&0u32.to_be_bytes());
-            b.extend(frame(GOAWAY, 0, 0, &p));
-        }
-        Some(b)
-    }))
-    .await;
-    let r = run(&spec(&url, 1, 1, 50)).await;
-    assert_eq!(r.record.requests_total, 50);
-    assert_eq!(
-        r.record.status_codes.get("200"),
-        Some(&50),
-        "{:?}",
-        r.record.errors
-    );
-    assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
+    for model in 0..2 {
+        let (url, seen) = server(script(|id, nth| {
+            let mut b = ok_answer(id);
+            if nth % 10 == 9 {
+                let mut p = id.to_be_bytes().to_vec();
+                p.extend_from_slice(&0u32.to_be_bytes());
+                b.extend(frame(GOAWAY, 0, 0, &p));
+            }
+            Some(b)
+        }))
+        .await;
+        let r = run(&in_both_models(&url)[model]).await;
+        assert_eq!(r.record.requests_total, 50);
+        assert_eq!(
+            r.record.status_codes.get("200"),
+            Some(&50),
+            "{:?}",
+            r.record.errors
+        );
+        assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
+    }
 }
 
 /// A server that closes idle connections without GOAWAY (after every fifth answer): the next
@@ -490,66 +501,22 @@ async fn an_idle_connection_closed_without_goaway_costs_no_request() {
     }
 }
 
-/// The Open model reads answers at the timer's wake-ups (a riding connection, parked while no
-/// stream is open): a GOAWAY that comes with an answer, and a connection closed instead of an
-/// answer, are read and handled as on arrival — every request counted once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_model_riding_connections_handle_goaway_and_close() {
-    let (url, seen) = server(script(|id, nth| {
-        let mut b = ok_answer(id);
-        if nth % 10 == 9 {
-            let mut p = id.to_be_bytes().to_vec();
-            p.extend_from_slice(&0u32.to_be_bytes());
-            b.extend(frame(GOAWAY, 0, 0, &p));
-        }
-        Some(b)
-    }))
-    .await;
-    let open = |url: &str, streams| {
-        spec(url, 1, streams, 50)
-            .load_model(LoadModel::Open)
-            .rps(500)
-    };
-    let r = run(&open(&url, 1)).await;
-    assert_eq!(r.record.requests_total, 50);
-    assert_eq!(
-        r.record.status_codes.get("200"),
-        Some(&50),
-        "{:?}",
-        r.record.errors
-    );
-    assert_eq!(seen.connections.load(Ordering::SeqCst), 5);
-    let (url, _) = server(script(|id, nth| {
-        if nth % 5 == 4 {
-            None
-        } else {
-            Some(ok_answer(id))
-        }
-    }))
-    .await;
-    let r = run(&open(&url, 2)).await;
-    assert_eq!(r.record.requests_total, 50);
-    let answered = r.record.status_codes.get("200").copied().unwrap_or(0);
-    // Every fifth request closes its connection; with two streams per connection a request
-    // sharing it fails with it, as on arrival.
-    assert_eq!(answered + errors(&r, "reset"), 50, "{:?}", r.record.errors);
-    assert!(answered >= 30, "{answered} answered");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_closed_mid_run_fails_its_streams_once() {
     // The server closes the connection instead of answering every fifth request; the streams
     // open on it fail as resets, the lanes reconnect.
-    let (url, _) = server(script(|id, nth| {
-        if nth % 5 == 4 {
-            None
-        } else {
-            Some(ok_answer(id))
-        }
-    }))
-    .await;
-    let r = run(&spec(&url, 1, 1, 50)).await;
-    assert_eq!(r.record.requests_total, 50);
-    assert_eq!(errors(&r, "reset"), 10, "{:?}", r.record.errors);
-    assert_eq!(r.record.status_codes.get("200"), Some(&40));
+    for model in 0..2 {
+        let (url, _) = server(script(|id, nth| {
+            if nth % 5 == 4 {
+                None
+            } else {
+                Some(ok_answer(id))
+            }
+        }))
+        .await;
+        let r = run(&in_both_models(&url)[model]).await;
+        assert_eq!(r.record.requests_total, 50);
+        assert_eq!(errors(&r, "reset"), 10, "{:?}", r.record.errors);
+        assert_eq!(r.record.status_codes.get("200"), Some(&40));
+    }
 }

@@ -463,44 +463,53 @@ fn ramped_rate_shapes_from_flags() {
     assert!(err.contains("rampTo"), "{err}");
 }
 
-/// `--timer-resolution`: an Open-model run with coalesced sends counts every scheduled send once
-/// (200 rps for 500 ms: 100 sends), and a resolution over 1 ms is refused (exit 2), not capped.
-#[test]
-fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
-    let args = |res: &'static str| {
-        [
-            "run",
-            "http://127.0.0.1:8080/",
-            "--serve",
-            "--model",
-            "open",
-            "--rate",
-            "200",
-            "-d",
-            "500ms",
-            "--timeout",
-            "500ms",
-            "-c",
-            "2",
-            "-q",
-            "-o",
-            "json",
-            "--timer-resolution",
-            res,
-        ]
-    };
-    let o = smi_perf(&args("750us"));
+/// `smi-perf run --serve` of the Open model, 200 rps for 500 ms over 2 connections (100 sends),
+/// JSON out, with `extra` flags.
+fn open_run(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "http://127.0.0.1:8080/",
+        "--serve",
+        "--model",
+        "open",
+        "--rate",
+        "200",
+        "-d",
+        "500ms",
+        "--timeout",
+        "500ms",
+        "-c",
+        "2",
+        "-q",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    smi_perf(&args)
+}
+
+/// The result of an [`open_run`] that ended (exit 0 or 1, thresholds aside), with every one of
+/// its 100 scheduled sends counted once.
+fn counted_once(o: &Output, what: &str) -> PerformanceTestResult {
     let out = text(&o.stdout);
     let err = text(&o.stderr);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{err}");
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{what}: {err}");
     let r: PerformanceTestResult = serde_json::from_str(&out).expect(&out);
     let x = &r.record;
     assert_eq!(
         x.requests_total + x.dropped_or_late + x.requests_cut_off,
         100,
-        "{out}"
+        "{what}: {out}"
     );
-    let o = smi_perf(&args("2ms"));
+    r
+}
+
+/// `--timer-resolution`: an Open-model run with coalesced sends counts every scheduled send once
+/// (200 rps for 500 ms: 100 sends), and a resolution over 1 ms is refused (exit 2), not capped.
+#[test]
+fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
+    counted_once(&open_run(&["--timer-resolution", "750us"]), "750us");
+    let o = open_run(&["--timer-resolution", "2ms"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--timer-resolution 2ms: at most 1ms"), "{err}");
@@ -512,37 +521,11 @@ fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
 /// send.
 #[test]
 fn read_on_arrival_and_the_default_count_every_send_once() {
-    for extra in [None, Some("--read-on-arrival")] {
-        let mut args = vec![
-            "run",
-            "http://127.0.0.1:8080/",
-            "--serve",
-            "--model",
-            "open",
-            "--rate",
-            "200",
-            "-d",
-            "500ms",
-            "--timeout",
-            "500ms",
-            "-c",
-            "2",
-            "-q",
-            "-o",
-            "json",
-        ];
-        args.extend(extra);
-        let o = smi_perf(&args);
-        let out = text(&o.stdout);
-        let err = text(&o.stderr);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{extra:?}: {err}");
-        let r: PerformanceTestResult = serde_json::from_str(&out).expect(&out);
-        let x = &r.record;
+    for extra in [&[][..], &["--read-on-arrival"][..]] {
+        let r = counted_once(&open_run(extra), &format!("{extra:?}"));
         assert_eq!(
-            x.requests_total + x.dropped_or_late + x.requests_cut_off,
-            100,
-            "{extra:?}: {out}"
+            r.record.latency_basis,
+            smi_types::perf::LatencyBasis::Intended
         );
-        assert_eq!(x.latency_basis, smi_types::perf::LatencyBasis::Intended);
     }
 }
