@@ -158,15 +158,14 @@ impl RidingTcp {
         setsockopt(&tcp.as_fd(), sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
     }
 
-    /// Takes over a connected stream: asks the kernel to timestamp what it receives and takes
-    /// it off the reactor. Fails when either cannot be done (the stream is then lost: the caller
-    /// counts it as a failed connection; [`stamp`](Self::stamp) first avoids that).
+    /// Takes over a connected stream that [`stamp`](Self::stamp) accepted, off the reactor.
+    /// Fails when that cannot be done (the stream is then lost: the caller counts it as a failed
+    /// connection).
     pub(crate) fn new(
         tcp: tokio::net::TcpStream,
         wakeups: Wakeups,
         shared: bool,
     ) -> io::Result<RidingTcp> {
-        Self::stamp(&tcp)?;
         let bare = tcp.into_std()?;
         let base = Instant::now();
         Ok(RidingTcp {
@@ -398,6 +397,7 @@ mod tests {
         if let Some(d) = next_send {
             w.set_read_by(base + d);
         }
+        RidingTcp::stamp(&client).unwrap();
         (RidingTcp::new(client, w, false).unwrap(), server, timer)
     }
 
