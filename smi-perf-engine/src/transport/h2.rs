@@ -1314,7 +1314,7 @@ impl<X: Exchange> H2Lane<X> {
             if owner {
                 // Let the other lanes woken with this one append their frames: one write for
                 // all of them.
-                tokio::task::yield_now().await;
+                yield_to_queued().await;
                 conn.flush();
             }
             let (o, refused, arrived) = poll_fn(|cx| conn.poll_done(self.slot, cx)).await;
@@ -1328,6 +1328,24 @@ impl<X: Exchange> H2Lane<X> {
             return o;
         }
     }
+}
+
+/// Yields once to the tasks already queued on this runtime (the lanes woken with this one),
+/// then resumes. Not `tokio::task::yield_now`: that one waits for the reactor to be polled
+/// first, an `epoll_wait` per request in the Open model, where a wake-up releases one lane and
+/// nothing else is queued.
+async fn yield_to_queued() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            Poll::Ready(())
+        } else {
+            // Woken while it runs: the scheduler queues the task behind those already queued.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
 }
 
 impl<X: Exchange> Lane for H2Lane<X> {
@@ -1470,4 +1488,36 @@ impl Exchange for Http2Exchange {
 /// A prepared request from its parts (for [`GrpcExchange`](super::grpc::GrpcExchange)).
 pub(crate) fn prepared(block: Vec<u8>, body: Bytes, sent: u64) -> Prepared {
     Prepared { block, body, sent }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::yield_to_queued;
+    use std::sync::{Arc, Mutex};
+
+    /// The lane about to write yields to the lanes queued behind it (so that their frames join
+    /// its write) and then runs on.
+    #[test]
+    fn a_yield_lets_the_queued_lanes_run_first() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        rt.block_on(async {
+            let lane = |name: &'static str, yields: bool| {
+                let order = order.clone();
+                tokio::spawn(async move {
+                    if yields {
+                        yield_to_queued().await;
+                    }
+                    order.lock().unwrap().push(name);
+                })
+            };
+            let lanes = [lane("owner", true), lane("b", false), lane("c", false)];
+            for l in lanes {
+                l.await.unwrap();
+            }
+        });
+        assert_eq!(*order.lock().unwrap(), ["b", "c", "owner"]);
+    }
 }

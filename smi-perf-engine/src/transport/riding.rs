@@ -8,7 +8,8 @@
 //! timer's wake-ups"). While it waits for an answer the connection is therefore not registered
 //! with the reactor, so an answer arriving wakes nobody: the reader tries a non-blocking read at
 //! the timer's next wake-up that starts a send. The answer waited in the socket meanwhile; the
-//! kernel stamped it when it arrived, so its latency is exact.
+//! kernel stamped it when it arrived, so its latency is exact. Neither right after a request nor
+//! right after a read that emptied the socket is a read tried: it waits for a wake-up.
 //!
 //! The protocol says when an answer is expected ([`RidingTcp::expect`], as a request goes out)
 //! and, for a shared connection, when none is ([`RidingTcp::park`]: HTTP/2 with no open stream;
@@ -63,6 +64,10 @@ pub(crate) struct RidingTcp {
     /// A request went out and no read was tried since: the answer cannot be there yet (the
     /// target has not run), so the first read waits for a wake-up without trying.
     fresh: bool,
+    /// The last read emptied the socket (it returned less than asked) and no wake-up was
+    /// ridden since: a read now would find nothing, so it waits for a wake-up without trying
+    /// (an HTTP/2 connection reads once more after each answer while another stream is open).
+    drained: bool,
     /// Read into this (initialised once), then copied out: a caller's uninitialised buffer
     /// would otherwise be zeroed on every read.
     scratch: Box<[u8]>,
@@ -176,6 +181,7 @@ impl RidingTcp {
             shared,
             reader: None,
             fresh: false,
+            drained: false,
             scratch: vec![0; CHUNK].into_boxed_slice(),
             arrived: None,
             before: Clocks::read(base),
@@ -201,6 +207,7 @@ impl RidingTcp {
         self.parked = false;
         self.arrived = None;
         self.fresh = true;
+        self.drained = false;
         if matches!(self.sock, Sock::Reg(_))
             && let Sock::Reg(s) = std::mem::replace(&mut self.sock, Sock::Gone)
             && let Ok(bare) = s.into_std()
@@ -229,6 +236,7 @@ impl RidingTcp {
         if rode {
             self.rides += 1;
             self.reader = Some(waker.clone());
+            self.drained = false;
         }
         rode
     }
@@ -282,7 +290,11 @@ impl AsyncRead for RidingTcp {
             me.reader = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        if std::mem::take(&mut me.fresh) && matches!(me.sock, Sock::Bare(_)) && me.ride(cx.waker())
+        // Right after a request or a read that emptied the socket, nothing can be read yet:
+        // wait for a wake-up without the syscall (`before` stays at that read).
+        if (std::mem::take(&mut me.fresh) || std::mem::take(&mut me.drained))
+            && matches!(me.sock, Sock::Bare(_))
+            && me.ride(cx.waker())
         {
             return Poll::Pending;
         }
@@ -329,6 +341,7 @@ impl AsyncRead for RidingTcp {
                     if n < want {
                         // The read emptied the socket.
                         me.before = now;
+                        me.drained = matches!(me.sock, Sock::Bare(_));
                     }
                     out.put_slice(&me.scratch[..n]);
                     Poll::Ready(Ok(()))
@@ -383,6 +396,7 @@ mod tests {
     /// run timer the client rides.
     async fn pair(
         next_send: Option<Duration>,
+        shared: bool,
     ) -> (RidingTcp, std::net::TcpStream, crate::pacer::Timer) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
@@ -398,7 +412,7 @@ mod tests {
             w.set_read_by(base + d);
         }
         RidingTcp::stamp(&client).unwrap();
-        (RidingTcp::new(client, w, false).unwrap(), server, timer)
+        (RidingTcp::new(client, w, shared).unwrap(), server, timer)
     }
 
     /// The answer arrives at once but is read at the lane's next send, 30 ms later (the read
@@ -409,7 +423,7 @@ mod tests {
     /// moment after it was asked).
     #[tokio::test]
     async fn answers_are_timed_by_their_kernel_stamp_not_by_the_read() {
-        let (mut r, mut server, _timer) = pair(None).await;
+        let (mut r, mut server, _timer) = pair(None, false).await;
         let mut stamped = 0;
         for round in 0..10 {
             r.expect(None);
@@ -448,7 +462,7 @@ mod tests {
     /// more).
     #[tokio::test]
     async fn a_late_answer_is_read_on_readiness() {
-        let (mut r, mut server, _timer) = pair(None).await;
+        let (mut r, mut server, _timer) = pair(None, false).await;
         for round in 0..4 {
             if round % 2 == 1 {
                 r.wakeups
@@ -537,7 +551,7 @@ mod tests {
     /// at the request, 5 ms late). Some answer of a few must carry a stamp.
     #[tokio::test]
     async fn an_answer_read_after_a_later_request_keeps_its_arrival() {
-        let (mut r, mut server, _timer) = pair(None).await;
+        let (mut r, mut server, _timer) = pair(None, false).await;
         let mut stamped = 0;
         for round in 0..10 {
             let before = Instant::now();
@@ -559,5 +573,32 @@ mod tests {
             stamped > 0,
             "every answer was timed to the later request or the read"
         );
+    }
+
+    /// A shared connection (HTTP/2) with another stream open after an answer: the read after
+    /// the one that emptied the socket waits for a wake-up instead of asking the socket (that
+    /// syscall found nothing, once per request), even when bytes arrived in between; the next
+    /// read after it takes them, timed to their arrival.
+    #[tokio::test]
+    async fn no_read_right_after_one_that_emptied_the_socket() {
+        let (mut r, mut server, _timer) = pair(Some(Duration::from_secs(5)), true).await;
+        r.expect(None);
+        server.write_all(b"one").unwrap();
+        let mut buf = [0u8; 16];
+        let n = r.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"one");
+        let before = Instant::now();
+        server.write_all(b"two").unwrap();
+        let mut rb = ReadBuf::new(&mut buf);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            Pin::new(&mut r).poll_read(&mut cx, &mut rb).is_pending(),
+            "read again right after a read that emptied the socket"
+        );
+        assert!(rb.filled().is_empty());
+        let n = r.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"two");
+        let at = r.arrived().expect("bytes were read");
+        assert!(at + Duration::from_millis(1) >= before);
     }
 }
