@@ -32,12 +32,10 @@ PORT=${PORT:-18390}
 GRPC_PORT=${GRPC_PORT:-18391}
 UDP_PORT=${UDP_PORT:-18392}
 TOOLS=${TOOLS:-"smi-perf-grpc tonic ghz fortio-grpc smi-perf-udp fortio-udp"}
-PEERS_BIN=${PEERS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/smi-rs/peers/bin}
 GHZ_VERSION=${GHZ_VERSION:-v0.120.0}
 FORTIO_VERSION=${FORTIO_VERSION:-v1.66.0}
 TONIC_TARGET=${TONIC_TARGET:-$ROOT/target/bench-tonic}
 TONIC=$TONIC_TARGET/release/grpc-tonic-client
-mkdir -p "$PEERS_BIN"
 LIFE=$((REPEAT * SECS * 12 + 120))
 
 bench_build
@@ -47,12 +45,8 @@ if [ "${BUILD:-1}" = 1 ]; then
       { echo "tonic client build failed" >&2; exit 2; } ;;
   esac
 fi
-if [ "${INSTALL:-1}" = 1 ]; then
-  [ -x "$PEERS_BIN/ghz" ] || GOBIN=$PEERS_BIN timeout 1800 go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION" ||
-    { echo "go install ghz failed" >&2; exit 2; }
-  [ -x "$PEERS_BIN/fortio" ] || GOBIN=$PEERS_BIN timeout 1800 go install "fortio.org/fortio@$FORTIO_VERSION" ||
-    { echo "go install fortio failed" >&2; exit 2; }
-fi
+go_peer ghz "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
+go_peer fortio "fortio.org/fortio@$FORTIO_VERSION"
 GHZ=$PEERS_BIN/ghz
 FORTIO=$PEERS_BIN/fortio
 

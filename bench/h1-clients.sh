@@ -37,7 +37,6 @@ bench_build
 # wrk from Debian (`apt-get install wrk`), oha with `cargo install oha --locked` (pinned
 # OHA_VERSION) into $PEERS_BIN's parent (a cache this script owns, not ~/.cargo/bin), and, when
 # PEERS_SH names the peers harness, builds its hyper target-server into $PEERS_WORK.
-PEERS_BIN=${PEERS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/smi-rs/peers/bin}
 OHA_VERSION=${OHA_VERSION:-1.16.0}
 PATH=$PEERS_BIN:$PATH
 if [ "${INSTALL:-1}" = 1 ]; then

@@ -7,6 +7,8 @@
 #                              waits for PORT, sets SERVE_PID (the timeout) and TARGET_PID (the
 #                              target itself, whose CPU srv_cpu reads); stopped on exit
 #   srv_cpu                    the target's user+sys CPU seconds so far
+#   go_peer NAME MODULE@VER    `go install` of a peer tool into $PEERS_BIN when NAME is not there
+#                              yet (INSTALL=0 skips it); exits 2 when the install fails
 #   timed CMD...               runs CMD on CPU 0 under `timeout $((SECS + 30))`; sets RUN_OUT
 #                              (stdout+stderr) and RUN_CPU (the generator's user+sys CPU seconds)
 #                              and RUN_CSW (its voluntary context switches)
@@ -62,6 +64,15 @@ srv_cpu() {
   else
     echo 0
   fi
+}
+
+PEERS_BIN=${PEERS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/smi-rs/peers/bin}
+
+go_peer() {
+  [ "${INSTALL:-1}" = 1 ] || return 0
+  mkdir -p "$PEERS_BIN"
+  [ -x "$PEERS_BIN/$1" ] || GOBIN=$PEERS_BIN timeout 1800 go install "$2" ||
+    { echo "go install $2 failed" >&2; exit 2; }
 }
 
 timed() {

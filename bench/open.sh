@@ -15,6 +15,11 @@
 #                  smi-perf-h2c-arrival, smi-perf-h2c-arrival@R as for HTTP/1.1)
 #   h2load-h2c     h2load -t1 -m STREAMS --rps RATE/CONNS
 #   oha-h1         oha -q RATE --latency-correction (when oha is on the PATH)
+#   vegeta-h1, vegeta-h2c   vegeta attack -rate RATE/s -max-connections CONNS (-h2c for HTTP/2
+#                  without TLS: one connection, streams as needed): a constant arrival rate on
+#                  Go timers, every request sent at its own time like smi-perf's default
+#   fortio-h1      fortio load -qps RATE -c CONNS -uniform -nocatchup: each connection paced at
+#                  RATE/CONNS on Go timers, a send waiting for the previous answer (not an open model)
 #   before-h1, before-h2c   smi-perf-h1 and smi-perf-h2c run with BIN_BEFORE (another build of
 #                  smi-perf, e.g. the commit before a change): a before/after pair side by side
 #   smi-perf-h2c-closed, h2load-h2c-closed, before-h2c-closed   the same h2c clients in a
@@ -28,9 +33,13 @@
 # medians per tool after the table. At a fixed rate a
 # higher "requests per client CPU-second" is a lower CPU share; the summary gives smi-perf's ratio
 # to each peer within each round (runs seconds apart), medians over the rounds.
-# h2load is Debian's nghttp2-client (`apt-get install -y nghttp2-client`; INSTALL=1 does it).
+# h2load is Debian's nghttp2-client (`apt-get install -y nghttp2-client`; INSTALL=1 does it);
+# vegeta and fortio are `go install`ed (pinned: VEGETA_VERSION, FORTIO_VERSION) into PEERS_BIN
+# (default ~/.cache/smi-rs/peers/bin) when in TOOLS and missing. k6 is not used: its Go module is
+# AGPL-3.0, which this project's peer-tool rules leave out; vegeta is the arrival-rate Go peer.
 # PROFILE=1 also records `perf` profiles of both smi-perf runs into bench/results/.
-# LATENESS=1 also runs every HTTP/1.1 tool of TOOLS once more while `tcpdump` records the
+# LATENESS=1 also runs every per-connection-paced HTTP/1.1 tool of TOOLS (not vegeta, whose
+# schedule is one for all connections) once more while `tcpdump` records the
 # requests on loopback, and reports how late each tool's sends are against a fixed per-connection
 # period (CONNS/RATE), measured the same way for every tool (bench/send_lateness.py): the price
 # of coalescing sends, next to h2load's (`apt-get install -y tcpdump`).
@@ -48,15 +57,23 @@ PORT=${PORT:-18490}
 TOOLS=${TOOLS:-"smi-perf-h1 h2load-h1 smi-perf-h2c h2load-h2c"}
 LIFE=$((REPEAT * SECS * 12 + 120))
 PER_CONN=$((RATE / CONNS))
+VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
+FORTIO_VERSION=${FORTIO_VERSION:-v1.66.0}
+VEGETA_OUT=$OUT/.vegeta-$STAMP.bin
 
 bench_build
 if [ "${INSTALL:-1}" = 1 ] && ! command -v h2load >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null 2>&1 ||
     { echo "apt-get install nghttp2-client failed" >&2; exit 2; }
 fi
+case " $TOOLS " in *" vegeta-"*) go_peer vegeta "github.com/tsenart/vegeta/v12@$VEGETA_VERSION" ;; esac
+case " $TOOLS " in *" fortio-"*) go_peer fortio "fortio.org/fortio@$FORTIO_VERSION" ;; esac
+PATH=$PEERS_BIN:$PATH
 case " $TOOLS " in *" h2load"*) command -v h2load >/dev/null || { echo "h2load not installed" >&2; exit 2; } ;; esac
 bench_serve "$PORT" "$BIN" serve --port "$PORT" --lifetime $((LIFE - 5))s
 URL=http://127.0.0.1:$PORT/
+VEGETA_TARGETS=$OUT/.vegeta-targets-$STAMP
+echo "GET $URL" >"$VEGETA_TARGETS"
 
 # one ROUND NAME CMD... -> "ROUND NAME rps answered client_cpu_s server_cpu_s client_cpu_%"
 one() {
@@ -82,6 +99,13 @@ print(j["requestsSucceeded"], j["actualRps"],
     h2load-*)
       n=$(echo "$RUN_OUT" | sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p')
       rps=$(echo "$RUN_OUT" | sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p') ;;
+    vegeta-*) read -r n rps < <(vegeta report -type json "$VEGETA_OUT" 2>/dev/null | python3 -c '
+import sys, json
+j = json.load(sys.stdin)
+print(j.get("status_codes", {}).get("200", 0), j["throughput"])' 2>/dev/null); rm -f "$VEGETA_OUT" ;;
+    fortio-*)
+      n=$(echo "$RUN_OUT" | sed -n 's/^Code 200 : \([0-9]*\) .*/\1/p')
+      rps=$(echo "$RUN_OUT" | sed -n 's/^All done .* \([0-9.]*\) qps$/\1/p') ;;
     oha-*) read -r n rps < <(echo "$RUN_OUT" | python3 -c '
 import sys, json
 t = sys.stdin.read(); j = json.loads(t[t.index("{"):t.rindex("}") + 1])
@@ -114,6 +138,9 @@ run_tool() {
     before-h2c-closed) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     h2load-h2c-closed) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" "$URL" ;;
     oha-h1) one "$round" "$t" oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" -q "$RATE" --latency-correction "$URL" ;;
+    vegeta-h1) one "$round" "$t" vegeta attack -targets "$VEGETA_TARGETS" -rate "$RATE/s" -duration "${SECS}s" -max-connections "$CONNS" -timeout 2s -output "$VEGETA_OUT" ;;
+    vegeta-h2c) one "$round" "$t" vegeta attack -targets "$VEGETA_TARGETS" -h2c -rate "$RATE/s" -duration "${SECS}s" -max-connections "$CONNS" -timeout 2s -output "$VEGETA_OUT" ;;
+    fortio-h1) one "$round" "$t" fortio load -qps "$RATE" -c "$CONNS" -t "${SECS}s" -uniform -nocatchup -timeout 2s "$URL" ;;
     *) echo "# unknown tool $t" ;;
   esac
 }
@@ -130,11 +157,11 @@ PAIRS=""
 for t in "${TL[@]}"; do
   case $t in
     smi-perf-h1-arrival*) PAIRS="$PAIRS $t/h2load-h1 $t/before-h1" ;;
-    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/before-h1 $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
+    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/vegeta-h1 $t/fortio-h1 $t/before-h1 $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
     before-h1) PAIRS="$PAIRS before-h1/h2load-h1" ;;
     smi-perf-h2c-arrival*) PAIRS="$PAIRS $t/h2load-h2c" ;;
-    smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;
-    smi-perf-h2c) PAIRS="$PAIRS smi-perf-h2c/smi-perf-h2c-arrival" ;;
+    smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/vegeta-h2c $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;
+    smi-perf-h2c) PAIRS="$PAIRS smi-perf-h2c/smi-perf-h2c-arrival smi-perf-h2c/vegeta-h2c" ;;
   esac
 done
 summarize "$LOG" "${TL[*]}" "$PAIRS smi-perf-h2c/h2load-h2c smi-perf-h2c/before-h2c before-h2c/h2load-h2c smi-perf-h2c-closed/h2load-h2c-closed smi-perf-h2c-closed/before-h2c-closed before-h2c-closed/h2load-h2c-closed"
@@ -167,13 +194,14 @@ for t, v in rows.items():
     print(f"| {t} | {len(v)} | {st.median(ach):.2f} ({min(ach):.2f}) | {max(num('dropped')):.0f} | {max(num('cutoff')):.0f} | "
           f"{ok}/{len(v)} runs | {med('p50')} | {med('p999')} | {med('svc_p999')} |")
 PY
+rm -f "$VEGETA_TARGETS"
 echo "raw: ${LOG#"$ROOT"/}"
 if [ "${LATENESS:-0}" = 1 ] && command -v tcpdump >/dev/null; then
   PERIOD_US=$(awk -v c="$CONNS" -v r="$RATE" 'BEGIN {print 1e6 * c / r}')
   {
     echo "# send lateness on the wire ($STAMP, RATE=$RATE CONNS=$CONNS SECS=$SECS, period ${PERIOD_US} µs per connection)"
     for t in "${TL[@]}"; do
-      case $t in *-h2c*) continue ;; esac
+      case $t in *-h2c*|vegeta-*) continue ;; esac
       pcap=$OUT/lateness-$STAMP-${t//[^a-z0-9-]/_}.pcap
       timeout $((SECS + 40)) tcpdump -i lo -s 96 -B 16384 -w "$pcap" "tcp dst port $PORT" >/dev/null 2>&1 &
       tcpd=$!
