@@ -520,3 +520,66 @@ async fn a_connection_closed_mid_run_fails_its_streams_once() {
         assert_eq!(r.record.status_codes.get("200"), Some(&40));
     }
 }
+
+/// One frame of a hostile answer: its type (every defined one and an unknown one), any flags,
+/// the stream it names (0, the request's, the next one, or any) and a short payload.
+fn hostile_frame() -> impl proptest::strategy::Strategy<Value = (u8, u8, u8, u32, Vec<u8>)> {
+    use proptest::prelude::*;
+    (
+        0u8..=10,
+        any::<u8>(),
+        0u8..4,
+        any::<u32>(),
+        proptest::collection::vec(any::<u8>(), 0..24),
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 128,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x0048_3257),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Whatever frames a server answers with (any type, flags and stream, well-formed or not,
+    /// then it closes the connection), the run ends, nothing panics, and every request is
+    /// counted exactly once; in both load models (the Open model's connections read at the
+    /// timer's wake-ups).
+    #[test]
+    fn hostile_answers_end_the_run_and_count_every_request_once(
+        frames in proptest::collection::vec(hostile_frame(), 1..6),
+        open in proptest::bool::ANY,
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let r = rt.block_on(async move {
+            let mut s = script(move |id, _| {
+                let mut b = Vec::new();
+                for (kind, flags, which, any, payload) in &frames {
+                    let stream = match which {
+                        0 => 0,
+                        1 => id,
+                        2 => id.wrapping_add(2),
+                        _ => *any,
+                    };
+                    b.extend(frame(*kind, *flags, stream, payload));
+                }
+                Some(b)
+            });
+            s.close_after = Arc::new(|_| true);
+            let (url, _) = server(s).await;
+            let spec = spec(&url, 1, 2, 6);
+            let spec = if open { spec.load_model(LoadModel::Open).rps(500) } else { spec };
+            run(&spec).await
+        });
+        proptest::prop_assert_eq!(r.record.requests_total, 6);
+        // The server closes each connection after its answer: a request ends on what came or
+        // on the close, never by waiting out its timeout (what a panicked connection task,
+        // whose lanes nobody wakes, would leave).
+        proptest::prop_assert_eq!(errors(&r, "timeout"), 0, "{:?}", r.record.errors);
+    }
+}
