@@ -522,15 +522,18 @@ async fn a_connection_closed_mid_run_fails_its_streams_once() {
 }
 
 /// One frame of a hostile answer: its type (every defined one and an unknown one), any flags,
-/// the stream it names (0, the request's, the next one, or any) and a short payload.
-fn hostile_frame() -> impl proptest::strategy::Strategy<Value = (u8, u8, u8, u32, Vec<u8>)> {
+/// the stream it names (0, mostly the request's, the next one, or any), a short payload, and
+/// whether a DATA payload is framed as a gRPC message (a 5-byte prefix giving its length).
+#[allow(clippy::type_complexity)]
+fn hostile_frame() -> impl proptest::strategy::Strategy<Value = (u8, u8, u8, u32, Vec<u8>, bool)> {
     use proptest::prelude::*;
     (
         0u8..=10,
         any::<u8>(),
-        0u8..4,
+        0u8..6,
         any::<u32>(),
         proptest::collection::vec(any::<u8>(), 0..24),
+        any::<bool>(),
     )
 }
 
@@ -545,11 +548,14 @@ proptest::proptest! {
     /// Whatever frames a server answers with (any type, flags and stream, well-formed or not,
     /// then it closes the connection), the run ends, nothing panics, and every request is
     /// counted exactly once; in both load models (the Open model's connections read at the
-    /// timer's wake-ups).
+    /// timer's wake-ups), as HTTP/2 requests and as gRPC calls (whose DATA is scanned for
+    /// messages and whose trailers carry the status).
     #[test]
     fn hostile_answers_end_the_run_and_count_every_request_once(
         frames in proptest::collection::vec(hostile_frame(), 1..6),
         open in proptest::bool::ANY,
+        grpc in proptest::bool::ANY,
+        lead in 0u8..3,
     ) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -558,21 +564,48 @@ proptest::proptest! {
             .unwrap();
         let r = rt.block_on(async move {
             let mut s = script(move |id, _| {
-                let mut b = Vec::new();
-                for (kind, flags, which, any, payload) in &frames {
+                // Mostly a well-formed response head first, so that what follows reaches the
+                // body and trailer handling rather than failing on the first frame.
+                let mut b = match lead {
+                    0 => Vec::new(),
+                    1 => frame(HEADERS, END_HEADERS, id, STATUS_200),
+                    _ => {
+                        let mut block = STATUS_200.to_vec();
+                        block.extend(literal(0x00, "content-type", "application/grpc"));
+                        frame(HEADERS, END_HEADERS, id, &block)
+                    }
+                };
+                for (kind, flags, which, any, payload, framed) in &frames {
                     let stream = match which {
                         0 => 0,
-                        1 => id,
-                        2 => id.wrapping_add(2),
+                        1..=3 => id,
+                        4 => id.wrapping_add(2),
                         _ => *any,
                     };
-                    b.extend(frame(*kind, *flags, stream, payload));
+                    let mut p = Vec::new();
+                    if *framed && *kind == DATA {
+                        p.push(0);
+                        p.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+                    }
+                    p.extend_from_slice(payload);
+                    b.extend(frame(*kind, *flags, stream, &p));
                 }
                 Some(b)
             });
             s.close_after = Arc::new(|_| true);
             let (url, _) = server(s).await;
-            let spec = spec(&url, 1, 2, 6);
+            let spec = if grpc {
+                PerformanceTestSpec::grpc(url.trim_end_matches('/'))
+                    .connections(1)
+                    .streams_per_connection(2)
+                    .requests(6)
+                    .request(RequestSpec {
+                        timeout: Some(smi_types::perf::Duration::new_unchecked("500ms")),
+                        ..Default::default()
+                    })
+            } else {
+                spec(&url, 1, 2, 6)
+            };
             let spec = if open { spec.load_model(LoadModel::Open).rps(500) } else { spec };
             run(&spec).await
         });
