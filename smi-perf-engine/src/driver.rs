@@ -550,11 +550,17 @@ impl Publisher {
 /// [`Recorder::cut_off`], not as succeeded or failed. Requests mode: each lane completes an
 /// exact share. So a duration run returns within timeout + warm-up + duration + 1 s whatever
 /// the target does.
+///
+/// A lane that panics (a bug in its generator) fails the run with [`Error::LanePanicked`]
+/// once the other lanes are done: its requests cannot all be counted, and a result missing
+/// them would look complete.
+///
+/// [`Error::LanePanicked`]: crate::Error::LanePanicked
 pub async fn drive<F: LaneFactory>(
     factory: Arc<F>,
     plan: Arc<RunPlan>,
     ctx: RunContext,
-) -> RunStats {
+) -> crate::Result<RunStats> {
     let mut lanes = Vec::new();
     for c in 0..plan.connections {
         lanes.extend(factory.lanes(&plan, c));
@@ -576,10 +582,17 @@ pub async fn drive<F: LaneFactory>(
             lane
         }));
     }
+    let mut panicked = None;
     for h in handles {
-        if let Ok(l) = h.await {
-            prepared.push(l);
+        match h.await {
+            Ok(l) => prepared.push(l),
+            Err(e) => {
+                panicked.get_or_insert(panic_message(e));
+            }
         }
+    }
+    if let Some(m) = panicked {
+        return Err(crate::Error::LanePanicked(m));
     }
 
     let start = Instant::now();
@@ -663,11 +676,17 @@ pub async fn drive<F: LaneFactory>(
     }
     let mut last = record_from;
     for t in tasks {
-        if let Ok(finished) = t.await {
-            last = last.max(finished);
+        match t.await {
+            Ok(finished) => last = last.max(finished),
+            Err(e) => {
+                panicked.get_or_insert(panic_message(e));
+            }
         }
     }
     drop(timer);
+    if let Some(m) = panicked {
+        return Err(crate::Error::LanePanicked(m));
+    }
     let mut recorder = Recorder::new(plan.histogram, open).with_stages(plan.histogram, n_stages);
     for g in &groups {
         let mut g = Group::lock(g);
@@ -682,12 +701,24 @@ pub async fn drive<F: LaneFactory>(
         None => last,
     };
     let measured = window_end.saturating_duration_since(record_from);
-    RunStats {
+    Ok(RunStats {
         recorder,
         started_at: wall_start + plan.warmup,
         ended_at: SystemTime::now(),
         measured,
         lanes: n,
+    })
+}
+
+/// What a lane task's panic said (its message when it is a string).
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(p) => p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned()),
+        Err(e) => e.to_string(),
     }
 }
 

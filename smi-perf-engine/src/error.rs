@@ -62,6 +62,12 @@ pub enum Error {
     /// TLS configuration problem.
     #[error("tls: {0}")]
     Tls(String),
+    /// A lane of the run panicked (a bug in its generator): its requests cannot all be
+    /// counted, so the run gives no result rather than an incomplete one.
+    #[error(
+        "a load lane panicked: {0} (its requests could not all be counted, so the run gives no result)"
+    )]
+    LanePanicked(String),
     /// I/O while setting up (binding, reading files).
     #[error(transparent)]
     Io(#[from] std::io::Error),

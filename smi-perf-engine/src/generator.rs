@@ -81,7 +81,7 @@ impl Capabilities {
 ///         Capabilities::new([Protocol::Tcp], [LoadModel::Closed])
 ///     }
 ///     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
-///         Box::pin(async move { Ok(drive(Arc::new(Null), plan, ctx).await) })
+///         Box::pin(async move { drive(Arc::new(Null), plan, ctx).await })
 ///     }
 /// }
 ///
@@ -212,33 +212,25 @@ impl LoadGenerator for Builtin {
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
             match plan.protocol {
-                Protocol::Http => Ok(drive(
-                    Arc::new(crate::transport::h1::Http1Factory::new(&plan)?),
-                    plan,
-                    ctx,
-                )
-                .await),
-                Protocol::Http2 => Ok(drive(
-                    Arc::new(crate::transport::h2::Http2Factory::new(&plan)?),
-                    plan,
-                    ctx,
-                )
-                .await),
-                Protocol::Tcp => {
-                    Ok(drive(Arc::new(crate::transport::tcp::TcpFactory), plan, ctx).await)
+                Protocol::Http => {
+                    let f = crate::transport::h1::Http1Factory::new(&plan)?;
+                    drive(Arc::new(f), plan, ctx).await
                 }
-                Protocol::Grpc => Ok(drive(
-                    Arc::new(crate::transport::grpc::GrpcFactory::new(&plan)?),
-                    plan,
-                    ctx,
-                )
-                .await),
-                Protocol::Udp => Ok(drive(
-                    Arc::new(crate::transport::udp::UdpFactory::new(&plan)?),
-                    plan,
-                    ctx,
-                )
-                .await),
+                Protocol::Http2 => {
+                    let f = crate::transport::h2::Http2Factory::new(&plan)?;
+                    drive(Arc::new(f), plan, ctx).await
+                }
+                Protocol::Tcp => {
+                    drive(Arc::new(crate::transport::tcp::TcpFactory), plan, ctx).await
+                }
+                Protocol::Grpc => {
+                    let f = crate::transport::grpc::GrpcFactory::new(&plan)?;
+                    drive(Arc::new(f), plan, ctx).await
+                }
+                Protocol::Udp => {
+                    let f = crate::transport::udp::UdpFactory::new(&plan)?;
+                    drive(Arc::new(f), plan, ctx).await
+                }
             }
         })
     }
@@ -275,7 +267,7 @@ impl LoadGenerator for Hyper {
     fn run(&self, plan: Arc<RunPlan>, ctx: RunContext) -> BoxFuture<'static, Result<RunStats>> {
         Box::pin(async move {
             let factory = crate::transport::hyper_h1::HyperHttp1Factory::new(&plan)?;
-            Ok(drive(Arc::new(factory), plan, ctx).await)
+            drive(Arc::new(factory), plan, ctx).await
         })
     }
 }

@@ -786,3 +786,82 @@ fn merge_and_histogram_ref() {
     let merged = merge(&[ra, rb]).unwrap();
     assert!(merged.record.histogram.is_some() && merged.record.histogram_ref.is_none());
 }
+
+/// A lane that panics at its `at`-th request (0: while it prepares), as a buggy custom
+/// generator's would.
+struct Panicky {
+    at: u32,
+    done: u32,
+}
+
+impl smi_perf_engine::Lane for Panicky {
+    async fn prepare(&mut self) {
+        assert!(self.at != 0, "lane broke while preparing");
+    }
+    async fn request(&mut self) -> Outcome {
+        self.done += 1;
+        assert!(self.done != self.at, "lane broke at request {}", self.at);
+        Outcome::Response {
+            status: 200,
+            sent: 40,
+            received: 80,
+        }
+    }
+    fn reset(&mut self) {}
+}
+
+struct PanickyFactory(u32);
+
+impl smi_perf_engine::LaneFactory for PanickyFactory {
+    type Lane = Panicky;
+    fn lanes(&self, _: &smi_perf_engine::RunPlan, conn: u32) -> Vec<Panicky> {
+        // Only the second connection's lane is broken; the others run to the end.
+        let at = if conn == 1 { self.0 } else { u32::MAX };
+        vec![Panicky { at, done: 0 }]
+    }
+}
+
+/// A lane that panics (in either load model, or while preparing) fails the run with an error
+/// naming the panic, instead of a result missing that lane's requests (which used to come back
+/// with the other lanes' counts only, looking complete).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_lane_fails_the_run_instead_of_losing_its_requests() {
+    use std::sync::Arc;
+    let closed = PerformanceTestSpec::http("http://127.0.0.1:9/")
+        .connections(3)
+        .requests(30);
+    let open = PerformanceTestSpec::http("http://127.0.0.1:9/")
+        .connections(3)
+        .load_model(LoadModel::Open)
+        .rps(300)
+        .duration("1s");
+    for (spec, at, says) in [
+        (&closed, 3, "lane broke at request 3"),
+        (&open, 3, "lane broke at request 3"),
+        (&closed, 0, "lane broke while preparing"),
+    ] {
+        let plan = Arc::new(smi_perf_engine::RunPlan::from_spec(spec).unwrap());
+        let r = smi_perf_engine::drive(
+            Arc::new(PanickyFactory(at)),
+            plan.clone(),
+            RunContext::default(),
+        )
+        .await;
+        match r {
+            Err(smi_perf_engine::Error::LanePanicked(m)) => assert!(m.contains(says), "{m}"),
+            other => panic!(
+                "a panicked lane gave {:?}",
+                other.map(|s| s.recorder.total())
+            ),
+        }
+        // Without the broken lane the same run counts every request.
+        let ok = smi_perf_engine::drive(
+            Arc::new(PanickyFactory(u32::MAX)),
+            plan,
+            RunContext::default(),
+        )
+        .await
+        .unwrap();
+        assert!(ok.recorder.total() > 0);
+    }
+}

@@ -49,7 +49,9 @@ fn run(requests: i64) -> u64 {
         .enable_all()
         .build()
         .unwrap();
-    let stats = rt.block_on(drive(Arc::new(Factory), plan, RunContext::default()));
+    let stats = rt
+        .block_on(drive(Arc::new(Factory), plan, RunContext::default()))
+        .unwrap();
     assert_eq!(stats.recorder.total(), requests as u64);
     assert_eq!(stats.recorder.latency.len(), requests as u64);
     stats.recorder.total()

@@ -71,7 +71,7 @@ impl LoadGenerator for RedisPing {
         plan: Arc<RunPlan>,
         ctx: RunContext,
     ) -> BoxFuture<'static, smi_perf_engine::Result<RunStats>> {
-        Box::pin(async move { Ok(drive(Arc::new(RedisPing), plan, ctx).await) })
+        Box::pin(async move { drive(Arc::new(RedisPing), plan, ctx).await })
     }
 }
 
