@@ -710,16 +710,20 @@ pub async fn drive<F: LaneFactory>(
     })
 }
 
-/// What a lane task's panic said (its message when it is a string).
+/// What a lane task's panic said.
 fn panic_message(e: tokio::task::JoinError) -> String {
     match e.try_into_panic() {
-        Ok(p) => p
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(no message)".to_owned()),
+        Ok(p) => panic_text(&*p),
         Err(e) => e.to_string(),
     }
+}
+
+/// A panic's message, when it is a string.
+pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 /// Runs `fut` until `deadline` (`None` when the deadline passed first) on the lane's one

@@ -232,6 +232,10 @@ struct State {
     block_end: bool,
     slots: Vec<Slot>,
     grpc: bool,
+    /// The connection task panicked (a bug) with this message: every lane using the connection
+    /// panics with it in turn, so the run fails (`Error::LanePanicked`) instead of its requests
+    /// waiting out their timeouts as if the server had not answered.
+    panicked: Option<String>,
 }
 
 impl std::fmt::Debug for State {
@@ -300,6 +304,7 @@ impl Conn {
                 block_end: false,
                 slots: (0..lanes).map(|_| Slot::default()).collect(),
                 grpc,
+                panicked: None,
             }),
         }
     }
@@ -311,6 +316,7 @@ impl Conn {
     /// Ready when the server's SETTINGS arrived (or the connection failed).
     fn poll_handshake(&self, cx: &mut Context<'_>) -> Poll<Result<(), ErrorKind>> {
         let mut st = self.lock();
+        st.check_task();
         if let Some(k) = st.dead {
             return Poll::Ready(Err(k));
         }
@@ -353,6 +359,7 @@ impl Conn {
         cx: &mut Context<'_>,
     ) -> Poll<Result<bool, StartError>> {
         let mut st = self.lock();
+        st.check_task();
         if let Some(kind) = st.dead {
             st.slots[k].blocked = false;
             return Poll::Ready(Err(StartError::Gone(kind)));
@@ -440,6 +447,7 @@ impl Conn {
         cx: &mut Context<'_>,
     ) -> Poll<(Outcome, bool, Option<std::time::Instant>)> {
         let mut st = self.lock();
+        st.check_task();
         let slot = &mut st.slots[k];
         if let Some(o) = slot.done.take() {
             return Poll::Ready((o, std::mem::take(&mut slot.refused), slot.arrived.take()));
@@ -533,6 +541,26 @@ impl Conn {
 }
 
 impl State {
+    /// Panics, in the lane calling, when the connection task did (see `panicked`).
+    fn check_task(&self) {
+        if let Some(m) = &self.panicked {
+            panic!("the HTTP/2 connection task panicked: {m}");
+        }
+    }
+
+    /// The connection task panicked with `message`: the socket is closed and every waiting
+    /// lane is woken to find out (see `panicked`).
+    fn task_panicked(&mut self, message: String) {
+        self.panicked = Some(message);
+        self.io = None;
+        for slot in &mut self.slots {
+            slot.wake();
+        }
+        if let Some(w) = self.handshake.take() {
+            w.wake();
+        }
+    }
+
     /// Writes the buffer with the connection task's context (it is woken when the socket
     /// takes more).
     fn poll_flush(&mut self, cx: &mut Context<'_>) {
@@ -727,6 +755,11 @@ impl State {
     }
 
     fn frame(&mut self, h: Head, p: &[u8]) {
+        #[cfg(test)]
+        assert!(
+            h.kind != tests::BREAKS_THE_HANDLER,
+            "a test frame broke the handler"
+        );
         if self.block_stream != 0 && (h.kind != kind::CONTINUATION || h.stream != self.block_stream)
         {
             return self.broken(code::PROTOCOL_ERROR);
@@ -1112,7 +1145,17 @@ impl State {
 /// The connection task: reads while the connection lives and a lane holds it.
 async fn run_conn(conn: Weak<Conn>) {
     poll_fn(|cx| match conn.upgrade() {
-        Some(c) => c.poll_io(cx),
+        Some(c) => {
+            // A panic here would end only this task, and the lanes would wait out their
+            // timeouts: it is handed to them instead.
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.poll_io(cx))) {
+                Ok(p) => p,
+                Err(payload) => {
+                    c.lock().task_panicked(crate::driver::panic_text(&*payload));
+                    Poll::Ready(())
+                }
+            }
+        }
         None => Poll::Ready(()),
     })
     .await
@@ -1494,6 +1537,72 @@ pub(crate) fn prepared(block: Vec<u8>, body: Bytes, sent: u64) -> Prepared {
 mod tests {
     use super::yield_to_queued;
     use std::sync::{Arc, Mutex};
+
+    /// A frame type that makes the frame handler panic in tests (unknown types are otherwise
+    /// ignored): a stand-in for a bug in the connection task.
+    pub(super) const BREAKS_THE_HANDLER: u8 = 0xfe;
+
+    /// A panic in the connection task reaches the lanes, which fail the run with it (in both
+    /// load models), instead of leaving them to wait out their timeouts as if the server had
+    /// not answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_connection_task_fails_the_run() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    // SETTINGS, then the breaking frame once the client's preface and first
+                    // request are in.
+                    let _ = s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await;
+                    let mut b = [0u8; 4096];
+                    let mut got = 0;
+                    while got < 24 + 9 + 9 {
+                        match s.read(&mut b).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got += n,
+                        }
+                    }
+                    let _ = s
+                        .write_all(&[0, 0, 0, BREAKS_THE_HANDLER, 0, 0, 0, 0, 0])
+                        .await;
+                    while let Ok(n) = s.read(&mut b).await {
+                        if n == 0 {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let request = smi_types::perf::RequestSpec {
+            timeout: Some(smi_types::perf::Duration::new_unchecked("3s")),
+            ..Default::default()
+        };
+        let closed = smi_types::perf::PerformanceTestSpec::http2(&url)
+            .connections(1)
+            .streams_per_connection(2)
+            .requests(4)
+            .request(request.clone());
+        let open = smi_types::perf::PerformanceTestSpec::http2(&url)
+            .connections(1)
+            .streams_per_connection(2)
+            .load_model(smi_types::perf::LoadModel::Open)
+            .rps(100)
+            .duration("4s")
+            .request(request);
+        for spec in [closed, open] {
+            let plan = Arc::new(crate::RunPlan::from_spec(&spec).unwrap());
+            let factory = Arc::new(super::Http2Factory::new(&plan).unwrap());
+            let r = crate::drive(factory, plan, crate::RunContext::default()).await;
+            match r {
+                Err(crate::Error::LanePanicked(m)) => {
+                    assert!(m.contains("a test frame broke the handler"), "{m}")
+                }
+                other => panic!("{:?}", other.map(|s| s.recorder.errors)),
+            }
+        }
+    }
 
     /// The lane about to write yields to the lanes queued behind it (so that their frames join
     /// its write) and then runs on.
