@@ -551,9 +551,9 @@ impl Publisher {
 /// exact share. So a duration run returns within timeout + warm-up + duration + 1 s whatever
 /// the target does.
 ///
-/// A lane that panics (a bug in its generator) fails the run with [`Error::LanePanicked`]
-/// once the other lanes are done: its requests cannot all be counted, and a result missing
-/// them would look complete.
+/// A lane that panics (a bug in its generator) fails the run with [`Error::LanePanicked`] at
+/// once (the other lanes are stopped): its requests cannot all be counted, and a result
+/// missing them would look complete.
 ///
 /// [`Error::LanePanicked`]: crate::Error::LanePanicked
 pub async fn drive<F: LaneFactory>(
@@ -645,7 +645,7 @@ pub async fn drive<F: LaneFactory>(
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
     let timer = crate::pacer::Timer::start_with(ctx.timer_resolution);
-    let mut tasks = Vec::with_capacity(prepared.len());
+    let mut tasks = tokio::task::JoinSet::new();
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;
         let quota =
@@ -667,20 +667,24 @@ pub async fn drive<F: LaneFactory>(
             pacer: timer.pacer(),
             read_at_wakeups: ctx.read_at_wakeups,
         };
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             match lctx.model {
                 LoadModel::Closed => closed_lane(lane, lctx).await,
                 LoadModel::Open => open_lane(lane, lctx).await,
             }
-        }));
+        });
     }
     let mut last = record_from;
-    for t in tasks {
-        match t.await {
+    while let Some(t) = tasks.join_next().await {
+        match t {
             Ok(finished) => last = last.max(finished),
-            Err(e) => {
+            // The first panic ends the run: the other lanes are stopped (their results would
+            // not be given anyway).
+            Err(e) if e.is_panic() => {
                 panicked.get_or_insert(panic_message(e));
+                tasks.abort_all();
             }
+            Err(_) => {}
         }
     }
     drop(timer);
