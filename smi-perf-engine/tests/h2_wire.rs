@@ -251,8 +251,12 @@ fn ok_answer(id: u32) -> Vec<u8> {
 }
 
 fn spec(url: &str, conns: i32, streams: i32, n: i64) -> PerformanceTestSpec {
-    PerformanceTestSpec::http2(url)
-        .connections(conns)
+    sized(PerformanceTestSpec::http2(url), conns, streams, n)
+}
+
+/// `s` with its connections, streams, request count and a 500 ms request timeout.
+fn sized(s: PerformanceTestSpec, conns: i32, streams: i32, n: i64) -> PerformanceTestSpec {
+    s.connections(conns)
         .streams_per_connection(streams)
         .requests(n)
         .request(RequestSpec {
@@ -595,14 +599,7 @@ proptest::proptest! {
             s.close_after = Arc::new(|_| true);
             let (url, _) = server(s).await;
             let spec = if grpc {
-                PerformanceTestSpec::grpc(url.trim_end_matches('/'))
-                    .connections(1)
-                    .streams_per_connection(2)
-                    .requests(6)
-                    .request(RequestSpec {
-                        timeout: Some(smi_types::perf::Duration::new_unchecked("500ms")),
-                        ..Default::default()
-                    })
+                sized(PerformanceTestSpec::grpc(url.trim_end_matches('/')), 1, 2, 6)
             } else {
                 spec(&url, 1, 2, 6)
             };
