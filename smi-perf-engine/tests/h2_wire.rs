@@ -608,8 +608,8 @@ proptest::proptest! {
         });
         proptest::prop_assert_eq!(r.record.requests_total, 6);
         // The server closes each connection after its answer: a request ends on what came or
-        // on the close, never by waiting out its timeout (what a panicked connection task,
-        // whose lanes nobody wakes, would leave).
+        // on the close, never by waiting out its timeout (a lane left unwoken; a panic anywhere
+        // fails the run, and `run_checked` with it).
         proptest::prop_assert_eq!(errors(&r, "timeout"), 0, "{:?}", r.record.errors);
     }
 }

@@ -1553,8 +1553,9 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut s, _)) = l.accept().await {
                 tokio::spawn(async move {
-                    // SETTINGS, then the breaking frame once the client's preface and first
-                    // request are in.
+                    // SETTINGS, then the breaking frame once the client has written its
+                    // preface and more (its SETTINGS, possibly a request: either way the lanes
+                    // meet the panic, waiting for an answer or starting a stream).
                     let _ = s.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await;
                     let mut b = [0u8; 4096];
                     let mut got = 0;
