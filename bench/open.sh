@@ -21,7 +21,8 @@
 #   fortio-h1      fortio load -qps RATE -c CONNS -uniform -nocatchup: each connection paced at
 #                  RATE/CONNS on Go timers, a send waiting for the previous answer (not an open model)
 #   before-h1, before-h2c   smi-perf-h1 and smi-perf-h2c run with BIN_BEFORE (another build of
-#                  smi-perf, e.g. the commit before a change): a before/after pair side by side
+#                  smi-perf, e.g. the commit before a change): a before/after pair side by side;
+#                  before-h1@R, before-h2c@R with --timer-resolution R
 #   smi-perf-h2c-closed, h2load-h2c-closed, before-h2c-closed   the same h2c clients in a
 #                  closed loop (no rate: CONNS x STREAMS requests always in flight), the issue's
 #                  "h2c closed" row; at full speed "requests per client CPU-second" is the figure
@@ -42,7 +43,7 @@
 # schedule is one for all connections) once more while `tcpdump` records the
 # requests on loopback, and reports how late each tool's sends are against a fixed per-connection
 # period (CONNS/RATE), measured the same way for every tool (bench/send_lateness.py): the price
-# of coalescing sends, next to h2load's (`apt-get install -y tcpdump`).
+# of grouping sends, next to h2load's (`apt-get install -y tcpdump`).
 #
 # Only 127.0.0.1 is targeted; every run is bounded by `timeout`; only PIDs started here are signalled.
 set -uo pipefail
@@ -134,6 +135,8 @@ run_tool() {
     h2load-h2c) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" --rps="$PER_CONN" "$URL" ;;
     before-h1) one "$round" "$t" "$BIN_BEFORE" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     before-h2c) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
+    before-h1@*) one "$round" "$t" "$BIN_BEFORE" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
+    before-h2c@*) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
     smi-perf-h2c-closed) one "$round" "$t" "$BIN" run "$URL" -p http2 --streams "$STREAMS" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     before-h2c-closed) one "$round" "$t" "$BIN_BEFORE" run "$URL" -p http2 --streams "$STREAMS" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     h2load-h2c-closed) one "$round" "$t" h2load -t1 -c "$CONNS" -m "$STREAMS" -D "$SECS" "$URL" ;;
@@ -157,10 +160,11 @@ PAIRS=""
 for t in "${TL[@]}"; do
   case $t in
     smi-perf-h1-arrival*) PAIRS="$PAIRS $t/h2load-h1 $t/before-h1" ;;
-    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/vegeta-h1 $t/fortio-h1 $t/before-h1 $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
-    before-h1) PAIRS="$PAIRS before-h1/h2load-h1" ;;
+    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/vegeta-h1 $t/fortio-h1 $t/${t/smi-perf-h1/before-h1} $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
+    before-h1*) PAIRS="$PAIRS $t/h2load-h1" ;;
     smi-perf-h2c-arrival*) PAIRS="$PAIRS $t/h2load-h2c" ;;
-    smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/vegeta-h2c $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;
+    smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/vegeta-h2c $t/${t/smi-perf-h2c/before-h2c} $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;
+    before-h2c@*) PAIRS="$PAIRS $t/h2load-h2c" ;;
     smi-perf-h2c) PAIRS="$PAIRS smi-perf-h2c/smi-perf-h2c-arrival smi-perf-h2c/vegeta-h2c" ;;
   esac
 done

@@ -60,8 +60,8 @@ pub trait Lane: Send + 'static {
 
 /// The Open model's timer wake-ups, as a lane sees them ([`Lane::read_at_wakeups`]).
 ///
-/// An Open-model generator must wake at every intended send (or once per
-/// [`RunContext::timer_resolution`]); those wake-ups are the run's fixed cost. A lane that waits
+/// An Open-model generator must wake at every intended send (once per step of the
+/// [`RunContext::timer_resolution`] grid when it has one); those wake-ups are the run's fixed cost. A lane that waits
 /// for its answer on the socket's readiness adds one more wake-up per answer, and on an idle
 /// CPU a wake-up costs more than the exchange itself (`bench/README.md`, Open model). A lane can
 /// instead read its answer at a wake-up the run pays for anyway:
@@ -325,6 +325,10 @@ impl Live {
 /// The Open model's default timer resolution ([`RunContext::timer_resolution`]).
 pub const DEFAULT_TIMER_RESOLUTION: Duration = Duration::ZERO;
 
+/// The longest Open-model timer resolution ([`RunContext::timer_resolution`]); a longer one is
+/// taken as this.
+pub const MAX_TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
 /// Options of one run that are not part of the spec.
 ///
 /// ```
@@ -342,14 +346,15 @@ pub const DEFAULT_TIMER_RESOLUTION: Duration = Duration::ZERO;
 pub struct RunContext {
     /// Publish live progress here.
     pub live: Option<Arc<Live>>,
-    /// Open model: the pacing timer's resolution (at most 1 ms; longer is taken as 1 ms). Sends
-    /// whose intended times fall within one resolution of each other go out at one wake-up of
-    /// the generator, each at most this much after its intended time and never before it; zero
-    /// wakes for every send at its intended time. Latency is timed from the intended time
-    /// either way, so the lateness is part of the reported (corrected) latency, and
-    /// `uncorrectedLatency` (service time) is not affected. A longer resolution means fewer
-    /// wake-ups, so less CPU per request (`bench/README.md`, Open model). Default
-    /// [`DEFAULT_TIMER_RESOLUTION`].
+    /// Open model: the send grid (at most [`MAX_TIMER_RESOLUTION`]; longer is taken as that).
+    /// Every send's scheduled time is moved up to the next multiple of this resolution, counted
+    /// from the run's start, and that is its intended time: the sends of one step go out
+    /// together at one wake-up of the generator, each on its (moved) time, and latency is timed
+    /// from it. Zero (the default, [`DEFAULT_TIMER_RESOLUTION`]): every send at its own
+    /// scheduled time. The rate, the stages and which sends belong to the run (warm-up, end)
+    /// are those of the schedule either way; what a coarser grid changes is the arrivals'
+    /// shape, bursts of rate × resolution sends instead of one at a time, for fewer wake-ups,
+    /// so less CPU per request (`bench/README.md`, Open model).
     pub timer_resolution: Duration,
     /// Open model: lanes that can read their answers at the timer's wake-ups do
     /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux), timing each answer to
@@ -424,6 +429,8 @@ struct LaneCtx {
     group: GroupRef,
     /// Open model: the run's precise timer.
     pacer: crate::pacer::Pacer,
+    /// Open model: the send grid ([`RunContext::timer_resolution`]).
+    grid: crate::schedule::Grid,
     /// Open model: give lanes the timer's wake-ups to read at ([`Wakeups`]).
     read_at_wakeups: bool,
 }
@@ -644,7 +651,7 @@ pub async fn drive<F: LaneFactory>(
         .collect();
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
-    let timer = crate::pacer::Timer::start_with(ctx.timer_resolution);
+    let timer = crate::pacer::Timer::start();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;
@@ -665,6 +672,7 @@ pub async fn drive<F: LaneFactory>(
             model: plan.model,
             group: groups[i as usize % groups.len()].clone(),
             pacer: timer.pacer(),
+            grid: crate::schedule::Grid::new(ctx.timer_resolution.min(MAX_TIMER_RESOLUTION)),
             read_at_wakeups: ctx.read_at_wakeups,
         };
         tasks.spawn(async move {
@@ -823,11 +831,15 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
 
 async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
     // Lane i owns sends i, i + L, i + 2L, ... of the global schedule (see `schedule`): the
-    // send n is due at start + schedule.time(n).
+    // send n is scheduled at start + schedule.time(n), which decides whether it belongs to the
+    // run (warm-up, end), and goes out at that time moved up to the grid: its intended time,
+    // which latency is timed from.
     let sched = c.schedule.clone();
+    let grid = c.grid;
     let (i, l) = (u64::from(c.index), u64::from(c.lanes));
     let index = |k: u64| i + k * l;
     let at = |k: u64| c.start + sched.time(index(k));
+    let send_at = |k: u64| c.start + grid.up(sched.time(index(k)));
     let stage = |k: u64| sched.stage_of(index(k));
     // A ramped schedule ends after its last send.
     let total = sched.total();
@@ -855,16 +867,16 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             for j in (k..to).filter(|&j| {
                 in_schedule(j) && at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e)
             }) {
-                g.dropped(at(j), stage(j));
+                g.dropped(send_at(j), stage(j));
             }
             drop(g);
             k = k.max(to);
             refused = None;
         }
-        let intended = at(k);
-        if !in_schedule(k) || c.end.is_some_and(|e| intended >= e) || remaining == Some(0) {
+        if !in_schedule(k) || c.end.is_some_and(|e| at(k) >= e) || remaining == Some(0) {
             break;
         }
+        let intended = send_at(k);
         let now = Instant::now();
         if intended > now {
             pacer.sleep_until(intended).await;
@@ -872,7 +884,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             // Sends scheduled up to now that have not started, this one included. The oldest
             // `cap` of them were queued (in flight, their latency counts from their intended
             // time); the later ones came due while the backlog was full and are refused.
-            let global = sched.due_by(now.saturating_duration_since(c.start));
+            let global = sched.due_by(grid.down(now.saturating_duration_since(c.start)));
             let due = if global > i {
                 (global - 1 - i) / l + 1
             } else {
@@ -882,14 +894,14 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 refused = Some((k + cap, due));
             }
         }
-        let recording = intended >= c.record_from;
+        let recording = at(k) >= c.record_from;
         let this_stage = stage(k);
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         if let Some(w) = &wakeups {
-            let next = at(k + 1);
+            let next = send_at(k + 1);
             let owes = in_schedule(k + 1)
-                && c.end.is_none_or(|e| next < e)
+                && c.end.is_none_or(|e| at(k + 1) < e)
                 && remaining.is_none_or(|r| r > 1);
             let by = if owes { next } else { t_send + LAST_RIDE };
             w.set_read_by(by.min(deadline));
@@ -934,7 +946,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                         let mut g = Group::lock(&c.group);
                         while in_schedule(k) && at(k) < e {
                             if at(k) >= c.record_from {
-                                g.dropped(at(k), stage(k));
+                                g.dropped(send_at(k), stage(k));
                             }
                             k += 1;
                         }

@@ -36,9 +36,6 @@ use tokio::time::Instant;
 /// The longest single sleep of the timer while a wait is pending (see the module documentation).
 pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(1);
 
-/// The longest timer resolution accepted (see [`Timer::start_with`]): [`MAX_SLEEP`].
-pub(crate) const MAX_RESOLUTION: Duration = MAX_SLEEP;
-
 /// Where the timer's next sleep ends when it is `now` and the earliest pending deadline is
 /// `deadline`: `None` when the deadline has come, else the deadline or, when it is further,
 /// `now + MAX_SLEEP`.
@@ -47,17 +44,6 @@ pub(crate) fn next_wake(now: Instant, deadline: Instant) -> Option<Instant> {
         return None;
     }
     Some(deadline.min(now + MAX_SLEEP))
-}
-
-/// [`next_wake`] with coalescing: the wake-up is also no earlier than `floor` (the previous
-/// wake-up plus the timer's resolution), so waits that end within one resolution of each other
-/// end at the same wake-up. `None` when the deadline has come and `floor` has passed.
-/// A `floor` more than [`MAX_SLEEP`] ahead is not possible (the resolution is at most that).
-pub(crate) fn coalesced_wake(now: Instant, deadline: Instant, floor: Instant) -> Option<Instant> {
-    if deadline <= now && floor <= now {
-        return None;
-    }
-    Some(deadline.max(floor).min(now + MAX_SLEEP).max(floor))
 }
 
 /// One pending wait.
@@ -90,8 +76,6 @@ struct State {
     seq: u64,
     /// When the timer task wakes next (`None`: it waits for a registration).
     armed: Option<Instant>,
-    /// No wake-up before this: the last wake-up plus the resolution (coalescing).
-    floor: Option<Instant>,
     /// Readers waiting for the next wake-up that ends a wait (see [`Pacer::ride`]).
     riders: Vec<Waker>,
     /// The riders are woken by then at the latest (the first one's registration plus
@@ -126,67 +110,52 @@ impl Shared {
 }
 
 /// Adds a rider at `now`; `true` when the timer must be re-armed: nothing would wake it within
-/// [`MAX_SLEEP`] (not before the floor).
+/// [`MAX_SLEEP`].
 fn ride(s: &mut State, now: Instant, waker: Waker) -> bool {
     s.riders.push(waker);
     let by = *s.riders_by.get_or_insert(now + MAX_SLEEP);
-    let wake = s.floor.map_or(by, |f| by.max(f));
-    if s.armed.is_none_or(|a| wake < a) {
-        s.armed = Some(wake);
+    if s.armed.is_none_or(|a| by < a) {
+        s.armed = Some(by);
         return true;
     }
     false
 }
 
 /// Adds a wait ending at `at`; `true` when the timer must be re-armed (told through `notify`):
-/// it can wake for this wait earlier than it is armed to. With coalescing it cannot wake before
-/// `floor`, so a deadline before the armed wake-up but not before the floor changes nothing.
+/// it is armed to wake later than this wait ends.
 fn push(s: &mut State, at: Instant, waker: Waker) -> bool {
     s.seq += 1;
     let seq = s.seq;
     s.heap.push(Reverse(Entry { at, seq, waker }));
-    let wake = s.floor.map_or(at, |f| at.max(f));
-    if s.armed.is_none_or(|a| wake < a) {
-        s.armed = Some(wake);
+    if s.armed.is_none_or(|a| at < a) {
+        s.armed = Some(at);
         return true;
     }
     false
 }
 
-/// One wake-up of the timer at `now`: moves the waits that have ended into `due` (none before
-/// the floor: a stale expiry) and, when any ended or the riders' limit has come, every rider
-/// into `riders`; returns when to wake next (`None`: nothing is pending). Wake-ups that end
-/// waits are at least `resolution` apart.
+/// One wake-up of the timer at `now`: moves the waits that have ended into `due` and, when any
+/// ended or the riders' limit has come, every rider into `riders`; returns when to wake next
+/// (`None`: nothing is pending). Waits that end at the same instant (the sends of one step of
+/// the Open model's grid) end at the same wake-up.
 fn tick(
     s: &mut State,
     now: Instant,
-    resolution: Duration,
     due: &mut Vec<Entry>,
     riders: &mut Vec<Waker>,
 ) -> Option<Instant> {
-    if s.floor.is_none_or(|f| f <= now) {
-        let before = due.len();
-        while s.heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-            if let Some(Reverse(e)) = s.heap.pop() {
-                due.push(e);
-            }
-        }
-        let ended = due.len() > before;
-        if ended || s.riders_by.is_some_and(|b| b <= now) {
-            riders.append(&mut s.riders);
-            s.riders_by = None;
-        }
-        if ended && !resolution.is_zero() {
-            s.floor = Some(now + resolution);
+    let before = due.len();
+    while s.heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
+        if let Some(Reverse(e)) = s.heap.pop() {
+            due.push(e);
         }
     }
-    let floor = s.floor;
-    let mut wake = s.heap.peek().and_then(|Reverse(e)| match floor {
-        Some(f) => coalesced_wake(now, e.at, f),
-        None => next_wake(now, e.at),
-    });
+    if due.len() > before || s.riders_by.is_some_and(|b| b <= now) {
+        riders.append(&mut s.riders);
+        s.riders_by = None;
+    }
+    let mut wake = s.heap.peek().and_then(|Reverse(e)| next_wake(now, e.at));
     if let Some(by) = s.riders_by {
-        let by = floor.map_or(by, |f| by.max(f)).max(now);
         wake = Some(wake.map_or(by, |w| w.min(by)));
     }
     s.armed = wake;
@@ -218,25 +187,14 @@ impl Drop for Timer {
 impl Timer {
     /// Starts the timer task on the current runtime; it wakes every wait as soon as its deadline
     /// has passed.
-    #[cfg_attr(not(any(test, feature = "serve")), allow(dead_code))]
     pub(crate) fn start() -> Timer {
-        Timer::start_with(Duration::ZERO)
-    }
-
-    /// Starts the timer task with a `resolution` (at most [`MAX_RESOLUTION`]; longer is taken as
-    /// that): wake-ups that end waits are at least `resolution` apart, and each ends every wait
-    /// due by then. A wait therefore ends at most `resolution` after its deadline (plus the
-    /// scheduler's own lateness), never before it, and waits whose deadlines fall within one
-    /// resolution share one wake-up: the Open model's sends are coalesced, fewer wake-ups for
-    /// the same rate.
-    pub(crate) fn start_with(resolution: Duration) -> Timer {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             notify: Notify::new(),
         });
         let clock = Clock::new();
         let precise = clock.is_precise();
-        let task = tokio::spawn(run(shared.clone(), clock, resolution.min(MAX_RESOLUTION)));
+        let task = tokio::spawn(run(shared.clone(), clock));
         Timer {
             shared,
             precise,
@@ -339,12 +297,12 @@ impl Future for SleepUntil<'_> {
     }
 }
 
-async fn run(shared: Arc<Shared>, mut clock: Clock, resolution: Duration) {
+async fn run(shared: Arc<Shared>, mut clock: Clock) {
     let mut due: Vec<Entry> = Vec::new();
     let mut riders: Vec<Waker> = Vec::new();
     loop {
         let now = Instant::now();
-        let wake = tick(&mut shared.lock(), now, resolution, &mut due, &mut riders);
+        let wake = tick(&mut shared.lock(), now, &mut due, &mut riders);
         for e in due.drain(..) {
             e.waker.wake();
         }
@@ -489,22 +447,23 @@ mod tests {
     }
 
     /// A simulated timer on synthetic clock values, driven by [`tick`] as the timer task drives
-    /// it: sends due every `gap`, wake-ups `jitter` after they were planned. Returns (deadline,
-    /// woken at) for every wait, and the wake-up instants that ended waits.
+    /// it: `n` waits due every `gap`, in groups of `group` sharing one deadline (the sends of one
+    /// step of the Open model's grid), wake-ups `jitter` after they were planned. Returns
+    /// (deadline, woken at) for every wait, and the wake-up instants that ended waits.
     fn simulate(
         gap: Duration,
-        n: u64,
-        resolution: Duration,
+        n: u32,
+        group: u32,
         jitter: Duration,
     ) -> (Vec<(Instant, Instant)>, Vec<Instant>) {
         let t0 = Instant::now();
         let mut s = State::default();
         for k in 0..n {
-            push(&mut s, t0 + gap * (k as u32 + 1), Waker::noop().clone());
+            push(&mut s, t0 + gap * (k / group + 1), Waker::noop().clone());
         }
         let (mut now, mut woken, mut ticks, mut due) = (t0, Vec::new(), Vec::new(), Vec::new());
         loop {
-            let wake = tick(&mut s, now, resolution, &mut due, &mut Vec::new());
+            let wake = tick(&mut s, now, &mut due, &mut Vec::new());
             if !due.is_empty() {
                 ticks.push(now);
             }
@@ -521,112 +480,78 @@ mod tests {
         (woken, ticks)
     }
 
-    /// Coalescing: no wait ends before its deadline, every wait ends, none more than one
-    /// resolution (plus the wake-up's own lateness) after its deadline, and wake-ups that end
-    /// waits are at least one resolution apart — so 10,000 sends a second at a 250 µs resolution
-    /// take at most 4,000 wake-ups a second, not 10,000.
+    /// No wait ends before its deadline, every wait ends, none later than the wake-up's own
+    /// lateness, and waits sharing a deadline share one wake-up: 2,000 waits in groups of 10
+    /// take 200 wake-ups, alone 2,000.
     #[test]
-    fn coalescing_never_wakes_early_wakes_all_within_the_resolution() {
+    fn one_wake_up_per_deadline_never_early() {
         let gap = Duration::from_micros(100);
-        for (res, jitter) in [
-            (Duration::from_micros(250), Duration::ZERO),
-            (Duration::from_micros(250), Duration::from_micros(37)),
-            (Duration::from_micros(1000), Duration::ZERO),
-            (Duration::from_micros(1000), Duration::from_micros(420)),
-            (Duration::ZERO, Duration::ZERO),
+        for (group, jitter) in [
+            (1, Duration::ZERO),
+            (1, Duration::from_micros(37)),
+            (10, Duration::ZERO),
+            (10, Duration::from_micros(42)),
         ] {
-            let (woken, ticks) = simulate(gap, 2_000, res, jitter);
-            assert_eq!(woken.len(), 2_000, "every wait ends ({res:?})");
+            let (woken, ticks) = simulate(gap, 2_000, group, jitter);
+            assert_eq!(woken.len(), 2_000, "every wait ends");
             for &(at, when) in &woken {
                 assert!(when >= at, "woken {:?} early", at - when);
-                assert!(
-                    when - at <= res + jitter,
-                    "woken {:?} late at resolution {res:?}",
-                    when - at
-                );
+                assert!(when - at <= jitter, "woken {:?} late", when - at);
             }
-            for w in ticks.windows(2) {
-                assert!(w[1] - w[0] >= res, "two wake-ups {:?} apart", w[1] - w[0]);
-            }
-            if res > gap {
-                // 2,000 sends over 200 ms: at most 200 ms / resolution + 1 wake-ups.
-                let most = (gap * 2_000).as_micros() / res.as_micros() + 1;
-                assert!(ticks.len() as u128 <= most, "{} wake-ups", ticks.len());
-            } else {
-                assert_eq!(ticks.len(), 2_000, "resolution 0: one wake-up per deadline");
-            }
+            assert_eq!(ticks.len() as u32, 2_000 / group, "groups of {group}");
         }
     }
 
-    /// Registration and coalescing: a deadline before the floor is armed at the floor, and
-    /// once the timer is armed there, further such deadlines need no re-arm; the wake-up at the
-    /// floor ends every wait that came due meanwhile, together.
+    /// Registration: a deadline earlier than the armed wake-up re-arms the timer, a later one
+    /// does not; a stale expiry (a wake-up before any deadline) ends nothing.
     #[test]
-    fn registrations_before_the_floor_wait_for_it() {
+    fn earlier_registrations_re_arm_later_ones_do_not() {
         let t0 = Instant::now();
         let us = |n: u64| t0 + Duration::from_micros(n);
-        let res = Duration::from_micros(500);
         let mut s = State::default();
         let mut due = Vec::new();
-        assert!(push(&mut s, us(10), Waker::noop().clone()));
-        assert!(!push(&mut s, us(900), Waker::noop().clone()));
-        // The first wake-up ends one wait; the floor moves to 10 + 500 µs.
+        assert!(push(&mut s, us(900), Waker::noop().clone()));
+        assert!(!push(&mut s, us(950), Waker::noop().clone()));
+        assert!(push(&mut s, us(100), Waker::noop().clone()));
+        assert_eq!(s.armed, Some(us(100)));
+        assert!(!push(&mut s, us(100), Waker::noop().clone()));
         assert_eq!(
-            tick(&mut s, us(10), res, &mut due, &mut Vec::new()),
+            tick(&mut s, us(50), &mut due, &mut Vec::new()),
+            Some(us(100))
+        );
+        assert!(due.is_empty(), "nothing ends before its deadline");
+        // Both waits due at 100 µs end together; the next wake-up is the next deadline.
+        assert_eq!(
+            tick(&mut s, us(100), &mut due, &mut Vec::new()),
             Some(us(900))
         );
-        assert_eq!(due.len(), 1);
-        due.clear();
-        // Earlier than the armed 900 µs: re-armed, at the floor at the earliest.
-        assert!(push(&mut s, us(600), Waker::noop().clone()));
-        assert!(push(&mut s, us(100), Waker::noop().clone()));
-        assert_eq!(s.armed, Some(us(510)));
-        // Armed at the floor already: nothing to re-arm.
-        assert!(!push(&mut s, us(200), Waker::noop().clone()));
-        // A stale expiry before the floor ends nothing.
-        assert_eq!(
-            tick(&mut s, us(11), res, &mut due, &mut Vec::new()),
-            Some(us(510))
-        );
-        assert!(due.is_empty(), "nothing ends before the floor");
-        // Woken at 700 µs: 100, 200 and 600 µs end together; the next wake-up is the floor.
-        assert_eq!(
-            tick(&mut s, us(700), res, &mut due, &mut Vec::new()),
-            Some(us(1200))
-        );
-        let mut ended: Vec<_> = due.iter().map(|e| e.at).collect();
-        ended.sort();
-        assert_eq!(ended, vec![us(100), us(200), us(600)]);
+        assert_eq!(due.len(), 2);
     }
 
     /// Riders (readers of answers at wake-ups): woken by the next wake-up that ends a wait, not
-    /// by a stale expiry before the floor; with no wait ending, within `MAX_SLEEP` of the first
-    /// registration (no per-rider heap entry); a wake-up takes every rider registered before it.
+    /// by a stale expiry; with no wait ending, within `MAX_SLEEP` of the first registration (no
+    /// per-rider heap entry); a wake-up takes every rider registered before it.
     #[test]
     fn riders_wake_with_the_next_wake_up_that_ends_a_wait() {
         let t0 = Instant::now();
         let us = |n: u64| t0 + Duration::from_micros(n);
-        let res = Duration::from_micros(500);
         let (mut s, mut due, mut riders) = (State::default(), Vec::new(), Vec::new());
         push(&mut s, us(100), Waker::noop().clone());
-        assert_eq!(tick(&mut s, us(100), res, &mut due, &mut riders), None);
+        assert_eq!(tick(&mut s, us(100), &mut due, &mut riders), None);
         assert_eq!((due.len(), riders.len()), (1, 0));
         due.clear();
-        // Two riders (at 150 and 200 µs: by 1,150 µs at the latest); a send due at 300 µs
-        // (armed at the floor, 600 µs). No heap entry for the riders.
+        // Two riders (at 150 and 200 µs: by 1,150 µs at the latest); a send due at 600 µs
+        // re-arms the timer earlier. No heap entry for the riders.
         assert!(ride(&mut s, us(150), Waker::noop().clone()));
         assert!(!ride(&mut s, us(200), Waker::noop().clone()));
         assert_eq!(s.armed, Some(us(1_150)));
-        push(&mut s, us(300), Waker::noop().clone());
+        assert!(push(&mut s, us(600), Waker::noop().clone()));
         assert_eq!(s.heap.len(), 1);
-        // A stale expiry before the floor ends nothing and wakes no rider.
-        assert_eq!(
-            tick(&mut s, us(400), res, &mut due, &mut riders),
-            Some(us(600))
-        );
+        // A stale expiry before it ends nothing and wakes no rider.
+        assert_eq!(tick(&mut s, us(400), &mut due, &mut riders), Some(us(600)));
         assert!(due.is_empty() && riders.is_empty());
         // The wake-up that starts the send takes both riders; nothing else pending.
-        assert_eq!(tick(&mut s, us(600), res, &mut due, &mut riders), None);
+        assert_eq!(tick(&mut s, us(600), &mut due, &mut riders), None);
         assert_eq!((due.len(), riders.len()), (1, 2));
         assert!(s.riders.is_empty() && s.riders_by.is_none());
         due.clear();
@@ -634,11 +559,11 @@ mod tests {
         // A rider alone at 700 µs: woken at 1,700 µs, with nothing else to end.
         assert!(ride(&mut s, us(700), Waker::noop().clone()));
         assert_eq!(
-            tick(&mut s, us(700), res, &mut due, &mut riders),
+            tick(&mut s, us(700), &mut due, &mut riders),
             Some(us(1_700))
         );
         assert!(riders.is_empty());
-        assert_eq!(tick(&mut s, us(1_700), res, &mut due, &mut riders), None);
+        assert_eq!(tick(&mut s, us(1_700), &mut due, &mut riders), None);
         assert_eq!((due.len(), riders.len()), (0, 1));
     }
 
@@ -647,24 +572,16 @@ mod tests {
     /// is early, and a deadline that has passed is ready on the first poll, without awaiting.
     #[tokio::test]
     async fn never_wakes_early_and_past_deadlines_are_ready_at_once() {
-        for res in [
-            Duration::ZERO,
-            Duration::from_micros(300),
-            MAX_RESOLUTION * 5,
-        ] {
-            let timer = Timer::start_with(res);
-            #[cfg(target_os = "linux")]
-            assert!(timer.is_precise());
-            let p = timer.pacer();
-            for i in 0..40u64 {
-                let at = Instant::now() + Duration::from_micros(300 + 37 * i);
-                p.sleep_until(at).await;
-                let now = Instant::now();
-                assert!(now >= at, "woke {:?} early", at - now);
-            }
-        }
         let timer = Timer::start();
+        #[cfg(target_os = "linux")]
+        assert!(timer.is_precise());
         let p = timer.pacer();
+        for i in 0..40u64 {
+            let at = Instant::now() + Duration::from_micros(300 + 37 * i);
+            p.sleep_until(at).await;
+            let now = Instant::now();
+            assert!(now >= at, "woke {:?} early", at - now);
+        }
         let past = Instant::now() - Duration::from_millis(5);
         let mut wait = std::pin::pin!(p.sleep_until(past));
         let mut cx = Context::from_waker(Waker::noop());

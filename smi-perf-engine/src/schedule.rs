@@ -210,6 +210,51 @@ impl Schedule {
     }
 }
 
+/// The Open model's send grid ([`crate::RunContext::timer_resolution`]): every intended send
+/// time is moved up to the next multiple of the step, counted from the run's start, so the sends
+/// of one step go out together at one wake-up of the generator, each at its moved time. A zero
+/// step moves nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Grid {
+    step_ns: u128,
+}
+
+impl Grid {
+    /// A grid of `step` (zero: no grid).
+    pub(crate) fn new(step: Duration) -> Grid {
+        Grid {
+            step_ns: step.as_nanos(),
+        }
+    }
+
+    /// The first grid point at or after `t`.
+    pub(crate) fn up(self, t: Duration) -> Duration {
+        if self.step_ns == 0 {
+            return t;
+        }
+        nanos(
+            t.as_nanos()
+                .div_ceil(self.step_ns)
+                .saturating_mul(self.step_ns),
+        )
+    }
+
+    /// The last grid point at or before `t`.
+    pub(crate) fn down(self, t: Duration) -> Duration {
+        if self.step_ns == 0 {
+            return t;
+        }
+        nanos(t.as_nanos() / self.step_ns * self.step_ns)
+    }
+}
+
+/// `n` nanoseconds, saturating at [`Duration::MAX`].
+fn nanos(n: u128) -> Duration {
+    u64::try_from(n / 1_000_000_000).map_or(Duration::MAX, |s| {
+        Duration::new(s, (n % 1_000_000_000) as u32)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +356,62 @@ mod tests {
                 prop_assert!(s.due_by(t + Duration::from_micros(1)) > n.min(total - 1) || s.due_by(t + Duration::from_micros(1)) == total);
                 prev = t;
             }
+        }
+    }
+    /// The grid moves each send up to the next step (never earlier, less than a step later) and
+    /// groups them: at 10,000 rps on a 1 ms grid, the sends 1–10 go out at 1 ms, 11–20 at 2 ms.
+    #[test]
+    fn the_grid_moves_sends_up_to_the_next_step() {
+        let c = Schedule::constant(10_000);
+        let g = Grid::new(Duration::from_millis(1));
+        let at: Vec<u64> = (0..31)
+            .map(|n| g.up(c.time(n)).as_micros() as u64)
+            .collect();
+        let mut want = vec![0];
+        for ms in 1..=3 {
+            want.extend([ms * 1000; 10]);
+        }
+        assert_eq!(at, want);
+        assert_eq!(
+            g.down(Duration::from_micros(2_999)),
+            Duration::from_millis(2)
+        );
+        // No grid: nothing moves.
+        let none = Grid::new(Duration::ZERO);
+        assert_eq!(none.up(c.time(7)), c.time(7));
+        assert_eq!(
+            none.down(Duration::from_nanos(123)),
+            Duration::from_nanos(123)
+        );
+        // Far past any run: saturates instead of overflowing.
+        assert_eq!(g.up(Duration::MAX), Duration::MAX);
+    }
+
+    proptest! {
+        /// On any grid: `up` is the first grid point at or after `t`, `down` the last at or
+        /// before, and the sends whose moved time has come by `t` are exactly
+        /// `due_by(down(t))` (what the Open model's backlog counts).
+        #[test]
+        fn grid_points_and_due_counts(
+            rps in 1u64..200_000,
+            step_ns in 0u64..2_000_000,
+            t_ns in 0u64..20_000_000,
+        ) {
+            let g = Grid::new(Duration::from_nanos(step_ns));
+            let c = Schedule::constant(rps);
+            let t = Duration::from_nanos(t_ns);
+            let (up, down) = (g.up(t), g.down(t));
+            prop_assert!(down <= t && t <= up);
+            if step_ns > 0 {
+                prop_assert_eq!(up.as_nanos() % u128::from(step_ns), 0);
+                prop_assert_eq!(down.as_nanos() % u128::from(step_ns), 0);
+                prop_assert!(up - t < Duration::from_nanos(step_ns));
+                prop_assert!(t - down < Duration::from_nanos(step_ns));
+            } else {
+                prop_assert!(up == t && down == t);
+            }
+            let moved_by_t = (0..).take_while(|&n| g.up(c.time(n)) <= t).count() as u64;
+            prop_assert_eq!(moved_by_t, c.due_by(down));
         }
     }
 }

@@ -142,9 +142,10 @@ async fn open_model_hits_the_rate_and_keeps_both_latencies() {
     );
 }
 
-/// The Open model with a coarse timer (sends coalesced, each up to 1 ms late): every send of the
-/// schedule is still counted once, never sent before its intended time (corrected latency is at
-/// least the service time, sample by sample), and the timing is still from the intended send.
+/// The Open model on a 1 ms send grid (the sends of each millisecond go out together): every
+/// send of the schedule is still counted once, never sent before its intended (moved) time
+/// (corrected latency is at least the service time, sample by sample), and the timing is still
+/// from the intended send.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_with_a_coarse_timer_counts_every_send_once() {
     let s = target().await;

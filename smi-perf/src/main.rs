@@ -246,10 +246,11 @@ struct RunArgs {
     /// Runtime worker threads (default: CPUs available).
     #[arg(long, short = 't')]
     threads: Option<i32>,
-    /// Open model: the pacing timer's resolution, 0s to 1ms (`200us`, `1ms`). Sends due within
-    /// one resolution go out at one wake-up of the generator, each at most this late and never
-    /// early; latency is timed from the intended send, so the lateness shows in it (not in
-    /// `uncorrectedLatency`). Longer: less CPU per request. `0s`: every send at its own time.
+    /// Open model: the send grid, 0s to 1ms (`200us`, `1ms`). Each send's scheduled time is
+    /// moved up to the next multiple of this (from the run's start), so the sends of one step go
+    /// out together at one wake-up of the generator, each on time, and latency is timed from the
+    /// moved time. The rate is unchanged; the arrivals come in bursts of rate x resolution.
+    /// Longer: less CPU per request. `0s` (default): every send at its own time.
     #[arg(long, value_name = "DURATION")]
     timer_resolution: Option<String>,
     /// Open model: wake for every answer as it arrives, instead of reading answers at the
@@ -744,7 +745,7 @@ fn timer_resolution(s: &str) -> CliResult<Duration> {
     let d = tdur(s, "--timer-resolution")?;
     if d > Duration::from_millis(1) {
         return Err(format!(
-            "--timer-resolution {s}: at most 1ms (sends would be up to that late)"
+            "--timer-resolution {s}: at most 1ms (a coarser grid sends bursts, not a rate)"
         ));
     }
     Ok(d)

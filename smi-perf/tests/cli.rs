@@ -504,7 +504,7 @@ fn counted_once(o: &Output, what: &str) -> PerformanceTestResult {
     r
 }
 
-/// `--timer-resolution`: an Open-model run with coalesced sends counts every scheduled send once
+/// `--timer-resolution`: an Open-model run on a send grid counts every scheduled send once
 /// (200 rps for 500 ms: 100 sends), and a resolution over 1 ms is refused (exit 2), not capped.
 #[test]
 fn timer_resolution_runs_and_refuses_more_than_a_millisecond() {
