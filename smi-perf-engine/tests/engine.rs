@@ -866,3 +866,86 @@ async fn a_panicking_lane_fails_the_run_instead_of_losing_its_requests() {
     .unwrap();
     assert_eq!(ok.recorder.total(), 30);
 }
+
+/// A lane that answers at once and notes, at every request, the next intended send the driver
+/// announces to it ([`smi_perf_engine::Wakeups::read_by`]).
+struct Announced {
+    wakeups: Option<smi_perf_engine::Wakeups>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+}
+
+impl smi_perf_engine::Lane for Announced {
+    async fn request(&mut self) -> Outcome {
+        if let Some(by) = self.wakeups.as_ref().and_then(|w| w.read_by()) {
+            self.seen.lock().unwrap().push(by);
+        }
+        Outcome::Response {
+            status: 200,
+            sent: 40,
+            received: 80,
+        }
+    }
+    fn reset(&mut self) {}
+    fn read_at_wakeups(&mut self, wakeups: smi_perf_engine::Wakeups) {
+        self.wakeups = Some(wakeups);
+    }
+}
+
+struct AnnouncedFactory(std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>);
+
+impl smi_perf_engine::LaneFactory for AnnouncedFactory {
+    type Lane = Announced;
+    fn lanes(&self, _: &smi_perf_engine::RunPlan, _: u32) -> Vec<Announced> {
+        vec![Announced {
+            wakeups: None,
+            seen: self.0.clone(),
+        }]
+    }
+}
+
+/// `timer_resolution` puts the Open model's sends on a grid: every intended send lies on the
+/// resolution's grid from the run's start, moved up from its scheduled time, so at 10,000 rps
+/// on a 1 ms grid the sends 1–10 share 1 ms, 11–20 share 2 ms, and so on; at the default every
+/// send keeps its own time, 100 µs apart. Read through the intended times the driver announces
+/// to a lane (`Wakeups::read_by`: the lane's next send), which come from the schedule, not from
+/// the clock: exact on any machine. maxInFlight is large, so a slow machine drops no send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_model_sends_lie_on_the_grid_of_the_timer_resolution() {
+    use std::sync::{Arc, Mutex};
+    let spec = PerformanceTestSpec::http("http://127.0.0.1:9/")
+        .connections(1)
+        .load_model(LoadModel::Open)
+        .rps(10_000)
+        .max_in_flight(100_000)
+        .duration("30ms");
+    for (res, want) in [
+        // Sends 1..=299 (send 0 is at the start: no read_by before it), announced by sends 0..=298.
+        (
+            Duration::from_millis(1),
+            (1..300u64)
+                .map(|n| n.div_ceil(10) * 1000)
+                .collect::<Vec<_>>(),
+        ),
+        (Duration::ZERO, (1..300u64).map(|n| n * 100).collect()),
+    ] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let plan = Arc::new(smi_perf_engine::RunPlan::from_spec(&spec).unwrap());
+        let ctx = RunContext::default().with_timer_resolution(res);
+        let stats = tokio::time::timeout(
+            Duration::from_secs(60),
+            smi_perf_engine::drive(Arc::new(AnnouncedFactory(seen.clone())), plan, ctx),
+        )
+        .await
+        .expect("a 30 ms run ends")
+        .unwrap();
+        assert_eq!(stats.recorder.total(), 300, "{res:?}");
+        let seen = seen.lock().unwrap();
+        // The last request announces no next send (only a short wait for its own answer).
+        let origin = seen[0] - Duration::from_micros(want[0]);
+        let got: Vec<u64> = seen[..want.len()]
+            .iter()
+            .map(|&t| (t - origin).as_micros() as u64)
+            .collect();
+        assert_eq!(got, want, "intended sends at resolution {res:?}");
+    }
+}
