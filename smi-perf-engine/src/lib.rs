@@ -67,7 +67,7 @@ use std::sync::Arc;
 
 pub use driver::{
     DEFAULT_TIMER_RESOLUTION, Lane, LaneFactory, LaneLive, Live, LivePhase, LiveSnapshot,
-    RunContext, RunStats, Stage, Wakeups, drive,
+    MAX_TIMER_RESOLUTION, RunContext, RunStats, Stage, Wakeups, drive,
 };
 pub use error::{
     BoxError, Error, GrpcError, IntervalError, JobError, RequestError, Result, ShardError,
