@@ -61,10 +61,10 @@ pub trait Lane: Send + 'static {
 /// The Open model's timer wake-ups, as a lane sees them ([`Lane::read_at_wakeups`]).
 ///
 /// An Open-model generator must wake at every intended send (once per step of the
-/// [`RunContext::timer_resolution`] grid when it has one); those wake-ups are the run's fixed cost. A lane that waits
-/// for its answer on the socket's readiness adds one more wake-up per answer, and on an idle
-/// CPU a wake-up costs more than the exchange itself (`bench/README.md`, Open model). A lane can
-/// instead read its answer at a wake-up the run pays for anyway:
+/// [`RunContext::timer_resolution`] grid when it has one); those wake-ups are the run's fixed
+/// cost. A lane that waits for its answer on the socket's readiness adds one more wake-up per
+/// answer, and on an idle CPU a wake-up costs more than the exchange itself (`bench/README.md`,
+/// Open model). A lane can instead read its answer at a wake-up the run pays for anyway:
 ///
 /// - [`wait_for_next_send`](Self::wait_for_next_send): at the lane's own next send (one answer
 ///   in flight per lane: HTTP/1.1), one wake-up per send in all;
