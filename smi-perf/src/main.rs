@@ -354,9 +354,10 @@ struct DemoArgs {
     out: Outputs,
 }
 
-/// Each connection holds a socket and each Open-model lane a timerfd: lift the soft limit on open
-/// files towards the hard one (at most 2^20), as Go's runtime does for its programs, so a few
-/// thousand connections do not fail with "too many open files" under the usual soft limit of 1024.
+/// Each connection holds a socket (the Open model's timer one timerfd for the run): lift the soft
+/// limit on open files towards the hard one (at most 2^20), as Go's runtime does for its
+/// programs, so a few thousand connections do not fail with "too many open files" under the
+/// usual soft limit of 1024.
 #[cfg(target_os = "linux")]
 fn raise_open_files_limit() {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
