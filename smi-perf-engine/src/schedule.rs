@@ -188,7 +188,14 @@ impl Schedule {
     pub fn due_by(&self, t: Duration) -> u64 {
         match self {
             Schedule::Constant { rps } => {
-                (t.as_nanos() * u128::from(*rps) / 1_000_000_000) as u64 + 1
+                // The exact inverse of `time`, which rounds n / rps down to the nanosecond:
+                // floor(n·10⁹ / rps) ≤ t  ⇔  n < (t + 1)·rps / 10⁹.
+                (t.as_nanos()
+                    .saturating_add(1)
+                    .saturating_mul(u128::from(*rps)))
+                .div_ceil(1_000_000_000)
+                .try_into()
+                .unwrap_or(u64::MAX)
             }
             Schedule::Stages { stages, length } => {
                 let total = stages.last().map_or(0, |s| s.end);
@@ -330,6 +337,20 @@ mod tests {
         assert_eq!(c.due_by(Duration::ZERO), 1);
         assert_eq!(c.due_by(Duration::from_millis(999)), 3);
         assert_eq!(c.due_by(Duration::from_secs(1)), 4);
+        // At the very nanosecond of a send (its time rounded down), it is due: 1 / 3 s is
+        // 333,333,333 ns, which counted only send 0 when `due_by` rounded the other way.
+        assert_eq!(c.due_by(c.time(1)), 2);
+        assert_eq!(c.due_by(c.time(1) - Duration::from_nanos(1)), 1);
+        // The case the grid's property found (rps 170,793): every send is due at its own time
+        // and not a nanosecond before.
+        let c = Schedule::constant(170_793);
+        for n in 0..20_000 {
+            assert_eq!(c.due_by(c.time(n)), n + 1, "send {n}");
+            if n > 0 {
+                assert_eq!(c.due_by(c.time(n) - Duration::from_nanos(1)), n, "send {n}");
+            }
+        }
+        let c = Schedule::constant(3);
         assert_eq!(c.total(), None);
         assert_eq!(c.stage_of(5), None);
     }
