@@ -873,10 +873,13 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
             k = k.max(to);
             refused = None;
         }
-        if !in_schedule(k) || c.end.is_some_and(|e| at(k) >= e) || remaining == Some(0) {
+        // Send k: scheduled at `scheduled`, intended (on the grid) at `intended`.
+        let offset = sched.time(index(k));
+        let scheduled = c.start + offset;
+        if !in_schedule(k) || c.end.is_some_and(|e| scheduled >= e) || remaining == Some(0) {
             break;
         }
-        let intended = send_at(k);
+        let intended = c.start + grid.up(offset);
         let now = Instant::now();
         if intended > now {
             pacer.sleep_until(intended).await;
@@ -894,14 +897,15 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 refused = Some((k + cap, due));
             }
         }
-        let recording = at(k) >= c.record_from;
+        let recording = scheduled >= c.record_from;
         let this_stage = stage(k);
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         if let Some(w) = &wakeups {
-            let next = send_at(k + 1);
+            let offset = sched.time(index(k + 1));
+            let next = c.start + grid.up(offset);
             let owes = in_schedule(k + 1)
-                && c.end.is_none_or(|e| at(k + 1) < e)
+                && c.end.is_none_or(|e| c.start + offset < e)
                 && remaining.is_none_or(|r| r > 1);
             let by = if owes { next } else { t_send + LAST_RIDE };
             w.set_read_by(by.min(deadline));
