@@ -221,7 +221,7 @@ impl Schedule {
 /// time is moved up to the next multiple of the step, counted from the run's start, so the sends
 /// of one step go out together at one wake-up of the generator, each at its moved time. A zero
 /// step moves nothing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Grid {
     step_ns: u128,
 }
