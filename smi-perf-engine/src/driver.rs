@@ -327,7 +327,7 @@ pub const DEFAULT_TIMER_RESOLUTION: Duration = Duration::ZERO;
 
 /// The longest Open-model timer resolution ([`RunContext::timer_resolution`]); a longer one is
 /// taken as this.
-pub const MAX_TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+pub const MAX_TIMER_RESOLUTION: Duration = Duration::from_millis(10);
 
 /// Options of one run that are not part of the spec.
 ///
@@ -354,7 +354,9 @@ pub struct RunContext {
     /// scheduled time. The rate, the stages and which sends belong to the run (warm-up, end)
     /// are those of the schedule either way; what a coarser grid changes is the arrivals'
     /// shape, bursts of rate × resolution sends instead of one at a time, for fewer wake-ups,
-    /// so less CPU per request (`bench/README.md`, Open model).
+    /// so less CPU per request (`bench/README.md`, Open model). Over 1 ms the run's timer
+    /// sleeps from one step to the next instead of waking every millisecond: on a CPU shared
+    /// with busy work such a sleep can wake late, which shows in the corrected latency.
     pub timer_resolution: Duration,
     /// Open model: lanes that can read their answers at the timer's wake-ups do
     /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux), timing each answer to
@@ -613,8 +615,11 @@ pub async fn drive<F: LaneFactory>(
         *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
     }
     let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
+    // The Open model's send grid: a send scheduled before the end may be moved up to `grid`
+    // past it, and still gets its timeout (up to a second) before the run is cut off.
+    let grid = ctx.timer_resolution.min(MAX_TIMER_RESOLUTION);
     let hard_end = match (end, plan.model) {
-        (Some(e), LoadModel::Open) => e + plan.timeout.min(Duration::from_secs(1)),
+        (Some(e), LoadModel::Open) => e + grid + plan.timeout.min(Duration::from_secs(1)),
         (Some(e), LoadModel::Closed) => e,
         (None, _) => far,
     };
@@ -651,7 +656,8 @@ pub async fn drive<F: LaneFactory>(
         .collect();
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
-    let timer = crate::pacer::Timer::start();
+    // On a grid coarser than the timer's usual longest sleep it sleeps from step to step.
+    let timer = crate::pacer::Timer::start_sleeping_at_most(grid);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, lane) in prepared.into_iter().enumerate() {
         let i = i as u32;
@@ -672,7 +678,7 @@ pub async fn drive<F: LaneFactory>(
             model: plan.model,
             group: groups[i as usize % groups.len()].clone(),
             pacer: timer.pacer(),
-            grid: crate::schedule::Grid::new(ctx.timer_resolution.min(MAX_TIMER_RESOLUTION)),
+            grid: crate::schedule::Grid::new(grid),
             read_at_wakeups: ctx.read_at_wakeups,
         };
         tasks.spawn(async move {

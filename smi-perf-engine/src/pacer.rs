@@ -21,6 +21,13 @@
 //! late while `1ms` was within 22 µs (`bench/README.md`). It costs at most one extra wake-up per
 //! millisecond for the whole run, and none when waits end more often than that (an Open model at
 //! a few thousand requests per second or more).
+//!
+//! One exception, chosen by the user: an Open-model run on a send grid coarser than 1 ms
+//! (`--timer-resolution`, up to 10 ms) sleeps from one step to the next
+//! ([`Timer::start_sleeping_at_most`]): the point of such a grid is fewer wake-ups, and the
+//! empty ones in between cost 15 % of the generator's CPU at 10,000 rps (`bench/README.md`).
+//! On a CPU shared with busy work such a sleep may wake late; the step's sends then leave late,
+//! which shows in the corrected latency (timed from the step), not in the service time.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -38,12 +45,12 @@ pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(1);
 
 /// Where the timer's next sleep ends when it is `now` and the earliest pending deadline is
 /// `deadline`: `None` when the deadline has come, else the deadline or, when it is further,
-/// `now + MAX_SLEEP`.
-pub(crate) fn next_wake(now: Instant, deadline: Instant) -> Option<Instant> {
+/// `now + max_sleep` (the timer's longest sleep: [`MAX_SLEEP`], or an Open-model grid's step).
+pub(crate) fn next_wake(now: Instant, deadline: Instant, max_sleep: Duration) -> Option<Instant> {
     if deadline <= now {
         return None;
     }
-    Some(deadline.min(now + MAX_SLEEP))
+    Some(deadline.min(now + max_sleep))
 }
 
 /// One pending wait.
@@ -81,6 +88,22 @@ struct State {
     /// The riders are woken by then at the latest (the first one's registration plus
     /// [`MAX_SLEEP`]), when no wait ends before.
     riders_by: Option<Instant>,
+    /// The longest sleep (`None`: [`MAX_SLEEP`]); see [`Timer::start_sleeping_at_most`].
+    max_sleep: Option<Duration>,
+}
+
+impl State {
+    /// A timer state whose sleeps last up to `max_sleep`, but never less than [`MAX_SLEEP`].
+    fn sleeping_at_most(max_sleep: Duration) -> State {
+        State {
+            max_sleep: Some(max_sleep.max(MAX_SLEEP)),
+            ..State::default()
+        }
+    }
+
+    fn max_sleep(&self) -> Duration {
+        self.max_sleep.unwrap_or(MAX_SLEEP)
+    }
 }
 
 struct Shared {
@@ -113,7 +136,8 @@ impl Shared {
 /// [`MAX_SLEEP`].
 fn ride(s: &mut State, now: Instant, waker: Waker) -> bool {
     s.riders.push(waker);
-    let by = *s.riders_by.get_or_insert(now + MAX_SLEEP);
+    let max = s.max_sleep();
+    let by = *s.riders_by.get_or_insert(now + max);
     if s.armed.is_none_or(|a| by < a) {
         s.armed = Some(by);
         return true;
@@ -154,7 +178,8 @@ fn tick(
         riders.append(&mut s.riders);
         s.riders_by = None;
     }
-    let mut wake = s.heap.peek().and_then(|Reverse(e)| next_wake(now, e.at));
+    let max = s.max_sleep();
+    let mut wake = s.heap.peek().and_then(|Reverse(e)| next_wake(now, e.at, max));
     if let Some(by) = s.riders_by {
         wake = Some(wake.map_or(by, |w| w.min(by)));
     }
@@ -188,8 +213,15 @@ impl Timer {
     /// Starts the timer task on the current runtime; it wakes every wait as soon as its deadline
     /// has passed.
     pub(crate) fn start() -> Timer {
+        Self::start_sleeping_at_most(MAX_SLEEP)
+    }
+
+    /// [`start`](Self::start) with sleeps of up to `max_sleep` (at least [`MAX_SLEEP`]) while a
+    /// wait is pending: the Open model on a grid coarser than [`MAX_SLEEP`] sleeps from one step
+    /// to the next, not once more every millisecond in between.
+    pub(crate) fn start_sleeping_at_most(max_sleep: Duration) -> Timer {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::sleeping_at_most(max_sleep)),
             notify: Notify::new(),
         });
         let clock = Clock::new();
@@ -419,7 +451,7 @@ mod tests {
         let deadline = t0 + Duration::from_micros(5_300);
         // Woken exactly when planned: 5 sleeps of 1 ms, then 300 µs.
         let (mut now, mut sleeps) = (t0, Vec::new());
-        while let Some(w) = next_wake(now, deadline) {
+        while let Some(w) = next_wake(now, deadline, MAX_SLEEP) {
             assert!(w > now && w <= deadline && w - now <= MAX_SLEEP);
             sleeps.push(w - now);
             now = w;
@@ -431,7 +463,7 @@ mod tests {
         // Woken 400 µs late every time: fewer sleeps, none planned past the deadline.
         let mut now = t0;
         let mut n = 0;
-        while let Some(w) = next_wake(now, deadline) {
+        while let Some(w) = next_wake(now, deadline, MAX_SLEEP) {
             assert!(w <= deadline && w - now <= MAX_SLEEP);
             now = w + Duration::from_micros(400);
             n += 1;
@@ -439,11 +471,11 @@ mod tests {
         assert!(now >= deadline);
         assert_eq!(n, 4); // woken at 1.4, 2.8, 4.2 and 5.6 ms
         // A deadline that has come or passed needs no sleep.
-        assert_eq!(next_wake(deadline, deadline), None);
-        assert_eq!(next_wake(deadline + MAX_SLEEP, deadline), None);
+        assert_eq!(next_wake(deadline, deadline, MAX_SLEEP), None);
+        assert_eq!(next_wake(deadline + MAX_SLEEP, deadline, MAX_SLEEP), None);
         // A short wait is one sleep to the deadline.
         let near = t0 + Duration::from_micros(250);
-        assert_eq!(next_wake(t0, near), Some(near));
+        assert_eq!(next_wake(t0, near, MAX_SLEEP), Some(near));
     }
 
     /// A simulated timer on synthetic clock values, driven by [`tick`] as the timer task drives
@@ -500,6 +532,46 @@ mod tests {
             }
             assert_eq!(ticks.len() as u32, 2_000 / group, "groups of {group}");
         }
+    }
+
+    /// A timer started for a coarse grid (5 ms) sleeps from one step to the next: waits in
+    /// groups of 50 every 5 ms are ended by exactly one wake-up per step, at the step, with no
+    /// wake-up in between; one deadline 12 ms away is slept to in 5 ms pieces. Asked for less
+    /// than [`MAX_SLEEP`], it still sleeps up to [`MAX_SLEEP`].
+    #[test]
+    fn a_coarse_grid_sleeps_from_step_to_step() {
+        let step = Duration::from_millis(5);
+        let t0 = Instant::now();
+        let mut s = State::sleeping_at_most(step);
+        for k in 0..500u32 {
+            push(&mut s, t0 + step * (k / 50 + 1), Waker::noop().clone());
+        }
+        let (mut now, mut wakes, mut ended, mut due) = (t0, Vec::new(), 0, Vec::new());
+        while let Some(w) = tick(&mut s, now, &mut due, &mut Vec::new()) {
+            assert!(w > now && w - now <= step);
+            ended += due.drain(..).filter(|e| e.at <= now).count();
+            now = w;
+            wakes.push(w - t0);
+        }
+        ended += due.len();
+        assert_eq!(ended, 500);
+        let steps: Vec<Duration> = (1..=10).map(|k| step * k).collect();
+        assert_eq!(wakes, steps, "one wake-up per step, none in between");
+        // One far deadline: 5 ms sleeps, then the rest.
+        let mut s = State::sleeping_at_most(step);
+        push(&mut s, t0 + Duration::from_millis(12), Waker::noop().clone());
+        let (mut now, mut wakes) = (t0, Vec::new());
+        while let Some(w) = tick(&mut s, now, &mut Vec::new(), &mut Vec::new()) {
+            now = w;
+            wakes.push((w - t0).as_millis());
+        }
+        assert_eq!(wakes, [5, 10, 12]);
+        // Never shorter than MAX_SLEEP.
+        assert_eq!(
+            State::sleeping_at_most(Duration::from_micros(200)).max_sleep(),
+            MAX_SLEEP
+        );
+        assert_eq!(State::default().max_sleep(), MAX_SLEEP);
     }
 
     /// Registration: a deadline earlier than the armed wake-up re-arms the timer, a later one

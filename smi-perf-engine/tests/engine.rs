@@ -905,7 +905,8 @@ impl smi_perf_engine::LaneFactory for AnnouncedFactory {
 
 /// `timer_resolution` puts the Open model's sends on a grid: every intended send lies on the
 /// resolution's grid from the run's start, moved up from its scheduled time, so at 10,000 rps
-/// on a 1 ms grid the sends 1–10 share 1 ms, 11–20 share 2 ms, and so on; at the default every
+/// on a 1 ms grid the sends 1–10 share 1 ms, 11–20 share 2 ms, and so on (on a 5 ms grid 1–50
+/// share 5 ms); at the default every
 /// send keeps its own time, 100 µs apart. Read through the intended times the driver announces
 /// to a lane (`Wakeups::read_by`: the lane's next send), which come from the schedule, not from
 /// the clock: exact on any machine. maxInFlight is large, so a slow machine drops no send.
@@ -925,6 +926,11 @@ async fn open_model_sends_lie_on_the_grid_of_the_timer_resolution() {
             (1..300u64)
                 .map(|n| n.div_ceil(10) * 1000)
                 .collect::<Vec<_>>(),
+        ),
+        // A 5 ms grid (coarser than the timer's usual 1 ms sleeps): sends 1–50 at 5 ms, ...
+        (
+            Duration::from_millis(5),
+            (1..300u64).map(|n| n.div_ceil(50) * 5000).collect(),
         ),
         (Duration::ZERO, (1..300u64).map(|n| n * 100).collect()),
     ] {
@@ -948,4 +954,58 @@ async fn open_model_sends_lie_on_the_grid_of_the_timer_resolution() {
             .collect();
         assert_eq!(got, want, "intended sends at resolution {res:?}");
     }
+}
+
+/// A lane that answers at its second poll (it yields once, as any lane waiting on I/O does).
+struct Yielding;
+
+impl smi_perf_engine::Lane for Yielding {
+    async fn request(&mut self) -> Outcome {
+        tokio::task::yield_now().await;
+        Outcome::Response {
+            status: 200,
+            sent: 40,
+            received: 80,
+        }
+    }
+    fn reset(&mut self) {}
+}
+
+struct YieldingFactory;
+
+impl smi_perf_engine::LaneFactory for YieldingFactory {
+    type Lane = Yielding;
+    fn lanes(&self, _: &smi_perf_engine::RunPlan, _: u32) -> Vec<Yielding> {
+        vec![Yielding]
+    }
+}
+
+/// On a 10 ms grid the sends scheduled in the run's last 5 ms (a 25 ms run) are moved up to
+/// 30 ms, past the end; with a 5 ms timeout they are still answered, not cut off: the run
+/// lasts until the last grid step's sends have had their timeout (it used to end the timeout
+/// after the scheduled end, so those sends started with their deadline already gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_moved_past_the_end_by_the_grid_are_answered() {
+    use std::sync::Arc;
+    let mut spec = PerformanceTestSpec::http("http://127.0.0.1:9/")
+        .connections(1)
+        .load_model(LoadModel::Open)
+        .rps(2000)
+        .max_in_flight(100_000)
+        .duration("25ms");
+    spec.request.get_or_insert_with(Default::default).timeout =
+        Some(Duration::from_millis(5).into());
+    let plan = Arc::new(smi_perf_engine::RunPlan::from_spec(&spec).unwrap());
+    assert_eq!(plan.timeout, Duration::from_millis(5));
+    let ctx = RunContext::default().with_timer_resolution(Duration::from_millis(10));
+    let stats = tokio::time::timeout(
+        Duration::from_secs(60),
+        smi_perf_engine::drive(Arc::new(YieldingFactory), plan, ctx),
+    )
+    .await
+    .expect("a 25 ms run ends")
+    .unwrap();
+    let r = &stats.recorder;
+    // 50 sends scheduled; a send whose 5 ms passed on a slow machine fails, still counted.
+    assert_eq!((r.total(), r.cut_off, r.dropped), (50, 0, 0));
 }

@@ -246,11 +246,14 @@ struct RunArgs {
     /// Runtime worker threads (default: CPUs available).
     #[arg(long, short = 't')]
     threads: Option<i32>,
-    /// Open model: the send grid, 0s to 1ms (`200us`, `1ms`). Each send's scheduled time is
-    /// moved up to the next multiple of this (from the run's start), so the sends of one step go
-    /// out together at one wake-up of the generator, each on time, and latency is timed from the
-    /// moved time. The rate is unchanged; the arrivals come in bursts of rate x resolution.
-    /// Longer: less CPU per request. `0s` (default): every send at its own time.
+    /// Open model: the send grid, 0s to 10ms (`200us`, `1ms`, `5ms`). Each send's scheduled
+    /// time is moved up to the next multiple of this (from the run's start), so the sends of one
+    /// step go out together at one wake-up of the generator, each on time, and latency is timed
+    /// from the moved time. The rate is unchanged; the arrivals come in bursts of rate x
+    /// resolution, and a burst's queueing at the target shows in the latency. Longer: less CPU
+    /// per request. Over 1ms the generator sleeps a whole step: pin it to a CPU of its own
+    /// (`taskset`), or a late wake-up shows as latency. `0s` (default): every send at its own
+    /// time.
     #[arg(long, value_name = "DURATION")]
     timer_resolution: Option<String>,
     /// Open model: wake for every answer as it arrives, instead of reading answers at the
@@ -741,12 +744,15 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
     )
 }
 
-/// `--timer-resolution`: microsecond units accepted, at most 1 ms (refused beyond, not capped).
+/// `--timer-resolution`: microsecond units accepted, at most
+/// [`smi_perf_engine::MAX_TIMER_RESOLUTION`] (refused beyond, not capped).
 fn timer_resolution(s: &str) -> CliResult<Duration> {
     let d = tdur(s, "--timer-resolution")?;
-    if d > Duration::from_millis(1) {
+    let max = smi_perf_engine::MAX_TIMER_RESOLUTION;
+    if d > max {
         return Err(format!(
-            "--timer-resolution {s}: at most 1ms (a coarser grid sends bursts, not a rate)"
+            "--timer-resolution {s}: at most {}ms (a coarser grid sends bursts, not a rate)",
+            max.as_millis()
         ));
     }
     Ok(d)
