@@ -40,6 +40,32 @@ pub(crate) const MAX_RIDES: u8 = 2;
 /// Bytes asked of the socket per read at most (the caller's buffer may ask for less).
 const CHUNK: usize = 64 * 1024;
 
+thread_local! {
+    /// What every connection read on this thread reads into (initialised once), then copies
+    /// out: a caller's uninitialised buffer would otherwise be zeroed on every read. One per
+    /// thread, not one per connection: the kernel writes each answer into the same few,
+    /// cache-warm lines, where 50 connections' own buffers were 50 cold ones after every idle
+    /// step (`bench/README.md`, "Open model on a coarse grid").
+    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; CHUNK].into_boxed_slice());
+}
+
+/// Reads from `fd` (as [`recv_stamped`]) at most `want` bytes into `out`, through this thread's
+/// [`SCRATCH`].
+fn recv_into(
+    fd: std::os::fd::RawFd,
+    want: usize,
+    cmsg: &mut [u8],
+    out: &mut ReadBuf<'_>,
+) -> io::Result<(usize, Option<i128>)> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let got = recv_stamped(fd, &mut s[..want], cmsg)?;
+        out.put_slice(&s[..got.0]);
+        Ok(got)
+    })
+}
+
 enum Sock {
     /// Not registered with the reactor: read when the timer wakes the reader.
     Bare(std::net::TcpStream),
@@ -68,9 +94,6 @@ pub(crate) struct RidingTcp {
     /// ridden since: a read now would find nothing, so it waits for a wake-up without trying
     /// (an HTTP/2 connection reads once more after each answer while another stream is open).
     drained: bool,
-    /// Read into this (initialised once), then copied out: a caller's uninitialised buffer
-    /// would otherwise be zeroed on every read.
-    scratch: Box<[u8]>,
     /// When the last bytes read arrived (kernel timestamp, else when they were read).
     arrived: Option<Instant>,
     /// The clocks at the last read attempt, which left the socket empty: no byte read since
@@ -182,7 +205,6 @@ impl RidingTcp {
             reader: None,
             fresh: false,
             drained: false,
-            scratch: vec![0; CHUNK].into_boxed_slice(),
             arrived: None,
             before: Clocks::read(base),
             base,
@@ -302,7 +324,7 @@ impl AsyncRead for RidingTcp {
         loop {
             let read = match &me.sock {
                 Sock::Bare(s) => {
-                    match recv_stamped(s.as_raw_fd(), &mut me.scratch[..want], &mut me.cmsg) {
+                    match recv_into(s.as_raw_fd(), want, &mut me.cmsg, out) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             me.before = Clocks::read(me.base);
                             if me.ride(cx.waker()) {
@@ -317,9 +339,9 @@ impl AsyncRead for RidingTcp {
                 Sock::Reg(s) => {
                     me.reader = Some(cx.waker().clone());
                     ready!(s.poll_read_ready(cx))?;
-                    let (scratch, cmsg) = (&mut me.scratch, &mut me.cmsg);
+                    let cmsg = &mut me.cmsg;
                     match s.try_io(Interest::READABLE, || {
-                        recv_stamped(s.as_raw_fd(), &mut scratch[..want], cmsg)
+                        recv_into(s.as_raw_fd(), want, cmsg, out)
                     }) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             me.before = Clocks::read(me.base);
@@ -343,7 +365,6 @@ impl AsyncRead for RidingTcp {
                         me.before = now;
                         me.drained = matches!(me.sock, Sock::Bare(_));
                     }
-                    out.put_slice(&me.scratch[..n]);
                     Poll::Ready(Ok(()))
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
