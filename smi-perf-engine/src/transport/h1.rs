@@ -527,7 +527,11 @@ impl Http1Lane {
         let t = &shared.targets[i];
         if conns[i].is_none() {
             buf.clear();
-            let io = shared.connect(t, stage).await.map_err(|k| (k, false))?;
+            // Boxed: a (re)connect is rare, and its future (a TLS handshake's state) inline
+            // would make every request's future as large, copied on every request.
+            let io = Box::pin(shared.connect(t, stage))
+                .await
+                .map_err(|k| (k, false))?;
             let io = io
                 .riding(wakeups.as_ref(), false)
                 .map_err(|e| (ErrorKind::from_io(&e), false))?;
