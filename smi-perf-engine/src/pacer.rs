@@ -179,7 +179,10 @@ fn tick(
         s.riders_by = None;
     }
     let max = s.max_sleep();
-    let mut wake = s.heap.peek().and_then(|Reverse(e)| next_wake(now, e.at, max));
+    let mut wake = s
+        .heap
+        .peek()
+        .and_then(|Reverse(e)| next_wake(now, e.at, max));
     if let Some(by) = s.riders_by {
         wake = Some(wake.map_or(by, |w| w.min(by)));
     }
@@ -559,7 +562,11 @@ mod tests {
         assert_eq!(wakes, steps, "one wake-up per step, none in between");
         // One far deadline: 5 ms sleeps, then the rest.
         let mut s = State::sleeping_at_most(step);
-        push(&mut s, t0 + Duration::from_millis(12), Waker::noop().clone());
+        push(
+            &mut s,
+            t0 + Duration::from_millis(12),
+            Waker::noop().clone(),
+        );
         let (mut now, mut wakes) = (t0, Vec::new());
         while let Some(w) = tick(&mut s, now, &mut Vec::new(), &mut Vec::new()) {
             now = w;

@@ -514,7 +514,10 @@ fn timer_resolution_runs_and_refuses_more_than_ten_milliseconds() {
     let o = open_run(&["--timer-resolution", "10001us"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("--timer-resolution 10001us: at most 10ms"), "{err}");
+    assert!(
+        err.contains("--timer-resolution 10001us: at most 10ms"),
+        "{err}"
+    );
 }
 
 /// `--read-on-arrival` (every answer wakes the generator) against the default (answers read at

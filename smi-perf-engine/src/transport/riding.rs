@@ -323,19 +323,17 @@ impl AsyncRead for RidingTcp {
         let want = out.remaining().min(CHUNK);
         loop {
             let read = match &me.sock {
-                Sock::Bare(s) => {
-                    match recv_into(s.as_raw_fd(), want, &mut me.cmsg, out) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            me.before = Clocks::read(me.base);
-                            if me.ride(cx.waker()) {
-                                return Poll::Pending;
-                            }
-                            me.register()?;
-                            continue;
+                Sock::Bare(s) => match recv_into(s.as_raw_fd(), want, &mut me.cmsg, out) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        me.before = Clocks::read(me.base);
+                        if me.ride(cx.waker()) {
+                            return Poll::Pending;
                         }
-                        r => r,
+                        me.register()?;
+                        continue;
                     }
-                }
+                    r => r,
+                },
                 Sock::Reg(s) => {
                     me.reader = Some(cx.waker().clone());
                     ready!(s.poll_read_ready(cx))?;
