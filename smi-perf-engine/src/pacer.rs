@@ -216,7 +216,9 @@ impl Drop for Timer {
 
 impl Timer {
     /// Starts the timer task on the current runtime; it wakes every wait as soon as its deadline
-    /// has passed.
+    /// has passed (the embedded target's timer; a run's is
+    /// [`start_sleeping_at_most`](Self::start_sleeping_at_most) its grid).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn start() -> Timer {
         Self::start_sleeping_at_most(MAX_SLEEP)
     }
