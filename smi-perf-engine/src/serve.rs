@@ -542,6 +542,8 @@ async fn accept_grpc(
                 b.wait(arrival, &mut rng).await;
             })
         };
+        // Without the `tls` feature the acceptor type is uninhabited (and `Copy`).
+        #[cfg_attr(not(feature = "tls"), allow(clippy::clone_on_copy))]
         let tls = tls.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
