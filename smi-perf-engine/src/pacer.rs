@@ -79,7 +79,6 @@ impl Ord for Entry {
     }
 }
 
-#[derive(Default)]
 struct State {
     heap: BinaryHeap<Reverse<Entry>>,
     seq: u64,
@@ -90,21 +89,28 @@ struct State {
     /// The riders are woken by then at the latest (the first one's registration plus the
     /// longest sleep), when no wait ends before.
     riders_by: Option<Instant>,
-    /// The longest sleep (`None`: [`MAX_SLEEP`]); see [`Timer::start_sleeping_at_most`].
-    max_sleep: Option<Duration>,
+    /// The longest sleep: [`MAX_SLEEP`], or longer (see [`Timer::start_sleeping_at_most`]).
+    max_sleep: Duration,
 }
 
 impl State {
     /// A timer state whose sleeps last up to `max_sleep`, but never less than [`MAX_SLEEP`].
     fn sleeping_at_most(max_sleep: Duration) -> State {
         State {
-            max_sleep: Some(max_sleep.max(MAX_SLEEP)),
-            ..State::default()
+            heap: BinaryHeap::new(),
+            seq: 0,
+            armed: None,
+            riders: Vec::new(),
+            riders_by: None,
+            max_sleep: max_sleep.max(MAX_SLEEP),
         }
     }
+}
 
-    fn max_sleep(&self) -> Duration {
-        self.max_sleep.unwrap_or(MAX_SLEEP)
+impl Default for State {
+    /// Sleeps of at most [`MAX_SLEEP`].
+    fn default() -> State {
+        State::sleeping_at_most(MAX_SLEEP)
     }
 }
 
@@ -138,8 +144,7 @@ impl Shared {
 /// the longest sleep.
 fn ride(s: &mut State, now: Instant, waker: Waker) -> bool {
     s.riders.push(waker);
-    let max = s.max_sleep();
-    let by = *s.riders_by.get_or_insert(now + max);
+    let by = *s.riders_by.get_or_insert(now + s.max_sleep);
     if s.armed.is_none_or(|a| by < a) {
         s.armed = Some(by);
         return true;
@@ -180,7 +185,7 @@ fn tick(
         riders.append(&mut s.riders);
         s.riders_by = None;
     }
-    let max = s.max_sleep();
+    let max = s.max_sleep;
     let mut wake = s
         .heap
         .peek()
@@ -579,10 +584,10 @@ mod tests {
         assert_eq!(wakes, [5, 10, 12]);
         // Never shorter than MAX_SLEEP.
         assert_eq!(
-            State::sleeping_at_most(Duration::from_micros(200)).max_sleep(),
+            State::sleeping_at_most(Duration::from_micros(200)).max_sleep,
             MAX_SLEEP
         );
-        assert_eq!(State::default().max_sleep(), MAX_SLEEP);
+        assert_eq!(State::default().max_sleep, MAX_SLEEP);
     }
 
     /// Registration: a deadline earlier than the armed wake-up re-arms the timer, a later one
