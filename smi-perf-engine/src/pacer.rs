@@ -284,10 +284,10 @@ impl std::fmt::Debug for Pacer {
 
 impl Pacer {
     /// Registers `waker` to be woken at the timer's next wake-up that ends any wait, or within
-    /// the timer's longest sleep ([`MAX_SLEEP`], or a coarse grid's step) when none does: a reader that waits for an answer without being woken by
-    /// the answer itself (the answer is read at a wake-up the run pays for anyway; see
-    /// `Wakeups`). Every call registers once more; a wake-up wakes every registration made
-    /// before it.
+    /// the timer's longest sleep ([`MAX_SLEEP`], or a coarse grid's step) when none does: a
+    /// reader that waits for an answer without being woken by the answer itself (the answer is
+    /// read at a wake-up the run pays for anyway; see `Wakeups`). Every call registers once
+    /// more; a wake-up wakes every registration made before it.
     pub(crate) fn ride(&self, waker: &Waker) {
         self.shared.ride(waker);
     }
