@@ -13,7 +13,8 @@
 #   smi-perf                    the builtin generator: the native HTTP/1.1 lane (src/h1.rs)
 #   smi-perf-hyper              the same engine with hyper's HTTP/1.1 client (-g hyper)
 # Per run it records the rate, the requests per client CPU-second (requests ÷ user+sys CPU of the
-# generator process) and the server's CPU per request. The summary gives, per tool, medians, and
+# generator process), the server's CPU per request and the generator's voluntary context switches
+# (its sleeps). The summary gives, per tool, medians, and
 # for smi-perf the ratio to each peer **within each round**, as median and interquartile range:
 # the machine's speed swings up to 2× between minutes, so a ratio of two runs a few seconds apart
 # is the figure to trust, not a ratio of medians.
@@ -92,7 +93,7 @@ print(ok, s["requestsPerSec"])' 2>/dev/null) ;;
     echo "# FAILED $round $name: $(echo "$RUN_OUT" | tail -2 | tr '\n' ' ')"
     return
   fi
-  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')"
+  echo "$round $name $rps $n $RUN_CPU $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') csw=${RUN_CSW:-}"
 }
 
 run_tool() {
@@ -109,11 +110,46 @@ run_tool() {
 read -ra TL <<<"$TOOLS"
 {
   echo "# h1-clients $STAMP SECS=$SECS CONNS=$CONNS REPEAT=$REPEAT target=$TARGET_URL ($TARGET) ($(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg))"
-  echo "# round tool rps requests client_cpu_s server_cpu_s"
+  echo "# round tool rps requests client_cpu_s server_cpu_s csw=voluntary_context_switches"
   rotate "$REPEAT" run_tool "${TL[@]}"
 } | tee "$LOG"
 summarize "$LOG" "wrk oha smi-perf smi-perf-hyper" \
   "smi-perf/wrk smi-perf/oha smi-perf-hyper/wrk smi-perf-hyper/oha"
+# The closed loop settles in one of two regimes, run by run: the generator either finds many
+# answers waiting at each wake-up (few sleeps, cheap requests) or wakes for one or two at a time
+# (a sleep and a wake-up every few requests, each costing more than an exchange in a VM). The
+# voluntary context switches per request show which, and the rank correlation with the requests
+# per client CPU-second over a tool's runs how far its spread follows them (bench/README.md).
+python3 - "$LOG" <<'PY'
+import sys, statistics as st
+runs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if line.startswith('#') or len(f) < 7 or not f[6].startswith('csw=') or f[6] == 'csw=':
+        continue
+    n, cpu, csw = int(f[3]), float(f[4]), int(f[6][4:])
+    if n > 0 and cpu > 0:
+        runs.setdefault(f[1], []).append((csw / n, n / cpu))
+def ranks(xs):
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    r = [0.0] * len(xs)
+    for k, i in enumerate(order):
+        r[i] = float(k)
+    return r
+def spearman(a, b):
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = st.mean(ra), st.mean(rb)
+    num = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    den = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
+    return num / den if den else float('nan')
+if runs:
+    print("\n| tool | voluntary context switches per request: median (min–max) | rank correlation with requests per client CPU-second |")
+    print("|---|---|---|")
+    for t, v in runs.items():
+        c = [x for x, _ in v]
+        rho = spearman(c, [e for _, e in v]) if len(v) >= 3 else float('nan')
+        print(f"| {t} | {st.median(c):.3f} ({min(c):.3f}–{max(c):.3f}) | {rho:+.2f} |")
+PY
 echo "raw: $LOG"
 if [ "${PROFILE:-0}" = 1 ] && command -v perf >/dev/null; then
   for g in builtin hyper; do
