@@ -10,7 +10,9 @@
 # tool always runs first or last (this machine's speed drifts within minutes). Tools (TOOLS):
 #   wrk                         the C reference (-t1)
 #   oha                         oha --no-tui, closed loop
-#   smi-perf                    the builtin generator: the native HTTP/1.1 lane (src/h1.rs)
+#   smi-perf                    the builtin generator: the native HTTP/1.1 lane on the closed-loop
+#                               event loop (src/transport/h1loop.rs)
+#   smi-perf-tasks              the same lane run as a task per connection (--task-per-connection)
 #   smi-perf-hyper              the same engine with hyper's HTTP/1.1 client (-g hyper)
 # Per run it records the rate, the requests per client CPU-second (requests ÷ user+sys CPU of the
 # generator process), the server's CPU per request and the generator's voluntary context switches
@@ -102,6 +104,7 @@ run_tool() {
     wrk) one "$round" wrk wrk -t1 -c"$CONNS" -d"${SECS}s" "$TARGET_URL" ;;
     oha) one "$round" oha oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$TARGET_URL" ;;
     smi-perf) one "$round" smi-perf "$BIN" run "$TARGET_URL" -c "$CONNS" -d "${SECS}s" --timeout 2s --peers-line ;;
+    smi-perf-tasks) one "$round" smi-perf-tasks "$BIN" run "$TARGET_URL" -c "$CONNS" -d "${SECS}s" --timeout 2s --task-per-connection --peers-line ;;
     smi-perf-hyper) one "$round" smi-perf-hyper "$BIN" run "$TARGET_URL" -g hyper -c "$CONNS" -d "${SECS}s" --timeout 2s --peers-line ;;
     *) echo "# unknown tool $t" ;;
   esac
@@ -113,8 +116,8 @@ read -ra TL <<<"$TOOLS"
   echo "# round tool rps requests client_cpu_s server_cpu_s csw=voluntary_context_switches"
   rotate "$REPEAT" run_tool "${TL[@]}"
 } | tee "$LOG"
-summarize "$LOG" "wrk oha smi-perf smi-perf-hyper" \
-  "smi-perf/wrk smi-perf/oha smi-perf-hyper/wrk smi-perf-hyper/oha"
+summarize "$LOG" "wrk oha smi-perf smi-perf-tasks smi-perf-hyper" \
+  "smi-perf/wrk smi-perf/oha smi-perf/smi-perf-tasks smi-perf-tasks/wrk smi-perf-tasks/oha smi-perf-hyper/wrk smi-perf-hyper/oha"
 # The closed loop settles in one of two regimes, run by run: the generator either finds many
 # answers waiting at each wake-up (few sleeps, cheap requests) or wakes for one or two at a time
 # (a sleep and a wake-up every few requests, each costing more than an exchange in a VM). The

@@ -223,7 +223,7 @@ pub struct LaneLive {
 pub struct Live {
     lanes: Mutex<Vec<Arc<LaneLive>>>,
     /// When recording starts (the end of the warm-up); `None` until the lanes are connected.
-    record_from: Mutex<Option<Instant>>,
+    pub(crate) record_from: Mutex<Option<Instant>>,
 }
 
 /// Where a run is, as seen by [`Live::snapshot`].
@@ -362,6 +362,12 @@ pub struct RunContext {
     /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux), timing each answer to
     /// its kernel receive timestamp. `false`: every lane is woken by its answers. Default `true`.
     pub read_at_wakeups: bool,
+    /// Closed model over plain `http` with the built-in generator, no rate ceiling: run the
+    /// connections on one event loop per worker thread (`transport::h1loop`) instead of a task
+    /// per connection: the same counts and rules, less CPU per request (`bench/README.md`,
+    /// "The closed-loop event loop"). `false`: a task per connection, as every other run.
+    /// Default `true`.
+    pub event_loop: bool,
 }
 
 impl Default for RunContext {
@@ -370,6 +376,7 @@ impl Default for RunContext {
             live: None,
             timer_resolution: DEFAULT_TIMER_RESOLUTION,
             read_at_wakeups: true,
+            event_loop: true,
         }
     }
 }
@@ -391,6 +398,13 @@ impl RunContext {
     /// [`RunContext::read_at_wakeups`]).
     pub fn with_read_at_wakeups(mut self, on: bool) -> RunContext {
         self.read_at_wakeups = on;
+        self
+    }
+
+    /// Sets whether an eligible closed-loop HTTP/1.1 run uses the event loop (see
+    /// [`RunContext::event_loop`]).
+    pub fn with_event_loop(mut self, on: bool) -> RunContext {
+        self.event_loop = on;
         self
     }
 }
@@ -443,20 +457,20 @@ struct LaneCtx {
 /// miss and the top user-space symbol of the closed-loop profile (`bench/README.md`), and 10,000
 /// connections held 1.4 GB of histograms. The lock is uncontended on a current-thread runtime
 /// and held for a few nanoseconds otherwise.
-struct Group {
+pub(crate) struct Group {
     rec: Recorder,
     publisher: Option<Publisher>,
 }
 
-type GroupRef = Arc<Mutex<Group>>;
+pub(crate) type GroupRef = Arc<Mutex<Group>>;
 
 impl Group {
-    fn lock(g: &GroupRef) -> std::sync::MutexGuard<'_, Group> {
+    pub(crate) fn lock(g: &GroupRef) -> std::sync::MutexGuard<'_, Group> {
         g.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Counts a request cut off by the end of the run (Open model: in `stage`).
-    fn cut_off(&mut self, stage: Option<usize>) {
+    pub(crate) fn cut_off(&mut self, stage: Option<usize>) {
         self.rec.cut_off += 1;
         if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
             st.cut_off += 1;
@@ -465,7 +479,7 @@ impl Group {
 
     /// Records a finished request (Open model: due at `intended`) and publishes progress when due.
     #[inline]
-    fn record(
+    pub(crate) fn record(
         &mut self,
         o: Outcome,
         latency: Duration,
@@ -489,7 +503,7 @@ impl Group {
 
     /// Records a request that timed out after `latency` (`kind`: at which stage, see
     /// [`Lane::timeout_kind`]; Open model: due at `intended`).
-    fn timed_out(
+    pub(crate) fn timed_out(
         &mut self,
         kind: ErrorKind,
         latency: Duration,
@@ -634,26 +648,7 @@ pub async fn drive<F: LaneFactory>(
     } else {
         0
     };
-    let groups: Vec<GroupRef> = (0..workers)
-        .map(|_| {
-            Arc::new(Mutex::new(Group {
-                rec: Recorder::new(plan.histogram, open)
-                    .with_series(Series::new(
-                        plan.interval.max(crate::series::MIN_INTERVAL),
-                        start.into_std(),
-                        wall_start,
-                        plan.histogram,
-                        open,
-                    ))
-                    .with_stages(plan.histogram, n_stages),
-                publisher: ctx.live.as_ref().map(|l| Publisher {
-                    slot: l.register(plan.histogram),
-                    window: plan.histogram.new_histogram(),
-                    next: start,
-                }),
-            }))
-        })
-        .collect();
+    let groups = new_groups(&plan, &ctx, workers, start, wall_start, n_stages);
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
     // On a grid coarser than the timer's usual longest sleep it sleeps from step to step.
@@ -705,8 +700,66 @@ pub async fn drive<F: LaneFactory>(
     if let Some(m) = panicked {
         return Err(crate::Error::LanePanicked(m));
     }
+    Ok(finish(
+        &plan,
+        &groups,
+        n_stages,
+        record_from,
+        end,
+        last,
+        wall_start,
+        n,
+    ))
+}
+
+/// The recorders of `workers` groups (see [`Group`]).
+pub(crate) fn new_groups(
+    plan: &RunPlan,
+    ctx: &RunContext,
+    workers: usize,
+    start: Instant,
+    wall_start: SystemTime,
+    n_stages: usize,
+) -> Vec<GroupRef> {
+    let open = plan.model == LoadModel::Open;
+    (0..workers)
+        .map(|_| {
+            Arc::new(Mutex::new(Group {
+                rec: Recorder::new(plan.histogram, open)
+                    .with_series(Series::new(
+                        plan.interval.max(crate::series::MIN_INTERVAL),
+                        start.into_std(),
+                        wall_start,
+                        plan.histogram,
+                        open,
+                    ))
+                    .with_stages(plan.histogram, n_stages),
+                publisher: ctx.live.as_ref().map(|l| Publisher {
+                    slot: l.register(plan.histogram),
+                    window: plan.histogram.new_histogram(),
+                    next: start,
+                }),
+            }))
+        })
+        .collect()
+}
+
+/// Merges what the groups recorded into the run's statistics. `end`: the end of a duration
+/// run; `last`: when the last recorded request finished (the end of a requests run).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish(
+    plan: &RunPlan,
+    groups: &[GroupRef],
+    n_stages: usize,
+    record_from: Instant,
+    end: Option<Instant>,
+    last: Instant,
+    wall_start: SystemTime,
+    lanes: u32,
+) -> RunStats {
+    let open = plan.model == LoadModel::Open;
     let mut recorder = Recorder::new(plan.histogram, open).with_stages(plan.histogram, n_stages);
-    for g in &groups {
+    for g in groups {
         let mut g = Group::lock(g);
         let Group { rec, publisher } = &mut *g;
         if let Some(p) = publisher.as_mut() {
@@ -719,17 +772,17 @@ pub async fn drive<F: LaneFactory>(
         None => last,
     };
     let measured = window_end.saturating_duration_since(record_from);
-    Ok(RunStats {
+    RunStats {
         recorder,
         started_at: wall_start + plan.warmup,
         ended_at: SystemTime::now(),
         measured,
-        lanes: n,
-    })
+        lanes,
+    }
 }
 
 /// What a lane task's panic said.
-fn panic_message(e: tokio::task::JoinError) -> String {
+pub(crate) fn panic_message(e: tokio::task::JoinError) -> String {
     match e.try_into_panic() {
         Ok(p) => panic_text(&*p),
         Err(e) => e.to_string(),

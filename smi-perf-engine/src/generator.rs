@@ -214,6 +214,11 @@ impl LoadGenerator for Builtin {
             match plan.protocol {
                 Protocol::Http => {
                     let f = crate::transport::h1::Http1Factory::new(&plan)?;
+                    if ctx.event_loop
+                        && let Some(r) = f.event_loop(plan.clone(), ctx.clone()).await
+                    {
+                        return r;
+                    }
                     drive(Arc::new(f), plan, ctx).await
                 }
                 Protocol::Http2 => {

@@ -82,6 +82,7 @@ pub struct Session {
     interval: Duration,
     timer_resolution: Duration,
     read_at_wakeups: bool,
+    event_loop: bool,
     events: Option<(Duration, OnEvent)>,
 }
 
@@ -98,6 +99,7 @@ impl std::fmt::Debug for Session {
             .field("interval", &self.interval)
             .field("timer_resolution", &self.timer_resolution)
             .field("read_at_wakeups", &self.read_at_wakeups)
+            .field("event_loop", &self.event_loop)
             .field("events", &self.events.as_ref().map(|(p, _)| p))
             .finish()
     }
@@ -117,6 +119,7 @@ impl Session {
             interval: crate::series::DEFAULT_INTERVAL,
             timer_resolution: crate::driver::DEFAULT_TIMER_RESOLUTION,
             read_at_wakeups: true,
+            event_loop: true,
             events: None,
         }
     }
@@ -175,6 +178,13 @@ impl Session {
     /// [`RunContext::read_at_wakeups`]; default `true`).
     pub fn read_at_wakeups(mut self, on: bool) -> Session {
         self.read_at_wakeups = on;
+        self
+    }
+
+    /// Whether a closed-loop run over plain HTTP/1.1 runs its connections on the event loop
+    /// (see [`RunContext::event_loop`]; default `true`).
+    pub fn event_loop(mut self, on: bool) -> Session {
+        self.event_loop = on;
         self
     }
 
@@ -299,7 +309,8 @@ impl Session {
             RunContext::default()
                 .with_live(live.clone())
                 .with_timer_resolution(self.timer_resolution)
-                .with_read_at_wakeups(self.read_at_wakeups),
+                .with_read_at_wakeups(self.read_at_wakeups)
+                .with_event_loop(self.event_loop),
         );
         let r = match &mut events {
             None => run.await,

@@ -262,6 +262,11 @@ struct RunArgs {
     /// for less CPU). For comparison runs.
     #[arg(long)]
     read_on_arrival: bool,
+    /// Closed model over plain HTTP/1.1: run each connection as a task of its own instead of on
+    /// the event loop (the default, which counts the same for less CPU per request). For
+    /// comparison runs.
+    #[arg(long)]
+    task_per_connection: bool,
     /// HTTP method.
     #[arg(long, short = 'm')]
     method: Option<String>,
@@ -732,6 +737,7 @@ fn cmd_run(a: RunArgs) -> CliResult<u8> {
             .map(timer_resolution)
             .transpose()?,
         read_on_arrival: a.read_on_arrival,
+        task_per_connection: a.task_per_connection,
     };
     execute(
         test,
@@ -800,11 +806,14 @@ fn engine_error(e: smi_perf_engine::Error) -> String {
     }
 }
 
-/// The Open model's pacing flags (`--timer-resolution`, `--read-on-arrival`).
+/// How the engine paces and reads: the Open model's flags (`--timer-resolution`,
+/// `--read-on-arrival`) and the closed loop's `--task-per-connection`.
 #[derive(Debug, Default)]
 struct Pacing {
     resolution: Option<Duration>,
     read_on_arrival: bool,
+    /// `--task-per-connection`.
+    task_per_connection: bool,
 }
 
 /// `run` and `demo`: maps the arguments onto an engine [`Session`], checks it and the output
@@ -820,7 +829,8 @@ fn execute(
 ) -> CliResult<u8> {
     let mut session = Session::new(test)
         .interval(dur(&out.interval, "--interval")?)
-        .read_at_wakeups(!pacing.read_on_arrival);
+        .read_at_wakeups(!pacing.read_on_arrival)
+        .event_loop(!pacing.task_per_connection);
     if let Some(r) = pacing.resolution {
         session = session.timer_resolution(r);
     }

@@ -35,17 +35,17 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// One endpoint: where to connect and the request, encoded once.
 #[derive(Debug)]
-struct Target {
-    peer: Peer,
+pub(crate) struct Target {
+    pub(crate) peer: Peer,
     /// The whole request: request line, fields, blank line, body.
-    request: Bytes,
+    pub(crate) request: Bytes,
 }
 
 #[derive(Debug)]
-struct Shared {
-    targets: Vec<Target>,
+pub(crate) struct Shared {
+    pub(crate) targets: Vec<Target>,
     /// Whether responses to this method have no body (`HEAD`).
-    head_method: bool,
+    pub(crate) head_method: bool,
     dialer: Dialer,
 }
 
@@ -160,6 +160,23 @@ impl Http1Factory {
         Ok(Http1Factory {
             shared: shared(plan)?,
         })
+    }
+}
+
+impl Http1Factory {
+    /// Runs `plan` on the closed-loop event loop (`h1loop`) when it is eligible (closed model,
+    /// no rate ceiling, plain `http`) and its hosts resolve; `None`: run it with [`drive`].
+    ///
+    /// [`drive`]: crate::drive
+    pub(crate) async fn event_loop(
+        &self,
+        plan: Arc<RunPlan>,
+        ctx: crate::driver::RunContext,
+    ) -> Option<Result<crate::driver::RunStats>> {
+        if !super::h1loop::eligible(&plan, &self.shared) {
+            return None;
+        }
+        super::h1loop::drive(self.shared.clone(), plan, ctx).await
     }
 }
 
@@ -377,137 +394,187 @@ pub async fn read_response<R: AsyncRead + Unpin>(
     buf: &mut BytesMut,
     head_method: bool,
 ) -> Result<ResponseSummary, ReadError> {
-    let mut received = 0u64;
-    // Heads: skip interim 1xx answers until the final one.
-    let head = loop {
-        match parse_head(buf, head_method).map_err(ReadError::new)? {
-            Some(h) if h.status == 101 => return Err(ReadError::new(ErrorKind::Protocol)),
-            Some(h) if (100..200).contains(&h.status) => {
-                received += h.len as u64;
-                buf.advance(h.len);
-            }
-            Some(h) => break h,
-            None => {
-                if buf.len() >= MAX_HEAD {
-                    return Err(ReadError::new(ErrorKind::Protocol));
-                }
-                let fresh = buf.is_empty() && received == 0;
-                let more = fill(io, buf).await.map_err(|e| ReadError {
+    let mut d = Decoder::new(head_method);
+    loop {
+        if let Some(done) = d.feed(buf)? {
+            return Ok(done);
+        }
+        let fresh = d.fresh(buf);
+        match fill(io, buf).await {
+            Ok(true) => {}
+            Ok(false) => return d.end_of_stream(buf),
+            Err(e) => {
+                return Err(ReadError {
                     before_any_byte: fresh,
                     ..e
-                })?;
-                if !more {
-                    return Err(ReadError {
-                        kind: ErrorKind::Reset,
-                        before_any_byte: fresh,
-                    });
-                }
+                });
             }
         }
-    };
-    received += head.len as u64;
-    buf.advance(head.len);
-    let mut keep_alive = head.keep_alive;
-    match head.framing {
-        Framing::None => {}
-        Framing::Length(mut left) => loop {
-            let take = (buf.len() as u64).min(left);
-            buf.advance(take as usize);
-            received += take;
-            left -= take;
-            if left == 0 {
-                break;
-            }
-            if !fill(io, buf).await? {
-                return Err(ReadError::new(ErrorKind::Reset));
-            }
-        },
-        Framing::UntilClose => loop {
-            received += buf.len() as u64;
-            buf.clear();
-            if !fill(io, buf).await? {
-                keep_alive = false;
-                break;
-            }
-        },
-        Framing::Chunked => received += chunked(io, buf).await?,
     }
-    Ok(ResponseSummary {
-        status: head.status,
-        received,
-        keep_alive,
-    })
 }
 
-/// Drains a chunked body (and its trailers) from `buf` and `io`; returns the bytes consumed.
-async fn chunked<R: AsyncRead + Unpin>(io: &mut R, buf: &mut BytesMut) -> Result<u64, ReadError> {
-    let protocol = || ReadError::new(ErrorKind::Protocol);
-    let reset = || ReadError::new(ErrorKind::Reset);
-    let mut consumed = 0u64;
-    loop {
-        // The chunk-size line.
-        let size = loop {
-            match httparse::parse_chunk_size(buf) {
-                Ok(httparse::Status::Complete((n, size))) => {
-                    consumed += n as u64;
-                    buf.advance(n);
-                    break size;
+/// Where a [`Decoder`] is in a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// A head (interim 1xx heads are skipped).
+    Head,
+    /// A body of this many bytes still to come.
+    Length(u64),
+    /// A chunked body: the next chunk-size line.
+    ChunkSize,
+    /// A chunk's data: this many bytes still to come.
+    ChunkData(u64),
+    /// The CRLF after a chunk's data.
+    ChunkEnd,
+    /// The trailer lines after the last chunk, up to an empty one.
+    Trailers,
+    /// A body delimited by the connection closing.
+    UntilClose,
+}
+
+/// The HTTP/1.1 response reader as a state machine: fed whatever bytes have arrived, it consumes
+/// what it can and says when the response is whole. [`read_response`] drives it from an
+/// `AsyncRead`; the closed-loop event loop (`h1loop`) from a non-blocking socket. Memory: it keeps
+/// no body bytes, and asks for no more than [`MAX_HEAD`] buffered bytes at a time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decoder {
+    head_method: bool,
+    at: At,
+    received: u64,
+    status: u16,
+    keep_alive: bool,
+}
+
+impl Decoder {
+    /// A reader for the answer to one request (`head_method`: a `HEAD`, whose answer has no body).
+    pub(crate) fn new(head_method: bool) -> Decoder {
+        Decoder {
+            head_method,
+            at: At::Head,
+            received: 0,
+            status: 0,
+            keep_alive: true,
+        }
+    }
+
+    /// Whether nothing of the answer has arrived yet (with `buf`, the bytes not consumed).
+    pub(crate) fn fresh(&self, buf: &[u8]) -> bool {
+        self.at == At::Head && self.received == 0 && buf.is_empty()
+    }
+
+    fn summary(&self) -> ResponseSummary {
+        ResponseSummary {
+            status: self.status,
+            received: self.received,
+            keep_alive: self.keep_alive,
+        }
+    }
+
+    /// Consumes what it can of `buf`: `Ok(Some(_))` when the response is whole (bytes past it stay
+    /// in `buf`), `Ok(None)` when more bytes are needed.
+    pub(crate) fn feed(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<ResponseSummary>, ReadError> {
+        let protocol = || ReadError::new(ErrorKind::Protocol);
+        loop {
+            match self.at {
+                At::Head => match parse_head(buf, self.head_method).map_err(ReadError::new)? {
+                    Some(h) if h.status == 101 => return Err(protocol()),
+                    Some(h) => {
+                        self.received += h.len as u64;
+                        buf.advance(h.len);
+                        if (100..200).contains(&h.status) {
+                            continue;
+                        }
+                        self.status = h.status;
+                        self.keep_alive = h.keep_alive;
+                        self.at = match h.framing {
+                            Framing::None => return Ok(Some(self.summary())),
+                            Framing::Length(0) => return Ok(Some(self.summary())),
+                            Framing::Length(n) => At::Length(n),
+                            Framing::Chunked => At::ChunkSize,
+                            Framing::UntilClose => At::UntilClose,
+                        };
+                    }
+                    None if buf.len() >= MAX_HEAD => return Err(protocol()),
+                    None => return Ok(None),
+                },
+                At::Length(left) | At::ChunkData(left) => {
+                    let take = (buf.len() as u64).min(left);
+                    buf.advance(take as usize);
+                    self.received += take;
+                    let left = left - take;
+                    self.at = match (self.at, left) {
+                        (At::Length(_), 0) => return Ok(Some(self.summary())),
+                        (At::Length(_), _) => At::Length(left),
+                        (_, 0) => At::ChunkEnd,
+                        _ => At::ChunkData(left),
+                    };
+                    if left > 0 {
+                        return Ok(None);
+                    }
                 }
-                Ok(httparse::Status::Partial) => {
-                    if buf.len() >= MAX_HEAD {
+                At::ChunkSize => match httparse::parse_chunk_size(buf) {
+                    Ok(httparse::Status::Complete((n, size))) => {
+                        self.received += n as u64;
+                        buf.advance(n);
+                        self.at = if size == 0 {
+                            At::Trailers
+                        } else {
+                            At::ChunkData(size)
+                        };
+                    }
+                    Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => {
                         return Err(protocol());
                     }
-                    if !fill(io, buf).await? {
-                        return Err(reset());
+                    Ok(httparse::Status::Partial) => return Ok(None),
+                    Err(_) => return Err(protocol()),
+                },
+                At::ChunkEnd => {
+                    if buf.len() < 2 {
+                        return Ok(None);
                     }
+                    if &buf[..2] != b"\r\n" {
+                        return Err(protocol());
+                    }
+                    buf.advance(2);
+                    self.received += 2;
+                    self.at = At::ChunkSize;
                 }
-                Err(_) => return Err(protocol()),
-            }
-        };
-        if size == 0 {
-            break;
-        }
-        // The data, then exactly CRLF.
-        let mut left = size;
-        while left > 0 {
-            if buf.is_empty() && !fill(io, buf).await? {
-                return Err(reset());
-            }
-            let take = (buf.len() as u64).min(left);
-            buf.advance(take as usize);
-            consumed += take;
-            left -= take;
-        }
-        while buf.len() < 2 {
-            if !fill(io, buf).await? {
-                return Err(reset());
+                At::Trailers => match buf.iter().position(|&b| b == b'\n') {
+                    Some(p) => {
+                        let empty = p == 0 || (p == 1 && buf[0] == b'\r');
+                        self.received += p as u64 + 1;
+                        buf.advance(p + 1);
+                        if empty {
+                            return Ok(Some(self.summary()));
+                        }
+                    }
+                    None if buf.len() >= MAX_HEAD => return Err(protocol()),
+                    None => return Ok(None),
+                },
+                At::UntilClose => {
+                    self.received += buf.len() as u64;
+                    buf.clear();
+                    return Ok(None);
+                }
             }
         }
-        if &buf[..2] != b"\r\n" {
-            return Err(protocol());
-        }
-        buf.advance(2);
-        consumed += 2;
     }
-    // Trailers: lines up to an empty one.
-    loop {
-        match buf.iter().position(|&b| b == b'\n') {
-            Some(p) => {
-                let empty = p == 0 || (p == 1 && buf[0] == b'\r');
-                consumed += p as u64 + 1;
-                buf.advance(p + 1);
-                if empty {
-                    return Ok(consumed);
-                }
+
+    /// The stream ended (after [`feed`](Self::feed) asked for more): the response is whole only
+    /// when its body is delimited by the close.
+    pub(crate) fn end_of_stream(&mut self, buf: &[u8]) -> Result<ResponseSummary, ReadError> {
+        match self.at {
+            At::UntilClose => {
+                self.keep_alive = false;
+                Ok(self.summary())
             }
-            None => {
-                if buf.len() >= MAX_HEAD {
-                    return Err(protocol());
-                }
-                if !fill(io, buf).await? {
-                    return Err(reset());
-                }
-            }
+            _ => Err(ReadError {
+                kind: ErrorKind::Reset,
+                before_any_byte: self.fresh(buf),
+            }),
         }
     }
 }

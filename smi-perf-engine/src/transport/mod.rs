@@ -17,6 +17,7 @@
 mod dial;
 pub mod grpc;
 pub mod h1;
+mod h1loop;
 pub mod h2;
 mod h2frame;
 pub mod hyper_h1;

@@ -1,0 +1,318 @@
+//! The closed-loop HTTP/1.1 event loop (`transport/h1loop.rs`) against the task-per-connection
+//! driver it stands in for: every scenario runs on both, each against a fresh scripted server,
+//! and must count the same (the wire-level cases of `http1_wire.rs` run on the event loop, the
+//! default). Then what only a run's end, a deadline or a full socket exercises.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use smi_perf_engine::{Registry, RunContext, run_spec_with};
+use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What the scripted server does after reading a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Then {
+    /// Writes the answer and reads the next request.
+    Answer,
+    /// Writes the answer and closes the connection (without saying so in the answer).
+    AnswerAndClose,
+    /// Answers the first request of each connection; closes it at the second one's arrival
+    /// without answering (a keep-alive connection the server dropped while idle).
+    OnceThenClose,
+    /// Reads requests and never answers.
+    Silent,
+    /// As `Answer`, reading each request 20 ms late through a 4 KiB receive buffer.
+    SlowAnswer,
+}
+
+struct Server {
+    url: String,
+    accepted: Arc<AtomicU64>,
+    requests: Arc<AtomicU64>,
+}
+
+/// Reads one request (head, then a `content-length` body) from `s`; `None` at the end.
+async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    let mut b = [0u8; 64 * 1024];
+    loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if buf.len() >= p + 4 + len {
+                buf.drain(..p + 4 + len);
+                return Some(());
+            }
+        }
+        let n = s.read(&mut b).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&b[..n]);
+    }
+}
+
+async fn server(answer: &'static [u8], then: Then) -> Server {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    if then == Then::SlowAnswer {
+        sock.set_recv_buffer_size(4096).unwrap();
+    }
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let l = sock.listen(64).unwrap();
+    let url = format!("http://{}/", l.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let (a, r) = (accepted.clone(), requests.clone());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            a.fetch_add(1, Ordering::Relaxed);
+            let r = r.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut served = 0;
+                loop {
+                    if then == Then::SlowAnswer {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    if read_request(&mut s, &mut buf).await.is_none() {
+                        break;
+                    }
+                    r.fetch_add(1, Ordering::Relaxed);
+                    match then {
+                        Then::Silent => continue,
+                        Then::OnceThenClose if served == 1 => return,
+                        _ => {}
+                    }
+                    if s.write_all(answer).await.is_err() {
+                        return;
+                    }
+                    served += 1;
+                    if then == Then::AnswerAndClose {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Server {
+        url,
+        accepted,
+        requests,
+    }
+}
+
+fn spec(url: &str, requests: i64, connections: i32, timeout: &str) -> PerformanceTestSpec {
+    PerformanceTestSpec::http(url)
+        .requests(requests)
+        .connections(connections)
+        .request(RequestSpec {
+            timeout: Some(smi_types::perf::Duration::new_unchecked(timeout)),
+            ..Default::default()
+        })
+}
+
+async fn run(spec: &PerformanceTestSpec, event_loop: bool) -> PerformanceTestResult {
+    let ctx = RunContext::default().with_event_loop(event_loop);
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        run_spec_with(&Registry::with_builtins(), spec, ctx),
+    )
+    .await
+    .expect("run did not end on time")
+    .expect("run failed");
+    assert!(
+        r.consistency_errors().is_empty(),
+        "{:?}",
+        r.consistency_errors()
+    );
+    r
+}
+
+/// What a run counted, as compared between the two drivers.
+fn counts(r: &PerformanceTestResult) -> String {
+    let c = &r.record;
+    format!(
+        "ok={} failed={} cut={} sent={} received={} status={:?} errors={:?}",
+        c.requests_succeeded,
+        c.requests_failed,
+        c.requests_cut_off,
+        c.bytes_sent,
+        c.bytes_received,
+        c.status_codes,
+        c.errors
+    )
+}
+
+/// Runs `requests` on `connections` against a fresh `answer`/`then` server with each driver;
+/// returns the event loop's counts and the server's (accepted, requests), asserting the
+/// task-per-connection driver's are the same.
+async fn both(
+    answer: &'static [u8],
+    then: Then,
+    requests: i64,
+    connections: i32,
+    timeout: &str,
+) -> (String, (u64, u64)) {
+    let mut seen = Vec::new();
+    for event_loop in [true, false] {
+        let s = server(answer, then).await;
+        let r = run(&spec(&s.url, requests, connections, timeout), event_loop).await;
+        let srv = (
+            s.accepted.load(Ordering::Relaxed),
+            s.requests.load(Ordering::Relaxed),
+        );
+        seen.push((counts(&r), srv));
+    }
+    assert_eq!(seen[0], seen[1], "event loop vs task per connection");
+    seen.swap_remove(0)
+}
+
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+const CHUNKED: &[u8] =
+    b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n";
+const UNTIL_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\n\r\nbody until the close";
+const CONTINUE_THEN_204: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+const TRUNCATED: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort";
+const GARBAGE: &[u8] = b"SMTP ready\r\n\r\n";
+
+#[tokio::test]
+async fn keep_alive_answers_count_the_same_on_both_drivers() {
+    let (c, srv) = both(OK, Then::Answer, 40, 4, "2s").await;
+    assert!(c.starts_with("ok=40 failed=0 cut=0"), "{c}");
+    assert!(
+        c.contains(&format!(
+            "received={} status={{\"200\": 40}} errors={{}}",
+            40 * OK.len()
+        )),
+        "{c}"
+    );
+    // One connection per lane, opened before the run, kept for every request.
+    assert_eq!(srv, (4, 40));
+}
+
+#[tokio::test]
+async fn framings_count_the_same_on_both_drivers() {
+    let (c, _) = both(CHUNKED, Then::Answer, 9, 2, "2s").await;
+    assert!(c.starts_with("ok=9 failed=0 cut=0"), "{c}");
+    assert!(
+        c.contains(&format!("received={}", 9 * CHUNKED.len())),
+        "{c}"
+    );
+    let (c, srv) = both(UNTIL_CLOSE, Then::AnswerAndClose, 6, 2, "2s").await;
+    assert!(c.starts_with("ok=6 failed=0 cut=0"), "{c}");
+    // A body delimited by the close: a new connection for every request (2 opened before the
+    // run, each used once, then one per further request).
+    assert_eq!(srv, (6, 6));
+    let (c, _) = both(CONTINUE_THEN_204, Then::Answer, 5, 1, "2s").await;
+    assert!(c.contains("status={\"204\": 5}"), "{c}");
+}
+
+#[tokio::test]
+async fn a_connection_closed_while_idle_is_retried_once_on_a_new_one() {
+    // Every second request meets a connection the server dropped: it is retried on a new
+    // connection, within its deadline, and succeeds; nothing is counted twice.
+    let (c, (accepted, requests)) = both(OK, Then::OnceThenClose, 10, 1, "2s").await;
+    assert!(c.starts_with("ok=10 failed=0 cut=0"), "{c}");
+    assert_eq!(accepted, 10);
+    // The server saw each dropped request too (it read it, then closed).
+    assert_eq!(requests, 19);
+}
+
+#[tokio::test]
+async fn broken_answers_are_errors_on_both_drivers() {
+    let (c, _) = both(TRUNCATED, Then::AnswerAndClose, 4, 1, "2s").await;
+    assert!(c.starts_with("ok=0 failed=4 cut=0"), "{c}");
+    assert!(c.contains("errors={\"reset\": 4}"), "{c}");
+    let (c, _) = both(GARBAGE, Then::Answer, 3, 1, "2s").await;
+    assert!(c.contains("errors={\"protocol\": 3}"), "{c}");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_every_request() {
+    let (c, _) = both(OK, Then::Silent, 3, 1, "100ms").await;
+    assert!(c.starts_with("ok=0 failed=3 cut=0"), "{c}");
+    assert!(c.contains("errors={\"timeout\": 3}"), "{c}");
+}
+
+#[tokio::test]
+async fn refused_connects_are_counted_with_nothing_sent() {
+    // A port nobody listens on: bind, take the port, close.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let spec = spec(&format!("http://127.0.0.1:{port}/"), 5, 1, "1s");
+    let a = run(&spec, true).await;
+    let b = run(&spec, false).await;
+    assert_eq!(counts(&a), counts(&b));
+    assert_eq!(a.record.requests_failed, 5, "{:?}", a.record.errors);
+    assert_eq!(
+        a.record.errors.get("connectRefused"),
+        Some(&5),
+        "{:?}",
+        a.record.errors
+    );
+    assert_eq!(a.record.bytes_sent, 0);
+}
+
+#[tokio::test]
+async fn requests_in_flight_at_the_end_of_a_duration_run_are_cut_off() {
+    let s = server(OK, Then::Silent).await;
+    let spec = PerformanceTestSpec::http(&s.url)
+        .duration("300ms")
+        .connections(3)
+        .request(RequestSpec {
+            // Each request's deadline falls at the run's end: cut off, not timed out.
+            timeout: Some(smi_types::perf::Duration::new_unchecked("300ms")),
+            ..Default::default()
+        });
+    let r = run(&spec, true).await;
+    assert_eq!(
+        (
+            r.record.requests_succeeded,
+            r.record.requests_failed,
+            r.record.requests_cut_off
+        ),
+        (0, 0, 3)
+    );
+    assert_eq!(s.requests.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn a_request_larger_than_the_socket_buffers_is_written_whole() {
+    // 60 KiB bodies to a server reading late through a small buffer: the write stops on a
+    // full socket and goes on at writability.
+    let body = "x".repeat(60 << 10);
+    let s = server(OK, Then::SlowAnswer).await;
+    let spec = PerformanceTestSpec::http(&s.url)
+        .requests(3)
+        .connections(1)
+        .request(RequestSpec {
+            method: Some("POST".into()),
+            body: Some(body.clone()),
+            timeout: Some(smi_types::perf::Duration::new_unchecked("10s")),
+            ..Default::default()
+        });
+    let r = run(&spec, true).await;
+    assert_eq!(r.record.requests_succeeded, 3, "{:?}", r.record.errors);
+    assert!(r.record.bytes_sent > 3 * body.len() as i64);
+    assert_eq!(s.requests.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn endpoints_are_used_in_turn_each_on_its_own_connection() {
+    let a = server(OK, Then::Answer).await;
+    let b = server(CHUNKED, Then::Answer).await;
+    let spec = spec(&a.url, 8, 1, "2s").endpoint(b.url.clone());
+    let r = run(&spec, true).await;
+    assert_eq!(r.record.requests_succeeded, 8);
+    assert_eq!(r.record.status_codes.get("200"), Some(&4));
+    assert_eq!(r.record.status_codes.get("201"), Some(&4));
+    assert_eq!(a.accepted.load(Ordering::Relaxed), 1);
+    assert_eq!(b.accepted.load(Ordering::Relaxed), 1);
+}
