@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(types_yaml convert validate_bytes validate_mutated perf_test histogram h1_response h2_conn)
+  targets=(types_yaml convert validate_bytes validate_mutated perf_test histogram h1_response h2_conn h1_conn)
 fi
 # A one-byte prefix selects the mode of the text targets (see each target's docs); 0x00 and 0x01
 # give default and small limits.

@@ -1,0 +1,132 @@
+//! Target 9: the built-in HTTP/1.1 generator's closed loop — the event loop
+//! (`smi_perf_engine::transport::h1loop`: non-blocking connects, partial writes, edge-triggered
+//! reads, deadlines, the retry on a connection closed while idle) and the task-per-connection
+//! driver — against a server that sends arbitrary bytes.
+//!
+//! Each input is a mode byte and what a server sends on every connection the client opens to it,
+//! over loopback TCP. The server reads one request head, writes the bytes (in pieces of 1–15
+//! bytes with a yield between them when mode bits 4–7 say so, so that answers arrive split),
+//! then closes its side when mode bit 3 is set, or else keeps reading and drops what it reads.
+//! The client is the engine itself: `run_plan` with a closed-loop plan of 6 requests on 1–3
+//! connections (mode bits 1–2) and a 100 ms request timeout, on the event loop or, with mode
+//! bit 0, on the task-per-connection driver. Checked: no panic (a panicking loop thread or lane
+//! fails the run with `LanePanicked`), no hang (the run ends within its own timeouts), and every
+//! request counted exactly once (succeeded + failed + cut off = requested).
+#![no_main]
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use smi_perf_engine::{Registry, RunContext, RunPlan, run_plan};
+use smi_types::perf::{Duration as SpecDuration, PerformanceTestSpec, RequestSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Requests per run: two rounds on three connections, or a reconnect or two.
+const REQUESTS: i64 = 6;
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime")
+    })
+}
+
+/// Reads from `s` until a request head (up to its blank line) arrived, or the client closed, or
+/// it sent more than 64 KiB.
+async fn await_request(s: &mut tokio::net::TcpStream) -> bool {
+    let mut got = Vec::new();
+    let mut sink = [0u8; 4096];
+    loop {
+        if got.windows(4).any(|w| w == b"\r\n\r\n") {
+            return true;
+        }
+        match s.read(&mut sink).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.extend_from_slice(&sink[..n]),
+        }
+        if got.len() > 64 << 10 {
+            return false;
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, wire)) = data.split_first() else {
+        return;
+    };
+    let event_loop = mode & 1 == 0;
+    let connections = 1 + i32::from((mode >> 1) & 3) % 3;
+    let close = mode & 8 != 0;
+    let piece = match mode >> 4 {
+        0 => usize::MAX,
+        n => usize::from(n),
+    };
+    runtime().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let wire = wire.to_vec();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let wire = wire.clone();
+                tokio::spawn(async move {
+                    if !await_request(&mut s).await {
+                        return;
+                    }
+                    for chunk in wire.chunks(piece.min(wire.len().max(1))) {
+                        if s.write_all(chunk).await.is_err() {
+                            return;
+                        }
+                        if piece != usize::MAX {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    if close {
+                        let _ = s.shutdown().await;
+                    }
+                    // Read until the client closes: closing with its bytes unread would reset
+                    // the connection, and the client could lose what was sent before the reset.
+                    let mut sink = [0u8; 4096];
+                    while let Ok(n) = s.read(&mut sink).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let spec = PerformanceTestSpec::http(format!("http://{addr}/"))
+            .requests(REQUESTS)
+            .connections(connections)
+            .request(RequestSpec {
+                timeout: Some(SpecDuration::new_unchecked("100ms")),
+                ..Default::default()
+            });
+        let plan = RunPlan::from_spec(&spec).expect("a valid plan");
+        let registry = Registry::with_builtins();
+        let ctx = RunContext::default().with_event_loop(event_loop);
+        let run = run_plan(&registry, plan, "", "", ctx);
+        // Every request ends within its timeout (a retry on a new connection included): 6
+        // requests on one connection take 0.6 s at the very worst.
+        let result = tokio::time::timeout(Duration::from_secs(8), run)
+            .await
+            .expect("the run ends within its timeouts");
+        server.abort();
+        let r = result.expect("a misbehaving server fails requests, not the run");
+        let rec = &r.record;
+        assert_eq!(
+            rec.requests_succeeded + rec.requests_failed + rec.requests_cut_off,
+            REQUESTS,
+            "{rec:?}"
+        );
+    });
+});
