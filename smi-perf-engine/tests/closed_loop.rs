@@ -7,7 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use smi_perf_engine::{Registry, RunContext, run_spec_with};
+use smi_perf_engine::RunContext;
+
+#[path = "common/checked_run.rs"]
+mod checked_run;
+use checked_run::run_checked;
 use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -118,19 +122,7 @@ fn spec(url: &str, requests: i64, connections: i32, timeout: &str) -> Performanc
 
 async fn run(spec: &PerformanceTestSpec, event_loop: bool) -> PerformanceTestResult {
     let ctx = RunContext::default().with_event_loop(event_loop);
-    let r = tokio::time::timeout(
-        Duration::from_secs(20),
-        run_spec_with(&Registry::with_builtins(), spec, ctx),
-    )
-    .await
-    .expect("run did not end on time")
-    .expect("run failed");
-    assert!(
-        r.consistency_errors().is_empty(),
-        "{:?}",
-        r.consistency_errors()
-    );
-    r
+    run_checked(spec, ctx, Duration::from_secs(20)).await
 }
 
 /// What a run counted, as compared between the two drivers.
