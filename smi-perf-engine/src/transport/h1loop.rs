@@ -309,12 +309,14 @@ impl Loop {
             for l in ready.drain(..) {
                 self.start(l);
             }
+            // Once per turn, whatever else is ready: a lane failing at once on every turn must
+            // not keep the others' deadlines from being seen.
+            let now = Instant::now();
+            self.expire(now);
             if self.active == 0 {
                 break;
             }
-            let now = Instant::now();
             let wait = if self.ready.is_empty() {
-                self.expire(now);
                 match self.deadlines.front() {
                     Some(&(d, _, _)) => d.saturating_duration_since(now).min(MAX_SLEEP),
                     None => MAX_SLEEP,
@@ -339,7 +341,6 @@ impl Loop {
                     c.stirred = true;
                 }
             }
-            self.expire(Instant::now());
         }
         // Cancelled, or the poll failed: count what is in flight as cut off.
         for l in 0..self.lanes.len() {
