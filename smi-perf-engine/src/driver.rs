@@ -223,7 +223,7 @@ pub struct LaneLive {
 pub struct Live {
     lanes: Mutex<Vec<Arc<LaneLive>>>,
     /// When recording starts (the end of the warm-up); `None` until the lanes are connected.
-    pub(crate) record_from: Mutex<Option<Instant>>,
+    record_from: Mutex<Option<Instant>>,
 }
 
 /// Where a run is, as seen by [`Live::snapshot`].
@@ -618,16 +618,13 @@ pub async fn drive<F: LaneFactory>(
         return Err(crate::Error::LanePanicked(m));
     }
 
-    let start = Instant::now();
-    let wall_start = SystemTime::now();
-    let record_from = start + plan.warmup;
-    let (end, quota_total) = match plan.length {
-        RunLength::Duration(d) => (Some(record_from + d), None),
-        RunLength::Requests(r) => (None, Some(r)),
-    };
-    if let Some(live) = &ctx.live {
-        *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
-    }
+    let RunClock {
+        start,
+        wall_start,
+        record_from,
+        end,
+        quota_total,
+    } = RunClock::start(&plan, &ctx);
     let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
     // The Open model's send grid: a send scheduled before the end may be moved up to `grid`
     // past it, and still gets its timeout (up to a second) before the run is cut off.
@@ -710,6 +707,40 @@ pub async fn drive<F: LaneFactory>(
         wall_start,
         n,
     ))
+}
+
+/// The instants a run is timed by, read when its lanes are connected.
+pub(crate) struct RunClock {
+    pub(crate) start: Instant,
+    pub(crate) wall_start: SystemTime,
+    /// The end of the warm-up.
+    pub(crate) record_from: Instant,
+    /// Duration mode: nothing starts at or after this.
+    pub(crate) end: Option<Instant>,
+    /// Requests mode: the requests to record.
+    pub(crate) quota_total: Option<u64>,
+}
+
+impl RunClock {
+    /// Starts the clock now, and tells live progress when recording starts.
+    pub(crate) fn start(plan: &RunPlan, ctx: &RunContext) -> RunClock {
+        let start = Instant::now();
+        let record_from = start + plan.warmup;
+        let (end, quota_total) = match plan.length {
+            RunLength::Duration(d) => (Some(record_from + d), None),
+            RunLength::Requests(r) => (None, Some(r)),
+        };
+        if let Some(live) = &ctx.live {
+            *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
+        }
+        RunClock {
+            start,
+            wall_start: SystemTime::now(),
+            record_from,
+            end,
+            quota_total,
+        }
+    }
 }
 
 /// The recorders of `workers` groups (see [`Group`]).

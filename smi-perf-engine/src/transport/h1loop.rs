@@ -32,16 +32,16 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use smi_types::perf::{LoadModel, RunLength};
+use smi_types::perf::LoadModel;
 use tokio::time::Instant;
 
 use super::h1::{Decoder, Shared};
-use crate::driver::{Group, GroupRef, RunContext, RunStats, finish, new_groups};
+use crate::driver::{Group, GroupRef, RunClock, RunContext, RunStats, finish, new_groups};
 use crate::error::Result;
 use crate::plan::RunPlan;
 use crate::stats::{ErrorKind, Outcome};
@@ -124,16 +124,13 @@ pub(crate) async fn drive(
         first[c as usize] = s.into_std().ok();
     }
 
-    let start = Instant::now();
-    let wall_start = SystemTime::now();
-    let record_from = start + plan.warmup;
-    let (end, quota_total) = match plan.length {
-        RunLength::Duration(d) => (Some(record_from + d), None),
-        RunLength::Requests(r) => (None, Some(r)),
-    };
-    if let Some(live) = &ctx.live {
-        *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
-    }
+    let RunClock {
+        start,
+        wall_start,
+        record_from,
+        end,
+        quota_total,
+    } = RunClock::start(&plan, &ctx);
     let hard_end = end.unwrap_or(start + Duration::from_secs(100 * 365 * 24 * 3600));
     let workers = tokio::runtime::Handle::current()
         .metrics()
