@@ -7,6 +7,8 @@
 # CPU 1. Tools (TOOLS):
 #   smi-perf-h1    smi-perf run --model open (the native HTTP/1.1 lane), its default timer resolution
 #   smi-perf-h1@R  the same with --timer-resolution R (e.g. smi-perf-h1@0s, smi-perf-h1@200us)
+#   smi-perf-h1-tasks, smi-perf-h1-tasks@R   the same with --task-per-connection (a tokio task
+#                  per connection instead of the event loop), for a side-by-side of the two drivers
 #   smi-perf-h1-arrival, smi-perf-h1-arrival@R   the same with --read-on-arrival: every answer
 #                  wakes the generator, instead of being read at the timer's wake-ups (the
 #                  default since answers are timed by their kernel receive timestamp)
@@ -125,6 +127,8 @@ run_tool() {
   case $t in
     smi-perf-h1) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json ;;
     smi-perf-h1@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --timer-resolution "${t#*@}" ;;
+    smi-perf-h1-tasks) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --task-per-connection ;;
+    smi-perf-h1-tasks@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --task-per-connection --timer-resolution "${t#*@}" ;;
     smi-perf-h1-arrival) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival ;;
     smi-perf-h1-arrival@*) one "$round" "$t" "$BIN" run "$URL" --model open --rate "$RATE" -c "$CONNS" -d "${SECS}s" --timeout 2s -q -o json --read-on-arrival --timer-resolution "${t#*@}" ;;
     h2load-h1) one "$round" "$t" h2load --h1 -t1 -c "$CONNS" -m 1 -D "$SECS" --rps="$PER_CONN" "$URL" ;;
@@ -160,7 +164,8 @@ PAIRS=""
 for t in "${TL[@]}"; do
   case $t in
     smi-perf-h1-arrival*) PAIRS="$PAIRS $t/h2load-h1 $t/before-h1" ;;
-    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/vegeta-h1 $t/fortio-h1 $t/${t/smi-perf-h1/before-h1} $t/${t/smi-perf-h1/smi-perf-h1-arrival}" ;;
+    smi-perf-h1-tasks*) PAIRS="$PAIRS $t/h2load-h1" ;;
+    smi-perf-h1*) PAIRS="$PAIRS $t/h2load-h1 $t/oha-h1 $t/vegeta-h1 $t/fortio-h1 $t/${t/smi-perf-h1/before-h1} $t/${t/smi-perf-h1/smi-perf-h1-arrival} $t/${t/smi-perf-h1/smi-perf-h1-tasks}" ;;
     before-h1*) PAIRS="$PAIRS $t/h2load-h1" ;;
     smi-perf-h2c-arrival*) PAIRS="$PAIRS $t/h2load-h2c" ;;
     smi-perf-h2c@*) PAIRS="$PAIRS $t/h2load-h2c $t/vegeta-h2c $t/${t/smi-perf-h2c/before-h2c} $t/${t/smi-perf-h2c/smi-perf-h2c-arrival}" ;;

@@ -109,7 +109,7 @@ impl std::fmt::Debug for Wakeups {
 }
 
 /// How long after its send the answer to a lane's last request is waited for at wake-ups.
-const LAST_RIDE: Duration = Duration::from_millis(1);
+pub(crate) const LAST_RIDE: Duration = Duration::from_millis(1);
 
 impl Wakeups {
     pub(crate) fn new(pacer: crate::pacer::Pacer, base: Instant) -> Wakeups {
@@ -527,7 +527,7 @@ impl Group {
 
 impl Group {
     /// Counts a send due at `intended` that was dropped.
-    fn dropped(&mut self, intended: Instant, stage: Option<usize>) {
+    pub(crate) fn dropped(&mut self, intended: Instant, stage: Option<usize>) {
         self.rec.dropped += 1;
         if let Some(st) = stage.and_then(|i| self.rec.stages.get_mut(i)) {
             st.dropped += 1;
@@ -919,23 +919,128 @@ async fn closed_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
     last
 }
 
+/// An Open-model lane's share of the schedule, for both drivers: lane `i` of `l` owns sends
+/// `i, i + l, i + 2l, …` of the global schedule (see `schedule`); its `k`-th is the global send
+/// `i + k·l`. That send is scheduled at `start + schedule.time(i + k·l)` ([`at`](Self::at)),
+/// which decides whether it belongs to the run (warm-up, end), and goes out at that time moved
+/// up to the grid ([`send_at`](Self::send_at)): its intended time, which latency is timed from.
+#[derive(Clone)]
+pub(crate) struct LaneSchedule {
+    sched: Arc<crate::schedule::Schedule>,
+    grid: crate::schedule::Grid,
+    start: Instant,
+    record_from: Instant,
+    end: Option<Instant>,
+    i: u64,
+    l: u64,
+    /// This lane's share of `maxInFlight`: overdue sends beyond it are dropped.
+    cap: u64,
+}
+
+impl LaneSchedule {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        sched: Arc<crate::schedule::Schedule>,
+        grid: crate::schedule::Grid,
+        start: Instant,
+        record_from: Instant,
+        end: Option<Instant>,
+        index: u32,
+        lanes: u32,
+        max_in_flight: u32,
+    ) -> LaneSchedule {
+        LaneSchedule {
+            sched,
+            grid,
+            start,
+            record_from,
+            end,
+            i: u64::from(index),
+            l: u64::from(lanes.max(1)),
+            cap: u64::from((max_in_flight / lanes.max(1)).max(1)),
+        }
+    }
+
+    fn index(&self, k: u64) -> u64 {
+        self.i.saturating_add(k.saturating_mul(self.l))
+    }
+
+    /// When the lane's send `k` is scheduled.
+    pub(crate) fn at(&self, k: u64) -> Instant {
+        self.start + self.sched.time(self.index(k))
+    }
+
+    /// When the lane's send `k` goes out: its scheduled time moved up to the grid.
+    pub(crate) fn send_at(&self, k: u64) -> Instant {
+        self.start + self.grid.up(self.sched.time(self.index(k)))
+    }
+
+    /// The stage of the lane's send `k` (a ramped schedule).
+    pub(crate) fn stage(&self, k: u64) -> Option<usize> {
+        self.sched.stage_of(self.index(k))
+    }
+
+    /// Whether the lane's send `k` belongs to the run: in the schedule (a ramped one ends after
+    /// its last send) and, in duration mode, scheduled before the end.
+    pub(crate) fn owes(&self, k: u64) -> bool {
+        self.sched.total().is_none_or(|t| self.index(k) < t)
+            && self.end.is_none_or(|e| self.at(k) < e)
+    }
+
+    /// Whether the lane's send `k` is recorded (scheduled after the warm-up).
+    pub(crate) fn recorded(&self, k: u64) -> bool {
+        self.at(k) >= self.record_from
+    }
+
+    /// The lane starts its send `k` late, at `now`: the sends scheduled up to now that have not
+    /// started, `k` included. The oldest `cap` of them are queued (in flight, their latency
+    /// counts from their intended time); the later ones came due while the backlog was full and
+    /// are refused: their range, when there are any.
+    pub(crate) fn refused(&self, k: u64, now: Instant) -> Option<(u64, u64)> {
+        let global = self
+            .sched
+            .due_by(self.grid.down(now.saturating_duration_since(self.start)));
+        let due = if global > self.i {
+            (global - 1 - self.i) / self.l + 1
+        } else {
+            0
+        };
+        (due.saturating_sub(k) > self.cap).then_some((k + self.cap, due))
+    }
+
+    /// Counts the lane's sends `from..to` that belong to the recorded run as dropped.
+    pub(crate) fn drop_range(&self, g: &mut Group, from: u64, to: u64) {
+        for j in (from..to).filter(|&j| self.owes(j) && self.recorded(j)) {
+            g.dropped(self.send_at(j), self.stage(j));
+        }
+    }
+
+    /// The run ended while the lane was blocked: the sends it still owed in the window, from
+    /// its send `k` on, never started, which is what `dropped` counts. Returns the send after.
+    pub(crate) fn drop_rest(&self, g: &mut Group, mut k: u64) -> u64 {
+        if self.end.is_some() {
+            while self.owes(k) {
+                if self.recorded(k) {
+                    g.dropped(self.send_at(k), self.stage(k));
+                }
+                k += 1;
+            }
+        }
+        k
+    }
+}
+
 async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
-    // Lane i owns sends i, i + L, i + 2L, ... of the global schedule (see `schedule`): the
-    // send n is scheduled at start + schedule.time(n), which decides whether it belongs to the
-    // run (warm-up, end), and goes out at that time moved up to the grid: its intended time,
-    // which latency is timed from.
-    let sched = c.schedule.clone();
-    let grid = c.grid;
-    let (i, l) = (u64::from(c.index), u64::from(c.lanes));
-    let index = |k: u64| i + k * l;
-    let at = |k: u64| c.start + sched.time(index(k));
-    let send_at = |k: u64| c.start + grid.up(sched.time(index(k)));
-    let stage = |k: u64| sched.stage_of(index(k));
-    // A ramped schedule ends after its last send.
-    let total = sched.total();
-    let in_schedule = |k: u64| total.is_none_or(|t| index(k) < t);
-    // This lane's share of maxInFlight: overdue sends beyond it are dropped.
-    let cap = u64::from((c.max_in_flight / c.lanes).max(1));
+    let s = LaneSchedule::new(
+        c.schedule.clone(),
+        c.grid,
+        c.start,
+        c.record_from,
+        c.end,
+        c.index,
+        c.lanes,
+        c.max_in_flight,
+    );
     let mut k: u64 = 0;
     let mut remaining = c.quota;
     let mut last = c.start;
@@ -953,51 +1058,32 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         if let Some((from, to)) = refused
             && k >= from
         {
-            let mut g = Group::lock(&c.group);
-            for j in (k..to).filter(|&j| {
-                in_schedule(j) && at(j) >= c.record_from && c.end.is_none_or(|e| at(j) < e)
-            }) {
-                g.dropped(send_at(j), stage(j));
-            }
-            drop(g);
+            s.drop_range(&mut Group::lock(&c.group), k, to);
             k = k.max(to);
             refused = None;
         }
-        // Send k: scheduled at `scheduled`, intended (on the grid) at `intended`.
-        let offset = sched.time(index(k));
-        let scheduled = c.start + offset;
-        if !in_schedule(k) || c.end.is_some_and(|e| scheduled >= e) || remaining == Some(0) {
+        // Send k: scheduled at `s.at(k)`, intended (on the grid) at `intended`.
+        if !s.owes(k) || remaining == Some(0) {
             break;
         }
-        let intended = c.start + grid.up(offset);
+        let intended = s.send_at(k);
         let now = Instant::now();
         if intended > now {
             pacer.sleep_until(intended).await;
         } else if refused.is_none() {
-            // Sends scheduled up to now that have not started, this one included. The oldest
-            // `cap` of them were queued (in flight, their latency counts from their intended
-            // time); the later ones came due while the backlog was full and are refused.
-            let global = sched.due_by(grid.down(now.saturating_duration_since(c.start)));
-            let due = if global > i {
-                (global - 1 - i) / l + 1
-            } else {
-                0
-            };
-            if due.saturating_sub(k) > cap {
-                refused = Some((k + cap, due));
-            }
+            refused = s.refused(k, now);
         }
-        let recording = scheduled >= c.record_from;
-        let this_stage = stage(k);
+        let recording = s.recorded(k);
+        let this_stage = s.stage(k);
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         if let Some(w) = &wakeups {
-            let offset = sched.time(index(k + 1));
-            let next = c.start + grid.up(offset);
-            let owes = in_schedule(k + 1)
-                && c.end.is_none_or(|e| c.start + offset < e)
-                && remaining.is_none_or(|r| r > 1);
-            let by = if owes { next } else { t_send + LAST_RIDE };
+            let owes = s.owes(k + 1) && remaining.is_none_or(|r| r > 1);
+            let by = if owes {
+                s.send_at(k + 1)
+            } else {
+                t_send + LAST_RIDE
+            };
             w.set_read_by(by.min(deadline));
         }
         let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
@@ -1031,20 +1117,11 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
                 let kind = lane.timeout_kind();
                 lane.reset();
                 if deadline == c.hard_end {
+                    let mut g = Group::lock(&c.group);
                     if recording {
-                        Group::lock(&c.group).cut_off(this_stage);
+                        g.cut_off(this_stage);
                     }
-                    // The run ended while this lane was blocked: the sends it still owed in the
-                    // window never started, which is what `dropped` counts.
-                    if let Some(e) = c.end {
-                        let mut g = Group::lock(&c.group);
-                        while in_schedule(k) && at(k) < e {
-                            if at(k) >= c.record_from {
-                                g.dropped(send_at(k), stage(k));
-                            }
-                            k += 1;
-                        }
-                    }
+                    s.drop_rest(&mut g, k);
                     break;
                 }
                 if recording {

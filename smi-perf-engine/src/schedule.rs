@@ -153,10 +153,13 @@ impl Schedule {
         match self {
             Schedule::Constant { rps } => {
                 let (s, r) = (n / rps, n % rps);
-                Duration::from_secs(s)
-                    + Duration::from_nanos(
-                        (u128::from(r) * 1_000_000_000 / u128::from(*rps)) as u64,
-                    )
+                // r < rps: in 64 bits unless the rate is over 18 billion a second (a 128-bit
+                // division is a call, and this runs for every send).
+                let frac = match r.checked_mul(1_000_000_000) {
+                    Some(x) => x / rps,
+                    None => (u128::from(r) * 1_000_000_000 / u128::from(*rps)) as u64,
+                };
+                Duration::from_secs(s) + Duration::from_nanos(frac)
             }
             Schedule::Stages { stages, length } => {
                 let Some(i) = self.stage_of(n) else {
@@ -239,6 +242,12 @@ impl Grid {
         if self.step_ns == 0 {
             return t;
         }
+        // In 64 bits for the next 584 years of a run (a 128-bit division is a call).
+        if let (Ok(t), Ok(step)) = (u64::try_from(t.as_nanos()), u64::try_from(self.step_ns))
+            && let Some(up) = t.div_ceil(step).checked_mul(step)
+        {
+            return Duration::from_nanos(up);
+        }
         nanos(
             t.as_nanos()
                 .div_ceil(self.step_ns)
@@ -250,6 +259,9 @@ impl Grid {
     pub(crate) fn down(self, t: Duration) -> Duration {
         if self.step_ns == 0 {
             return t;
+        }
+        if let (Ok(t), Ok(step)) = (u64::try_from(t.as_nanos()), u64::try_from(self.step_ns)) {
+            return Duration::from_nanos(t / step * step);
         }
         nanos(t.as_nanos() / self.step_ns * self.step_ns)
     }
@@ -433,6 +445,27 @@ mod tests {
             }
             let moved_by_t = (0..).take_while(|&n| g.up(c.time(n)) <= t).count() as u64;
             prop_assert_eq!(moved_by_t, c.due_by(down));
+        }
+    }
+
+    proptest! {
+        /// A constant rate's times and the grid computed in 64 bits (the fast path) agree with
+        /// the exact 128-bit formulas, up to rates and times where 64 bits overflow.
+        #[test]
+        fn constant_times_and_grid_points_match_the_exact_formulas(
+            rps in prop_oneof![1u64..1_000_000, 1u64..u64::MAX],
+            n in prop_oneof![0u64..10_000_000, 0u64..u64::MAX],
+            step_ns in prop_oneof![1u64..20_000_000, 1u64..u64::MAX],
+        ) {
+            let (s, r) = (n / rps, n % rps);
+            let exact = u128::from(s) * 1_000_000_000
+                + u128::from(r) * 1_000_000_000 / u128::from(rps);
+            let t = Schedule::constant(rps).time(n);
+            prop_assert_eq!(t.as_nanos(), exact);
+            let step = u128::from(step_ns);
+            let g = Grid::new(Duration::from_nanos(step_ns));
+            prop_assert_eq!(g.up(t), nanos(t.as_nanos().div_ceil(step).saturating_mul(step)));
+            prop_assert_eq!(g.down(t), nanos(t.as_nanos() / step * step));
         }
     }
 }

@@ -111,7 +111,7 @@ fn encode(plan: &RunPlan, path: &str, host_header: &str) -> Result<Bytes> {
     Ok(Bytes::from(out))
 }
 
-fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
+pub(crate) fn shared(plan: &RunPlan) -> Result<Arc<Shared>> {
     let mut targets = Vec::with_capacity(plan.endpoints.len());
     for e in &plan.endpoints {
         let peer = Peer::of(e);

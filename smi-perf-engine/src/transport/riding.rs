@@ -109,14 +109,19 @@ pub(crate) struct RidingTcp {
 /// base) and the wall clock the kernel stamps with (`CLOCK_REALTIME`, nanoseconds since the
 /// epoch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Clocks {
-    mono: i128,
+pub(crate) struct Clocks {
+    pub(crate) mono: i128,
     wall: i128,
 }
 
 impl Clocks {
-    fn read(base: Instant) -> Clocks {
-        let mono = Instant::now().saturating_duration_since(base).as_nanos() as i128;
+    pub(crate) fn read(base: Instant) -> Clocks {
+        Clocks::at(Instant::now(), base)
+    }
+
+    /// The clocks with the monotonic one read as `now` (the wall clock is read here).
+    pub(crate) fn at(now: Instant, base: Instant) -> Clocks {
+        let mono = now.saturating_duration_since(base).as_nanos() as i128;
         let wall = match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => d.as_nanos() as i128,
             Err(e) => -(e.duration().as_nanos() as i128),
@@ -145,7 +150,7 @@ const SLEW: i128 = 10_000;
 /// the offset either before or after the step: the one that falls between `before` and now is
 /// taken; if both or neither do, the read time, so latency is never understated. Always between
 /// `before` and now.
-fn arrival(stamp: i128, before: Clocks, now: Clocks) -> i128 {
+pub(crate) fn arrival(stamp: i128, before: Clocks, now: Clocks) -> i128 {
     let within = |m: i128| (before.mono..=now.mono).contains(&m);
     let after_step = stamp - now.offset();
     if (now.offset() - before.offset()).abs() < SLEW {
@@ -160,7 +165,7 @@ fn arrival(stamp: i128, before: Clocks, now: Clocks) -> i128 {
 }
 
 /// One non-blocking read with the receive timestamp of the bytes read, if the kernel gave one.
-fn recv_stamped(
+pub(crate) fn recv_stamped(
     fd: std::os::fd::RawFd,
     buf: &mut [u8],
     cmsg: &mut [u8],
@@ -179,11 +184,21 @@ fn recv_stamped(
     Ok((msg.bytes, stamp))
 }
 
+/// Asks the kernel to timestamp what the socket `fd` receives (`SO_TIMESTAMPNS`).
+pub(crate) fn stamp_fd(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    setsockopt(&fd, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
+}
+
+/// Room for the control message of one receive timestamp.
+pub(crate) fn stamp_cmsg() -> Vec<u8> {
+    nix::cmsg_space!(nix::sys::time::TimeSpec)
+}
+
 impl RidingTcp {
     /// Asks the kernel to timestamp what `tcp` receives; an error when it cannot (the
     /// connection then stays an ordinary one).
     pub(crate) fn stamp(tcp: &tokio::net::TcpStream) -> io::Result<()> {
-        setsockopt(&tcp.as_fd(), sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)
+        stamp_fd(tcp.as_fd())
     }
 
     /// Takes over a connected stream that [`stamp`](Self::stamp) accepted, off the reactor.
@@ -208,7 +223,7 @@ impl RidingTcp {
             arrived: None,
             before: Clocks::read(base),
             base,
-            cmsg: nix::cmsg_space!(nix::sys::time::TimeSpec),
+            cmsg: stamp_cmsg(),
         })
     }
 

@@ -1,7 +1,8 @@
-//! The closed-loop HTTP/1.1 event loop (`transport/h1loop.rs`) against the task-per-connection
-//! driver it stands in for: every scenario runs on both, each against a fresh scripted server,
-//! and must count the same (the wire-level cases of `http1_wire.rs` run on the event loop, the
-//! default). Then what only a run's end, a deadline or a full socket exercises.
+//! The HTTP/1.1 event loop (`transport/h1loop.rs`), closed model and Open model, against the
+//! task-per-connection driver it stands in for: every scenario runs on both, each against a
+//! fresh scripted server, and must count the same (the wire-level cases of `http1_wire.rs` run
+//! on the event loop, the default). Then what only a run's end, a deadline, a full socket or a
+//! lane behind its schedule exercises.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +13,7 @@ use smi_perf_engine::RunContext;
 #[path = "common/checked_run.rs"]
 mod checked_run;
 use checked_run::run_checked;
-use smi_types::perf::{PerformanceTestResult, PerformanceTestSpec, RequestSpec};
+use smi_types::perf::{LoadModel, PerformanceTestResult, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -30,6 +31,8 @@ enum Then {
     Silent,
     /// As `Answer`, reading each request 20 ms late through a 4 KiB receive buffer.
     SlowAnswer,
+    /// As `Answer`, each answer 30 ms after its request.
+    Delayed,
 }
 
 struct Server {
@@ -90,6 +93,7 @@ async fn server(answer: &'static [u8], then: Then) -> Server {
                     match then {
                         Then::Silent => continue,
                         Then::OnceThenClose if served == 1 => return,
+                        Then::Delayed => tokio::time::sleep(Duration::from_millis(30)).await,
                         _ => {}
                     }
                     if s.write_all(answer).await.is_err() {
@@ -129,10 +133,11 @@ async fn run(spec: &PerformanceTestSpec, event_loop: bool) -> PerformanceTestRes
 fn counts(r: &PerformanceTestResult) -> String {
     let c = &r.record;
     format!(
-        "ok={} failed={} cut={} sent={} received={} status={:?} errors={:?}",
+        "ok={} failed={} cut={} dropped={} sent={} received={} status={:?} errors={:?}",
         c.requests_succeeded,
         c.requests_failed,
         c.requests_cut_off,
+        c.dropped_or_late,
         c.bytes_sent,
         c.bytes_received,
         c.status_codes,
@@ -150,10 +155,39 @@ async fn both(
     connections: i32,
     timeout: &str,
 ) -> (String, (u64, u64)) {
+    both_spec(answer, then, |url| spec(url, requests, connections, timeout)).await
+}
+
+/// As [`both`] in the Open model at `rps`.
+async fn both_open(
+    answer: &'static [u8],
+    then: Then,
+    requests: i64,
+    connections: i32,
+    rps: i64,
+    timeout: &str,
+) -> (String, (u64, u64)) {
+    both_spec(answer, then, |url| {
+        open(spec(url, requests, connections, timeout), rps)
+    })
+    .await
+}
+
+fn open(spec: PerformanceTestSpec, rps: i64) -> PerformanceTestSpec {
+    spec.load_model(LoadModel::Open).rps(rps)
+}
+
+/// Runs the spec `make` gives for a fresh `answer`/`then` server's URL on each driver (see
+/// [`both`]).
+async fn both_spec(
+    answer: &'static [u8],
+    then: Then,
+    make: impl Fn(&str) -> PerformanceTestSpec,
+) -> (String, (u64, u64)) {
     let mut seen = Vec::new();
     for event_loop in [true, false] {
         let s = server(answer, then).await;
-        let r = run(&spec(&s.url, requests, connections, timeout), event_loop).await;
+        let r = run(&make(&s.url), event_loop).await;
         let srv = (
             s.accepted.load(Ordering::Relaxed),
             s.requests.load(Ordering::Relaxed),
@@ -175,7 +209,7 @@ const GARBAGE: &[u8] = b"SMTP ready\r\n\r\n";
 #[tokio::test]
 async fn keep_alive_answers_count_the_same_on_both_drivers() {
     let (c, srv) = both(OK, Then::Answer, 40, 4, "2s").await;
-    assert!(c.starts_with("ok=40 failed=0 cut=0"), "{c}");
+    assert!(c.starts_with("ok=40 failed=0 cut=0 dropped=0"), "{c}");
     assert!(
         c.contains(&format!(
             "received={} status={{\"200\": 40}} errors={{}}",
@@ -307,4 +341,120 @@ async fn endpoints_are_used_in_turn_each_on_its_own_connection() {
     assert_eq!(r.record.status_codes.get("201"), Some(&4));
     assert_eq!(a.accepted.load(Ordering::Relaxed), 1);
     assert_eq!(b.accepted.load(Ordering::Relaxed), 1);
+}
+
+// The Open model: the same scenarios, each send at its time (a rate the scripted server keeps up
+// with, so no lane falls behind unless the case says so).
+
+#[tokio::test]
+async fn open_model_keep_alive_answers_count_the_same_on_both_drivers() {
+    let (c, srv) = both_open(OK, Then::Answer, 40, 4, 400, "2s").await;
+    assert!(c.starts_with("ok=40 failed=0 cut=0 dropped=0"), "{c}");
+    assert!(
+        c.contains(&format!(
+            "received={} status={{\"200\": 40}} errors={{}}",
+            40 * OK.len()
+        )),
+        "{c}"
+    );
+    assert_eq!(srv, (4, 40));
+}
+
+#[tokio::test]
+async fn open_model_answers_read_on_arrival_count_the_same() {
+    // `read_at_wakeups(false)`: every answer wakes the loop (no kernel timestamps needed).
+    let s = server(OK, Then::Answer).await;
+    let spec = open(spec(&s.url, 30, 3, "2s"), 300);
+    let ctx = RunContext::default().with_read_at_wakeups(false);
+    let r = run_checked(&spec, ctx, Duration::from_secs(20)).await;
+    assert!(counts(&r).starts_with("ok=30 failed=0 cut=0 dropped=0"));
+    assert_eq!(s.requests.load(Ordering::Relaxed), 30);
+}
+
+#[tokio::test]
+async fn open_model_framings_count_the_same_on_both_drivers() {
+    let (c, _) = both_open(CHUNKED, Then::Answer, 9, 2, 300, "2s").await;
+    assert!(c.starts_with("ok=9 failed=0 cut=0"), "{c}");
+    assert!(
+        c.contains(&format!("received={}", 9 * CHUNKED.len())),
+        "{c}"
+    );
+    let (c, srv) = both_open(UNTIL_CLOSE, Then::AnswerAndClose, 6, 2, 300, "2s").await;
+    assert!(c.starts_with("ok=6 failed=0 cut=0"), "{c}");
+    assert_eq!(srv, (6, 6));
+    let (c, _) = both_open(CONTINUE_THEN_204, Then::Answer, 5, 1, 300, "2s").await;
+    assert!(c.contains("status={\"204\": 5}"), "{c}");
+}
+
+#[tokio::test]
+async fn open_model_retries_a_connection_closed_while_idle_once() {
+    let (c, (accepted, requests)) = both_open(OK, Then::OnceThenClose, 10, 1, 200, "2s").await;
+    assert!(c.starts_with("ok=10 failed=0 cut=0"), "{c}");
+    assert_eq!((accepted, requests), (10, 19));
+}
+
+#[tokio::test]
+async fn open_model_broken_answers_and_silence_are_errors_on_both_drivers() {
+    let (c, _) = both_open(TRUNCATED, Then::AnswerAndClose, 4, 1, 200, "2s").await;
+    assert!(c.starts_with("ok=0 failed=4 cut=0"), "{c}");
+    assert!(c.contains("errors={\"reset\": 4}"), "{c}");
+    let (c, _) = both_open(GARBAGE, Then::Answer, 3, 1, 200, "2s").await;
+    assert!(c.contains("errors={\"protocol\": 3}"), "{c}");
+    // A silent server: each request times out; the next, already due, goes out at once.
+    let (c, _) = both_open(OK, Then::Silent, 3, 1, 100, "100ms").await;
+    assert!(c.starts_with("ok=0 failed=3 cut=0 dropped=0"), "{c}");
+    assert!(c.contains("errors={\"timeout\": 3}"), "{c}");
+}
+
+#[tokio::test]
+async fn open_model_refused_connects_are_counted_with_nothing_sent() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let spec = open(spec(&format!("http://127.0.0.1:{port}/"), 5, 1, "1s"), 100);
+    let a = run(&spec, true).await;
+    let b = run(&spec, false).await;
+    assert_eq!(counts(&a), counts(&b));
+    assert_eq!(a.record.errors.get("connectRefused"), Some(&5));
+    assert_eq!(a.record.bytes_sent, 0);
+}
+
+#[tokio::test]
+async fn open_model_sends_owed_when_the_run_ends_are_dropped_and_those_in_flight_cut_off() {
+    // 40 rps for 300 ms on 3 connections: sends 0–11, at 0, 25, …, 275 ms; lane i owns sends
+    // i, i + 3, i + 6, i + 9. A silent server: each lane's first request times out (300 ms),
+    // its next, overdue, goes out then and is in flight when the run is cut off (300 ms +
+    // min(timeout, 1 s)); the two it still owed never go out: dropped.
+    let (c, srv) = both_spec(OK, Then::Silent, |url| {
+        open(
+            PerformanceTestSpec::http(url).duration("300ms").connections(3),
+            40,
+        )
+        .request(RequestSpec {
+            timeout: Some(smi_types::perf::Duration::new_unchecked("300ms")),
+            ..Default::default()
+        })
+    })
+    .await;
+    assert!(c.starts_with("ok=0 failed=3 cut=3 dropped=6"), "{c}");
+    assert!(c.contains("errors={\"timeout\": 3}"), "{c}");
+    // A timed-out request's connection is closed: the next one opens a new one.
+    assert_eq!(srv, (6, 6));
+}
+
+#[tokio::test]
+async fn open_model_a_lane_behind_its_schedule_drops_beyond_its_share_of_max_in_flight() {
+    // One connection, a send every 5 ms, answers 30 ms late: the lane falls behind; of the
+    // sends that come due while it waits, `maxInFlight` (2) are queued and the rest dropped.
+    // Every scheduled send is counted once (`run_checked`); the requests mode still records
+    // 5 answers.
+    for event_loop in [true, false] {
+        let s = server(OK, Then::Delayed).await;
+        let spec = open(spec(&s.url, 5, 1, "2s"), 200).max_in_flight(2);
+        let r = run(&spec, event_loop).await;
+        assert_eq!(r.record.requests_succeeded, 5, "event_loop={event_loop}");
+        assert!(r.record.dropped_or_late > 0, "event_loop={event_loop}");
+        assert_eq!(s.requests.load(Ordering::Relaxed), 5);
+    }
 }
