@@ -1,15 +1,16 @@
-//! Target 9: the built-in HTTP/1.1 generator's closed loop — the event loop
+//! Target 9: the built-in HTTP/1.1 generator, closed loop and Open model — the event loop
 //! (`smi_perf_engine::transport::h1loop`: non-blocking connects, partial writes, edge-triggered
-//! reads, deadlines, the retry on a connection closed while idle) and the task-per-connection
-//! driver — against a server that sends arbitrary bytes.
+//! reads, deadlines, the retry on a connection closed while idle, answers read at the timer's
+//! wake-ups) and the task-per-connection driver — against a server that sends arbitrary bytes.
 //!
 //! Each input is a mode byte and what a server sends on every connection the client opens to it,
 //! over loopback TCP. The server reads one request head, writes the bytes (in pieces of 1–15
 //! bytes with a yield between them when mode bits 4–7 say so, so that answers arrive split),
 //! then closes its side when mode bit 3 is set, or else keeps reading and drops what it reads.
-//! The client is the engine itself: `run_plan` with a closed-loop plan of 6 requests on 1–3
-//! connections (mode bits 1–2) and a 100 ms request timeout, on the event loop or, with mode
-//! bit 0, on the task-per-connection driver. Checked: no panic (a panicking loop thread or lane
+//! The client is the engine itself: `run_plan` with a plan of 6 requests and a 100 ms request
+//! timeout — mode bits 1–2: 0, 1, 2 a closed loop on 1–3 connections, 3 the Open model at
+//! 200 requests a second on 2 — on the event loop or, with mode bit 0, on the
+//! task-per-connection driver. Checked: no panic (a panicking loop thread or lane
 //! fails the run with `LanePanicked`), no hang (the run ends within its own timeouts), and every
 //! request counted exactly once (succeeded + failed + cut off = requested).
 #![no_main]
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use smi_perf_engine::{Registry, RunContext, RunPlan, run_plan};
-use smi_types::perf::{Duration as SpecDuration, PerformanceTestSpec, RequestSpec};
+use smi_types::perf::{Duration as SpecDuration, LoadModel, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -60,7 +61,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let event_loop = mode & 1 == 0;
-    let connections = 1 + i32::from((mode >> 1) & 3) % 3;
+    let open = (mode >> 1) & 3 == 3;
+    let connections = if open { 2 } else { 1 + i32::from((mode >> 1) & 3) };
     let close = mode & 8 != 0;
     let piece = match mode >> 4 {
         0 => usize::MAX,
@@ -104,7 +106,11 @@ fuzz_target!(|data: &[u8]| {
                 });
             }
         });
-        let spec = PerformanceTestSpec::http(format!("http://{addr}/"))
+        let mut spec = PerformanceTestSpec::http(format!("http://{addr}/"));
+        if open {
+            spec = spec.load_model(LoadModel::Open).rps(200);
+        }
+        let spec = spec
             .requests(REQUESTS)
             .connections(connections)
             .request(RequestSpec {

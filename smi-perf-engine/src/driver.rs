@@ -359,14 +359,16 @@ pub struct RunContext {
     /// with busy work such a sleep can wake late, which shows in the corrected latency.
     pub timer_resolution: Duration,
     /// Open model: lanes that can read their answers at the timer's wake-ups do
-    /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux), timing each answer to
-    /// its kernel receive timestamp. `false`: every lane is woken by its answers. Default `true`.
+    /// ([`Wakeups`]; the built-in HTTP/1.1 lane over plain TCP on Linux, and its event loop),
+    /// timing each answer to its kernel receive timestamp. `false`: every lane is woken by its
+    /// answers. Default `true`.
     pub read_at_wakeups: bool,
-    /// Closed model over plain `http` with the built-in generator, no rate ceiling: run the
-    /// connections on one event loop per worker thread (`transport::h1loop`) instead of a task
-    /// per connection: the same counts and rules, less CPU per request (`bench/README.md`,
-    /// "The closed-loop event loop"). `false`: a task per connection, as every other run.
-    /// Default `true`.
+    /// HTTP/1.1 over plain `http` with the built-in generator, in a closed loop without a rate
+    /// ceiling or (Linux) in the Open model: run the connections on one event loop per worker
+    /// thread (`transport::h1loop`) instead of a task per connection: the same counts and
+    /// rules, less CPU per request (`bench/README.md`, "The closed-loop event loop" and "The
+    /// Open-model event loop"). `false`: a task per connection, as every other run. Default
+    /// `true`.
     pub event_loop: bool,
 }
 
@@ -401,8 +403,8 @@ impl RunContext {
         self
     }
 
-    /// Sets whether an eligible closed-loop HTTP/1.1 run uses the event loop (see
-    /// [`RunContext::event_loop`]).
+    /// Sets whether an eligible HTTP/1.1 run (closed loop without a ceiling, or Open model)
+    /// uses the event loop (see [`RunContext::event_loop`]).
     pub fn with_event_loop(mut self, on: bool) -> RunContext {
         self.event_loop = on;
         self

@@ -181,8 +181,9 @@ impl Session {
         self
     }
 
-    /// Whether a closed-loop run over plain HTTP/1.1 runs its connections on the event loop
-    /// (see [`RunContext::event_loop`]; default `true`).
+    /// Whether a run over plain HTTP/1.1 (closed loop without a rate ceiling, or the Open
+    /// model on Linux) runs its connections on the event loop (see
+    /// [`RunContext::event_loop`]; default `true`).
     pub fn event_loop(mut self, on: bool) -> Session {
         self.event_loop = on;
         self

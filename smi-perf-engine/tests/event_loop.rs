@@ -145,36 +145,41 @@ fn counts(r: &PerformanceTestResult) -> String {
     )
 }
 
-/// Runs `requests` on `connections` against a fresh `answer`/`then` server with each driver;
-/// returns the event loop's counts and the server's (accepted, requests), asserting the
-/// task-per-connection driver's are the same.
-async fn both(
-    answer: &'static [u8],
-    then: Then,
-    requests: i64,
-    connections: i32,
-    timeout: &str,
-) -> (String, (u64, u64)) {
-    both_spec(answer, then, |url| spec(url, requests, connections, timeout)).await
+/// The load model a scenario runs in: the closed loop, or the Open model at a rate the scripted
+/// server keeps up with (no lane falls behind unless the case says so).
+#[derive(Clone, Copy, Debug)]
+enum Model {
+    Closed,
+    Open(i64),
 }
 
-/// As [`both`] in the Open model at `rps`.
-async fn both_open(
+/// Every scenario runs in both models.
+const MODELS: [Model; 2] = [Model::Closed, Model::Open(300)];
+
+impl Model {
+    fn apply(self, spec: PerformanceTestSpec) -> PerformanceTestSpec {
+        match self {
+            Model::Closed => spec,
+            Model::Open(rps) => spec.load_model(LoadModel::Open).rps(rps),
+        }
+    }
+}
+
+/// Runs `requests` on `connections` in `model` against a fresh `answer`/`then` server with each
+/// driver; returns the event loop's counts and the server's (accepted, requests), asserting the
+/// task-per-connection driver's are the same.
+async fn both(
+    model: Model,
     answer: &'static [u8],
     then: Then,
     requests: i64,
     connections: i32,
-    rps: i64,
     timeout: &str,
 ) -> (String, (u64, u64)) {
     both_spec(answer, then, |url| {
-        open(spec(url, requests, connections, timeout), rps)
+        model.apply(spec(url, requests, connections, timeout))
     })
     .await
-}
-
-fn open(spec: PerformanceTestSpec, rps: i64) -> PerformanceTestSpec {
-    spec.load_model(LoadModel::Open).rps(rps)
 }
 
 /// Runs the spec `make` gives for a fresh `answer`/`then` server's URL on each driver (see
@@ -208,61 +213,73 @@ const GARBAGE: &[u8] = b"SMTP ready\r\n\r\n";
 
 #[tokio::test]
 async fn keep_alive_answers_count_the_same_on_both_drivers() {
-    let (c, srv) = both(OK, Then::Answer, 40, 4, "2s").await;
-    assert!(c.starts_with("ok=40 failed=0 cut=0 dropped=0"), "{c}");
-    assert!(
-        c.contains(&format!(
-            "received={} status={{\"200\": 40}} errors={{}}",
-            40 * OK.len()
-        )),
-        "{c}"
-    );
-    // One connection per lane, opened before the run, kept for every request.
-    assert_eq!(srv, (4, 40));
+    for m in MODELS {
+        let (c, srv) = both(m, OK, Then::Answer, 40, 4, "2s").await;
+        assert!(c.starts_with("ok=40 failed=0 cut=0 dropped=0"), "{m:?} {c}");
+        assert!(
+            c.contains(&format!(
+                "received={} status={{\"200\": 40}} errors={{}}",
+                40 * OK.len()
+            )),
+            "{m:?} {c}"
+        );
+        // One connection per lane, opened before the run, kept for every request.
+        assert_eq!(srv, (4, 40), "{m:?}");
+    }
 }
 
 #[tokio::test]
 async fn framings_count_the_same_on_both_drivers() {
-    let (c, _) = both(CHUNKED, Then::Answer, 9, 2, "2s").await;
-    assert!(c.starts_with("ok=9 failed=0 cut=0"), "{c}");
-    assert!(
-        c.contains(&format!("received={}", 9 * CHUNKED.len())),
-        "{c}"
-    );
-    let (c, srv) = both(UNTIL_CLOSE, Then::AnswerAndClose, 6, 2, "2s").await;
-    assert!(c.starts_with("ok=6 failed=0 cut=0"), "{c}");
-    // A body delimited by the close: a new connection for every request (2 opened before the
-    // run, each used once, then one per further request).
-    assert_eq!(srv, (6, 6));
-    let (c, _) = both(CONTINUE_THEN_204, Then::Answer, 5, 1, "2s").await;
-    assert!(c.contains("status={\"204\": 5}"), "{c}");
+    for m in MODELS {
+        let (c, _) = both(m, CHUNKED, Then::Answer, 9, 2, "2s").await;
+        assert!(c.starts_with("ok=9 failed=0 cut=0"), "{m:?} {c}");
+        assert!(
+            c.contains(&format!("received={}", 9 * CHUNKED.len())),
+            "{m:?} {c}"
+        );
+        let (c, srv) = both(m, UNTIL_CLOSE, Then::AnswerAndClose, 6, 2, "2s").await;
+        assert!(c.starts_with("ok=6 failed=0 cut=0"), "{m:?} {c}");
+        // A body delimited by the close: a new connection for every request (2 opened before
+        // the run, each used once, then one per further request).
+        assert_eq!(srv, (6, 6), "{m:?}");
+        let (c, _) = both(m, CONTINUE_THEN_204, Then::Answer, 5, 1, "2s").await;
+        assert!(c.contains("status={\"204\": 5}"), "{m:?} {c}");
+    }
 }
 
 #[tokio::test]
 async fn a_connection_closed_while_idle_is_retried_once_on_a_new_one() {
     // Every second request meets a connection the server dropped: it is retried on a new
     // connection, within its deadline, and succeeds; nothing is counted twice.
-    let (c, (accepted, requests)) = both(OK, Then::OnceThenClose, 10, 1, "2s").await;
-    assert!(c.starts_with("ok=10 failed=0 cut=0"), "{c}");
-    assert_eq!(accepted, 10);
-    // The server saw each dropped request too (it read it, then closed).
-    assert_eq!(requests, 19);
+    for m in MODELS {
+        let (c, (accepted, requests)) = both(m, OK, Then::OnceThenClose, 10, 1, "2s").await;
+        assert!(c.starts_with("ok=10 failed=0 cut=0"), "{m:?} {c}");
+        assert_eq!(accepted, 10, "{m:?}");
+        // The server saw each dropped request too (it read it, then closed).
+        assert_eq!(requests, 19, "{m:?}");
+    }
 }
 
 #[tokio::test]
 async fn broken_answers_are_errors_on_both_drivers() {
-    let (c, _) = both(TRUNCATED, Then::AnswerAndClose, 4, 1, "2s").await;
-    assert!(c.starts_with("ok=0 failed=4 cut=0"), "{c}");
-    assert!(c.contains("errors={\"reset\": 4}"), "{c}");
-    let (c, _) = both(GARBAGE, Then::Answer, 3, 1, "2s").await;
-    assert!(c.contains("errors={\"protocol\": 3}"), "{c}");
+    for m in MODELS {
+        let (c, _) = both(m, TRUNCATED, Then::AnswerAndClose, 4, 1, "2s").await;
+        assert!(c.starts_with("ok=0 failed=4 cut=0"), "{m:?} {c}");
+        assert!(c.contains("errors={\"reset\": 4}"), "{m:?} {c}");
+        let (c, _) = both(m, GARBAGE, Then::Answer, 3, 1, "2s").await;
+        assert!(c.contains("errors={\"protocol\": 3}"), "{m:?} {c}");
+    }
 }
 
 #[tokio::test]
 async fn a_silent_server_times_out_every_request() {
-    let (c, _) = both(OK, Then::Silent, 3, 1, "100ms").await;
-    assert!(c.starts_with("ok=0 failed=3 cut=0"), "{c}");
-    assert!(c.contains("errors={\"timeout\": 3}"), "{c}");
+    // Open model: each request times out; the next, overdue by then, goes out at once (within
+    // the lane's share of maxInFlight: nothing is dropped).
+    for m in [Model::Closed, Model::Open(100)] {
+        let (c, _) = both(m, OK, Then::Silent, 3, 1, "100ms").await;
+        assert!(c.starts_with("ok=0 failed=3 cut=0 dropped=0"), "{m:?} {c}");
+        assert!(c.contains("errors={\"timeout\": 3}"), "{m:?} {c}");
+    }
 }
 
 #[tokio::test]
@@ -272,18 +289,20 @@ async fn refused_connects_are_counted_with_nothing_sent() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let spec = spec(&format!("http://127.0.0.1:{port}/"), 5, 1, "1s");
-    let a = run(&spec, true).await;
-    let b = run(&spec, false).await;
-    assert_eq!(counts(&a), counts(&b));
-    assert_eq!(a.record.requests_failed, 5, "{:?}", a.record.errors);
-    assert_eq!(
-        a.record.errors.get("connectRefused"),
-        Some(&5),
-        "{:?}",
-        a.record.errors
-    );
-    assert_eq!(a.record.bytes_sent, 0);
+    for m in MODELS {
+        let spec = m.apply(spec(&format!("http://127.0.0.1:{port}/"), 5, 1, "1s"));
+        let a = run(&spec, true).await;
+        let b = run(&spec, false).await;
+        assert_eq!(counts(&a), counts(&b), "{m:?}");
+        assert_eq!(a.record.requests_failed, 5, "{m:?} {:?}", a.record.errors);
+        assert_eq!(
+            a.record.errors.get("connectRefused"),
+            Some(&5),
+            "{m:?} {:?}",
+            a.record.errors
+        );
+        assert_eq!(a.record.bytes_sent, 0, "{m:?}");
+    }
 }
 
 #[tokio::test]
@@ -343,81 +362,18 @@ async fn endpoints_are_used_in_turn_each_on_its_own_connection() {
     assert_eq!(b.accepted.load(Ordering::Relaxed), 1);
 }
 
-// The Open model: the same scenarios, each send at its time (a rate the scripted server keeps up
-// with, so no lane falls behind unless the case says so).
-
-#[tokio::test]
-async fn open_model_keep_alive_answers_count_the_same_on_both_drivers() {
-    let (c, srv) = both_open(OK, Then::Answer, 40, 4, 400, "2s").await;
-    assert!(c.starts_with("ok=40 failed=0 cut=0 dropped=0"), "{c}");
-    assert!(
-        c.contains(&format!(
-            "received={} status={{\"200\": 40}} errors={{}}",
-            40 * OK.len()
-        )),
-        "{c}"
-    );
-    assert_eq!(srv, (4, 40));
-}
+// What only the Open model has: answers read on arrival, a run's end under blocked lanes, a lane
+// behind its schedule.
 
 #[tokio::test]
 async fn open_model_answers_read_on_arrival_count_the_same() {
     // `read_at_wakeups(false)`: every answer wakes the loop (no kernel timestamps needed).
     let s = server(OK, Then::Answer).await;
-    let spec = open(spec(&s.url, 30, 3, "2s"), 300);
+    let spec = Model::Open(300).apply(spec(&s.url, 30, 3, "2s"));
     let ctx = RunContext::default().with_read_at_wakeups(false);
     let r = run_checked(&spec, ctx, Duration::from_secs(20)).await;
     assert!(counts(&r).starts_with("ok=30 failed=0 cut=0 dropped=0"));
     assert_eq!(s.requests.load(Ordering::Relaxed), 30);
-}
-
-#[tokio::test]
-async fn open_model_framings_count_the_same_on_both_drivers() {
-    let (c, _) = both_open(CHUNKED, Then::Answer, 9, 2, 300, "2s").await;
-    assert!(c.starts_with("ok=9 failed=0 cut=0"), "{c}");
-    assert!(
-        c.contains(&format!("received={}", 9 * CHUNKED.len())),
-        "{c}"
-    );
-    let (c, srv) = both_open(UNTIL_CLOSE, Then::AnswerAndClose, 6, 2, 300, "2s").await;
-    assert!(c.starts_with("ok=6 failed=0 cut=0"), "{c}");
-    assert_eq!(srv, (6, 6));
-    let (c, _) = both_open(CONTINUE_THEN_204, Then::Answer, 5, 1, 300, "2s").await;
-    assert!(c.contains("status={\"204\": 5}"), "{c}");
-}
-
-#[tokio::test]
-async fn open_model_retries_a_connection_closed_while_idle_once() {
-    let (c, (accepted, requests)) = both_open(OK, Then::OnceThenClose, 10, 1, 200, "2s").await;
-    assert!(c.starts_with("ok=10 failed=0 cut=0"), "{c}");
-    assert_eq!((accepted, requests), (10, 19));
-}
-
-#[tokio::test]
-async fn open_model_broken_answers_and_silence_are_errors_on_both_drivers() {
-    let (c, _) = both_open(TRUNCATED, Then::AnswerAndClose, 4, 1, 200, "2s").await;
-    assert!(c.starts_with("ok=0 failed=4 cut=0"), "{c}");
-    assert!(c.contains("errors={\"reset\": 4}"), "{c}");
-    let (c, _) = both_open(GARBAGE, Then::Answer, 3, 1, 200, "2s").await;
-    assert!(c.contains("errors={\"protocol\": 3}"), "{c}");
-    // A silent server: each request times out; the next, already due, goes out at once.
-    let (c, _) = both_open(OK, Then::Silent, 3, 1, 100, "100ms").await;
-    assert!(c.starts_with("ok=0 failed=3 cut=0 dropped=0"), "{c}");
-    assert!(c.contains("errors={\"timeout\": 3}"), "{c}");
-}
-
-#[tokio::test]
-async fn open_model_refused_connects_are_counted_with_nothing_sent() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let spec = open(spec(&format!("http://127.0.0.1:{port}/"), 5, 1, "1s"), 100);
-    let a = run(&spec, true).await;
-    let b = run(&spec, false).await;
-    assert_eq!(counts(&a), counts(&b));
-    assert_eq!(a.record.errors.get("connectRefused"), Some(&5));
-    assert_eq!(a.record.bytes_sent, 0);
 }
 
 #[tokio::test]
@@ -427,14 +383,16 @@ async fn open_model_sends_owed_when_the_run_ends_are_dropped_and_those_in_flight
     // its next, overdue, goes out then and is in flight when the run is cut off (300 ms +
     // min(timeout, 1 s)); the two it still owed never go out: dropped.
     let (c, srv) = both_spec(OK, Then::Silent, |url| {
-        open(
-            PerformanceTestSpec::http(url).duration("300ms").connections(3),
-            40,
-        )
-        .request(RequestSpec {
-            timeout: Some(smi_types::perf::Duration::new_unchecked("300ms")),
-            ..Default::default()
-        })
+        Model::Open(40)
+            .apply(
+                PerformanceTestSpec::http(url)
+                    .duration("300ms")
+                    .connections(3),
+            )
+            .request(RequestSpec {
+                timeout: Some(smi_types::perf::Duration::new_unchecked("300ms")),
+                ..Default::default()
+            })
     })
     .await;
     assert!(c.starts_with("ok=0 failed=3 cut=3 dropped=6"), "{c}");
@@ -451,7 +409,9 @@ async fn open_model_a_lane_behind_its_schedule_drops_beyond_its_share_of_max_in_
     // 5 answers.
     for event_loop in [true, false] {
         let s = server(OK, Then::Delayed).await;
-        let spec = open(spec(&s.url, 5, 1, "2s"), 200).max_in_flight(2);
+        let spec = Model::Open(200)
+            .apply(spec(&s.url, 5, 1, "2s"))
+            .max_in_flight(2);
         let r = run(&spec, event_loop).await;
         assert_eq!(r.record.requests_succeeded, 5, "event_loop={event_loop}");
         assert!(r.record.dropped_or_late > 0, "event_loop={event_loop}");

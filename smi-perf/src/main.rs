@@ -257,14 +257,14 @@ struct RunArgs {
     #[arg(long, value_name = "DURATION")]
     timer_resolution: Option<String>,
     /// Open model: wake for every answer as it arrives, instead of reading answers at the
-    /// timer's wake-ups (the default, for the native HTTP/1.1 lane over plain TCP on Linux,
-    /// which times each answer by its kernel receive timestamp and so reports the same latency
-    /// for less CPU). For comparison runs.
+    /// timer's wake-ups (the default, for the native HTTP/1.1 lane and event loop over plain TCP
+    /// on Linux, which time each answer by its kernel receive timestamp and so report the same
+    /// latency for less CPU). For comparison runs.
     #[arg(long)]
     read_on_arrival: bool,
-    /// Closed model over plain HTTP/1.1: run each connection as a task of its own instead of on
-    /// the event loop (the default, which counts the same for less CPU per request). For
-    /// comparison runs.
+    /// Plain HTTP/1.1, closed model without a rate ceiling or Open model (Linux): run each
+    /// connection as a task of its own instead of on the event loop (the default, which counts
+    /// the same for less CPU per request). For comparison runs.
     #[arg(long)]
     task_per_connection: bool,
     /// HTTP method.
@@ -807,7 +807,7 @@ fn engine_error(e: smi_perf_engine::Error) -> String {
 }
 
 /// How the engine paces and reads: the Open model's flags (`--timer-resolution`,
-/// `--read-on-arrival`) and the closed loop's `--task-per-connection`.
+/// `--read-on-arrival`) and `--task-per-connection`.
 #[derive(Debug, Default)]
 struct Pacing {
     resolution: Option<Duration>,

@@ -61,8 +61,8 @@ use tokio::time::Instant;
 
 use super::h1::{Decoder, Shared};
 use crate::driver::{
-    Group, GroupRef, LAST_RIDE, LaneSchedule, MAX_TIMER_RESOLUTION, RunClock, RunContext,
-    RunStats, finish, new_groups,
+    Group, GroupRef, LAST_RIDE, LaneSchedule, MAX_TIMER_RESOLUTION, RunClock, RunContext, RunStats,
+    finish, new_groups,
 };
 use crate::error::Result;
 use crate::plan::RunPlan;
@@ -268,7 +268,7 @@ pub(crate) async fn drive(
         let params = params.clone();
         let timer = timers.get_mut(w).and_then(Option::take);
         threads.push(tokio::task::spawn_blocking(move || {
-            Loop::new(share, group, params, timer).map(|l| l.run())
+            Loop::new(share, group, params, timer).and_then(Loop::run)
         }));
     }
     let mut last = record_from;
@@ -303,25 +303,37 @@ pub(crate) async fn drive(
 }
 
 /// Asks the kernel to stamp what `s` receives; whether it will.
+#[cfg(target_os = "linux")]
 fn stamp(s: &impl std::os::fd::AsFd) -> bool {
-    #[cfg(target_os = "linux")]
-    return super::riding::stamp_fd(s.as_fd()).is_ok();
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = s;
-        false
-    }
+    super::riding::stamp_fd(s.as_fd()).is_ok()
+}
+
+/// No receive timestamps off Linux.
+#[cfg(not(target_os = "linux"))]
+fn stamp<T>(_: &T) -> bool {
+    false
 }
 
 /// The Open model's timer: a one-shot `timerfd` (Linux), registered with the thread's poll and
-/// also waited on alone.
+/// also waited on alone. Elsewhere it cannot be made, and the Open model keeps the task-per-lane
+/// driver.
 struct Timer {
     #[cfg(target_os = "linux")]
     fd: std::os::fd::OwnedFd,
+    #[cfg(not(target_os = "linux"))]
+    never: std::convert::Infallible,
 }
 
+#[cfg(target_os = "linux")]
+fn timespec(d: Duration) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: d.subsec_nanos().into(),
+    }
+}
+
+#[cfg(target_os = "linux")]
 impl Timer {
-    #[cfg(target_os = "linux")]
     fn new() -> io::Result<Timer> {
         use rustix::time::{TimerfdClockId, TimerfdFlags, timerfd_create};
         let fd = timerfd_create(
@@ -331,74 +343,49 @@ impl Timer {
         Ok(Timer { fd })
     }
 
-    #[cfg(not(target_os = "linux"))]
-    fn new() -> io::Result<Timer> {
-        Err(io::ErrorKind::Unsupported.into())
-    }
-
     /// Registers the timer with `poll` (its expiries then end a wait on the poll too).
     fn register(&self, poll: &Poll) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            let raw = self.fd.as_raw_fd();
-            poll.registry().register(
-                &mut mio::unix::SourceFd(&raw),
-                TIMER,
-                Interest::READABLE,
-            )
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = poll;
-            Err(io::ErrorKind::Unsupported.into())
-        }
+        use std::os::fd::AsRawFd;
+        let raw = self.fd.as_raw_fd();
+        poll.registry()
+            .register(&mut mio::unix::SourceFd(&raw), TIMER, Interest::READABLE)
     }
 
     /// Arms the timer to expire in `d` (more than zero). Re-arming resets the expiry count: the
     /// descriptor is not readable again until this expiry, so it is never read.
     fn arm(&self, d: Duration) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        {
-            use rustix::time::{Itimerspec, TimerfdTimerFlags, Timespec, timerfd_settime};
-            let spec = Itimerspec {
-                it_interval: Timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                },
-                it_value: Timespec {
-                    tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
-                    tv_nsec: d.subsec_nanos().max(1).into(),
-                },
-            };
-            timerfd_settime(&self.fd, TimerfdTimerFlags::empty(), &spec)?;
-            Ok(())
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = d;
-            Err(io::ErrorKind::Unsupported.into())
-        }
+        use rustix::time::{Itimerspec, TimerfdTimerFlags, timerfd_settime};
+        let spec = Itimerspec {
+            it_interval: timespec(Duration::ZERO),
+            // A zero value would disarm it.
+            it_value: timespec(d.max(Duration::from_nanos(1))),
+        };
+        timerfd_settime(&self.fd, TimerfdTimerFlags::empty(), &spec)?;
+        Ok(())
     }
 
     /// Blocks until the timer expires, for at most `limit`.
     fn wait(&self, limit: Duration) -> io::Result<()> {
-        #[cfg(target_os = "linux")]
-        {
-            use rustix::event::{PollFd, PollFlags, Timespec, poll};
-            let limit = Timespec {
-                tv_sec: limit.as_secs().try_into().unwrap_or(i64::MAX),
-                tv_nsec: limit.subsec_nanos().into(),
-            };
-            let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
-            poll(&mut fds, Some(&limit))?;
-            Ok(())
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = limit;
-            Err(io::ErrorKind::Unsupported.into())
-        }
+        use rustix::event::{PollFd, PollFlags, poll};
+        let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
+        poll(&mut fds, Some(&timespec(limit)))?;
+        Ok(())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl Timer {
+    fn new() -> io::Result<Timer> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+    fn register(&self, _: &Poll) -> io::Result<()> {
+        match self.never {}
+    }
+    fn arm(&self, _: Duration) -> io::Result<()> {
+        match self.never {}
+    }
+    fn wait(&self, _: Duration) -> io::Result<()> {
+        match self.never {}
     }
 }
 
@@ -554,7 +541,7 @@ impl Loop {
         })
     }
 
-    fn run(mut self) -> Instant {
+    fn run(mut self) -> io::Result<Instant> {
         let n_targets = self.p.shared.targets.len();
         let open = self.p.open.is_some();
         let mut events = Events::with_capacity(1024);
@@ -601,9 +588,9 @@ impl Loop {
             match waited {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // The poll itself failed (nothing a target does causes this): stop; what is in
-                // flight is counted as cut off below.
-                Err(_) => break,
+                // The poll or the timer itself failed (nothing a target does causes this): the
+                // run fails, as its requests can no longer all be counted.
+                Err(e) => return Err(e),
             }
             for ev in events.iter() {
                 if ev.token() == TIMER {
@@ -621,7 +608,7 @@ impl Loop {
                 }
             }
         }
-        // Cancelled, or the poll failed: count what is in flight as cut off.
+        // Cancelled: count what is in flight as cut off (the result is not given anyway).
         for l in 0..self.lanes.len() as u32 {
             if let Some(r) = self.take_req(l)
                 && r.recording
@@ -629,7 +616,7 @@ impl Loop {
                 Group::lock(&self.group).cut_off(r.stage);
             }
         }
-        self.last
+        Ok(self.last)
     }
 
     /// Open model: waits for the timer's next wake-up (the next entry of the queue or deadline,
@@ -775,11 +762,33 @@ impl Loop {
             t0 + LAST_RIDE
         };
         let (stage, recording) = (o.sched.stage(k), o.sched.recorded(k));
+        let target = self.begin(l, t0, intended, stage, recording, deadline);
+        self.enqueue(l, read_by.min(deadline));
+        let read_on_arrival = !self.p.open.as_ref().is_some_and(|o| o.read_at_wakeups)
+            || self.lanes[l as usize].conns[target]
+                .as_ref()
+                .is_none_or(|c| !c.stamped);
+        if read_on_arrival {
+            self.watch(l);
+        }
+        self.advance(l);
+    }
+
+    /// Puts a request of lane `l` in flight on its next endpoint (returned), going out at `t0`
+    /// (intended at `intended`) with `deadline`.
+    fn begin(
+        &mut self,
+        l: u32,
+        t0: Instant,
+        intended: Instant,
+        stage: Option<usize>,
+        recording: bool,
+        deadline: Instant,
+    ) -> usize {
+        let lane = &mut self.lanes[l as usize];
         let target = lane.next;
         lane.next = (lane.next + 1) % lane.conns.len();
         lane.seq = lane.seq.wrapping_add(1);
-        let read_on_arrival = !self.p.open.as_ref().is_some_and(|o| o.read_at_wakeups)
-            || lane.conns[target].as_ref().is_none_or(|c| !c.stamped);
         lane.req = Some(Req {
             target,
             t0,
@@ -797,11 +806,7 @@ impl Loop {
         });
         self.in_flight += 1;
         self.deadlines.push_back((deadline, l, lane.seq));
-        self.enqueue(l, read_by.min(deadline));
-        if read_on_arrival {
-            self.watch(l);
-        }
-        self.advance(l);
+        target
     }
 
     /// Open model: lane `l`'s request ended; it goes on at the next turn unless it is queued.
@@ -877,27 +882,9 @@ impl Loop {
             self.retire(l);
             return;
         }
-        let target = lane.next;
-        lane.next = (lane.next + 1) % lane.conns.len();
-        lane.seq = lane.seq.wrapping_add(1);
         let deadline = (t0 + self.p.timeout).min(self.p.hard_end);
-        lane.req = Some(Req {
-            target,
-            t0,
-            intended: t0,
-            stage: None,
-            recording: t0 >= self.p.record_from,
-            written: 0,
-            dec: Decoder::new(self.p.shared.head_method),
-            retried: false,
-            watched: false,
-            #[cfg(target_os = "linux")]
-            arrived: None,
-            #[cfg(target_os = "linux")]
-            before: None,
-        });
-        self.in_flight += 1;
-        self.deadlines.push_back((deadline, l, lane.seq));
+        let recording = t0 >= self.p.record_from;
+        self.begin(l, t0, t0, None, recording, deadline);
         self.advance(l);
     }
 
@@ -905,8 +892,7 @@ impl Loop {
     /// last bytes when there is one (Open model), kept between the send and now.
     fn answered(&self, r: &Req, now: Instant) -> Instant {
         #[cfg(target_os = "linux")]
-        if let (Some(stamp), Some(before), Some(o)) = (r.arrived, r.before, self.p.open.as_ref())
-        {
+        if let (Some(stamp), Some(before), Some(o)) = (r.arrived, r.before, self.p.open.as_ref()) {
             let clocks = super::riding::Clocks::at(now.into_std(), o.base);
             let at = super::riding::arrival(stamp, before, clocks);
             let at = Instant::from_std(o.base) + Duration::from_nanos(at.max(0) as u64);
@@ -1224,10 +1210,7 @@ mod tests {
             }
             let plan = Arc::new(RunPlan::from_spec(&spec).unwrap());
             let shared = super::super::h1::shared(&plan).unwrap();
-            assert_eq!(
-                eligible(&plan, &shared),
-                !open || cfg!(target_os = "linux")
-            );
+            assert_eq!(eligible(&plan, &shared), !open || cfg!(target_os = "linux"));
             if !eligible(&plan, &shared) {
                 continue;
             }
