@@ -30,17 +30,20 @@
 //! **The Open model** ([`LaneSchedule`]: lane `i` of `L` owns sends `i, i + L, …`, each going
 //! out at its intended time, on the grid; a lane still waiting for an answer when its next send
 //! comes due sends it late, latency timed from the intended time, and drops what comes due
-//! beyond its share of `maxInFlight`). The thread sleeps on one `timerfd` (nanosecond deadline,
-//! no timer slack) armed for the next send, deadline or check, for at most the precise timer's
-//! longest sleep (1 ms, or the grid's step when coarser: see `pacer`). Its answers are read at
-//! those wake-ups (as `riding` does for the task-per-lane driver, [`crate::Wakeups`]): while
-//! every answer in flight is expected before its lane's next send, the thread blocks on the
-//! `timerfd` alone, so an answer wakes nobody, and at the wake-up it collects the connections
-//! that became readable from the poll without blocking; the kernel stamped each answer when it
-//! arrived (`SO_TIMESTAMPNS`), so its latency is exact. A lane behind its schedule (its next
-//! send came due before its answer), a connect or a write that would block, a connection the
-//! kernel does not stamp, or `--read-on-arrival`: the thread then blocks on the poll, woken by
-//! readiness as well as by the timer.
+//! beyond its share of `maxInFlight`). Each thread keeps one queue of when each of its lanes next
+//! needs it — its next send, or when the answer in flight must have been read by: its next send,
+//! or shortly after its last — and sleeps on one `timerfd` (nanosecond deadline, no timer slack)
+//! armed for the earliest entry or deadline, for at most the precise timer's longest sleep
+//! (1 ms, or the grid's step when coarser: see `pacer`). Answers are read at those entries (as
+//! `riding` does for the task-per-lane driver, [`crate::Wakeups`]): a connection whose answer is
+//! expected before its lane's next send is not in the poll, so its answer wakes nobody; at the
+//! lane's entry one non-blocking read takes the answer, which the kernel stamped when it arrived
+//! (`SO_TIMESTAMPNS`), so its latency is exact, and the next send goes out in the same pass. In
+//! the steady state a request costs one `sendto` and one `recvmsg`, and a wake-up one
+//! `timerfd_settime` and one `ppoll`. A lane whose answer is not there at its entry (it is
+//! behind its schedule), a connect or a write that would block, a connection the kernel does
+//! not stamp, or `--read-on-arrival`: that connection joins the poll and the thread blocks on
+//! the poll (the `timerfd` is in it too), woken by readiness as well, until that request ends.
 //!
 //! One difference: each host is resolved once, before the run (the lanes dial the address
 //! their first connection reached), where the task-per-lane driver resolves at every connect.
@@ -484,8 +487,6 @@ struct Loop {
     queue: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     /// Open model: the timer.
     timer: Option<Timer>,
-    /// Requests in flight.
-    in_flight: usize,
     /// Requests in flight whose answer (or connect, or write) is waited for on readiness.
     watched: usize,
     /// Room for a receive timestamp's control message.
@@ -534,7 +535,6 @@ impl Loop {
             scratch: vec![0; CHUNK].into_boxed_slice(),
             queue: BinaryHeap::new(),
             timer,
-            in_flight: 0,
             watched: 0,
             #[cfg(target_os = "linux")]
             cmsg: super::riding::stamp_cmsg(),
@@ -602,7 +602,9 @@ impl Loop {
                     continue;
                 };
                 if lane.req.as_ref().is_some_and(|r| r.target == target) {
-                    self.advance(l);
+                    if self.advance(l) && open {
+                        self.open_ended(l);
+                    }
                 } else if let Some(c) = lane.conns[target].as_mut() {
                     c.stirred = true;
                 }
@@ -647,15 +649,11 @@ impl Loop {
             // Woken by readiness or by the timer (registered with the poll).
             return self.poll.poll(events, Some(sleep + MAX_SLEEP));
         }
-        // Every answer in flight is read at the wake-up: block on the timer alone, then take
-        // what became readable meanwhile.
+        // Every answer in flight is read at its lane's entry in the queue, and none of their
+        // connections is in the poll: block on the timer alone.
         timer.wait(sleep + MAX_SLEEP)?;
-        if self.in_flight > 0 {
-            self.poll.poll(events, Some(Duration::ZERO))
-        } else {
-            events.clear();
-            Ok(())
-        }
+        events.clear();
+        Ok(())
     }
 
     /// Open model: deals with the lanes whose entry in the queue came due by `now`: an idle one
@@ -674,10 +672,16 @@ impl Loop {
                 continue;
             }
             o.queued = false;
-            if lane.req.is_some() {
-                self.watch(l);
-            } else {
+            if lane.req.is_none() {
                 self.open_next(l);
+            } else if self.advance(l) {
+                // Its answer was waiting (read now, timed by its kernel timestamp): its next
+                // send, due now, goes out at once.
+                self.open_next(l);
+            } else {
+                // No answer by its next send (or by shortly after its last): behind, it waits
+                // on readiness.
+                self.watch(l);
             }
         }
     }
@@ -691,20 +695,28 @@ impl Loop {
         }
     }
 
-    /// Waits for lane `l`'s request on readiness.
+    /// Waits for lane `l`'s request on readiness: its connection joins the poll (Open model:
+    /// a connection read at the timer's wake-ups is not in the poll, so its answers wake
+    /// nobody).
     fn watch(&mut self, l: u32) {
-        if let Some(r) = self.lanes[l as usize].req.as_mut()
-            && !r.watched
-        {
+        let n_targets = self.p.shared.targets.len();
+        let lane = &mut self.lanes[l as usize];
+        let Some(r) = lane.req.as_mut() else { return };
+        if !r.watched {
             r.watched = true;
             self.watched += 1;
+        }
+        if let Some(c) = lane.conns[r.target].as_mut()
+            && !c.registered
+        {
+            // On failure the request is still waited for: its deadline ends it.
+            let _ = c.register(&self.poll, token(l, r.target, n_targets));
         }
     }
 
     /// Takes lane `l`'s request out of flight.
     fn take_req(&mut self, l: u32) -> Option<Req> {
         let r = self.lanes[l as usize].req.take()?;
-        self.in_flight -= 1;
         if r.watched {
             self.watched -= 1;
         }
@@ -771,7 +783,9 @@ impl Loop {
         if read_on_arrival {
             self.watch(l);
         }
-        self.advance(l);
+        if self.advance(l) {
+            self.open_ended(l);
+        }
     }
 
     /// Puts a request of lane `l` in flight on its next endpoint (returned), going out at `t0`
@@ -804,7 +818,6 @@ impl Loop {
             #[cfg(target_os = "linux")]
             before: None,
         });
-        self.in_flight += 1;
         self.deadlines.push_back((deadline, l, lane.seq));
         target
     }
@@ -902,21 +915,26 @@ impl Loop {
         now
     }
 
-    /// Moves lane `l`'s request on as far as its socket allows, and deals with the outcome.
-    fn advance(&mut self, l: u32) {
+    /// Moves lane `l`'s request on as far as its socket allows, and deals with the outcome;
+    /// whether the request ended. Closed model: the lane's next request starts (at once after
+    /// an answer, at the next turn after a failure). Open model: what the lane does next is
+    /// the caller's (see [`open_ended`](Self::open_ended)).
+    fn advance(&mut self, l: u32) -> bool {
         let open = self.p.open.is_some();
         loop {
             match self.step(l) {
-                Step::Wait => return,
+                Step::Wait => return false,
                 Step::Blocked => {
                     if open {
                         self.watch(l);
                     }
-                    return;
+                    return false;
                 }
                 Step::Done(o, close) => {
                     let now = Instant::now();
-                    let Some(r) = self.take_req(l) else { return };
+                    let Some(r) = self.take_req(l) else {
+                        return false;
+                    };
                     if close {
                         self.lanes[l as usize].conns[r.target] = None;
                     }
@@ -931,17 +949,17 @@ impl Loop {
                             .record(o, latency, service, done, intended, r.stage);
                         self.counted(l, done);
                     }
-                    if open {
-                        self.open_ended(l);
-                    } else {
+                    if !open {
                         // The next request at once (a closed loop).
                         self.start(l);
                     }
-                    return;
+                    return true;
                 }
                 Step::Failed(kind, retry) => {
                     let lane = &mut self.lanes[l as usize];
-                    let Some(r) = lane.req.as_mut() else { return };
+                    let Some(r) = lane.req.as_mut() else {
+                        return false;
+                    };
                     lane.conns[r.target] = None;
                     lane.buf.clear();
                     if retry && !r.retried {
@@ -950,7 +968,9 @@ impl Loop {
                         r.dec = Decoder::new(self.p.shared.head_method);
                         continue;
                     }
-                    let Some(r) = self.take_req(l) else { return };
+                    let Some(r) = self.take_req(l) else {
+                        return false;
+                    };
                     if r.recording {
                         let done = Instant::now();
                         let sent = if matches!(kind, ErrorKind::ConnectRefused | ErrorKind::Connect)
@@ -969,13 +989,11 @@ impl Loop {
                             .record(o, latency, service, done, intended, r.stage);
                         self.counted(l, done);
                     }
-                    if open {
-                        self.open_ended(l);
-                    } else {
+                    if !open {
                         // At the next turn, not now: a refused connect fails at once.
                         self.ready.push(l);
                     }
-                    return;
+                    return true;
                 }
             }
         }
@@ -1019,19 +1037,18 @@ impl Loop {
                 }
             }
         };
-        if !conn.registered {
-            if let Err(e) = poll.registry().register(
-                &mut conn.sock,
-                token(l, r.target, n_targets),
-                Interest::READABLE | Interest::WRITABLE,
-            ) {
+        // In the poll: every connection of a closed loop; in the Open model only one whose
+        // request is waited for on readiness (see `watch`).
+        let in_poll = !open || r.watched;
+        if in_poll && !conn.registered {
+            if let Err(e) = conn.register(poll, token(l, r.target, n_targets)) {
                 return Step::Failed(ErrorKind::from_io(&e), false);
             }
-            conn.registered = true;
-            if conn.connected {
-                // Connected before the run: an answer can only follow a request.
-                conn.stirred = false;
-            }
+        } else if !in_poll && conn.registered {
+            // Waited for on readiness for its last request (the lane was behind): its answers
+            // are read at the timer's wake-ups again.
+            let _ = poll.registry().deregister(&mut conn.sock);
+            conn.registered = false;
         }
         if !conn.connected {
             // mio's non-blocking connect: done when writable and the peer address is known.
@@ -1072,7 +1089,9 @@ impl Loop {
             Some(o) if conn.stamped => {
                 if wrote_now {
                     // No byte of this answer can have arrived before its request went out.
-                    r.before = Some(super::riding::Clocks::at(r.t0.into_std(), o.base));
+                    // Both clocks read together, now: their offset is what a step of the wall
+                    // clock is told by.
+                    r.before = Some(super::riding::Clocks::read(o.base));
                 }
                 Some(o.base)
             }
@@ -1144,6 +1163,23 @@ impl Loop {
                 }
             }
         }
+    }
+}
+
+impl Conn {
+    /// Joins `poll` (edge-triggered, readable and writable) under `token`.
+    fn register(&mut self, poll: &Poll, token: Token) -> io::Result<()> {
+        poll.registry().register(
+            &mut self.sock,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        self.registered = true;
+        if self.connected {
+            // Connected before (the run, or this request): what an event now says is news.
+            self.stirred = false;
+        }
+        Ok(())
     }
 }
 
