@@ -657,7 +657,8 @@ impl Loop {
     }
 
     /// Open model: deals with the lanes whose entry in the queue came due by `now`: an idle one
-    /// sends (when its next send is due), a busy one is behind its schedule and is watched.
+    /// sends (when its next send is due); a busy one reads its answer and sends, or, when the
+    /// answer is not there, is behind its schedule and is watched.
     fn due(&mut self, now: Instant) {
         while let Some(&Reverse((at, l, entry))) = self.queue.peek() {
             if at > now {
