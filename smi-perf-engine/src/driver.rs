@@ -109,7 +109,7 @@ impl std::fmt::Debug for Wakeups {
 }
 
 /// How long after its send the answer to a lane's last request is waited for at wake-ups.
-pub(crate) const LAST_RIDE: Duration = Duration::from_millis(1);
+const LAST_RIDE: Duration = Duration::from_millis(1);
 
 impl Wakeups {
     pub(crate) fn new(pacer: crate::pacer::Pacer, base: Instant) -> Wakeups {
@@ -625,28 +625,16 @@ pub async fn drive<F: LaneFactory>(
         wall_start,
         record_from,
         end,
+        hard_end,
         quota_total,
+        grid,
+        n_stages,
     } = RunClock::start(&plan, &ctx);
-    let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
-    // The Open model's send grid: a send scheduled before the end may be moved up to `grid`
-    // past it, and still gets its timeout (up to a second) before the run is cut off.
-    let grid = ctx.timer_resolution.min(MAX_TIMER_RESOLUTION);
-    let hard_end = match (end, plan.model) {
-        (Some(e), LoadModel::Open) => e + grid + plan.timeout.min(Duration::from_secs(1)),
-        (Some(e), LoadModel::Closed) => e,
-        (None, _) => far,
-    };
     let workers = tokio::runtime::Handle::current()
         .metrics()
         .num_workers()
         .clamp(1, prepared.len().max(1));
-    let open = plan.model == LoadModel::Open;
     let schedule = Arc::new(plan.schedule.clone());
-    let n_stages = if open {
-        schedule.stage_bounds().len()
-    } else {
-        0
-    };
     let groups = new_groups(&plan, &ctx, workers, start, wall_start, n_stages);
     // One precise timer wakes every Open-model lane (see `pacer`); it stops when dropped, after
     // the lanes.
@@ -711,16 +699,27 @@ pub async fn drive<F: LaneFactory>(
     ))
 }
 
-/// The instants a run is timed by, read when its lanes are connected.
+/// The instants a run is timed by, read when its lanes are connected, and what follows from
+/// them and the plan, for both drivers.
 pub(crate) struct RunClock {
     pub(crate) start: Instant,
     pub(crate) wall_start: SystemTime,
     /// The end of the warm-up.
     pub(crate) record_from: Instant,
-    /// Duration mode: nothing starts at or after this.
+    /// Duration mode: nothing starts (Open model: is scheduled) at or after this.
     pub(crate) end: Option<Instant>,
+    /// Requests in flight are abandoned (cut off) at this instant: the end, in the Open model
+    /// after the grid's step and a grace of `min(timeout, 1 s)` (a send scheduled before the
+    /// end may be moved up to the grid past it, and still gets its timeout, up to a second);
+    /// in requests mode never.
+    pub(crate) hard_end: Instant,
     /// Requests mode: the requests to record.
     pub(crate) quota_total: Option<u64>,
+    /// The Open model's send grid ([`RunContext::timer_resolution`], at most
+    /// [`MAX_TIMER_RESOLUTION`]).
+    pub(crate) grid: Duration,
+    /// The Open model's stages (a ramped schedule); 0 for the closed model.
+    pub(crate) n_stages: usize,
 }
 
 impl RunClock {
@@ -735,12 +734,26 @@ impl RunClock {
         if let Some(live) = &ctx.live {
             *live.record_from.lock().unwrap_or_else(|e| e.into_inner()) = Some(record_from);
         }
+        let open = plan.model == LoadModel::Open;
+        let grid = ctx.timer_resolution.min(MAX_TIMER_RESOLUTION);
+        let hard_end = match (end, open) {
+            (Some(e), true) => e + grid + plan.timeout.min(Duration::from_secs(1)),
+            (Some(e), false) => e,
+            (None, _) => start + Duration::from_secs(100 * 365 * 24 * 3600),
+        };
         RunClock {
             start,
             wall_start: SystemTime::now(),
             record_from,
             end,
+            hard_end,
             quota_total,
+            grid,
+            n_stages: if open {
+                plan.schedule.stage_bounds().len()
+            } else {
+                0
+            },
         }
     }
 }
@@ -1010,6 +1023,25 @@ impl LaneSchedule {
         (due.saturating_sub(k) > self.cap).then_some((k + self.cap, due))
     }
 
+    /// By when the answer to the lane's send `k`, gone out at `sent` with `deadline`, must have
+    /// been read ([`Wakeups::read_by`]): its next send, or shortly after this one when it is
+    /// the last (`remaining`: the requests mode's recorded requests still to complete), or the
+    /// deadline when that comes first.
+    pub(crate) fn read_by(
+        &self,
+        k: u64,
+        remaining: Option<u64>,
+        sent: Instant,
+        deadline: Instant,
+    ) -> Instant {
+        let by = if self.owes(k + 1) && remaining.is_none_or(|r| r > 1) {
+            self.send_at(k + 1)
+        } else {
+            sent + LAST_RIDE
+        };
+        by.min(deadline)
+    }
+
     /// Counts the lane's sends `from..to` that belong to the recorded run as dropped.
     pub(crate) fn drop_range(&self, g: &mut Group, from: u64, to: u64) {
         for j in (from..to).filter(|&j| self.owes(j) && self.recorded(j)) {
@@ -1080,13 +1112,7 @@ async fn open_lane<L: Lane>(mut lane: L, c: LaneCtx) -> Instant {
         let t_send = Instant::now();
         let deadline = (t_send + c.timeout).min(c.hard_end);
         if let Some(w) = &wakeups {
-            let owes = s.owes(k + 1) && remaining.is_none_or(|r| r > 1);
-            let by = if owes {
-                s.send_at(k + 1)
-            } else {
-                t_send + LAST_RIDE
-            };
-            w.set_read_by(by.min(deadline));
+            w.set_read_by(s.read_by(k, remaining, t_send, deadline));
         }
         let outcome = with_deadline(&mut watchdog, deadline, lane.request()).await;
         let now = Instant::now();

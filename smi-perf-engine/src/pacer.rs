@@ -366,6 +366,15 @@ async fn run(shared: Arc<Shared>, mut clock: Clock) {
     }
 }
 
+/// `d` as a `timespec` (saturating).
+#[cfg(target_os = "linux")]
+pub(crate) fn timespec(d: Duration) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: d.subsec_nanos().into(),
+    }
+}
+
 /// What the timer task sleeps on.
 struct Clock {
     #[cfg(target_os = "linux")]
@@ -424,17 +433,10 @@ impl Clock {
         fd: &tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
         d: Duration,
     ) -> std::io::Result<()> {
-        use rustix::time::{Itimerspec, TimerfdTimerFlags, Timespec, timerfd_settime};
-        let value = Timespec {
-            tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
-            tv_nsec: d.subsec_nanos().into(),
-        };
+        use rustix::time::{Itimerspec, TimerfdTimerFlags, timerfd_settime};
         let spec = Itimerspec {
-            it_interval: Timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: value,
+            it_interval: timespec(Duration::ZERO),
+            it_value: timespec(d),
         };
         // Re-arming resets the expiry count, so the expiry is never read: one syscall less per
         // wake-up (one per send at the default resolution). The edge-triggered reactor reports

@@ -64,8 +64,7 @@ use tokio::time::Instant;
 
 use super::h1::{Decoder, Shared};
 use crate::driver::{
-    Group, GroupRef, LAST_RIDE, LaneSchedule, MAX_TIMER_RESOLUTION, RunClock, RunContext, RunStats,
-    finish, new_groups,
+    Group, GroupRef, LaneSchedule, RunClock, RunContext, RunStats, finish, new_groups,
 };
 use crate::error::Result;
 use crate::plan::RunPlan;
@@ -186,23 +185,12 @@ pub(crate) async fn drive(
         wall_start,
         record_from,
         end,
+        hard_end,
         quota_total,
+        grid,
+        n_stages,
     } = RunClock::start(&plan, &ctx);
-    let far = start + Duration::from_secs(100 * 365 * 24 * 3600);
-    // As `driver::drive`: an Open-model send scheduled before the end may be moved up to the
-    // grid past it, and still gets its timeout (up to a second) before the run is cut off.
-    let grid = ctx.timer_resolution.min(MAX_TIMER_RESOLUTION);
-    let hard_end = match (end, open) {
-        (Some(e), true) => e + grid + plan.timeout.min(Duration::from_secs(1)),
-        (Some(e), false) => e,
-        (None, _) => far,
-    };
     let schedule = Arc::new(plan.schedule.clone());
-    let n_stages = if open {
-        schedule.stage_bounds().len()
-    } else {
-        0
-    };
     let groups = new_groups(&plan, &ctx, workers, start, wall_start, n_stages);
     let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let params = Arc::new(Params {
@@ -328,14 +316,6 @@ struct Timer {
 }
 
 #[cfg(target_os = "linux")]
-fn timespec(d: Duration) -> rustix::time::Timespec {
-    rustix::time::Timespec {
-        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
-        tv_nsec: d.subsec_nanos().into(),
-    }
-}
-
-#[cfg(target_os = "linux")]
 impl Timer {
     fn new() -> io::Result<Timer> {
         use rustix::time::{TimerfdClockId, TimerfdFlags, timerfd_create};
@@ -359,9 +339,9 @@ impl Timer {
     fn arm(&self, d: Duration) -> io::Result<()> {
         use rustix::time::{Itimerspec, TimerfdTimerFlags, timerfd_settime};
         let spec = Itimerspec {
-            it_interval: timespec(Duration::ZERO),
+            it_interval: crate::pacer::timespec(Duration::ZERO),
             // A zero value would disarm it.
-            it_value: timespec(d.max(Duration::from_nanos(1))),
+            it_value: crate::pacer::timespec(d.max(Duration::from_nanos(1))),
         };
         timerfd_settime(&self.fd, TimerfdTimerFlags::empty(), &spec)?;
         Ok(())
@@ -371,7 +351,7 @@ impl Timer {
     fn wait(&self, limit: Duration) -> io::Result<()> {
         use rustix::event::{PollFd, PollFlags, poll};
         let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
-        poll(&mut fds, Some(&timespec(limit)))?;
+        poll(&mut fds, Some(&crate::pacer::timespec(limit)))?;
         Ok(())
     }
 }
@@ -766,17 +746,10 @@ impl Loop {
         }
         o.k += 1;
         let deadline = (t0 + self.p.timeout).min(self.p.hard_end);
-        // When its answer must have been read: by its next send, or shortly after this one
-        // when it is the last.
-        let owes_next = o.sched.owes(k + 1) && lane.remaining.is_none_or(|r| r > 1);
-        let read_by = if owes_next {
-            o.sched.send_at(k + 1)
-        } else {
-            t0 + LAST_RIDE
-        };
+        let read_by = o.sched.read_by(k, lane.remaining, t0, deadline);
         let (stage, recording) = (o.sched.stage(k), o.sched.recorded(k));
         let target = self.begin(l, t0, intended, stage, recording, deadline);
-        self.enqueue(l, read_by.min(deadline));
+        self.enqueue(l, read_by);
         let read_on_arrival = !self.p.open.as_ref().is_some_and(|o| o.read_at_wakeups)
             || self.lanes[l as usize].conns[target]
                 .as_ref()
