@@ -875,6 +875,18 @@ impl Loop {
         self.advance(l);
     }
 
+    /// Records lane `l`'s request `r`, finished at `done` with `o` (Open model: timed from its
+    /// intended send, with its service time from the actual one).
+    fn record(&mut self, l: u32, r: &Req, o: Outcome, done: Instant) {
+        let (latency, service, intended) = if self.p.open.is_some() {
+            (done - r.intended, Some(done - r.t0), Some(r.intended))
+        } else {
+            (done - r.t0, None, None)
+        };
+        Group::lock(&self.group).record(o, latency, service, done, intended, r.stage);
+        self.counted(l, done);
+    }
+
     /// When the answer to `r` arrived, read at `now`: the kernel's receive timestamp of its
     /// last bytes when there is one (Open model), kept between the send and now.
     fn answered(&self, r: &Req, now: Instant) -> Instant {
@@ -914,14 +926,7 @@ impl Loop {
                     }
                     if r.recording {
                         let done = self.answered(&r, now);
-                        let (latency, service, intended) = if open {
-                            (done - r.intended, Some(done - r.t0), Some(r.intended))
-                        } else {
-                            (done - r.t0, None, None)
-                        };
-                        Group::lock(&self.group)
-                            .record(o, latency, service, done, intended, r.stage);
-                        self.counted(l, done);
+                        self.record(l, &r, o, done);
                     }
                     if !open {
                         // The next request at once (a closed loop).
@@ -953,15 +958,7 @@ impl Loop {
                         } else {
                             self.p.shared.targets[r.target].request.len() as u64
                         };
-                        let o = Outcome::Error { kind, sent };
-                        let (latency, service, intended) = if open {
-                            (done - r.intended, Some(done - r.t0), Some(r.intended))
-                        } else {
-                            (done - r.t0, None, None)
-                        };
-                        Group::lock(&self.group)
-                            .record(o, latency, service, done, intended, r.stage);
-                        self.counted(l, done);
+                        self.record(l, &r, Outcome::Error { kind, sent }, done);
                     }
                     if !open {
                         // At the next turn, not now: a refused connect fails at once.
