@@ -15,27 +15,14 @@
 //! request counted exactly once (succeeded + failed + cut off = requested).
 #![no_main]
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use libfuzzer_sys::fuzz_target;
-use smi_perf_engine::{Registry, RunContext, RunPlan, run_plan};
+use smi_fuzz::conn::{drain, piece, run_counted, runtime, serve, write_in_pieces};
+use smi_perf_engine::RunContext;
 use smi_types::perf::{Duration as SpecDuration, LoadModel, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// Requests per run: two rounds on three connections, or a reconnect or two.
 const REQUESTS: i64 = 6;
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread runtime")
-    })
-}
 
 /// Reads from `s` until a request head (up to its blank line) arrived, or the client closed, or
 /// it sent more than 64 KiB.
@@ -62,50 +49,28 @@ fuzz_target!(|data: &[u8]| {
     };
     let event_loop = mode & 1 == 0;
     let open = (mode >> 1) & 3 == 3;
-    let connections = if open { 2 } else { 1 + i32::from((mode >> 1) & 3) };
-    let close = mode & 8 != 0;
-    let piece = match mode >> 4 {
-        0 => usize::MAX,
-        n => usize::from(n),
+    let connections = if open {
+        2
+    } else {
+        1 + i32::from((mode >> 1) & 3)
     };
+    let close = mode & 8 != 0;
+    let piece = piece(mode);
+    let wire = wire.to_vec();
     runtime().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("its address");
-        let wire = wire.to_vec();
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((mut s, _)) = listener.accept().await else {
+        let (addr, server) = serve(move |mut s| {
+            let wire = wire.clone();
+            async move {
+                if !await_request(&mut s).await || !write_in_pieces(&mut s, &wire, piece).await {
                     return;
-                };
-                let wire = wire.clone();
-                tokio::spawn(async move {
-                    if !await_request(&mut s).await {
-                        return;
-                    }
-                    for chunk in wire.chunks(piece.min(wire.len().max(1))) {
-                        if s.write_all(chunk).await.is_err() {
-                            return;
-                        }
-                        if piece != usize::MAX {
-                            tokio::task::yield_now().await;
-                        }
-                    }
-                    if close {
-                        let _ = s.shutdown().await;
-                    }
-                    // Read until the client closes: closing with its bytes unread would reset
-                    // the connection, and the client could lose what was sent before the reset.
-                    let mut sink = [0u8; 4096];
-                    while let Ok(n) = s.read(&mut sink).await {
-                        if n == 0 {
-                            break;
-                        }
-                    }
-                });
+                }
+                if close {
+                    let _ = s.shutdown().await;
+                }
+                drain(&mut s).await;
             }
-        });
+        })
+        .await;
         let mut spec = PerformanceTestSpec::http(format!("http://{addr}/"));
         if open {
             spec = spec.load_model(LoadModel::Open).rps(200);
@@ -117,22 +82,8 @@ fuzz_target!(|data: &[u8]| {
                 timeout: Some(SpecDuration::new_unchecked("100ms")),
                 ..Default::default()
             });
-        let plan = RunPlan::from_spec(&spec).expect("a valid plan");
-        let registry = Registry::with_builtins();
         let ctx = RunContext::default().with_event_loop(event_loop);
-        let run = run_plan(&registry, plan, "", "", ctx);
-        // Every request ends within its timeout (a retry on a new connection included): 6
-        // requests on one connection take 0.6 s at the very worst.
-        let result = tokio::time::timeout(Duration::from_secs(8), run)
-            .await
-            .expect("the run ends within its timeouts");
+        run_counted(spec, ctx, REQUESTS).await;
         server.abort();
-        let r = result.expect("a misbehaving server fails requests, not the run");
-        let rec = &r.record;
-        assert_eq!(
-            rec.requests_succeeded + rec.requests_failed + rec.requests_cut_off,
-            REQUESTS,
-            "{rec:?}"
-        );
     });
 });

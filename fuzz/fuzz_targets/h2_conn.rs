@@ -19,27 +19,14 @@
 //! every request counted exactly once (succeeded + failed + cut off = requested).
 #![no_main]
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use libfuzzer_sys::fuzz_target;
-use smi_perf_engine::{Registry, RunContext, RunPlan, run_plan};
+use smi_fuzz::conn::{drain, piece, run_counted, runtime, serve, write_in_pieces};
+use smi_perf_engine::RunContext;
 use smi_types::perf::{Duration as SpecDuration, PerformanceTestSpec, RequestSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// Requests per run: enough for two rounds on three lanes and a reconnect.
 const REQUESTS: i64 = 6;
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread runtime")
-    })
-}
 
 /// The length of the first frame of `wire` (its 9-byte head and payload) when `wire` holds it
 /// whole.
@@ -86,53 +73,29 @@ fuzz_target!(|data: &[u8]| {
     let grpc = mode & 1 == 1;
     let lanes = 1 + i32::from((mode >> 1) & 3) % 3;
     let wait = mode & 8 != 0;
-    let piece = match mode >> 4 {
-        0 => usize::MAX,
-        n => usize::from(n),
-    };
+    let piece = piece(mode);
+    let wire = wire.to_vec();
     runtime().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("its address");
-        let wire = wire.to_vec();
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((mut s, _)) = listener.accept().await else {
+        let (addr, server) = serve(move |mut s| {
+            let wire = wire.clone();
+            async move {
+                let first = first_frame_len(&wire).unwrap_or(wire.len());
+                if s.write_all(&wire[..first]).await.is_err() {
                     return;
-                };
-                let wire = wire.clone();
-                tokio::spawn(async move {
-                    let first = first_frame_len(&wire).unwrap_or(wire.len());
-                    if s.write_all(&wire[..first]).await.is_err() {
-                        return;
-                    }
-                    // Only a whole SETTINGS frame lets the client start a request: after any
-                    // other first frame (or part of one) there is no request to wait for.
-                    if wait && first_frame_len(&wire).is_some() && wire[3..5] == [4, 0] {
-                        await_request(&mut s).await;
-                    }
-                    let rest = &wire[first..];
-                    for chunk in rest.chunks(piece.min(rest.len().max(1))) {
-                        if s.write_all(chunk).await.is_err() {
-                            return;
-                        }
-                        if piece != usize::MAX {
-                            tokio::task::yield_now().await;
-                        }
-                    }
-                    let _ = s.shutdown().await;
-                    // Read until the client closes: closing with its bytes unread would reset
-                    // the connection, and the client could lose what was sent before the reset.
-                    let mut sink = [0u8; 4096];
-                    while let Ok(n) = s.read(&mut sink).await {
-                        if n == 0 {
-                            break;
-                        }
-                    }
-                });
+                }
+                // Only a whole SETTINGS frame lets the client start a request: after any other
+                // first frame (or part of one) there is no request to wait for.
+                if wait && first_frame_len(&wire).is_some() && wire[3..5] == [4, 0] {
+                    await_request(&mut s).await;
+                }
+                if !write_in_pieces(&mut s, &wire[first..], piece).await {
+                    return;
+                }
+                let _ = s.shutdown().await;
+                drain(&mut s).await;
             }
-        });
+        })
+        .await;
         let url = format!("http://{addr}/");
         let spec = if grpc {
             PerformanceTestSpec::grpc(url)
@@ -146,23 +109,10 @@ fuzz_target!(|data: &[u8]| {
             timeout: Some(SpecDuration::new_unchecked("100ms")),
             ..Default::default()
         });
-        let plan = RunPlan::from_spec(&spec).expect("a valid plan");
-        let registry = Registry::with_builtins();
-        let run = run_plan(&registry, plan, "", "", RunContext::default());
-        // Every request ends within its timeout (a retry on a new connection included): 6
-        // requests on one lane take 0.6 s at the very worst. The timeout is short because inputs
-        // that stall the client are common and legitimate (`SETTINGS_MAX_CONCURRENT_STREAMS` 0, a
-        // window never opened): those requests time out, and should, at a cost of one timeout each.
-        let result = tokio::time::timeout(Duration::from_secs(8), run)
-            .await
-            .expect("the run ends within its timeouts");
+        // The timeout is short because inputs that stall the client are common and legitimate
+        // (`SETTINGS_MAX_CONCURRENT_STREAMS` 0, a window never opened): those requests time
+        // out, and should, at a cost of one timeout each.
+        run_counted(spec, RunContext::default(), REQUESTS).await;
         server.abort();
-        let r = result.expect("a misbehaving server fails requests, not the run");
-        let rec = &r.record;
-        assert_eq!(
-            rec.requests_succeeded + rec.requests_failed + rec.requests_cut_off,
-            REQUESTS,
-            "{rec:?}"
-        );
     });
 });

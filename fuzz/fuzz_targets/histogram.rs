@@ -106,9 +106,15 @@ fn data(input: Input) -> Option<String> {
             let back =
                 smi_perf_engine::decode_histogram(&enc).expect("the engine reads what it writes");
             let recorded = |h: &hdrhistogram::Histogram<u64>| {
-                h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect::<Vec<_>>()
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                    .collect::<Vec<_>>()
             };
-            assert_eq!((back.len(), recorded(&back)), (h.len(), recorded(&h)), "encode/decode round trip");
+            assert_eq!(
+                (back.len(), recorded(&back)),
+                (h.len(), recorded(&h)),
+                "encode/decode round trip"
+            );
             let mut bytes = base64::engine::general_purpose::STANDARD
                 .decode(&enc.data)
                 .expect("base64");

@@ -87,7 +87,10 @@ fn check_test(t: &PerformanceTest) {
     // the engine's plan builder: refuses what validate() refuses, never panics
     let plan = smi_perf_engine::RunPlan::from_spec(s);
     if !errors.is_empty() {
-        assert!(plan.is_err(), "RunPlan::from_spec accepted a spec with errors {errors:?}");
+        assert!(
+            plan.is_err(),
+            "RunPlan::from_spec accepted a spec with errors {errors:?}"
+        );
     }
     if errors.is_empty() {
         // a valid spec's durations and endpoints parse

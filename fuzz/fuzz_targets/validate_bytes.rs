@@ -44,7 +44,8 @@ fuzz_target!(|data: &[u8]| {
     if format == Format::Text {
         // control characters from the input never reach a terminal raw (color is off here)
         assert!(
-            !out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
             "raw control character in the text output"
         );
     }

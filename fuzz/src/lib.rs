@@ -7,6 +7,8 @@
 //! the text to the code under test. Starting from a valid manifest keeps the inputs deep inside
 //! the validator's layers (structure, CEL, cross-object rules) instead of stopping at syntax.
 
+pub mod conn;
+
 use arbitrary::{Arbitrary, Unstructured};
 use serde_json::Value;
 use std::fmt::Write as _;
