@@ -154,7 +154,7 @@ pub(crate) async fn drive(
     let mut timers = Vec::new();
     if open {
         for _ in 0..workers {
-            timers.push(Some(Timer::new().ok()?));
+            timers.push(Timer::new().ok()?);
         }
     }
     // Connect every lane concurrently before the clock starts (as `driver::drive` prepares its
@@ -255,9 +255,10 @@ pub(crate) async fn drive(
         });
     }
     let mut threads = Vec::with_capacity(workers);
-    for (w, (share, group)) in shares.into_iter().zip(groups.iter().cloned()).enumerate() {
+    let mut timers = timers.into_iter();
+    for (share, group) in shares.into_iter().zip(groups.iter().cloned()) {
         let params = params.clone();
-        let timer = timers.get_mut(w).and_then(Option::take);
+        let timer = timers.next();
         threads.push(tokio::task::spawn_blocking(move || {
             Loop::new(share, group, params, timer).and_then(Loop::run)
         }));
